@@ -1,0 +1,100 @@
+"""Standards catalogs: the clause trees that documents are traced to.
+
+A catalog is data: ``qms_docs/standards/<standard>.yaml``, checked against
+``records_schema/catalog.schema.json``. People type clause numbers (``7.5.3``); needs
+carry ids with dashes (``ISO9001-7-5-3``), because sphinx-needs reads a dot in a link
+as a need part. The mapping between the two lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from . import schemas, yamlio
+from .errors import InputError, UsageError
+from .model import Catalog, Clause
+
+
+def available_standards() -> list[str]:
+    """Names of the catalogs shipped with qms-docs."""
+    folder = resources.files("qms_docs").joinpath("standards")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def need_id(prefix: str, number: str) -> str:
+    """``('ISO9001', '7.5.3')`` -> ``ISO9001-7-5-3``."""
+    return f"{prefix}-{number.replace('.', '-')}"
+
+
+@lru_cache(maxsize=None)
+def load_catalog(standard: str) -> Catalog:
+    """Load a shipped catalog by name, e.g. ``iso9001-2015``."""
+    if standard not in available_standards():
+        raise UsageError(
+            f"unknown standard {standard!r}",
+            hint=f"use one of: {', '.join(available_standards())}",
+        )
+    file = resources.files("qms_docs").joinpath("standards", f"{standard}.yaml")
+    return parse_catalog(Path(str(file)))
+
+
+def parse_catalog(file: Path) -> Catalog:
+    """Read, validate and link one catalog file."""
+    display = str(file)
+    data = yamlio.load_file(file, display)
+    errors = schemas.validate(data, "catalog")
+    if errors:
+        where, what = errors[0]
+        raise InputError(f"invalid catalog: {where or 'top level'}: {what}", path=display)
+    prefix = data["need_prefix"]
+    seen: set[str] = set()
+    for raw in data["clauses"]:
+        if raw["number"] in seen:
+            raise InputError(f"clause {raw['number']} is listed twice", path=display)
+        if raw["parent"] is not None and raw["parent"] not in seen:
+            raise InputError(
+                f"clause {raw['number']}: parent {raw['parent']} is not listed before it",
+                path=display,
+            )
+        seen.add(raw["number"])
+    parents = {c["parent"] for c in data["clauses"] if c["parent"]}
+    clauses = tuple(
+        Clause(
+            standard=data["standard"],
+            number=raw["number"],
+            title=raw["title"],
+            parent=raw["parent"],
+            need_id=need_id(prefix, raw["number"]),
+            maintain=raw["maintain"],
+            retain=raw["retain"],
+            evidence=raw.get("evidence", ""),
+            is_leaf=raw["number"] not in parents,
+        )
+        for raw in data["clauses"]
+    )
+    return Catalog(
+        standard=data["standard"],
+        title=data["title"],
+        short_title=data.get("short_title", data["title"]),
+        need_prefix=prefix,
+        clauses=clauses,
+    )
+
+
+def resolve_clause(text: str, catalogs: list[Catalog]) -> Clause:
+    """Find a clause by number (``7.5.3``), need id (``ISO9001-7-5-3``) or ``9001:7.5.3``."""
+    wanted = text.strip()
+    for catalog in catalogs:
+        by_id = catalog.by_need_id()
+        if wanted.upper() in by_id:
+            return by_id[wanted.upper()]
+        number = wanted.split(":")[-1] if ":" in wanted else wanted
+        by_number = catalog.by_number()
+        if number in by_number:
+            return by_number[number]
+    raise UsageError(
+        f"no clause {text!r} in {', '.join(c.standard for c in catalogs) or 'any catalog'}",
+        hint="give a clause number such as 7.5.3 (see the Standards page or `qms trace`)",
+    )

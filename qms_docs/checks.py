@@ -1,0 +1,116 @@
+"""Static checks of a QMS tree: headers, ids, owners, clause links. No git needed.
+
+``qms check`` and the Sphinx extension both call :func:`check_documents`, so a header
+problem reads the same in a terminal and in a build log (there as
+``[qms.<code with underscores>]``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .config import OWNER
+from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Scan
+from .model import Catalog, Config, Document, Finding
+
+
+def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list[Finding]:
+    """Every finding about the documents of ``scan``, in file order."""
+    findings = list(scan.findings)
+    clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
+    first_seen: dict[str, Document] = {}
+    for doc in scan.documents:
+        header = scan.headers.get(doc.path)
+        findings.extend(_header_findings(doc, header, config))
+        if doc.id:
+            if doc.id in first_seen:
+                other = first_seen[doc.id]
+                findings.append(_finding(
+                    doc, "duplicate-id", "id",
+                    f"{doc.id} is already used by {other.path}:{other.line}",
+                    "give this document the next free id of its type (qms new shows it)"))
+            else:
+                first_seen[doc.id] = doc
+        for ref in doc.satisfies:
+            if ref not in clauses:
+                findings.append(_finding(
+                    doc, "unknown-clause", "satisfies",
+                    f"{doc.id or doc.path} satisfies {ref!r}, which is not a clause of "
+                    f"{', '.join(c.short_title for c in catalogs)}",
+                    _clause_hint(ref, catalogs)))
+    ids = set(first_seen)
+    for doc in scan.documents:
+        for ref in doc.links:
+            if ref not in ids:
+                findings.append(_finding(
+                    doc, "unknown-link", "links", f"{doc.id} links to {ref}, which is no document",
+                    "correct the id in :links: or remove it"))
+    return findings
+
+
+def _header_findings(doc: Document, header, config: Config) -> list[Finding]:
+    out: list[Finding] = []
+    policy = config.types[doc.type]
+    if not doc.title:
+        out.append(_finding(doc, "missing-title", None, "the document has no title",
+                            f"write the title after the directive: .. {doc.type}:: Title"))
+    if not doc.id:
+        out.append(_finding(doc, "missing-id", None, "the document has no :id:",
+                            f"add ':id: {policy.prefix}-{'0' * (config.id_digits - 1)}1' "
+                            "(the next free number of its type)"))
+    elif not re.fullmatch(rf"{re.escape(policy.prefix)}-\d{{{config.id_digits},}}", doc.id):
+        out.append(_finding(
+            doc, "bad-id", "id",
+            f"id {doc.id} does not match its type {doc.type}: expected "
+            f"{policy.prefix}-{'N' * config.id_digits}",
+            f"a {policy.title} id starts with {policy.prefix}- followed by "
+            f"{config.id_digits} digits, e.g. {policy.prefix}-{'0' * (config.id_digits - 1)}7"))
+    if header is not None:
+        raw_revision = header.options.get("revision")
+        if raw_revision is None:
+            out.append(_finding(doc, "missing-revision", None, f"{doc.id or 'document'} has no "
+                                ":revision:", "add ':revision: 1' for a new document"))
+        elif doc.revision is None or doc.revision < 1:
+            out.append(_finding(doc, "bad-revision", "revision",
+                                f"revision {raw_revision!r} is not a whole number from 1 up",
+                                "write the revision as a whole number (1, 2, 3, ...)"))
+        for option, line in header.duplicates:
+            out.append(Finding("duplicate-option", f"option :{option}: is given twice",
+                               doc.path, line, "keep one of them", doc.id or None))
+        for option in header.options:
+            if option in DERIVED_OPTIONS:
+                out.append(_finding(
+                    doc, "hand-typed-status", option,
+                    f":{option}: is typed in the header, but status, effective date and "
+                    "approvals are derived from records",
+                    "remove the line; approvals are recorded with 'qms approve'"))
+            elif option not in KNOWN_OPTIONS:
+                out.append(_finding(doc, "unknown-option", option,
+                                    f"unknown header option :{option}:",
+                                    f"use only {', '.join(':' + o + ':' for o in KNOWN_OPTIONS)}"))
+    if doc.owner is None:
+        out.append(_finding(doc, "missing-owner", None, f"{doc.id or 'document'} has no :owner:",
+                            f"add ':owner: ROLE' with one of: {', '.join(sorted(config.roles))}"))
+    elif doc.owner not in config.roles or doc.owner == OWNER:
+        out.append(_finding(doc, "unknown-owner", "owner",
+                            f"owner {doc.owner!r} is not a role in qms.toml",
+                            f"use one of: {', '.join(sorted(config.roles))}"))
+    return out
+
+
+def _finding(doc: Document, code: str, option: str | None, message: str, hint: str) -> Finding:
+    line = doc.line_of(option) if option else doc.line
+    return Finding(code, message, doc.path, line, hint, doc.id or None)
+
+
+def _clause_hint(ref: str, catalogs: list[Catalog]) -> str:
+    for catalog in catalogs:
+        number = ref.split("-", 1)[-1].replace("-", ".") if "-" in ref else ref
+        number = number.replace(catalog.need_prefix + ".", "")
+        if "." in ref and ref.startswith(catalog.need_prefix):
+            dashed = ref.replace(".", "-")
+            if dashed in catalog.by_need_id():
+                return f"write clause ids with dashes: {dashed}"
+        if number in catalog.by_number():
+            return f"write it as {catalog.by_number()[number].need_id}"
+    return "use a clause id from the Standards page, e.g. ISO9001-7-5-3 for clause 7.5.3"

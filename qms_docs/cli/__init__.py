@@ -1,0 +1,72 @@
+"""The ``qms`` command line: thin click commands over the qms_docs library.
+
+Exit codes: 0 all good; 1 findings, or an act refused by policy; 2 bad usage or bad
+input. Errors are printed as ``file:line: what`` plus a hint; tracebacks only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import QmsError
+from ._common import CONTEXT_SETTINGS, Project
+from .build import build
+from .documents import check, list_documents
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Root of the QMS repository (default: the folder holding qms.toml, "
+                   "searched upwards from here).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(package_name="qms-docs", prog_name="qms")
+@click.pass_context
+def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
+    """qms: document control for a docs-as-code quality management system.
+
+    Controlled documents are reStructuredText files in git; approvals, changes and
+    reviews are records under records/. Status is derived from those records.
+
+    \b
+    Example:
+      qms check                 # headers, ids, clauses: fast, no git
+      qms list                  # the master document list
+      qms build html            # the site, in _build/html
+    """
+    ctx.obj = Project(repo, debug)
+
+
+cli.add_command(check)
+cli.add_command(list_documents)
+cli.add_command(build)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qms`` script: run and map errors to exit codes."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        result = cli.main(args=argv, prog_name="qms", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except QmsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                   "  hint: run again with --debug for the traceback and report it", err=True)
+        return 3
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,91 @@
+"""Shared plumbing of the commands: the project context, output formats, findings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..catalog import load_catalog
+from ..config import find_root, load_config
+from ..model import Catalog, Config, Finding
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Project:
+    """The QMS repository a command works on, loaded lazily."""
+
+    def __init__(self, repo: str | None, debug: bool = False) -> None:
+        self._repo = repo
+        self.debug = debug
+
+    @cached_property
+    def root(self) -> Path:
+        if self._repo is not None:
+            path = Path(self._repo)
+            if not path.is_dir():
+                raise click.UsageError(f"--repo {self._repo}: no such folder")
+            return find_root(path) if not (path / "qms.toml").is_file() else path.resolve()
+        return find_root(Path.cwd())
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.root)
+
+    @cached_property
+    def catalogs(self) -> list[Catalog]:
+        return [load_catalog(name) for name in self.config.standards]
+
+
+pass_project = click.make_pass_decorator(Project)
+
+
+def format_option(*choices: str, default: str = "table"):
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
+                        show_default=True, help="Output format.")
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain text table sized to its content."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    click.echo(line)
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def emit_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    sys.stdout.write(buffer.getvalue())
+
+
+def report_findings(findings: Sequence[Finding], fmt: str) -> None:
+    """Findings as ``file:line: [code] message`` lines on stderr, or JSON on stdout."""
+    if fmt == "json":
+        emit_json({"findings": [f.to_dict() for f in findings],
+                   "errors": sum(f.severity == "error" for f in findings),
+                   "warnings": sum(f.severity == "warning" for f in findings)})
+        return
+    for finding in findings:
+        where = f"{finding.location}: " if finding.location else ""
+        label = "warning" if finding.severity == "warning" else "error"
+        click.echo(f"{where}{label}: [{finding.code}] {finding.message}", err=True)
+        if finding.hint:
+            click.echo(f"  hint: {finding.hint}", err=True)

@@ -1,0 +1,192 @@
+"""Load ``qms.toml`` into one frozen :class:`~qms_docs.model.Config`.
+
+The file is checked against ``records_schema/qms-config.schema.json`` and then for
+consistency (every role named anywhere is a known role). Defaults for every document
+type are shipped here, so a minimal qms.toml needs only the organization and people.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from . import schemas
+from .errors import ConfigError
+from .model import Config, Person, TypePolicy
+
+CONFIG_NAME = "qms.toml"
+
+#: Document types and their defaults; ``[types.X]`` in qms.toml overrides any key.
+DEFAULT_TYPES: dict[str, dict[str, Any]] = {
+    "manual": {"title": "Quality Manual", "prefix": "QM", "folder": "manual",
+               "approvers": ["quality-manager"], "review_months": 12, "color": "#F4D58D"},
+    "policy": {"title": "Policy", "prefix": "POL", "folder": "manual",
+               "approvers": ["quality-manager"], "review_months": 12, "color": "#F2A65A"},
+    "sop": {"title": "Standard Operating Procedure", "prefix": "SOP", "folder": "procedures",
+            "approvers": ["quality-manager", "owner"], "review_months": 24, "color": "#BFD8D2"},
+    "wi": {"title": "Work Instruction", "prefix": "WI", "folder": "procedures",
+           "approvers": ["owner"], "review_months": 24, "color": "#DCE2F0"},
+    "form": {"title": "Form", "prefix": "FRM", "folder": "procedures",
+             "approvers": ["quality-manager"], "review_months": 36, "color": "#E8E8E8"},
+}
+
+#: Need types the framework reserves for itself.
+RESERVED_TYPES = frozenset({"clause"})
+#: The approver token that means "a person holding the document's :owner: role".
+OWNER = "owner"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a qms.toml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_NAME} found in {start} or any folder above it",
+        hint="run qms inside a QMS repository, or pass --repo PATH",
+    )
+
+
+def load_config(root: Path) -> Config:
+    """Read, validate and complete ``<root>/qms.toml``."""
+    file = root / CONFIG_NAME
+    display = CONFIG_NAME
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {CONFIG_NAME}: {exc.strerror}", path=display) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError("not UTF-8 text", path=display, line=line,
+                          hint="save qms.toml with UTF-8 encoding") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError(f"not valid TOML: {message}", path=display,
+                          line=int(match.group(1)) if match else None,
+                          hint="fix the TOML syntax at that line") from None
+    errors = schemas.validate(data, "qms-config")
+    if errors:
+        where, what = errors[0]
+        raise ConfigError(f"{where or 'top level'}: {what}", path=display,
+                          line=_line_of(text, where),
+                          hint="see records_schema/qms-config.schema.json for the allowed shape")
+    return _build(root, data, text)
+
+
+def _build(root: Path, data: dict[str, Any], text: str) -> Config:
+    people = tuple(
+        Person(name=p["name"], email=p["email"].strip(), roles=tuple(p["roles"]))
+        for p in data["people"]
+    )
+    held = {role for person in people for role in person.roles}
+    declared = dict(data.get("roles") or {})
+    roles = declared if declared else {role: role.replace("-", " ").title() for role in sorted(held)}
+
+    emails: dict[str, int] = {}
+    for index, person in enumerate(people):
+        key = person.email.lower()
+        if key in emails:
+            raise ConfigError(f"people[{index}]: email {person.email} is listed twice",
+                              path=CONFIG_NAME, line=_line_of_value(text, person.email, 2),
+                              hint="each person appears once, with all their roles")
+        emails[key] = index
+        for role in person.roles:
+            if role not in roles:
+                raise _unknown_role(text, f"people[{index}] ({person.name})", role, roles)
+
+    types: dict[str, TypePolicy] = {}
+    for name in [*DEFAULT_TYPES, *sorted(set(data.get("types", {})) - set(DEFAULT_TYPES))]:
+        if name in RESERVED_TYPES:
+            raise ConfigError(f"types.{name}: '{name}' is reserved for the standards' clauses",
+                              path=CONFIG_NAME, line=_line_of(text, f"types.{name}"),
+                              hint="choose another type name")
+        merged = {**DEFAULT_TYPES.get(name, {}), **data.get("types", {}).get(name, {})}
+        missing = [k for k in ("title", "prefix", "folder", "approvers", "review_months")
+                   if k not in merged]
+        if missing:
+            raise ConfigError(f"types.{name}: missing {', '.join(missing)}", path=CONFIG_NAME,
+                              line=_line_of(text, f"types.{name}"),
+                              hint="a new document type needs title, prefix, folder, "
+                                   "approvers and review_months")
+        for role in merged["approvers"]:
+            if role != OWNER and role not in roles:
+                raise _unknown_role(text, f"types.{name}.approvers", role, roles)
+        types[name] = TypePolicy(name=name, title=merged["title"], prefix=merged["prefix"],
+                                 folder=merged["folder"].strip("/"),
+                                 approvers=tuple(merged["approvers"]),
+                                 review_months=merged["review_months"],
+                                 color=merged.get("color", "#BFD8D2"))
+    prefixes: dict[str, str] = {}
+    for policy in types.values():
+        if policy.prefix in prefixes:
+            raise ConfigError(f"types.{policy.name}: prefix {policy.prefix} is already used by "
+                              f"types.{prefixes[policy.prefix]}", path=CONFIG_NAME,
+                              line=_line_of(text, f"types.{policy.name}"),
+                              hint="give every document type its own prefix")
+        prefixes[policy.prefix] = policy.name
+        if ".." in policy.folder.split("/"):
+            raise ConfigError(f"types.{policy.name}.folder must stay inside the repository",
+                              path=CONFIG_NAME, line=_line_of(text, f"types.{policy.name}"))
+
+    qms = data.get("qms", {})
+    return Config(
+        root=str(root),
+        organization=data["organization"]["name"],
+        standards=tuple(qms.get("standards", ["iso9001-2015"])),
+        roles=roles,
+        people=people,
+        types=types,
+        id_digits=qms.get("id_digits", 3),
+    )
+
+
+def _unknown_role(text: str, where: str, role: str, roles: dict[str, str]) -> ConfigError:
+    return ConfigError(
+        f"{where}: unknown role {role!r}",
+        path=CONFIG_NAME,
+        line=_line_of_value(text, role),
+        hint=f"declare it under [roles] or use one of: {', '.join(sorted(roles))}",
+    )
+
+
+def _line_of(text: str, where: str) -> int | None:
+    """Best-effort line of a dotted data path (``types.sop``, ``people[1].email``)."""
+    if not where:
+        return None
+    head = re.split(r"[.\[]", where)[0]
+    index_match = re.match(r"^\w+\[(\d+)\]", where)
+    lines = text.splitlines()
+    if index_match:  # array of tables: the n-th [[head]]
+        count = -1
+        for number, line in enumerate(lines, 1):
+            if line.strip() == f"[[{head}]]":
+                count += 1
+                if count == int(index_match.group(1)):
+                    return number
+        return None
+    parts = where.split(".")
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.strip("[]").strip() == ".".join(parts[:2]):
+            return number
+        if stripped.startswith(f"{parts[-1]} ") or stripped.startswith(f"{parts[-1]}="):
+            return number
+    return None
+
+
+def _line_of_value(text: str, value: str, occurrence: int = 1) -> int | None:
+    seen = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if f'"{value}"' in line or f"'{value}'" in line:
+            seen += 1
+            if seen == occurrence:
+                return number
+    return None

@@ -1,0 +1,187 @@
+"""Find controlled documents, read their headers, fingerprint their content.
+
+One reStructuredText file is one document. It opens with the directive of its type::
+
+    .. sop:: Control of Documented Information
+       :id: SOP-001
+       :revision: 3
+       :owner: quality-manager
+       :satisfies: ISO9001-7-5-1, ISO9001-7-5-2
+
+The header is read here with a small line parser (no docutils), so ``qms check`` and
+pre-commit hooks stay fast; the Sphinx build reads the same files through sphinx-needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .model import Config, Document, Finding
+
+DIRECTIVE = re.compile(r"^\.\.\s+([A-Za-z][\w-]*)::(?:\s+(.*))?$")
+OPTION = re.compile(r"^(\s+):([A-Za-z][\w-]*):(?:\s+(.*))?$")
+#: Header options a document may carry (others are refused by ``qms check``).
+KNOWN_OPTIONS = ("id", "revision", "owner", "satisfies", "links", "audience", "records")
+#: Options that would state what is derived from records: typing them is an error.
+DERIVED_OPTIONS = ("status", "effective", "effective_date", "effective-date", "approved",
+                   "approved_by", "approved-by", "approvers", "approval", "approval_date")
+LIST_OPTIONS = ("satisfies", "links", "audience", "records")
+INDEX_NAMES = ("index.rst",)
+
+
+def fingerprint(data: bytes) -> str:
+    """sha256 of the bytes with CRLF and CR line endings normalized to LF."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
+
+
+@dataclass
+class Header:
+    """The raw header of one file: directive, title and options with their lines."""
+
+    directive: str
+    title: str
+    line: int
+    options: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+
+
+def read_header(text: str, path: str) -> Header | None:
+    """The opening directive of ``text`` with its options, or None if it has none.
+
+    Leading blank lines and RST comments are skipped. Raises :class:`InputError` for a
+    header that opens a directive but cannot be read.
+    """
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if not stripped:
+            index += 1
+            continue
+        if stripped.startswith("..") and not DIRECTIVE.match(stripped):
+            index += 1  # a comment, and its indented continuation lines
+            while index < len(lines) and lines[index][:1] in (" ", "\t") :
+                index += 1
+            continue
+        break
+    if index >= len(lines):
+        return None
+    match = DIRECTIVE.match(lines[index].rstrip())
+    if not match:
+        return None
+    header = Header(directive=match.group(1), title=(match.group(2) or "").strip(), line=index + 1)
+    current: str | None = None
+    index += 1
+    while index < len(lines):
+        raw = lines[index]
+        if not raw.strip():
+            break
+        if raw[:1] not in (" ", "\t"):
+            raise InputError(
+                "header continues without indentation",
+                path=path, line=index + 1,
+                hint="indent every header option by three spaces and leave a blank line "
+                     "after the header",
+            )
+        option = OPTION.match(raw.rstrip())
+        if option:
+            current = option.group(2).lower()
+            if current in header.options:
+                header.duplicates.append((current, index + 1))
+            header.options[current] = (option.group(3) or "").strip()
+            header.lines[current] = index + 1
+        elif current is not None:
+            header.options[current] = f"{header.options[current]} {raw.strip()}".strip()
+        else:  # a title that continues on the next line
+            header.title = f"{header.title} {raw.strip()}".strip()
+        index += 1
+    return header
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """``'A, B  C'`` -> ``('A', 'B', 'C')`` (sphinx-needs separates by comma or space)."""
+    return tuple(part for part in re.split(r"[,;\s]+", value.strip()) if part)
+
+
+@dataclass
+class Scan:
+    """Every document of a QMS tree, and what could not be read."""
+
+    documents: list[Document]
+    findings: list[Finding]
+    headers: dict[str, Header] = field(default_factory=dict)  # by relative path
+
+    def by_id(self) -> dict[str, Document]:
+        return {doc.id: doc for doc in self.documents}
+
+
+def document_files(root: Path, config: Config) -> list[Path]:
+    """Every .rst file in the document types' folders, sorted."""
+    files: set[Path] = set()
+    for folder in config.folders:
+        base = root / folder
+        if base.is_dir():
+            files.update(p for p in base.rglob("*.rst") if p.is_file())
+    return sorted(files)
+
+
+def scan(root: Path, config: Config) -> Scan:
+    """Read every document file under ``root``: documents plus findings, no exceptions."""
+    result = Scan(documents=[], findings=[])
+    types = set(config.types)
+    for file in document_files(root, config):
+        rel = file.relative_to(root).as_posix()
+        try:
+            raw = file.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=rel,
+                                 line=line, hint="save the file with UTF-8 encoding") from None
+            header = read_header(text, rel)
+        except InputError as exc:
+            result.findings.append(Finding("bad-header", exc.message, exc.path, exc.line, exc.hint))
+            continue
+        if header is None or header.directive not in types:
+            if file.name not in INDEX_NAMES:
+                result.findings.append(_not_a_document(rel, header, types))
+            continue
+        result.headers[rel] = header
+        result.documents.append(to_document(header, rel, fingerprint(raw)))
+    return result
+
+
+def to_document(header: Header, rel: str, digest: str) -> Document:
+    """Turn a header into a :class:`Document` (lenient: checks report what is missing)."""
+    revision_text = header.options.get("revision", "").strip()
+    revision = int(revision_text) if revision_text.isdigit() else None
+    return Document(
+        id=header.options.get("id", "").strip(),
+        type=header.directive,
+        title=header.title,
+        revision=revision,
+        owner=header.options.get("owner", "").strip() or None,
+        path=rel,
+        line=header.line,
+        satisfies=split_list(header.options.get("satisfies", "")),
+        links=split_list(header.options.get("links", "")),
+        fingerprint=digest,
+        option_lines=dict(header.lines),
+    )
+
+
+def _not_a_document(rel: str, header: Header | None, types: set[str]) -> Finding:
+    found = f"'.. {header.directive}::'" if header else "no directive"
+    return Finding(
+        "not-a-document",
+        f"file in a document folder does not open with a document directive (found {found})",
+        rel, header.line if header else 1,
+        hint=f"open the file with one of: {', '.join('.. ' + t + '::' for t in sorted(types))}, "
+             "or name it index.rst if it is a contents page",
+    )

@@ -1,0 +1,151 @@
+"""Plain data of qms-docs: clauses, documents, policy, findings.
+
+No behaviour beyond small derived properties; the rules live in the modules that use
+these objects. Everything is frozen so it can be shared between the CLI, reports and
+the Sphinx extension without defensive copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One numbered clause of a standard, e.g. ISO 9001:2015 7.5.3."""
+
+    standard: str
+    number: str
+    title: str
+    parent: str | None
+    need_id: str
+    maintain: bool = False
+    retain: bool = False
+    evidence: str = ""
+    is_leaf: bool = True
+
+    @property
+    def depth(self) -> int:
+        return self.number.count(".")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A standard's clause tree, in document order."""
+
+    standard: str
+    title: str
+    short_title: str
+    need_prefix: str
+    clauses: tuple[Clause, ...]
+
+    def by_need_id(self) -> dict[str, Clause]:
+        return {c.need_id: c for c in self.clauses}
+
+    def by_number(self) -> dict[str, Clause]:
+        return {c.number: c for c in self.clauses}
+
+    @property
+    def leaves(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.is_leaf)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TypePolicy:
+    """What qms.toml says about one document type (``[types.sop]``)."""
+
+    name: str
+    title: str
+    prefix: str
+    folder: str
+    approvers: tuple[str, ...]
+    review_months: int
+    color: str = "#BFD8D2"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of qms.toml, validated and with defaults filled in."""
+
+    root: str
+    organization: str
+    standards: tuple[str, ...]
+    roles: dict[str, str]
+    people: tuple[Person, ...]
+    types: dict[str, TypePolicy]
+    id_digits: int = 3
+
+    def type_for_prefix(self, prefix: str) -> TypePolicy | None:
+        for policy in self.types.values():
+            if policy.prefix == prefix:
+                return policy
+        return None
+
+    def person_by_email(self, email: str) -> Person | None:
+        wanted = email.strip().lower()
+        for person in self.people:
+            if person.email.lower() == wanted:
+                return person
+        return None
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        return tuple(sorted({t.folder for t in self.types.values()}))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One controlled document as its header declares it."""
+
+    id: str
+    type: str
+    title: str
+    revision: int | None
+    owner: str | None
+    path: str  # relative to the QMS root, with forward slashes
+    line: int  # line of the opening directive
+    satisfies: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    fingerprint: str = ""
+    option_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_of(self, option: str) -> int:
+        """Line of an option in the header (the directive's line if absent)."""
+        return self.option_lines.get(option, self.line)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong, found by a check: a code, where, what, and what to do."""
+
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    hint: str | None = None
+    document: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    @property
+    def location(self) -> str:
+        if not self.path:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "document": self.document,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        }

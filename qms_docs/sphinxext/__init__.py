@@ -1,0 +1,94 @@
+"""Sphinx front end of qms-docs.
+
+Reads qms.toml at ``config-inited`` and configures sphinx-needs from it, scans the
+document folders once per build (the same scan ``qms check`` does), reports header
+problems as ``[qms.<code>]`` warnings with file and line, and registers the
+directives that render the standards and the auditor reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config as SphinxConfig
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import ConfigError as SphinxConfigError
+from sphinx.util import logging
+
+from .. import __version__
+from ..catalog import load_catalog
+from ..checks import check_documents
+from ..config import load_config
+from ..documents import scan
+from ..errors import QmsError
+from . import directives, needs_config, pages
+from .state import ProjectState
+
+logger = logging.getLogger(__name__)
+
+
+def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
+    root = Path(sphinx_config.qms_root or app.confdir)
+    try:
+        config = load_config(root)
+        catalogs = [load_catalog(name) for name in config.standards]
+    except QmsError as exc:
+        raise SphinxConfigError(f"qms-docs: {exc}") from None
+    app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
+    needs_config.apply(sphinx_config, config)
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    state.scan = scan(Path(app.srcdir), state.config)
+
+
+def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
+                        changed: set[str], removed: set[str]) -> list[str]:
+    """Re-read the aggregating pages whenever any document came, went or changed."""
+    if not (added or changed or removed):
+        return []
+    return sorted(getattr(env, "qms_aggregate_docs", set()) - removed)
+
+
+def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    getattr(env, "qms_aggregate_docs", set()).discard(docname)
+
+
+def on_env_merge_info(app: Sphinx, env: BuildEnvironment, docnames: list[str],
+                      other: BuildEnvironment) -> None:
+    if not hasattr(env, "qms_aggregate_docs"):
+        env.qms_aggregate_docs = set()
+    env.qms_aggregate_docs |= getattr(other, "qms_aggregate_docs", set())
+
+
+def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
+    """Report every header finding as a located ``[qms.<code>]`` warning."""
+    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    srcdir = Path(app.srcdir)
+    for finding in check_documents(state.scan, state.config, state.catalogs):
+        location: Any = None
+        if finding.path:
+            docname = env.path2doc(str(srcdir / finding.path))
+            location = (docname, finding.line) if docname else f"{finding.path}:{finding.line}"
+        hint = f" (hint: {finding.hint})" if finding.hint else ""
+        logger.warning(f"{finding.message}{hint}", type="qms",
+                       subtype=finding.code.replace("-", "_"), location=location)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinx_needs")
+    app.add_config_value("qms_root", "", "env", types=[str])
+    # Before sphinx-needs (priority 10+) reads its configuration.
+    app.connect("config-inited", on_config_inited, priority=5)
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("env-purge-doc", on_env_purge_doc)
+    app.connect("env-merge-info", on_env_merge_info)
+    app.connect("env-check-consistency", on_env_check_consistency)
+    directives.setup(app)
+    pages.setup(app)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
+            "env_version": 1}

@@ -1,0 +1,160 @@
+"""Directives that render the standards and the auditor reports.
+
+``.. qms-clauses:: iso9001-2015`` turns a catalog into ``clause`` needs, one section per
+top-level clause, so nobody writes clause needs by hand. ``.. qms-report:: NAME``
+renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
+``master-list``): the same rows the command line prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from .. import reports
+from ..catalog import load_catalog
+from ..errors import QmsError
+from ..model import Catalog
+from .state import ProjectState
+
+_SPECIAL = re.compile(r"([\\`*_|<>\[\]])")
+
+
+def rst_text(text: str) -> str:
+    """Escape text for use inside generated reStructuredText."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def need_link(need_id: str, label: str) -> str:
+    return f":need:`{rst_text(label)} <{need_id}>`"
+
+
+class _QmsDirective(SphinxDirective):
+    """Shared plumbing: the project state, nested parsing, aggregate-page bookkeeping."""
+
+    @property
+    def qms(self) -> ProjectState:
+        return self.env.app.qms  # type: ignore[attr-defined]
+
+    def remember_aggregate(self) -> None:
+        if not hasattr(self.env, "qms_aggregate_docs"):
+            self.env.qms_aggregate_docs = set()
+        self.env.qms_aggregate_docs.add(self.env.docname)
+
+    def parse_lines(self, lines: Iterable[str], titles: bool = False) -> list[nodes.Node]:
+        container = nodes.section() if titles else nodes.container()
+        source = self.get_source_info()[0]
+        content = StringList(list(lines), source=source)
+        if titles:
+            self.state.nested_parse(content, self.content_offset, container, match_titles=True)
+        else:
+            self.state.nested_parse(content, self.content_offset, container)
+        return list(container.children)
+
+    def catalog(self, name: str | None) -> Catalog:
+        name = name or self.qms.config.standards[0]
+        try:
+            return load_catalog(name)
+        except QmsError as exc:
+            raise self.error(f"qms: {exc}") from None
+
+
+class ClausesDirective(_QmsDirective):
+    """All clauses of a standard as ``clause`` needs, grouped by top-level clause."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        catalog = self.catalog(self.arguments[0])
+        self.remember_aggregate()
+        lines: list[str] = []
+        for clause in catalog.clauses:
+            if clause.parent is None:
+                heading = f"{clause.number} {rst_text(clause.title)}"
+                lines += [heading, "-" * len(heading), ""]
+            lines += [f".. clause:: {clause.number} {rst_text(clause.title)}",
+                      f"   :id: {clause.need_id}", ""]
+            flags = [word for word, on in (("maintained", clause.maintain),
+                                           ("retained", clause.retain)) if on]
+            if flags:
+                text = f"Documented information {' and '.join(flags)}"
+                if clause.evidence:
+                    text += f": {rst_text(clause.evidence)}"
+                lines += [f"   {text}.", ""]
+        return self.parse_lines(lines, titles=True)
+
+
+class ReportDirective(_QmsDirective):
+    """One auditor report of :mod:`qms_docs.reports`, as a table."""
+
+    required_arguments = 1
+    option_spec = {"standard": directives.unchanged}
+    has_content = False
+    reports = ("trace-matrix", "coverage", "master-list")
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        if name not in self.reports:
+            raise self.error(f"qms-report: unknown report {name!r}; use one of "
+                             f"{', '.join(self.reports)}")
+        self.remember_aggregate()
+        documents = [doc for doc in self.qms.scan.documents if doc.id]
+        if name == "master-list":
+            return self.parse_lines(self._master_list(documents))
+        catalog = self.catalog(self.options.get("standard"))
+        if name == "coverage":
+            return self.parse_lines(self._coverage(catalog, documents))
+        return self.parse_lines(self._matrix(catalog, documents))
+
+    def _matrix(self, catalog: Catalog, documents) -> list[str]:
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 10 40 50",
+                 "   :class: qms-trace-matrix", "",
+                 "   * - Clause", "     - Title", "     - Satisfied by"]
+        for row in reports.trace_matrix(catalog, documents):
+            title = rst_text(row.clause.title)
+            lines += [f"   * - {need_link(row.clause.need_id, row.clause.number)}",
+                      f"     - {title if row.clause.is_leaf else '**' + title + '**'}"]
+            if row.documents:
+                cells = [f"{need_link(d.id, d.id)} {rst_text(d.title)}" for d in row.documents]
+                lines.append(f"     - * {cells[0]}")
+                lines += [f"       * {cell}" for cell in cells[1:]]
+            else:
+                lines.append("     - " + ("**no document**" if row.clause.is_leaf else ""))
+        return lines
+
+    def _coverage(self, catalog: Catalog, documents) -> list[str]:
+        result = reports.coverage(catalog, documents)
+        lines = [f"**{catalog.short_title}: {result.covered} of {result.total} requirement "
+                 f"clauses covered ({result.percent:.0f}%).**", "",
+                 "A requirement clause is one without subclauses; it is covered when at "
+                 "least one controlled document names it in ``:satisfies:``.", ""]
+        if result.uncovered:
+            lines += ["Clauses with no document:", ""]
+            lines += [f"* {need_link(c.need_id, c.number)} {rst_text(c.title)}"
+                      for c in result.uncovered]
+        else:
+            lines.append("Clauses with no document: none.")
+        return lines + [""]
+
+    def _master_list(self, documents) -> list[str]:
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 12 40 18 8 22",
+                 "   :class: qms-master-list", "",
+                 "   * - Id", "     - Title", "     - Type", "     - Revision", "     - Owner"]
+        for row in reports.master_list(self.qms.config, documents):
+            lines += [f"   * - {need_link(row.id, row.id)}", f"     - {rst_text(row.title)}",
+                      f"     - {rst_text(row.type_title)}",
+                      f"     - {row.revision if row.revision is not None else '?'}",
+                      f"     - {rst_text(row.owner_title or row.owner or '?')}"]
+        return lines
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("qms-clauses", ClausesDirective)
+    app.add_directive("qms-report", ReportDirective)

@@ -1,0 +1,47 @@
+"""Shape of a document page: its title comes from the document's header.
+
+A document file opens with its need directive and has no title line of its own (the
+title lives once, in the header). This transform wraps the page in a section titled
+``<id> <title>``, so the page title, the toctree and the browser tab name the document
+and the file's own top-level sections (Purpose, Scope, ...) become its subsections.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+from sphinx_needs.nodes import Need
+
+
+class DocumentTitle(SphinxTransform):
+    """Give a document page the title of the document it holds."""
+
+    default_priority = 205  # after docutils' own title promotion, before Sphinx collects titles
+
+    def apply(self, **kwargs: object) -> None:
+        qms = getattr(self.app, "qms", None)
+        if qms is None:
+            return
+        doc = self.document
+        first = next((child for child in doc.children
+                      if not isinstance(child, (nodes.comment, nodes.target,
+                                                nodes.substitution_definition))), None)
+        if not isinstance(first, Need):
+            return
+        need_id = first.get("refid") or (first["ids"][0] if first.get("ids") else "")
+        document = next((d for d in qms.scan.documents
+                         if d.id == need_id and d.type in qms.config.types), None)
+        if document is None:
+            return
+        section = nodes.section(ids=[nodes.make_id(f"doc-{document.id}")],
+                                names=[nodes.fully_normalize_name(document.id)])
+        section += nodes.title("", f"{document.id} {document.title}")
+        section.extend(list(doc.children))
+        doc.children = []
+        doc += section
+        section.parent = doc
+
+
+def setup(app: Sphinx) -> None:
+    app.add_transform(DocumentTitle)

@@ -116,8 +116,15 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
                               line=_line_of(text, f"types.{name}"),
                               hint="a new document type needs title, prefix, folder, "
                                    "approvers and review_months")
+        from_file = "approvers" in data.get("types", {}).get(name, {})
         for role in merged["approvers"]:
             if role != OWNER and role not in roles:
+                if not from_file:
+                    raise ConfigError(
+                        f"document type {name!r} is approved by {role!r} by default, but no "
+                        "one holds that role", path=CONFIG_NAME,
+                        hint=f"give a person the role {role!r}, or set approvers under "
+                             f"[types.{name}] to roles of: {', '.join(sorted(roles))}")
                 raise _unknown_role(text, f"types.{name}.approvers", role, roles)
         types[name] = TypePolicy(name=name, title=merged["title"], prefix=merged["prefix"],
                                  folder=merged["folder"].strip("/"),
@@ -158,28 +165,36 @@ def _unknown_role(text: str, where: str, role: str, roles: dict[str, str]) -> Co
 
 
 def _line_of(text: str, where: str) -> int | None:
-    """Best-effort line of a dotted data path (``types.sop``, ``people[1].email``)."""
+    """Best-effort line of a data path (``types.sop.prefix``, ``people[1].email``)."""
     if not where:
         return None
-    head = re.split(r"[.\[]", where)[0]
-    index_match = re.match(r"^\w+\[(\d+)\]", where)
+    parts = [p for p in re.split(r"[.\[\]]+", where) if p]
     lines = text.splitlines()
-    if index_match:  # array of tables: the n-th [[head]]
-        count = -1
-        for number, line in enumerate(lines, 1):
-            if line.strip() == f"[[{head}]]":
-                count += 1
-                if count == int(index_match.group(1)):
-                    return number
-        return None
-    parts = where.split(".")
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.strip("[]").strip() == ".".join(parts[:2]):
+    headers = [(n, line.strip()) for n, line in enumerate(lines, 1)
+               if line.strip().startswith("[")]
+    table_line, used = None, 0
+    if len(parts) > 1 and parts[1].isdigit():  # array of tables: the n-th [[people]]
+        matches = [n for n, h in headers if h == f"[[{parts[0]}]]"]
+        if int(parts[1]) < len(matches):
+            table_line, used = matches[int(parts[1])], 2
+    else:
+        for size in range(len(parts), 0, -1):
+            name = ".".join(parts[:size])
+            found = [n for n, h in headers if h in (f"[{name}]", f"[[{name}]]")]
+            if found:
+                table_line, used = found[0], size
+                break
+    if used == len(parts) or used == 0 and not parts:
+        return table_line
+    key = parts[used]
+    begin = table_line or 0
+    for number in range(begin + 1, len(lines) + 1):
+        stripped = lines[number - 1].strip()
+        if stripped.startswith("[") and number != begin:
+            break
+        if re.match(rf"^{re.escape(key)}\s*=", stripped):
             return number
-        if stripped.startswith(f"{parts[-1]} ") or stripped.startswith(f"{parts[-1]}="):
-            return number
-    return None
+    return table_line
 
 
 def _line_of_value(text: str, value: str, occurrence: int = 1) -> int | None:

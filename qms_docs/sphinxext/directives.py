@@ -31,8 +31,10 @@ def rst_text(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def need_link(need_id: str, label: str) -> str:
-    return f":need:`{rst_text(label)} <{need_id}>`"
+def need_link(need_id: str, clause: bool = False) -> str:
+    """A link to a need showing its id (or, for a clause, its number)."""
+    label = "[[ title.split()[0] ]]" if clause else "[[ id ]]"
+    return f":need:`{label} <{need_id}>`"
 
 
 class _QmsDirective(SphinxDirective):
@@ -119,10 +121,10 @@ class ReportDirective(_QmsDirective):
                  "   * - Clause", "     - Title", "     - Satisfied by"]
         for row in reports.trace_matrix(catalog, documents):
             title = rst_text(row.clause.title)
-            lines += [f"   * - {need_link(row.clause.need_id, row.clause.number)}",
+            lines += [f"   * - {need_link(row.clause.need_id, clause=True)}",
                       f"     - {title if row.clause.is_leaf else '**' + title + '**'}"]
             if row.documents:
-                cells = [f"{need_link(d.id, d.id)} {rst_text(d.title)}" for d in row.documents]
+                cells = [f"{need_link(d.id)} {rst_text(d.title)}" for d in row.documents]
                 lines.append(f"     - * {cells[0]}")
                 lines += [f"       * {cell}" for cell in cells[1:]]
             else:
@@ -137,7 +139,7 @@ class ReportDirective(_QmsDirective):
                  "least one controlled document names it in ``:satisfies:``.", ""]
         if result.uncovered:
             lines += ["Clauses with no document:", ""]
-            lines += [f"* {need_link(c.need_id, c.number)} {rst_text(c.title)}"
+            lines += [f"* {need_link(c.need_id, clause=True)} {rst_text(c.title)}"
                       for c in result.uncovered]
         else:
             lines.append("Clauses with no document: none.")
@@ -148,7 +150,7 @@ class ReportDirective(_QmsDirective):
                  "   :class: qms-master-list", "",
                  "   * - Id", "     - Title", "     - Type", "     - Revision", "     - Owner"]
         for row in reports.master_list(self.qms.config, documents):
-            lines += [f"   * - {need_link(row.id, row.id)}", f"     - {rst_text(row.title)}",
+            lines += [f"   * - {need_link(row.id)}", f"     - {rst_text(row.title)}",
                       f"     - {rst_text(row.type_title)}",
                       f"     - {row.revision if row.revision is not None else '?'}",
                       f"     - {rst_text(row.owner_title or row.owner or '?')}"]

@@ -1,0 +1,51 @@
+"""The library below the front ends imports neither click, Sphinx nor docutils."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qms_docs"
+FRONT_ENDS = {"cli", "sphinxext"}
+FORBIDDEN = {"click", "sphinx", "sphinx_needs", "docutils"}
+LOWER = sorted(p for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+
+
+def imported_roots(file: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("module", LOWER, ids=lambda p: p.stem)
+def test_lower_layer_imports_no_front_end(module: Path):
+    assert not (imported_roots(module) & FORBIDDEN), f"{module.name} imports a front end"
+
+
+def test_there_are_lower_modules_to_check():
+    assert {"model", "errors", "catalog", "config", "documents", "checks", "reports"} <= {
+        p.stem for p in LOWER}
+
+
+def test_importing_the_library_loads_no_front_end():
+    modules = ", ".join(f"qms_docs.{p.stem}" for p in LOWER)
+    code = (f"import sys, qms_docs, {modules}\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            f"{sorted(FORBIDDEN)!r})\nprint(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_qms_check_does_not_import_sphinx():
+    code = ("import sys; from qms_docs.cli import cli; "
+            "print(any(m.startswith(('sphinx', 'docutils')) for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,123 @@
+"""Real Sphinx builds of scenario projects: need types, links, reports, bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, sphinx_build
+
+
+def test_basic_scenario_builds_clean_and_exports_needs(scenario):
+    result = sphinx_build(scenario("basic"))
+    assert result.returncode == 0, result.warnings
+    assert result.warnings.strip() == ""
+    needs = result.needs()
+    sop = needs["SOP-001"]
+    assert sop["type"] == "sop"
+    assert sop["revision"] == "1" and sop["owner"] == "quality-manager"
+    assert sop["satisfies"] == ["ISO9001-7-5-1", "ISO9001-7-5-2"]
+    clause = needs["ISO9001-7-5-2"]
+    assert clause["type"] == "clause"
+    assert clause["title"] == "7.5.2 Creating and updating"
+    assert sorted(clause["satisfies_back"]) == ["SOP-001", "SOP-002"]
+    assert sum(1 for n in needs.values() if n["type"] == "clause") == 91
+
+
+def test_document_page_title_comes_from_the_header(scenario):
+    result = sphinx_build(scenario("basic"))
+    page = (result.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert "<title>SOP-001 Control of Documented Information" in page
+    assert re.search(r"<h1>SOP-001 Control of Documented Information", page)
+    assert re.search(r"<h2>Purpose", page)
+
+
+def test_clause_shows_satisfied_by(scenario):
+    result = sphinx_build(scenario("basic"))
+    page = (result.outdir / "standards.html").read_text(encoding="utf-8")
+    block = page[page.index('id="ISO9001-8-1"'):]
+    block = block[: block.index('id="ISO9001-8-2"')]
+    assert "satisfied by" in block and "SOP-002" in block
+
+
+def test_reports_render_the_same_rows_as_the_library(scenario):
+    result = sphinx_build(scenario("basic"))
+    page = (result.outdir / "reports.html").read_text(encoding="utf-8")
+    assert "3 of 65 requirement clauses covered (5%)" in page
+    matrix = page[page.index("qms-trace-matrix"):]
+    # 7.5.2 row lists both documents; 4.1 has none.
+    row = matrix[matrix.index(">7.5.2<"):]
+    row = row[: row.index("</tr>")]
+    assert "SOP-001" in row and "SOP-002" in row
+    master = page[page.index("qms-master-list"):]
+    assert master.index("SOP-001") < master.index("SOP-002")
+    assert "Production Manager" in master
+
+
+BAD_CASES = {
+    "unknown_clause": ("procedures/sop-002.rst", "ISO9001-7-5-2", "ISO9001-7-5-9", 5),
+    "duplicate_id": ("procedures/sop-002.rst", ":id: SOP-002", ":id: SOP-001", 2),
+    "missing_revision": ("procedures/sop-002.rst", "   :revision: 2\n", "", 1),
+    "missing_owner": ("procedures/sop-002.rst", "   :owner: production-manager\n", "", 1),
+    "bad_id": ("procedures/sop-002.rst", ":id: SOP-002", ":id: WI-002", 2),
+    "unknown_owner": ("procedures/sop-002.rst", "production-manager", "shift-boss", 4),
+    "hand_typed_status": ("procedures/sop-002.rst", "   :revision: 2\n",
+                          "   :revision: 2\n   :status: effective\n", 4),
+}
+
+
+@pytest.mark.parametrize("subtype", sorted(BAD_CASES))
+def test_bad_input_fails_the_strict_build_with_location_and_subtype(scenario, subtype):
+    root = scenario("basic")
+    file, old, new, line = BAD_CASES[subtype]
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = sphinx_build(root)
+    assert result.returncode != 0
+    expected = f"{path}:{line}: WARNING: "
+    lines = [ln for ln in result.warnings.splitlines() if f"[qms.{subtype}]" in ln]
+    assert lines, result.warnings
+    assert any(ln.startswith(expected) for ln in lines), lines
+
+
+def test_unknown_clause_message_suggests_the_right_id(scenario):
+    root = scenario("basic")
+    path = root / "procedures" / "sop-001.rst"
+    path.write_text(path.read_text().replace("ISO9001-7-5-1", "ISO9001-7.5.1"), encoding="utf-8")
+    result = sphinx_build(root)
+    line = next(ln for ln in result.warnings.splitlines() if "[qms.unknown_clause]" in ln)
+    assert "write clause ids with dashes: ISO9001-7-5-1" in line
+
+
+def test_broken_qms_toml_stops_the_build_with_its_reason(scenario):
+    root = scenario("basic")
+    (root / "qms.toml").write_text("[organization\nname = 'x'\n", encoding="utf-8")
+    result = sphinx_build(root)
+    assert result.returncode != 0
+    assert "qms.toml:1: not valid TOML" in result.warnings
+
+
+def test_no_deprecation_warnings_from_sphinx_needs(scenario):
+    result = sphinx_build(scenario("basic"), strict=False)
+    assert "needs.deprecated" not in result.warnings
+    assert "[needs.config]" not in result.warnings
+
+
+def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
+    import shutil
+
+    root = tmp_path / "example"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
+        ".venv", "_build", ".git", "tests", "__pycache__", "*.egg-info", ".pytest_cache"))
+    result = sphinx_build(root)
+    assert result.returncode == 0, result.warnings
+    assert result.warnings.strip() == ""
+    coverage = (result.outdir / "reports" / "coverage.html").read_text(encoding="utf-8")
+    assert "65 of 65 requirement clauses covered (100%)" in coverage
+    needs = result.needs()
+    kinds = {n["type"] for n in needs.values()}
+    assert {"manual", "policy", "sop", "wi", "form", "clause"} <= kinds

@@ -31,7 +31,7 @@ class BuildResult:
 def sphinx_build(srcdir: Path, *, strict: bool = True, builder: str = "html") -> BuildResult:
     """Run sphinx-build in a subprocess (sphinx-needs keeps global state per process)."""
     outdir = srcdir / "_build" / builder
-    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", str(srcdir), str(outdir)]
+    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-N", str(srcdir), str(outdir)]
     if strict:
         command[3:3] = ["-W", "--keep-going"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=srcdir)

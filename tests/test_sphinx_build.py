@@ -59,12 +59,12 @@ def test_reports_render_the_same_rows_as_the_library(scenario):
 BAD_CASES = {
     "unknown_clause": ("procedures/sop-002.rst", "ISO9001-7-5-2", "ISO9001-7-5-9", 5),
     "duplicate_id": ("procedures/sop-002.rst", ":id: SOP-002", ":id: SOP-001", 2),
-    "missing_revision": ("procedures/sop-002.rst", "   :revision: 2\n", "", 1),
+    "missing_revision": ("procedures/sop-002.rst", "   :revision: 1\n", "", 1),
     "missing_owner": ("procedures/sop-002.rst", "   :owner: production-manager\n", "", 1),
     "bad_id": ("procedures/sop-002.rst", ":id: SOP-002", ":id: WI-002", 2),
     "unknown_owner": ("procedures/sop-002.rst", "production-manager", "shift-boss", 4),
-    "hand_typed_status": ("procedures/sop-002.rst", "   :revision: 2\n",
-                          "   :revision: 2\n   :status: effective\n", 4),
+    "hand_typed_status": ("procedures/sop-002.rst", "   :revision: 1\n",
+                          "   :revision: 1\n   :status: effective\n", 4),
 }
 
 

@@ -7,17 +7,36 @@ input. Errors are printed as ``file:line: what`` plus a hint; tracebacks only wi
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..errors import QmsError
 from ._common import CONTEXT_SETTINGS, Project
 from .build import build
+from .control import approve, new, retire, review, revise, status, verify
 from .documents import check, list_documents
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class QmsGroup(click.Group):
+    """Maps qms-docs errors to messages and exit codes: the one place that does."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QmsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - unexpected: no traceback without --debug
+            if isinstance(ctx.obj, Project) and ctx.obj.debug:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "  hint: run again with --debug for the traceback and report it",
+                       err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=QmsGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=str), default=None,
               help="Root of the QMS repository (default: the folder holding qms.toml, "
                    "searched upwards from here).")
@@ -39,14 +58,13 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
     ctx.obj = Project(repo, debug)
 
 
-cli.add_command(check)
-cli.add_command(list_documents)
-cli.add_command(build)
+for _command in (new, revise, approve, review, retire, status, list_documents, check, verify,
+                 build):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qms`` script: run and map errors to exit codes."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result = cli.main(args=argv, prog_name="qms", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -57,16 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2 if isinstance(exc, click.UsageError) else exc.exit_code
-    except QmsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that catches everything
-        if debug:
-            raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
-                   "  hint: run again with --debug for the traceback and report it", err=True)
-        return 3
     return result if isinstance(result, int) else 0

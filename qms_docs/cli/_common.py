@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from ..catalog import load_catalog
-from ..config import find_root, load_config
+from ..config import find_root
 from ..model import Catalog, Config, Finding
+from ..workspace import Workspace
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,12 +37,16 @@ class Project:
         return find_root(Path.cwd())
 
     @cached_property
-    def config(self) -> Config:
-        return load_config(self.root)
+    def ws(self) -> Workspace:
+        return Workspace(self.root)
 
-    @cached_property
+    @property
+    def config(self) -> Config:
+        return self.ws.config
+
+    @property
     def catalogs(self) -> list[Catalog]:
-        return [load_catalog(name) for name in self.config.standards]
+        return self.ws.catalogs
 
 
 pass_project = click.make_pass_decorator(Project)

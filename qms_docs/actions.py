@@ -1,0 +1,261 @@
+"""The acts of document control: new, revise, approve, review, retire.
+
+Each act checks the policy first and writes nothing when it refuses (``Refused``,
+exit 1). Every act leaves a record under ``records/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from . import control, history
+from .catalog import resolve_clause
+from .errors import InputError, Refused, UsageError
+from .model import Document, Person
+from .records import RECORDS_DIR, new_record, write_record
+from .workspace import Workspace
+
+REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]+:revision:[ \t]*)(?P<number>\d+)(?P<tail>[ \t]*)$",
+                           re.MULTILINE)
+
+
+def _person(person: Person) -> dict[str, str]:
+    return {"name": person.name, "email": person.email}
+
+
+def _slug(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug[:60].rstrip("-") or "document"
+
+
+def _write_new_file(path: Path, payload: bytes) -> None:
+    """Create ``path`` atomically; fail if it exists."""
+    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
+    with open(temporary, "xb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise UsageError(f"{path.name} already exists", hint="choose another title or id") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _replace_file(path: Path, payload: bytes) -> None:
+    """Replace ``path`` atomically (temporary file, fsync, rename)."""
+    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
+    with open(temporary, "xb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, path.stat().st_mode & 0o777)
+    os.replace(temporary, path)
+
+
+def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
+                 satisfies: tuple[str, ...] = (), doc_id: str | None = None,
+                 reason: str = "New document") -> tuple[Path, Path]:
+    """Create a document from its type's template at revision 1, with a change record."""
+    config = ws.config
+    if type_name not in config.types:
+        raise UsageError(f"unknown document type {type_name!r}",
+                         hint=f"use one of: {', '.join(config.types)}")
+    title = " ".join(title.split())
+    if not title or len(title) > 200:
+        raise UsageError("the title must be 1 to 200 characters on one line")
+    actor = ws.actor()
+    policy = config.types[type_name]
+    owner = owner or (actor.roles[0] if actor.roles else None)
+    if owner not in config.roles:
+        raise UsageError(f"unknown owner role {owner!r}",
+                         hint=f"use one of: {', '.join(sorted(config.roles))}")
+    clauses = [resolve_clause(ref, ws.catalogs).need_id for ref in satisfies]
+    pattern = re.compile(rf"^{re.escape(policy.prefix)}-(\d+)$")
+    if doc_id is not None:
+        doc_id = doc_id.strip().upper()
+        if not pattern.match(doc_id) or len(pattern.match(doc_id).group(1)) < config.id_digits:
+            raise UsageError(f"--id {doc_id} does not fit type {type_name}",
+                             hint=f"use {policy.prefix}- and {config.id_digits} digits")
+        if any(d.id == doc_id for d in ws.scan.documents):
+            raise UsageError(f"{doc_id} is already used", hint="leave out --id to get the next free id")
+        candidates = [doc_id]
+    else:
+        used = [int(m.group(1)) for d in ws.scan.documents if (m := pattern.match(d.id))]
+        first = max(used, default=0) + 1
+        candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}" for n in range(first, first + 1000)]
+    records_dir = ws.root / RECORDS_DIR
+    records_dir.mkdir(exist_ok=True)
+    for candidate in candidates:  # claim the id: its records folder is created exclusively
+        try:
+            (records_dir / candidate).mkdir()
+            doc_id = candidate
+            break
+        except FileExistsError:
+            if len(candidates) == 1:
+                raise UsageError(f"{candidate} is already used (records/{candidate} exists)",
+                                 hint="leave out --id to get the next free id") from None
+    else:  # pragma: no cover
+        raise UsageError("no free document id found")
+    folder = ws.root / policy.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{doc_id.lower()}-{_slug(title)}.rst"
+    template = jinja2.Template(
+        resources.files("qms_docs").joinpath("templates", "document.rst.j2").read_text("utf-8"),
+        keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    text = template.render(type=type_name, title=title, id=doc_id, owner=owner,
+                           satisfies=clauses, type_title=policy.title,
+                           owner_title=config.roles[owner], example_ref=doc_id)
+    try:
+        _write_new_file(path, text.encode("utf-8"))
+    except BaseException:
+        (records_dir / doc_id).rmdir()
+        raise
+    record = write_record(ws.root, new_record(
+        "change", doc_id, from_revision=0, to_revision=1, reason=reason,
+        summary=f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
+        training=True))
+    return path, record
+
+
+def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
+           training: bool = True) -> tuple[int, Path]:
+    """Raise the revision by one in the header and write the change record."""
+    if not reason.strip():
+        raise UsageError("--reason must say why the document changes")
+    actor = ws.actor()
+    info = ws.status(doc)
+    if info.status == "obsolete":
+        raise Refused(f"{doc.id} is retired (obsolete) and cannot be revised")
+    if doc.revision is None:
+        raise InputError(f"{doc.id} has no valid :revision:", path=doc.path, line=doc.line)
+    ever_approved = any(r.kind == "approval" and r.data["revision"] == doc.revision
+                        for r in ws.records.for_document(doc.id))
+    if not ever_approved:
+        raise Refused(f"{doc.id} revision {doc.revision} is still a draft that nobody has "
+                      "approved: edit it as it is", hint=f"when ready: qms approve {doc.id} "
+                                                          "--role ROLE")
+    file = ws.root / doc.path
+    raw = file.read_bytes()
+    matches = list(REVISION_LINE.finditer(raw))
+    if len(matches) != 1 or int(matches[0].group("number")) != doc.revision:
+        raise InputError("cannot find the :revision: line of the header", path=doc.path,
+                         line=doc.line_of("revision"))
+    new_revision = doc.revision + 1
+    match = matches[0]
+    payload = raw[:match.start("number")] + str(new_revision).encode() + raw[match.end("number"):]
+    record = write_record(ws.root, new_record(
+        "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
+        reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
+    _replace_file(file, payload)
+    return new_revision, record
+
+
+def authors_since_in_force(ws: Workspace, doc: Document,
+                           info: control.StatusInfo) -> dict[str, str]:
+    """Emails -> names of people whose commits changed the document since its in-force
+    revision (all its commits if none was ever in force)."""
+    index = history.HistoryIndex.build(ws.repo, paths=[doc.path])
+    changes = index.commits_of(doc.path)
+    start = 0
+    if info.in_force is not None:
+        positions = [i for i, c in enumerate(changes)
+                     if index.content_fingerprint(c) == info.in_force.fingerprint]
+        start = positions[-1] + 1 if positions else 0
+    return {c.author_email.lower(): c.author_name for c in changes[start:]}
+
+
+def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
+            effective: dt.date | None = None) -> Path:
+    """Record the acting person's approval of the document's current revision and content."""
+    actor = ws.actor()
+    info = ws.status(doc)
+    if info.status == "obsolete":
+        raise Refused(f"{doc.id} is retired (obsolete); there is nothing to approve")
+    if role not in actor.roles:
+        raise Refused(f"{actor.name} does not hold the role {role!r}",
+                      hint=f"{actor.name}'s roles: {', '.join(actor.roles) or 'none'}")
+    if role not in info.required_roles:
+        raise Refused(f"a {ws.config.types[doc.type].title} needs no approval by {role!r}",
+                      hint=f"required roles for {doc.id}: {', '.join(info.required_roles)}")
+    if doc.revision is None or not doc.id:
+        raise InputError("the header is incomplete", path=doc.path, line=doc.line,
+                         hint="run qms check")
+    if history.has_uncommitted_changes(ws.repo, doc.path):
+        raise Refused(f"{doc.path} has uncommitted changes: approve what is committed",
+                      hint="commit the document first (git add, git commit), then approve")
+    for approval in info.approvals:
+        if approval.data["role"] == role:
+            raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
+                          f"by {approval.data['approver']['name']} ({approval.path})")
+    _check_segregation(ws, doc, info, actor)
+    if effective is not None and effective < ws.today:
+        raise UsageError(f"--effective {effective} is in the past",
+                         hint="an approval takes effect today or later")
+    record = new_record(
+        "approval", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
+        approver=_person(actor), role=role, meaning=meaning,
+        effective=(effective or ws.today).isoformat(), commit=history.head_commit(ws.repo))
+    return write_record(ws.root, record)
+
+
+def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,
+                       actor: Person) -> None:
+    email = actor.email.lower()
+    for record in ws.records.for_document(doc.id):
+        if (record.kind == "change" and record.data["to_revision"] == doc.revision
+                and record.data["author"]["email"].lower() == email):
+            raise Refused(f"{actor.name} wrote revision {doc.revision} of {doc.id} "
+                          f"({record.path}) and cannot approve it",
+                          hint="segregation of duties: another person holding the role approves")
+    if email in authors_since_in_force(ws, doc, info):
+        raise Refused(f"{actor.name} committed changes to {doc.id} since its last effective "
+                      "revision and cannot approve it",
+                      hint="segregation of duties: another person holding the role approves")
+
+
+def review(ws: Workspace, doc: Document, outcome: str) -> Path:
+    """Record a periodic review of the effective revision that found no change needed."""
+    if not outcome.strip():
+        raise UsageError("--outcome must say what the review found")
+    actor = ws.actor()
+    info = ws.status(doc)
+    if info.status != "effective":
+        raise Refused(f"{doc.id} is {info.status}: only an effective document is reviewed "
+                      "without change", hint="if it must change, use qms revise")
+    allowed = set(info.required_roles) | ({doc.owner} if doc.owner else set())
+    if not allowed & set(actor.roles):
+        raise Refused(f"{actor.name} holds none of the roles that may review {doc.id}",
+                      hint=f"reviewers hold one of: {', '.join(sorted(allowed))}")
+    return write_record(ws.root, new_record(
+        "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
+        reviewer=_person(actor), outcome=outcome.strip()))
+
+
+def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None = None) -> Path:
+    """Make the document obsolete from now on."""
+    if not reason.strip():
+        raise UsageError("--reason must say why the document is retired")
+    actor = ws.actor()
+    info = ws.status(doc)
+    if info.status == "obsolete":
+        raise Refused(f"{doc.id} is already retired ({info.retirement.path})")
+    if not set(info.required_roles) & set(actor.roles):
+        raise Refused(f"{actor.name} holds none of the roles that approve {doc.id}",
+                      hint=f"a person holding one of {', '.join(info.required_roles)} retires it")
+    fields: dict[str, object] = {"revision": doc.revision or 1, "reason": reason.strip(),
+                                 "approver": _person(actor)}
+    if superseded_by:
+        successor = ws.document(superseded_by)
+        if successor.id == doc.id:
+            raise UsageError("a document cannot supersede itself")
+        fields["superseded_by"] = successor.id
+    return write_record(ws.root, new_record("retirement", doc.id, **fields))

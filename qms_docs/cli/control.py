@@ -1,0 +1,181 @@
+"""Commands of document control: new, revise, approve, review, retire, status, verify."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .. import actions
+from ..verify import verify as run_verify
+from ._common import emit_json, emit_table, format_option, pass_project, report_findings
+
+
+def _relative(project, path) -> str:
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@click.command()
+@click.argument("type_name", metavar="TYPE")
+@click.argument("title")
+@click.option("--owner", help="Role that owns the document (default: your first role).")
+@click.option("--satisfies", "satisfies", multiple=True, metavar="CLAUSE",
+              help="Clause it satisfies, e.g. 7.5.3 (repeatable).")
+@click.option("--id", "doc_id", help="Use this id instead of the next free one.")
+@pass_project
+def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple[str, ...],
+        doc_id: str | None) -> None:
+    """Create a document from its type's template, at revision 1, with a change record.
+
+    Prints the new file's path.
+
+    \b
+    Example:
+      qms new sop "Control of Monitoring Equipment" --owner quality-manager --satisfies 7.1.5.1
+    """
+    path, record = actions.new_document(project.ws, type_name, title, owner, satisfies, doc_id)
+    click.echo(f"Change record: {_relative(project, record)}", err=True)
+    click.echo(_relative(project, path))
+
+
+@click.command()
+@click.argument("doc")
+@click.option("--reason", required=True, help="Why the document changes.")
+@click.option("--summary", default="", help="What changes, in a sentence or two.")
+@click.option("--no-training", is_flag=True, help="An editorial change: no training needed.")
+@pass_project
+def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> None:
+    """Start a new revision: raise the header's revision by one and record the change.
+
+    \b
+    Example:
+      qms revise SOP-004 --reason "New gauge supplier" --summary "Section 5 updated"
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    revision, record = actions.revise(ws, document, reason, summary, not no_training)
+    click.echo(f"{document.id} is now at revision {revision} (draft). "
+               f"Change record: {_relative(project, record)}")
+
+
+@click.command()
+@click.argument("doc")
+@click.option("--role", required=True, help="The role you approve for.")
+@click.option("--meaning", type=click.Choice(["approval", "review"]), default="approval",
+              show_default=True, help="What your signature means.")
+@click.option("--effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date from which it takes effect, YYYY-MM-DD (default: today).")
+@pass_project
+def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime | None) -> None:
+    """Approve the document's current, committed revision and content.
+
+    \b
+    Example:
+      qms approve SOP-004 --role quality-manager
+      qms approve SOP-004 --role production-manager --effective 2026-12-01
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    record = actions.approve(ws, document, role, meaning,
+                             effective.date() if effective else None)
+    ws.__dict__.pop("records", None)
+    info = ws.status(document)
+    click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
+               f"{_relative(project, record)}")
+    if info.missing_roles:
+        click.echo(f"{document.id} is {info.status}; still needed: {', '.join(info.missing_roles)}")
+    else:
+        click.echo(f"{document.id} is {info.status} (effective {info.effective}).")
+
+
+@click.command()
+@click.argument("doc")
+@click.option("--outcome", required=True, help="What the review found.")
+@pass_project
+def review(project, doc: str, outcome: str) -> None:
+    """Record a periodic review of an effective document that needs no change.
+
+    \b
+    Example:
+      qms review SOP-004 --outcome "Still accurate; no change needed"
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    record = actions.review(ws, document, outcome)
+    click.echo(f"Reviewed {document.id} revision {document.revision}: {_relative(project, record)}")
+
+
+@click.command()
+@click.argument("doc")
+@click.option("--reason", required=True, help="Why the document is withdrawn.")
+@click.option("--superseded-by", "superseded_by", metavar="DOC", help="The document that replaces it.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_project
+def retire(project, doc: str, reason: str, superseded_by: str | None, yes: bool) -> None:
+    """Retire a document: it becomes obsolete. This cannot be undone.
+
+    \b
+    Example:
+      qms retire WI-003 --reason "Merged into SOP-009" --superseded-by SOP-009 --yes
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    if not yes and not click.confirm(f"Retire {document.id} {document.title}? This cannot be "
+                                     "undone", default=False, err=True):
+        raise click.Abort()
+    record = actions.retire(ws, document, reason, superseded_by)
+    click.echo(f"{document.id} is obsolete: {_relative(project, record)}")
+
+
+@click.command()
+@click.argument("doc", required=False)
+@format_option("table", "json")
+@pass_project
+def status(project, doc: str | None, fmt: str) -> None:
+    """Derived status of one document or of all: draft, in-review, approved, effective, obsolete.
+
+    \b
+    Example:
+      qms status
+      qms status SOP-004 --format json
+    """
+    ws = project.ws
+    documents = [ws.document(doc)] if doc else [d for d in ws.scan.documents if d.id]
+    infos = [ws.status(d) for d in documents]
+    if fmt == "json":
+        emit_json([{"title": d.title, **i.to_dict()} for d, i in zip(documents, infos)])
+        return
+    rows = []
+    for d, info in zip(documents, infos):
+        force = (f"rev {info.in_force.revision} since {info.in_force.effective}"
+                 if info.in_force else "none")
+        waiting = ", ".join(info.missing_roles) if info.status in ("draft", "in-review") else ""
+        rows.append([d.id, d.revision, info.label, info.effective or "", force, waiting])
+    emit_table(["Id", "Rev", "Status", "Effective", "In force", "Awaiting"], rows)
+
+
+@click.command()
+@click.option("--strict", is_flag=True, help="Overdue reviews are findings, not warnings.")
+@format_option("text", "json", default="text")
+@pass_project
+def verify(project, strict: bool, fmt: str) -> None:
+    """Full verification with git history: is every document under control?
+
+    Finds edits after approval, missing change records, unauthorized and self
+    approvals, altered records, approvals of content no commit held. Exit 1 on findings.
+
+    \b
+    Example:
+      qms verify
+      qms verify --strict --format json
+    """
+    findings = run_verify(project.ws, strict)
+    report_findings(findings, fmt)
+    errors = sum(f.severity == "error" for f in findings)
+    if fmt != "json":
+        click.echo(f"verify: {errors} finding(s), {len(findings) - errors} warning(s).", err=True)
+    if errors:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,168 @@
+"""The rules of document control: required approvals and derived status.
+
+For a document at revision r with fingerprint f, from its records:
+
+- a retirement record -> ``obsolete``
+- every approval the policy requires exists for (r, f) -> ``approved``; once its
+  effective date has come -> ``effective``
+- some but not all -> ``in-review``; none -> ``draft`` (the last effective revision
+  stays in force)
+- effective, but the last approval or review is older than the review interval ->
+  also ``review-overdue``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .config import OWNER
+from .model import Config, Document
+from .records import Record, RecordSet
+
+STATUSES = ("draft", "in-review", "approved", "effective", "obsolete")
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A revision that became effective: which, since when, approved by whom."""
+
+    revision: int
+    fingerprint: str
+    effective: dt.date
+    approvals: tuple[Record, ...]
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """Everything derived about one document at one moment."""
+
+    document: str
+    revision: int | None
+    status: str
+    required_roles: tuple[str, ...]
+    approvals: tuple[Record, ...]  # of the current revision and content
+    missing_roles: tuple[str, ...]
+    effective: dt.date | None  # of the current revision, once fully approved
+    in_force: InForce | None  # the revision in force today (may be an older one)
+    last_review: dt.date | None = None
+    next_review: dt.date | None = None
+    review_overdue: bool = False
+    retirement: Record | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return f"{self.status}, review overdue" if self.review_overdue else self.status
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "document": self.document, "revision": self.revision, "status": self.status,
+            "review_overdue": self.review_overdue,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "required_roles": list(self.required_roles),
+            "missing_roles": list(self.missing_roles),
+            "approvals": [approval_dict(a) for a in self.approvals],
+            "in_force": None if self.in_force is None else {
+                "revision": self.in_force.revision,
+                "effective": self.in_force.effective.isoformat(),
+                "approvals": [approval_dict(a) for a in self.in_force.approvals]},
+            "last_review": self.last_review.isoformat() if self.last_review else None,
+            "next_review": self.next_review.isoformat() if self.next_review else None,
+        }
+
+
+def approval_dict(record: Record) -> dict[str, object]:
+    data = record.data
+    return {"name": data["approver"]["name"], "email": data["approver"]["email"],
+            "role": data["role"], "meaning": data["meaning"], "date": data["date"],
+            "effective": data["effective"], "record": record.path}
+
+
+def required_roles(doc: Document, config: Config) -> tuple[str, ...]:
+    """Roles whose approval the document's type requires (``owner`` -> its owner role)."""
+    roles: list[str] = []
+    for role in config.types[doc.type].approvers:
+        actual = doc.owner if role == OWNER else role
+        if actual and actual not in roles:
+            roles.append(actual)
+    return tuple(roles)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
+
+
+def _approval_sets(records: list[Record], required: tuple[str, ...]) -> list[InForce]:
+    """Every (revision, fingerprint) that got all required approvals, oldest first."""
+    groups: dict[tuple[int, str], list[Record]] = {}
+    for record in records:
+        if record.kind == "approval":
+            key = (record.data["revision"], record.data["fingerprint"])
+            groups.setdefault(key, []).append(record)
+    complete = []
+    for (revision, digest), approvals in groups.items():
+        by_role: dict[str, Record] = {}
+        for approval in approvals:
+            by_role.setdefault(approval.data["role"], approval)
+        if required and all(role in by_role for role in required):
+            chosen = tuple(by_role[role] for role in required)
+            effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
+                            max(a.date.date() for a in chosen))
+            complete.append(InForce(revision, digest, effective, chosen))
+    return sorted(complete, key=lambda f: (f.effective, f.revision))
+
+
+def derive_status(doc: Document, records: list[Record], config: Config,
+                  today: dt.date | None = None) -> StatusInfo:
+    """The status of ``doc`` as it is in the working tree, from its records."""
+    today = today or dt.date.today()
+    required = required_roles(doc, config)
+    retirement = next((r for r in records if r.kind == "retirement"), None)
+    complete = _approval_sets(records, required)
+    in_force_list = [f for f in complete if f.effective <= today]
+    in_force = in_force_list[-1] if in_force_list else None
+    current = [r for r in records if r.kind == "approval"
+               and r.data["revision"] == doc.revision and r.data["fingerprint"] == doc.fingerprint]
+    approved_roles = {r.data["role"] for r in current}
+    missing = tuple(role for role in required if role not in approved_roles)
+    mine = next((f for f in complete if f.revision == doc.revision
+                 and f.fingerprint == doc.fingerprint), None)
+    if retirement is not None:
+        status = "obsolete"
+        in_force = None
+    elif mine is not None:
+        status = "effective" if mine.effective <= today else "approved"
+    elif current:
+        status = "in-review"
+    else:
+        status = "draft"
+    last_review = next_review = None
+    overdue = False
+    if in_force is not None:
+        reviews = [r.date.date() for r in records if r.kind == "review"
+                   and r.data["fingerprint"] == in_force.fingerprint]
+        last_review = max([max(a.date.date() for a in in_force.approvals), *reviews])
+        next_review = add_months(last_review, config.types[doc.type].review_months)
+        overdue = next_review < today
+    return StatusInfo(
+        document=doc.id, revision=doc.revision, status=status, required_roles=required,
+        approvals=tuple(current), missing_roles=missing,
+        effective=mine.effective if mine else None, in_force=in_force,
+        last_review=last_review, next_review=next_review,
+        review_overdue=overdue and status == "effective", retirement=retirement)
+
+
+def derive_all(documents: list[Document], records: RecordSet, config: Config,
+               today: dt.date | None = None) -> dict[str, StatusInfo]:
+    """Status of every document with an id, keyed by id."""
+    grouped = records.by_document()
+    return {doc.id: derive_status(doc, grouped.get(doc.id, []), config, today)
+            for doc in documents if doc.id and doc.type in config.types}

@@ -1,0 +1,159 @@
+"""Git, through GitPython: the working copy's identity and state, and a one-pass history.
+
+Everything history-based reads the log once (:class:`HistoryIndex`), so the cost grows
+with the number of commits, not with documents x commits.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .documents import fingerprint
+from .errors import GitError
+
+try:  # GitPython needs a git executable; say so plainly if there is none.
+    import git
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    git = None
+    _IMPORT_ERROR = str(exc)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file changed by one commit (from ``git log --raw``)."""
+
+    commit: str
+    author_email: str
+    author_name: str
+    date: str  # ISO 8601 author date
+    status: str  # A, M, D, T (renames are seen as D + A)
+    path: str
+    old_blob: str
+    new_blob: str
+
+
+def open_repo(root: Path) -> "git.Repo":
+    """The git repository holding ``root``."""
+    if git is None:  # pragma: no cover
+        raise GitError(f"git is not available: {_IMPORT_ERROR}", hint="install git")
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitError(f"{root} is not in a git repository",
+                       hint="run 'git init' and commit the QMS first") from None
+
+
+def acting_email(repo: "git.Repo") -> str:
+    """``git config user.email`` of the working copy: who is acting."""
+    try:
+        email = repo.git.config("user.email").strip()
+    except git.GitCommandError:
+        email = ""
+    if not email:
+        raise GitError("git does not know who you are (user.email is not set)",
+                       hint="run: git config user.email you@example.com")
+    return email
+
+
+def head_commit(repo: "git.Repo") -> str:
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:
+        raise GitError("the repository has no commits yet",
+                       hint="commit the documents first: git add -A && git commit") from None
+
+
+def has_uncommitted_changes(repo: "git.Repo", path: str) -> bool:
+    """True when ``path`` differs from HEAD in the index or working tree, or is untracked."""
+    return bool(repo.git.status("--porcelain", "--untracked-files=all", "--", path).strip())
+
+
+def is_shallow(repo: "git.Repo") -> bool:
+    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+
+
+@dataclass
+class HistoryIndex:
+    """Every file change on HEAD's history, read with one ``git log`` invocation."""
+
+    repo_dir: Path
+    changes: list[Change] = field(default_factory=list)
+    by_path: dict[str, list[Change]] = field(default_factory=lambda: defaultdict(list))
+    _fingerprints: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, repo: "git.Repo", paths: list[str] | None = None) -> "HistoryIndex":
+        """Read the history of HEAD (optionally limited to ``paths``) in one pass."""
+        index = cls(repo_dir=Path(repo.working_tree_dir))
+        try:
+            repo.head.commit
+        except ValueError:
+            return index
+        args = ["--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
+        if paths:
+            args += ["--", *paths]
+        output = repo.git.log(*args, strip_newline_in_stdout=False)
+        for block in output.split("\x1e"):
+            if not block.strip("\x00\n"):
+                continue
+            head, _, raw = block.partition("\n")
+            commit, email, name, date = head.split("\x1f")
+            parts = raw.strip("\n").split("\x00")
+            i = 0
+            while i + 1 < len(parts):
+                meta = parts[i].strip()
+                if not meta.startswith(":"):
+                    i += 1
+                    continue
+                fields = meta.split()
+                change = Change(commit, email, name, date, fields[4][0], parts[i + 1],
+                                fields[2], fields[3])
+                index.changes.append(change)
+                index.by_path[change.path].append(change)
+                i += 2
+        return index
+
+    def commits_of(self, path: str) -> list[Change]:
+        """Changes to ``path``, oldest first."""
+        return self.by_path.get(path, [])
+
+    def fingerprints_of(self, path: str) -> dict[str, Change]:
+        """Fingerprint of every content ``path`` ever had -> the first change that made it."""
+        changes = [c for c in self.commits_of(path) if c.status != "D"]
+        self._load_blobs([c.new_blob for c in changes])
+        out: dict[str, Change] = {}
+        for change in changes:
+            out.setdefault(self._fingerprints[change.new_blob], change)
+        return out
+
+    def preload(self, paths: list[str]) -> None:
+        """Fingerprint every version of these files with one ``git cat-file`` process."""
+        self._load_blobs([c.new_blob for p in paths for c in self.commits_of(p)
+                          if c.status != "D"])
+
+    def content_fingerprint(self, change: Change) -> str | None:
+        """Fingerprint of the file as ``change`` left it (None for a deletion)."""
+        if change.status == "D":
+            return None
+        self._load_blobs([c.new_blob for c in self.commits_of(change.path) if c.status != "D"])
+        return self._fingerprints[change.new_blob]
+
+    def _load_blobs(self, blobs: list[str]) -> None:
+        """Fingerprint blobs with one ``git cat-file --batch`` process."""
+        wanted = [b for b in dict.fromkeys(blobs) if b not in self._fingerprints]
+        if not wanted:
+            return
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.repo_dir,
+                              input=("\n".join(wanted) + "\n").encode(), capture_output=True,
+                              check=True)
+        data = done.stdout
+        pos = 0
+        for blob in wanted:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].split()
+            size = int(header[2])
+            self._fingerprints[blob] = fingerprint(data[end + 1:end + 1 + size])
+            pos = end + 1 + size + 1

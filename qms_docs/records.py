@@ -1,0 +1,184 @@
+"""Records: read, validate and atomically append the QMS's retained information.
+
+One YAML file per record under ``records/<DOCUMENT-ID>/``. A record is created
+exclusively (never overwriting), written atomically (temporary file, fsync, hard link
+to its final name) and never edited or deleted afterwards: a new fact is a new file.
+Every kind has a JSON Schema in ``records_schema/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schemas, yamlio
+from .errors import InputError
+from .model import Finding
+
+RECORDS_DIR = "records"
+KINDS = ("change", "approval", "review", "retirement")
+_DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One valid record: its kind, its file (relative to the QMS root) and its data."""
+
+    kind: str
+    path: str
+    data: dict[str, Any]
+
+    @property
+    def document(self) -> str:
+        return self.data["document"]
+
+    @property
+    def date(self) -> dt.datetime:
+        return parse_datetime(self.data["date"])
+
+    def person(self) -> dict[str, str]:
+        key = {"change": "author", "approval": "approver", "review": "reviewer",
+               "retirement": "approver"}[self.kind]
+        return self.data[key]
+
+
+@dataclass
+class RecordSet:
+    """Every record of a QMS, by document, plus the files that are not valid records."""
+
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def for_document(self, doc_id: str) -> list[Record]:
+        return [r for r in self.records if r.document == doc_id]
+
+    def by_document(self) -> dict[str, list[Record]]:
+        out: dict[str, list[Record]] = {}
+        for record in self.records:
+            out.setdefault(record.document, []).append(record)
+        return out
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def now() -> dt.datetime:
+    """The current time, to the second, with the local time zone."""
+    return dt.datetime.now(dt.timezone.utc).astimezone().replace(microsecond=0)
+
+
+def _normalize(value: Any) -> Any:
+    """YAML turns unquoted dates into date objects; records hold them as text."""
+    if isinstance(value, dict):
+        return {str(k): _normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def validate_record(data: Any, display: str) -> Record:
+    """Check one parsed record against its kind's schema; raise InputError if invalid."""
+    if not isinstance(data, dict):
+        raise InputError("a record must be a YAML mapping (key: value lines)", path=display,
+                         hint="compare with a record written by qms")
+    data = _normalize(data)
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise InputError(f"unknown record kind {kind!r}", path=display,
+                         hint=f"kind is one of: {', '.join(KINDS)}")
+    errors = schemas.validate(data, kind)
+    if errors:
+        where, what = errors[0]
+        raise InputError(f"invalid {kind} record: {where or 'top level'}: {what}", path=display,
+                         hint=f"records_schema/{kind}.schema.json gives the allowed shape")
+    return Record(kind=kind, path=display, data=data)
+
+
+def load_records(root: Path) -> RecordSet:
+    """Read every ``records/**/*.yaml`` file; invalid ones become ``invalid-record`` findings."""
+    result = RecordSet()
+    base = root / RECORDS_DIR
+    if not base.is_dir():
+        return result
+    for file in sorted(base.rglob("*")):
+        if not file.is_file() or file.name.startswith(".") or file.name.startswith("~"):
+            continue
+        display = file.relative_to(root).as_posix()
+        if file.suffix not in (".yaml", ".yml"):
+            result.findings.append(Finding("invalid-record", "not a record file (records are "
+                                           ".yaml files)", display, None,
+                                           "move the file out of records/"))
+            continue
+        try:
+            result.records.append(validate_record(yamlio.load_file(file, display), display))
+        except InputError as exc:
+            result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
+                                           exc.hint))
+    result.records.sort(key=lambda r: (r.data["date"], r.path))
+    return result
+
+
+def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:
+    """A record's data with its kind, a fresh id, the document and the current time."""
+    return {"kind": kind, "id": uuid.uuid4().hex, "document": document,
+            "date": now().isoformat(), **fields}
+
+
+def write_record(root: Path, data: dict[str, Any]) -> Path:
+    """Validate and atomically create a new record file; returns its path.
+
+    Never overwrites: the final name is claimed with a hard link, which fails if the
+    name exists. A crash leaves either no record or the complete record.
+    """
+    document = data.get("document", "")
+    if not _DOC_ID.fullmatch(str(document)):
+        raise InputError(f"not a document id: {document!r}")
+    validate_record(data, f"<new {data.get('kind')} record>")
+    folder = root / RECORDS_DIR / document
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = parse_datetime(data["date"]).astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    text = "# qms-docs record: written by qms, never edited. A new fact is a new record.\n"
+    text += yamlio.dump(data)
+    payload = text.encode("utf-8")
+    temporary = folder / f".tmp-{secrets.token_hex(8)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for _ in range(100):
+            final = folder / f"{stamp}-{data['kind']}-{secrets.token_hex(3)}.yaml"
+            try:
+                os.link(temporary, final)
+                break
+            except FileExistsError:
+                continue
+        else:  # pragma: no cover - 100 collisions of 24 random bits
+            raise InputError("could not find a free record file name", path=str(folder))
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_dir(folder)
+    return final
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

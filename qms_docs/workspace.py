@@ -1,0 +1,81 @@
+"""A QMS working copy as the acts of document control see it.
+
+Bundles the root, qms.toml, the standards, the scanned documents, the records and git,
+each loaded on first use, and finds documents and people by what a user types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+
+from . import control, history
+from .catalog import load_catalog
+from .config import load_config
+from .documents import Scan, scan
+from .errors import Refused, UsageError
+from .model import Catalog, Config, Document, Person
+from .records import RecordSet, load_records
+
+
+class Workspace:
+    """One QMS repository: everything an act or a report needs, loaded lazily."""
+
+    def __init__(self, root: Path, today: dt.date | None = None) -> None:
+        self.root = root
+        self._today = today
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or dt.date.today()
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.root)
+
+    @cached_property
+    def catalogs(self) -> list[Catalog]:
+        return [load_catalog(name) for name in self.config.standards]
+
+    @cached_property
+    def scan(self) -> Scan:
+        return scan(self.root, self.config)
+
+    @cached_property
+    def records(self) -> RecordSet:
+        return load_records(self.root)
+
+    @cached_property
+    def repo(self):
+        return history.open_repo(self.root)
+
+    @cached_property
+    def statuses(self) -> dict[str, control.StatusInfo]:
+        return control.derive_all(self.scan.documents, self.records, self.config, self.today)
+
+    def document(self, text: str) -> Document:
+        """The document whose id is ``text`` (case-insensitive)."""
+        wanted = text.strip().upper()
+        matches = [d for d in self.scan.documents if d.id.upper() == wanted]
+        if not matches:
+            raise UsageError(f"no document {text!r}", hint="see 'qms list' for the ids")
+        if len(matches) > 1:
+            raise UsageError(f"{wanted} is used by {len(matches)} files: "
+                             f"{', '.join(d.path for d in matches)}",
+                             hint="fix the duplicate id first (qms check)")
+        return matches[0]
+
+    def status(self, doc: Document) -> control.StatusInfo:
+        return control.derive_status(doc, self.records.for_document(doc.id), self.config,
+                                     self.today)
+
+    def actor(self) -> Person:
+        """The acting person: git's user.email, which must be a person of qms.toml."""
+        email = history.acting_email(self.repo)
+        person = self.config.person_by_email(email)
+        if person is None:
+            raise Refused(f"{email} is not a person in qms.toml",
+                          hint="add yourself under [[people]] in qms.toml, or set "
+                               "git config user.email to your address listed there")
+        return person

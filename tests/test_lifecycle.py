@@ -1,0 +1,253 @@
+"""Document control end to end, through the CLI, in throwaway git repositories."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOTS, run_qms
+
+PEOPLE = {
+    "quinn": "quinn@example.com",   # quality-manager
+    "pat": "pat@example.com",       # production-manager
+    "ash": "ash@example.com",       # production-manager (a second one, to write documents)
+}
+
+
+def git(root: Path, *args: str, email: str = "ash@example.com") -> str:
+    name = email.split("@")[0].title()
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+           "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(root)}
+    done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
+                          check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    root = tmp_path / "qms"
+    shutil.copytree(ROOTS / "basic", root)
+    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
+                     'roles = ["production-manager"]\n')
+    (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Initial QMS")
+    return root
+
+
+class Actor:
+    def __init__(self, runner, root: Path):
+        self.runner, self.root = runner, root
+
+    def __call__(self, who: str, *args: str, code: int = 0):
+        git(self.root, "config", "user.email", PEOPLE[who])
+        result = run_qms(self.runner, ["--repo", str(self.root), *args])
+        assert result.exit_code == code, result.output
+        return result
+
+    def commit(self, message: str, who: str = "ash") -> None:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "-m", message, email=PEOPLE[who])
+
+    def status(self, doc: str) -> dict:
+        import json
+
+        return json.loads(self("quinn", "status", doc, "--format", "json").output)[0]
+
+
+@pytest.fixture
+def qms(runner, repo):
+    return Actor(runner, repo)
+
+
+def test_full_life_cycle(qms):
+    path = qms("ash", "new", "sop", "Goods In", "--owner", "production-manager",
+               "--satisfies", "8.4.2").output.strip().splitlines()[-1]
+    assert path == "procedures/sop-003-goods-in.rst"
+    text = (qms.root / path).read_text()
+    assert ":id: SOP-003" in text and ":satisfies: ISO9001-8-4-2" in text
+    qms.commit("Draft SOP-003")
+    assert qms.status("SOP-003")["status"] == "draft"
+    qms("quinn", "check")
+
+    qms("quinn", "approve", "sop-003", "--role", "quality-manager")
+    s = qms.status("SOP-003")
+    assert s["status"] == "in-review" and s["missing_roles"] == ["production-manager"]
+    qms("pat", "approve", "SOP-003", "--role", "production-manager")
+    s = qms.status("SOP-003")
+    assert s["status"] == "effective" and s["in_force"]["revision"] == 1
+    qms.commit("Approve SOP-003", who="quinn")
+
+    qms("ash", "revise", "SOP-003", "--reason", "New supplier portal", "--summary", "Step 2")
+    (qms.root / path).write_text((qms.root / path).read_text() + "\nExtra step.\n")
+    qms.commit("SOP-003 revision 2")
+    s = qms.status("SOP-003")
+    assert s["revision"] == 2 and s["status"] == "draft" and s["in_force"]["revision"] == 1
+    qms("quinn", "approve", "SOP-003", "--role", "quality-manager")
+    qms("pat", "approve", "SOP-003", "--role", "production-manager")
+    s = qms.status("SOP-003")
+    assert s["status"] == "effective" and s["in_force"]["revision"] == 2
+    qms.commit("Approve SOP-003 revision 2", who="quinn")
+    assert qms("quinn", "verify").exit_code == 0
+
+    result = qms("quinn", "retire", "SOP-003", "--reason", "Merged", "--superseded-by", "SOP-001",
+                 "--yes")
+    assert "obsolete" in result.output
+    assert qms.status("SOP-003")["status"] == "obsolete"
+
+
+def test_approved_not_yet_effective(qms):
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager", "--effective", "2999-01-01")
+    s = qms.status("SOP-001")
+    assert s["status"] == "approved" and s["effective"] == "2999-01-01"
+
+
+@pytest.fixture
+def drafted(qms):
+    """SOP-002 (owner production-manager), written and committed by Ash."""
+    path = qms.root / "procedures" / "sop-002.rst"
+    path.write_text(path.read_text() + "\nMore text by Ash.\n")
+    qms.commit("Edit SOP-002", who="ash")
+    return qms
+
+
+@pytest.mark.parametrize("who, args, message", [
+    ("quinn", ["--role", "production-manager"], "does not hold the role"),
+    ("quinn", ["--role", "top-management"], "does not hold the role"),
+    ("ash", ["--role", "production-manager"], "committed changes to SOP-002"),
+])
+def test_approve_refusals(drafted, who, args, message):
+    result = drafted(who, "approve", "SOP-002", *args, code=1)
+    assert message in result.output
+    assert not (drafted.root / "records").exists()
+
+
+def test_refuse_role_not_required_unknown_person_uncommitted_and_duplicate(drafted, repo):
+    with open(repo / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[[people]]\nname = "Sal Sales"\nemail = "sal@example.com"\n'
+                     'roles = ["sales-manager"]\n')
+    drafted.commit("Add Sal", who="quinn")
+    git(repo, "config", "user.email", "sal@example.com")
+    result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
+                                      "sales-manager"])
+    assert result.exit_code == 1 and "needs no approval by 'sales-manager'" in result.output
+    git(repo, "config", "user.email", "stranger@example.com")
+    result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
+                                      "quality-manager"])
+    assert result.exit_code == 1 and "not a person in qms.toml" in result.output
+    drafted("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    result = drafted("quinn", "approve", "SOP-002", "--role", "quality-manager", code=1)
+    assert "already approved for quality-manager" in result.output
+    path = repo / "procedures" / "sop-002.rst"
+    path.write_text(path.read_text() + "\nUncommitted.\n")
+    result = drafted("pat", "approve", "SOP-002", "--role", "production-manager", code=1)
+    assert "uncommitted changes" in result.output
+
+
+def test_author_of_change_record_cannot_approve(qms):
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    qms.commit("approve", who="quinn")
+    qms("quinn", "revise", "SOP-001", "--reason", "Typo")
+    qms.commit("rev 2", who="pat")
+    result = qms("quinn", "approve", "SOP-001", "--role", "quality-manager", code=1)
+    assert "wrote revision 2 of SOP-001" in result.output
+
+
+def test_revise_refuses_a_draft_that_was_never_approved(qms):
+    result = qms("pat", "revise", "SOP-002", "--reason", "x", code=1)
+    assert "still a draft" in result.output
+
+
+def codes(qms) -> set[str]:
+    import json
+
+    result = qms("quinn", "verify", "--format", "json", code=None) if False else run_qms(
+        qms.runner, ["--repo", str(qms.root), "verify", "--format", "json"])
+    return {f["code"] for f in json.loads(result.stdout)["findings"]}
+
+
+@pytest.fixture
+def approved(qms):
+    """SOP-001 effective (approved by Quinn) and committed."""
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    qms.commit("Approve SOP-001", who="quinn")
+    assert codes(qms) == set()
+    return qms
+
+
+def test_verify_edited_after_approval(approved):
+    path = approved.root / "procedures" / "sop-001.rst"
+    path.write_text(path.read_text() + "\nSneaky edit.\n")
+    assert "edited-after-approval" in codes(approved)
+    assert approved.status("SOP-001")["status"] == "draft"
+
+
+def test_verify_missing_change_record(approved):
+    path = approved.root / "procedures" / "sop-001.rst"
+    path.write_text(path.read_text().replace(":revision: 1", ":revision: 2"))
+    assert "missing-change-record" in codes(approved)
+
+
+def test_verify_record_altered_committed_and_in_working_tree(approved):
+    record = next((approved.root / "records").rglob("*.yaml"))
+    record.write_text(record.read_text().replace("quality-manager", "quality-manager "))
+    assert "record-altered" in codes(approved)
+    approved.commit("rewrite a record", who="pat")
+    assert "record-altered" in codes(approved)
+
+
+def test_verify_record_deleted(approved):
+    next((approved.root / "records").rglob("*.yaml")).unlink()
+    approved.commit("delete a record", who="pat")
+    assert "record-altered" in codes(approved)
+
+
+def _forge(root: Path, **changes) -> None:
+    import yaml
+
+    from qms_docs.records import new_record, write_record
+
+    record = next(p for p in (root / "records").rglob("*.yaml"))
+    data = yaml.safe_load(record.read_text())
+    data.update(id=new_record("approval", "SOP-001")["id"], **changes)
+    write_record(root, data)
+
+
+def test_verify_unauthorized_approval(approved):
+    _forge(approved.root, role="production-manager",
+           approver={"name": "Pat Production", "email": "pat@example.com"})
+    assert "unauthorized-approval" in codes(approved)
+
+
+def test_verify_approval_of_unknown_content(approved):
+    _forge(approved.root, fingerprint="0" * 64)
+    assert "approval-of-unknown-content" in codes(approved)
+
+
+def test_verify_self_approval(qms):
+    # Quinn edits SOP-001 and commits it, then a hand-made approval by Quinn appears.
+    path = qms.root / "procedures" / "sop-001.rst"
+    path.write_text(path.read_text() + "\nQuinn's text.\n")
+    qms.commit("Quinn edits", who="quinn")
+    from qms_docs.documents import fingerprint
+    from qms_docs.records import new_record, write_record
+
+    write_record(qms.root, new_record(
+        "approval", "SOP-001", revision=1, fingerprint=fingerprint(path.read_bytes()),
+        approver={"name": "Quinn Quality", "email": "quinn@example.com"},
+        role="quality-manager", meaning="approval", effective="2026-01-01",
+        commit=git(qms.root, "rev-parse", "HEAD").strip()))
+    assert "self-approval" in codes(qms)
+
+
+def test_verify_hand_typed_status_and_invalid_record(approved):
+    path = approved.root / "procedures" / "sop-002.rst"
+    path.write_text(path.read_text().replace("   :owner:", "   :status: effective\n   :owner:"))
+    (approved.root / "records" / "SOP-001" / "broken.yaml").write_text("kind: approval\n")
+    found = codes(approved)
+    assert {"hand-typed-status", "invalid-record"} <= found

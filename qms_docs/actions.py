@@ -69,6 +69,7 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
     if type_name not in config.types:
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
+    ws.require_readable()
     title = " ".join(title.split())
     if not title or len(title) > 200:
         raise UsageError("the title must be 1 to 200 characters on one line")

@@ -85,7 +85,7 @@ def _normalize(value: Any) -> Any:
     return value
 
 
-def validate_record(data: Any, display: str) -> Record:
+def validate_record(data: Any, display: str, text: str = "") -> Record:
     """Check one parsed record against its kind's schema; raise InputError if invalid."""
     if not isinstance(data, dict):
         raise InputError("a record must be a YAML mapping (key: value lines)", path=display,
@@ -98,7 +98,11 @@ def validate_record(data: Any, display: str) -> Record:
     errors = schemas.validate(data, kind)
     if errors:
         where, what = errors[0]
+        key = re.split(r"[.\[]", where)[0] if where else ""
+        line = next((n for n, row in enumerate(text.splitlines(), 1)
+                     if key and row.startswith(f"{key}:")), None)
         raise InputError(f"invalid {kind} record: {where or 'top level'}: {what}", path=display,
+                         line=line,
                          hint=f"records_schema/{kind}.schema.json gives the allowed shape")
     return Record(kind=kind, path=display, data=data)
 
@@ -119,7 +123,10 @@ def load_records(root: Path) -> RecordSet:
                                            "move the file out of records/"))
             continue
         try:
-            result.records.append(validate_record(yamlio.load_file(file, display), display))
+            text = yamlio.decode_utf8(file.read_bytes(), display)
+            if len(text) > yamlio.MAX_BYTES:
+                raise InputError("record file is too large", path=display)
+            result.records.append(validate_record(yamlio.load_text(text, display), display, text))
         except InputError as exc:
             result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
                                            exc.hint))

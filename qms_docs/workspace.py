@@ -14,8 +14,8 @@ from . import control, history
 from .catalog import load_catalog
 from .config import load_config
 from .documents import Scan, scan
-from .errors import Refused, UsageError
-from .model import Catalog, Config, Document, Person
+from .errors import InputError, Refused, UsageError
+from .model import Catalog, Config, Document, Finding, Person
 from .records import RecordSet, load_records
 
 
@@ -54,8 +54,27 @@ class Workspace:
     def statuses(self) -> dict[str, control.StatusInfo]:
         return control.derive_all(self.scan.documents, self.records, self.config, self.today)
 
+    def require_readable(self) -> None:
+        """Refuse to act on a tree with files that cannot be read (exit 2).
+
+        Unreadable headers, documents without an id and invalid records are bad input:
+        an act or a status derived from them could be wrong.
+        """
+        blocking = ("bad-header", "not-a-document", "invalid-record")
+        problems = [f for f in [*self.scan.findings, *self.records.findings]
+                    if f.code in blocking]
+        problems += [Finding("missing-id", "the document has no :id:", d.path, d.line,
+                             "add ':id: PREFIX-NNN' to the header")
+                     for d in self.scan.documents if not d.id]
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more; run qms check)" if len(problems) > 1 else ""
+            raise InputError(first.message + more, path=first.path, line=first.line,
+                             hint=first.hint)
+
     def document(self, text: str) -> Document:
         """The document whose id is ``text`` (case-insensitive)."""
+        self.require_readable()
         wanted = text.strip().upper()
         matches = [d for d in self.scan.documents if d.id.upper() == wanted]
         if not matches:

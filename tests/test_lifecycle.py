@@ -251,3 +251,46 @@ def test_verify_hand_typed_status_and_invalid_record(approved):
     (approved.root / "records" / "SOP-001" / "broken.yaml").write_text("kind: approval\n")
     found = codes(approved)
     assert {"hand-typed-status", "invalid-record"} <= found
+
+
+def _tree(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if ".git" not in p.parts}
+
+
+MALFORMED = {
+    "broken-yaml": ("records/SOP-001/bad.yaml", b"kind: approval\ndocument: [SOP-001\n",
+                    "records/SOP-001/bad.yaml:", "not valid YAML"),
+    "record-missing-fields": ("records/SOP-001/bad.yaml", b"kind: review\ndocument: SOP-001\n",
+                              "records/SOP-001/bad.yaml", "is missing"),
+    "header-without-id": ("procedures/sop-009.rst",
+                          b".. sop:: No Id\n   :revision: 1\n   :owner: quality-manager\n\nText\n",
+                          "procedures/sop-009.rst:1", "has no :id:"),
+    "non-utf8": ("procedures/sop-009.rst", b".. sop:: Caf\xe9\n   :id: SOP-009\n",
+                 "procedures/sop-009.rst:1", "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+@pytest.mark.parametrize("command", [["status"], ["approve", "SOP-001", "--role", "quality-manager"],
+                                     ["new", "sop", "Another"], ["revise", "SOP-001", "--reason", "x"]])
+def test_malformed_input_is_exit_2_one_line_no_file_written(qms, case, command):
+    file, payload, where, reason = MALFORMED[case]
+    target = qms.root / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(payload)
+    before = _tree(qms.root)
+    result = qms("quinn", *command, code=2)
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"error: {where}") and reason in first, result.output
+    assert "Traceback" not in result.output
+    assert _tree(qms.root) == before
+
+
+def test_unknown_role_in_qms_toml_is_exit_2(qms):
+    with open(qms.root / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[types.wi]\napprovers = ["night-shift"]\n')
+    before = _tree(qms.root)
+    result = qms("quinn", "approve", "SOP-001", "--role", "quality-manager", code=2)
+    assert result.output.startswith("error: qms.toml:")
+    assert "unknown role 'night-shift'" in result.output
+    assert _tree(qms.root) == before

@@ -143,6 +143,7 @@ def status(project, doc: str | None, fmt: str) -> None:
       qms status SOP-004 --format json
     """
     ws = project.ws
+    ws.require_readable()
     documents = [ws.document(doc)] if doc else [d for d in ws.scan.documents if d.id]
     infos = [ws.status(d) for d in documents]
     if fmt == "json":

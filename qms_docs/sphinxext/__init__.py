@@ -23,10 +23,12 @@ from ..checks import check_documents
 from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
+from ..records import load_records
 from . import directives, needs_config, pages
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
@@ -38,11 +40,13 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
     needs_config.apply(sphinx_config, config)
+    sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
 
 
 def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     state.scan = scan(Path(app.srcdir), state.config)
+    state.records = load_records(Path(app.srcdir))
 
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -68,7 +72,8 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     """Report every header finding as a located ``[qms.<code>]`` warning."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     srcdir = Path(app.srcdir)
-    for finding in check_documents(state.scan, state.config, state.catalogs):
+    findings = check_documents(state.scan, state.config, state.catalogs)
+    for finding in [*findings, *state.records.findings]:
         location: Any = None
         if finding.path:
             docname = env.path2doc(str(srcdir / finding.path))
@@ -88,6 +93,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
+    app.add_css_file("qms.css")
     directives.setup(app)
     pages.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,

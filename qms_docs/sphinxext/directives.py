@@ -108,6 +108,7 @@ class ReportDirective(_QmsDirective):
                              f"{', '.join(self.reports)}")
         self.remember_aggregate()
         documents = [doc for doc in self.qms.scan.documents if doc.id]
+        self.statuses = {k: v.label for k, v in self.qms.statuses().items()}
         if name == "master-list":
             return self.parse_lines(self._master_list(documents))
         catalog = self.catalog(self.options.get("standard"))
@@ -119,12 +120,13 @@ class ReportDirective(_QmsDirective):
         lines = [".. list-table::", "   :header-rows: 1", "   :widths: 10 40 50",
                  "   :class: qms-trace-matrix", "",
                  "   * - Clause", "     - Title", "     - Satisfied by"]
-        for row in reports.trace_matrix(catalog, documents):
+        for row in reports.trace_matrix(catalog, documents, self.statuses):
             title = rst_text(row.clause.title)
             lines += [f"   * - {need_link(row.clause.need_id, clause=True)}",
                       f"     - {title if row.clause.is_leaf else '**' + title + '**'}"]
             if row.documents:
-                cells = [f"{need_link(d.id)} {rst_text(d.title)}" for d in row.documents]
+                cells = [f"{need_link(d.id)} {rst_text(d.title)} ({d.status})"
+                         for d in row.documents]
                 lines.append(f"     - * {cells[0]}")
                 lines += [f"       * {cell}" for cell in cells[1:]]
             else:
@@ -146,13 +148,15 @@ class ReportDirective(_QmsDirective):
         return lines + [""]
 
     def _master_list(self, documents) -> list[str]:
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 12 40 18 8 22",
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 11 35 16 7 13 18",
                  "   :class: qms-master-list", "",
-                 "   * - Id", "     - Title", "     - Type", "     - Revision", "     - Owner"]
-        for row in reports.master_list(self.qms.config, documents):
+                 "   * - Id", "     - Title", "     - Type", "     - Revision", "     - Status",
+                 "     - Owner"]
+        for row in reports.master_list(self.qms.config, documents, self.statuses):
             lines += [f"   * - {need_link(row.id)}", f"     - {rst_text(row.title)}",
                       f"     - {rst_text(row.type_title)}",
                       f"     - {row.revision if row.revision is not None else '?'}",
+                      f"     - {row.status or '?'}",
                       f"     - {rst_text(row.owner_title or row.owner or '?')}"]
         return lines
 

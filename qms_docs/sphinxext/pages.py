@@ -13,6 +13,8 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_needs.nodes import Need
 
+from .control_block import control_block
+
 
 class DocumentTitle(SphinxTransform):
     """Give a document page the title of the document it holds."""
@@ -37,6 +39,7 @@ class DocumentTitle(SphinxTransform):
         section = nodes.section(ids=[nodes.make_id(f"doc-{document.id}")],
                                 names=[nodes.fully_normalize_name(document.id)])
         section += nodes.title("", f"{document.id} {document.title}")
+        section.extend(control_block(document, qms.status_of(document), qms.config))
         section.extend(list(doc.children))
         doc.children = []
         doc += section

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..control import StatusInfo, derive_all, derive_status
 from ..documents import Scan
-from ..model import Catalog, Config
+from ..model import Catalog, Config, Document
+from ..records import RecordSet
 
 
 @dataclass
@@ -17,3 +19,10 @@ class ProjectState:
     config: Config
     catalogs: list[Catalog]
     scan: Scan = field(default_factory=lambda: Scan(documents=[], findings=[]))
+    records: RecordSet = field(default_factory=RecordSet)
+
+    def status_of(self, doc: Document) -> StatusInfo:
+        return derive_status(doc, self.records.for_document(doc.id), self.config)
+
+    def statuses(self) -> dict[str, StatusInfo]:
+        return derive_all(self.scan.documents, self.records, self.config)

@@ -1,0 +1,79 @@
+"""The control block of a document page: what a reader must see at once.
+
+Id, title, revision, derived status, effective date, owner and approvers, from the
+same status function ``qms status`` uses; and a banner on every page that is not in
+force.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+
+from ..control import StatusInfo
+from ..model import Config, Document
+
+BANNERS = {
+    "draft": "DRAFT: this revision is not approved and not in force.",
+    "in-review": "IN REVIEW: this revision is not yet fully approved and not in force.",
+    "approved": "APPROVED, NOT YET EFFECTIVE: this revision takes effect on {effective}.",
+    "obsolete": "OBSOLETE: this document is retired and must not be used.",
+}
+
+
+def _table(rows: list[tuple[str, nodes.Node | str]], classes: list[str]) -> nodes.table:
+    table = nodes.table(classes=classes)
+    group = nodes.tgroup(cols=2)
+    table += group
+    group += nodes.colspec(colwidth=25)
+    group += nodes.colspec(colwidth=75)
+    body = nodes.tbody()
+    group += body
+    for label, value in rows:
+        row = nodes.row()
+        row += nodes.entry("", nodes.paragraph("", "", nodes.strong("", label)))
+        cell = nodes.entry()
+        cell += value if isinstance(value, nodes.Node) else nodes.paragraph("", value)
+        row += cell
+        body += row
+    return table
+
+
+def approvers_text(info: StatusInfo) -> list[str]:
+    records = info.approvals if info.approvals else ()
+    return [f"{r.data['approver']['name']} ({r.data['role']}, {r.data['meaning']}, "
+            f"{r.data['date'][:10]})" for r in records]
+
+
+def control_block(doc: Document, info: StatusInfo, config: Config) -> list[nodes.Node]:
+    """Nodes to place under the page title: banner (if not in force) and control table."""
+    out: list[nodes.Node] = []
+    if info.status in BANNERS:
+        text = BANNERS[info.status].format(effective=info.effective)
+        if info.status != "obsolete" and info.in_force is not None:
+            text += (f" Revision {info.in_force.revision} (effective "
+                     f"{info.in_force.effective}) remains in force.")
+        banner = nodes.container(classes=["qms-banner", f"qms-banner-{info.status}"])
+        banner += nodes.paragraph("", text)
+        out.append(banner)
+    approvers = approvers_text(info)
+    approver_cell = nodes.paragraph()
+    for index, line in enumerate(approvers or ["none yet"]):
+        if index:
+            approver_cell += nodes.raw("", "<br/>", format="html")
+            approver_cell += nodes.raw("", "\\newline ", format="latex")
+        approver_cell += nodes.Text(line)
+    status = info.label
+    if info.missing_roles and info.status in ("draft", "in-review"):
+        status += f" (awaiting {', '.join(info.missing_roles)})"
+    rows: list[tuple[str, nodes.Node | str]] = [
+        ("Document", f"{doc.id} {doc.title}"),
+        ("Revision", str(doc.revision) if doc.revision is not None else "?"),
+        ("Status", status),
+        ("Effective", str(info.effective) if info.effective else "not effective"),
+        ("Owner", config.roles.get(doc.owner or "", doc.owner or "?")),
+        ("Approved by", approver_cell),
+    ]
+    if info.next_review and info.status == "effective":
+        rows.append(("Next review due", str(info.next_review)))
+    out.append(_table(rows, ["qms-control-block", f"qms-status-{info.status}"]))
+    return out

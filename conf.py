@@ -2,7 +2,7 @@
 # sphinx-needs come from qms.toml through the qms_docs extension; this file only holds
 # what a Sphinx user expects to choose: project, theme, pages.
 
-project = "Harbour Valve Company Ltd: Quality Management System"
+project = "Harbour Valve QMS"
 author = "Harbour Valve Company Ltd"
 copyright = "2026, Harbour Valve Company Ltd"
 
@@ -16,7 +16,7 @@ html_theme = "alabaster"
 html_title = "Harbour Valve QMS"
 # The sidebar has no global table of contents: its cost per page grows with the number
 # of documents (see BENCHMARKS.md); the section pages list the documents instead.
-html_sidebars = {"**": ["about.html", "searchbox.html", "relations.html"]}
+html_sidebars = {"**": ["about.html", "qms-sections.html", "searchbox.html", "relations.html"]}
 html_theme_options = {
     "description": "Quality Management System (ISO 9001:2015)",
     "page_width": "1180px",
@@ -26,6 +26,7 @@ html_theme_options = {
         "Procedures, instructions, forms": "procedures/index.html",
         "ISO 9001:2015 clauses": "standards/iso9001-2015.html",
         "Traceability matrix": "reports/traceability.html",
+        "Coverage": "reports/coverage.html",
         "Master document list": "reports/master-list.html",
     },
 }

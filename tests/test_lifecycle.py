@@ -294,3 +294,29 @@ def test_unknown_role_in_qms_toml_is_exit_2(qms):
     assert result.output.startswith("error: qms.toml:")
     assert "unknown role 'night-shift'" in result.output
     assert _tree(qms.root) == before
+
+
+def test_site_shows_status_and_follows_new_records_incrementally(qms):
+    from conftest import sphinx_build
+
+    qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    first = sphinx_build(qms.root)
+    assert first.returncode == 0, first.warnings
+    page = (first.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
+    assert "IN REVIEW" in page and "in-review (awaiting production-manager)" in page
+    assert "Quinn Quality (quality-manager, approval," in page
+    master = (first.outdir / "reports.html").read_text(encoding="utf-8")
+    assert "in-review" in master
+
+    qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    second = sphinx_build(qms.root)  # incremental: only records changed
+    assert second.returncode == 0, second.warnings
+    page = (second.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
+    assert "qms-banner" not in page
+    assert "qms-status-effective" in page and "Pat Production (production-manager" in page
+    other = (second.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert "DRAFT: this revision is not approved" in other
+    master = (second.outdir / "reports.html").read_text(encoding="utf-8")
+    row = master[master.index("qms-master-list"):]
+    row = row[row.index("SOP-002"):]
+    assert "effective" in row[: row.index("</tr>")]

@@ -29,6 +29,7 @@ from .state import ProjectState
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "sphinx_templates"
 
 
 def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
@@ -41,6 +42,7 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
+    sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
 
 def on_builder_inited(app: Sphinx) -> None:
@@ -51,10 +53,27 @@ def on_builder_inited(app: Sphinx) -> None:
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                         changed: set[str], removed: set[str]) -> list[str]:
-    """Re-read the aggregating pages whenever any document came, went or changed."""
-    if not (added or changed or removed):
-        return []
-    return sorted(getattr(env, "qms_aggregate_docs", set()) - removed)
+    """Pages to re-read beyond Sphinx's own choice.
+
+    Aggregating pages (standards, reports) whenever any document came, went or changed or
+    any record changed; a document's page whenever its records changed (its status did).
+    """
+    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    srcdir = Path(app.srcdir)
+    digests = state.record_digests()
+    previous: dict[str, str] = getattr(env, "qms_record_digests", {})
+    env.qms_record_digests = digests
+    touched = {doc_id for doc_id in digests.keys() | previous.keys()
+               if digests.get(doc_id) != previous.get(doc_id)}
+    outdated: set[str] = set()
+    for doc in state.scan.documents:
+        if doc.id in touched:
+            docname = env.path2doc(str(srcdir / doc.path))
+            if docname and docname not in removed:
+                outdated.add(docname)
+    if added or changed or removed or touched:
+        outdated |= getattr(env, "qms_aggregate_docs", set()) - removed
+    return sorted(outdated)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:

@@ -4,6 +4,8 @@ A document file opens with its need directive and has no title line of its own (
 title lives once, in the header). This transform wraps the page in a section titled
 ``<id> <title>``, so the page title, the toctree and the browser tab name the document
 and the file's own top-level sections (Purpose, Scope, ...) become its subsections.
+Under the title goes the control block, filled at write time from the records (status
+changes when a record is added, even though the page's source did not).
 """
 
 from __future__ import annotations
@@ -39,12 +41,29 @@ class DocumentTitle(SphinxTransform):
         section = nodes.section(ids=[nodes.make_id(f"doc-{document.id}")],
                                 names=[nodes.fully_normalize_name(document.id)])
         section += nodes.title("", f"{document.id} {document.title}")
-        section.extend(control_block(document, qms.status_of(document), qms.config))
+        section += ControlBlockPlaceholder(document=document.id)
         section.extend(list(doc.children))
         doc.children = []
         doc += section
         section.parent = doc
 
 
+class ControlBlockPlaceholder(nodes.General, nodes.Element):
+    """Where the control block goes; filled at write time, when records are known."""
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    qms = app.qms  # type: ignore[attr-defined]
+    by_id = {d.id: d for d in qms.scan.documents if d.id}
+    for placeholder in list(doctree.findall(ControlBlockPlaceholder)):
+        document = by_id.get(placeholder["document"])
+        if document is None:
+            placeholder.parent.remove(placeholder)
+            continue
+        placeholder.replace_self(control_block(document, qms.status_of(document), qms.config))
+
+
 def setup(app: Sphinx) -> None:
+    app.add_node(ControlBlockPlaceholder)
     app.add_transform(DocumentTitle)
+    app.connect("doctree-resolved", on_doctree_resolved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,14 @@ class ProjectState:
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config)
+
+    def record_digests(self) -> dict[str, str]:
+        """Per document id, a digest of its records (to notice new or changed records)."""
+        out: dict[str, str] = {}
+        for doc_id, records in self.records.by_document().items():
+            text = "\n".join(f"{r.path}:{sorted(r.data.items())}" for r in records)
+            out[doc_id] = hashlib.sha256(text.encode()).hexdigest()
+        return out
 
     def statuses(self) -> dict[str, StatusInfo]:
         return derive_all(self.scan.documents, self.records, self.config)

@@ -7,6 +7,9 @@ input. Errors are printed as ``file:line: what`` plus a hint; tracebacks only wi
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from ..errors import QmsError
@@ -25,7 +28,8 @@ class QmsGroup(click.Group):
         except QmsError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt,
+                BrokenPipeError):
             raise
         except Exception as exc:  # noqa: BLE001 - unexpected: no traceback without --debug
             if isinstance(ctx.obj, Project) and ctx.obj.debug:
@@ -78,4 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return result if isinstance(result, int) else 0

@@ -144,7 +144,9 @@ def status(project, doc: str | None, fmt: str) -> None:
     """
     ws = project.ws
     ws.require_readable()
-    documents = [ws.document(doc)] if doc else [d for d in ws.scan.documents if d.id]
+    order = {name: index for index, name in enumerate(ws.config.types)}
+    documents = [ws.document(doc)] if doc else sorted(
+        (d for d in ws.scan.documents if d.id), key=lambda d: (order.get(d.type, 99), d.id))
     infos = [ws.status(d) for d in documents]
     if fmt == "json":
         emit_json([{"title": d.title, **i.to_dict()} for d, i in zip(documents, infos)])

@@ -38,18 +38,20 @@ def check(project, fmt: str) -> None:
 @format_option("table", "csv", "json")
 @pass_project
 def list_documents(project, fmt: str) -> None:
-    """The master document list: id, title, type, revision, owner.
+    """The master document list: id, title, type, revision, status, owner.
 
     \b
     Example:
       qms list
       qms list --format csv > master-list.csv
     """
-    result = scan(project.root, project.config)
-    rows = reports.master_list(project.config, [d for d in result.documents if d.id])
+    ws = project.ws
+    ws.require_readable()
+    statuses = {k: v.label for k, v in ws.statuses.items()}
+    rows = reports.master_list(ws.config, [d for d in ws.scan.documents if d.id], statuses)
     if fmt == "json":
         emit_json([row.to_dict() for row in rows])
         return
-    headers = ["Id", "Title", "Type", "Revision", "Owner", "Path"]
-    data = [[r.id, r.title, r.type, r.revision, r.owner, r.path] for r in rows]
+    headers = ["Id", "Title", "Type", "Revision", "Status", "Owner", "Path"]
+    data = [[r.id, r.title, r.type, r.revision, r.status, r.owner, r.path] for r in rows]
     (emit_csv if fmt == "csv" else emit_table)(headers, data)

@@ -51,6 +51,17 @@ def test_check_reports_findings_with_location_and_exit_1(runner, tmp_path):
     assert data["errors"] == 1 and data["findings"][0]["code"] == "unknown-clause"
 
 
+def test_check_validates_records(runner, tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(ROOTS / "basic", root)
+    (root / "records" / "SOP-001").mkdir(parents=True)
+    (root / "records" / "SOP-001" / "x.yaml").write_text(
+        "kind: review\ndocument: SOP-001\nid: 0123\n", encoding="utf-8")
+    result = run_qms(runner, ["--repo", str(root), "check"])
+    assert result.exit_code == 1
+    assert "records/SOP-001/x.yaml: error: [invalid-record] invalid review record" in result.output
+
+
 def test_list_formats(runner):
     result = run_qms(runner, ["--repo", str(REPO), "list", "--format", "json"])
     rows = json.loads(result.output)
@@ -83,12 +94,12 @@ def test_unknown_command_is_usage_error(capsys):
 
 
 def test_unexpected_errors_have_no_traceback_without_debug(monkeypatch, capsys):
-    import qms_docs.cli.documents as documents
+    import qms_docs.workspace as workspace
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(documents, "scan", boom)
+    monkeypatch.setattr(workspace, "scan", boom)
     assert main(["--repo", str(REPO), "check"]) == 3
     err = capsys.readouterr().err
     assert "disk on fire" in err and "Traceback" not in err and "--debug" in err

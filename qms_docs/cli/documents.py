@@ -6,7 +6,6 @@ import click
 
 from .. import reports
 from ..checks import check_documents
-from ..documents import scan
 from ._common import emit_csv, emit_json, emit_table, format_option, pass_project, report_findings
 
 
@@ -14,7 +13,7 @@ from ._common import emit_csv, emit_json, emit_table, format_option, pass_projec
 @format_option("text", "json", default="text")
 @pass_project
 def check(project, fmt: str) -> None:
-    """Static checks: headers, ids, owners and clause links. Needs no git.
+    """Static checks: headers, ids, owners, clause links, records, qms.toml. Needs no git.
 
     Fast enough for a pre-commit hook. Exit 1 when anything is wrong.
 
@@ -23,8 +22,9 @@ def check(project, fmt: str) -> None:
       qms check
       qms check --format json
     """
-    result = scan(project.root, project.config)
-    findings = check_documents(result, project.config, project.catalogs)
+    ws = project.ws
+    result = ws.scan
+    findings = check_documents(result, ws.config, ws.catalogs) + ws.records.findings
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":

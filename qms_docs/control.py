@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .config import OWNER
 from .model import Config, Document
-from .records import Record, RecordSet
+from .records import Record, RecordSet, current_date
 
 STATUSES = ("draft", "in-review", "approved", "effective", "obsolete")
 
@@ -100,7 +100,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise ValueError(day)  # pragma: no cover
 
 
-def _approval_sets(records: list[Record], required: tuple[str, ...]) -> list[InForce]:
+def complete_approvals(records: list[Record], required: tuple[str, ...]) -> list[InForce]:
     """Every (revision, fingerprint) that got all required approvals, oldest first."""
     groups: dict[tuple[int, str], list[Record]] = {}
     for record in records:
@@ -123,10 +123,10 @@ def _approval_sets(records: list[Record], required: tuple[str, ...]) -> list[InF
 def derive_status(doc: Document, records: list[Record], config: Config,
                   today: dt.date | None = None) -> StatusInfo:
     """The status of ``doc`` as it is in the working tree, from its records."""
-    today = today or dt.date.today()
+    today = today or current_date()
     required = required_roles(doc, config)
     retirement = next((r for r in records if r.kind == "retirement"), None)
-    complete = _approval_sets(records, required)
+    complete = complete_approvals(records, required)
     in_force_list = [f for f in complete if f.effective <= today]
     in_force = in_force_list[-1] if in_force_list else None
     current = [r for r in records if r.kind == "approval"

@@ -6,6 +6,7 @@ with the number of commits, not with documents x commits.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ try:  # GitPython needs a git executable; say so plainly if there is none.
 except ImportError as exc:  # pragma: no cover - depends on the machine
     git = None
     _IMPORT_ERROR = str(exc)
+
+
+_REVISION = re.compile(rb"^[ \t]+:revision:[ \t]*(\d+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,53 @@ def is_shallow(repo: "git.Repo") -> bool:
     return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
 
 
+def require_history(repo: "git.Repo") -> None:
+    """Refuse (exit 2) where the history a command needs is not there."""
+    head_commit(repo)
+    if is_shallow(repo):
+        raise GitError("this is a shallow clone: the command needs the whole history",
+                       hint="fetch it: git fetch --unshallow (in CI: fetch-depth: 0 / "
+                            "GIT_DEPTH: 0)")
+
+
+def files_at(repo: "git.Repo", commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The bytes of each path at ``commit`` (None where it did not exist), in one process."""
+    if not paths:
+        return {}
+    specs = "".join(f"{commit}:{p}\n" for p in paths).encode()
+    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo.working_tree_dir,
+                          input=specs, capture_output=True, check=True)
+    data, pos, out = done.stdout, 0, {}
+    for path in paths:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if header[-1] == b"missing":
+            out[path] = None
+            pos = end + 1
+            continue
+        size = int(header[2])
+        out[path] = data[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+    return out
+
+
+def changed_paths(repo: "git.Repo", base: str) -> list[tuple[str, str]]:
+    """(status, path) of files that differ between ``base`` and the working tree."""
+    output = repo.git.diff("--name-status", "--no-renames", "-z", base)
+    parts = [p for p in output.split("\x00") if p]
+    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+
+def resolve(repo: "git.Repo", ref: str) -> str:
+    """The commit a ref names, or a GitError saying how to get it."""
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except git.GitCommandError:
+        raise GitError(f"unknown git revision {ref!r}",
+                       hint="fetch it first (git fetch origin main) or name an existing "
+                            "branch, tag or commit") from None
+
+
 @dataclass
 class HistoryIndex:
     """Every file change on HEAD's history, read with one ``git log`` invocation."""
@@ -83,16 +134,22 @@ class HistoryIndex:
     changes: list[Change] = field(default_factory=list)
     by_path: dict[str, list[Change]] = field(default_factory=lambda: defaultdict(list))
     _fingerprints: dict[str, str] = field(default_factory=dict)
+    _revisions: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, repo: "git.Repo", paths: list[str] | None = None) -> "HistoryIndex":
-        """Read the history of HEAD (optionally limited to ``paths``) in one pass."""
+    def build(cls, repo: "git.Repo", paths: list[str] | None = None,
+              revisions: str | None = None) -> "HistoryIndex":
+        """Read the history of HEAD (or a range such as ``base..HEAD``, optionally
+        limited to ``paths``) in one pass."""
         index = cls(repo_dir=Path(repo.working_tree_dir))
         try:
             repo.head.commit
         except ValueError:
             return index
-        args = ["--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
+        args = ["--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
+                "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
+        if revisions:
+            args.insert(0, revisions)
         if paths:
             args += ["--", *paths]
         output = repo.git.log(*args, strip_newline_in_stdout=False)
@@ -141,6 +198,18 @@ class HistoryIndex:
         self._load_blobs([c.new_blob for c in self.commits_of(change.path) if c.status != "D"])
         return self._fingerprints[change.new_blob]
 
+    def header_revision(self, change: Change) -> int | None:
+        """The ``:revision:`` of the document as ``change`` left it."""
+        if self.content_fingerprint(change) is None:
+            return None
+        return self._revisions.get(change.new_blob)
+
+    def content(self, change: Change) -> bytes:
+        """The file's bytes as ``change`` left it."""
+        done = subprocess.run(["git", "cat-file", "blob", change.new_blob], cwd=self.repo_dir,
+                              capture_output=True, check=True)
+        return done.stdout
+
     def _load_blobs(self, blobs: list[str]) -> None:
         """Fingerprint blobs with one ``git cat-file --batch`` process."""
         wanted = [b for b in dict.fromkeys(blobs) if b not in self._fingerprints]
@@ -155,5 +224,8 @@ class HistoryIndex:
             end = data.index(b"\n", pos)
             header = data[pos:end].split()
             size = int(header[2])
-            self._fingerprints[blob] = fingerprint(data[end + 1:end + 1 + size])
+            content = data[end + 1:end + 1 + size]
+            self._fingerprints[blob] = fingerprint(content)
+            match = _REVISION.search(content[:4096])
+            self._revisions[blob] = int(match.group(1)) if match else None
             pos = end + 1 + size + 1

@@ -74,6 +74,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).astimezone().replace(microsecond=0)
 
 
+def current_date() -> dt.date:
+    """Today, in the local time zone (from :func:`now`, the one clock of qms-docs)."""
+    return now().date()
+
+
 def _normalize(value: Any) -> Any:
     """YAML turns unquoted dates into date objects; records hold them as text."""
     if isinstance(value, dict):

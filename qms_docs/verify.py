@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .checks import check_documents
 from .control import required_roles
-from .history import HistoryIndex, is_shallow
-from .errors import GitError
+from .documents import fingerprint, read_header
+from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
 from .model import Document, Finding
 from .records import RECORDS_DIR, Record
 from .workspace import Workspace
@@ -18,9 +18,7 @@ from .workspace import Workspace
 def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     """Every finding about the QMS: static checks, records, approvals, history."""
     repo = ws.repo
-    if is_shallow(repo):
-        raise GitError("this is a shallow clone: verification needs the whole history",
-                       hint="fetch it: git fetch --unshallow (in CI: fetch-depth: 0)")
+    require_history(repo)
     findings = check_documents(ws.scan, ws.config, ws.catalogs)
     findings += ws.records.findings
     index = HistoryIndex.build(repo)
@@ -138,3 +136,78 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
             out.append(Finding("record-altered", "committed record is changed in the working "
                                "tree", path, None, f"restore it: git checkout -- {path}", None))
     return out
+
+
+def verify_branch(ws: Workspace, base: str) -> list[Finding]:
+    """The pull-request gate: is every change since ``base`` (its merge base) controlled?
+
+    For documents changed since the merge base: each content change has a revision bump
+    and its change record; records were only added; approvals added in the branch
+    approve content that the branch holds.
+    """
+    repo = ws.repo
+    require_history(repo)
+    merge_base = repo.git.merge_base(resolve(repo, base), "HEAD").strip()
+    changed = changed_paths(repo, merge_base)
+    changed_set = {path for _, path in changed}
+    findings = [f for f in check_documents(ws.scan, ws.config, ws.catalogs)
+                if f.path in changed_set]
+    findings += [f for f in ws.records.findings if f.path in changed_set]
+    prefix = f"{RECORDS_DIR}/"
+    for status, path in changed:
+        if path.startswith(prefix) and status != "A":
+            what = "deleted" if status == "D" else "modified"
+            findings.append(Finding("record-altered", f"this branch {what} a committed record",
+                                    path, None, f"restore it from {base}: git checkout "
+                                    f"{merge_base[:10]} -- {path}; add a new record instead"))
+    documents = {d.path: d for d in ws.scan.documents if d.id and d.type in ws.config.types}
+    touched = [documents[p] for p in sorted(changed_set) if p in documents]
+    before = files_at(repo, merge_base, [d.path for d in touched])
+    grouped = ws.records.by_document()
+    for doc in touched:
+        findings += _branch_document_findings(doc, before.get(doc.path), grouped.get(doc.id, []))
+    branch = HistoryIndex.build(repo, revisions=f"{merge_base}..HEAD")
+    base_files = files_at(repo, merge_base, [d.path for d in documents.values()])
+    new_records = {path for status, path in changed if status == "A" and path.startswith(prefix)}
+    by_id = {d.id: d for d in documents.values()}
+    for record in ws.records.records:
+        if record.kind != "approval" or record.path not in new_records:
+            continue
+        doc = by_id.get(record.document)
+        if doc is None:
+            continue
+        known = set(branch.fingerprints_of(doc.path))
+        if base_files.get(doc.path) is not None:
+            known.add(fingerprint(base_files[doc.path]))
+        if record.data["fingerprint"] not in known:
+            findings.append(Finding("approval-of-unknown-content",
+                                    f"approves content of {doc.id} that this branch does not "
+                                    "hold", record.path, None,
+                                    "commit the document first, then approve it (qms approve)",
+                                    doc.id))
+    return findings
+
+
+def _branch_document_findings(doc: Document, old: bytes | None,
+                              records: list[Record]) -> list[Finding]:
+    if old is None or fingerprint(old) == doc.fingerprint:
+        return []  # new in this branch, or unchanged content
+    header = read_header(old.decode("utf-8", errors="replace"), doc.path)
+    old_revision = int(header.options.get("revision", "0") or 0) if header else 0
+    if doc.revision == old_revision:
+        approved = any(r.kind == "approval" and r.data["revision"] == old_revision
+                       for r in records)
+        if not approved:
+            return []  # editing a draft that nobody has approved yet
+        return [Finding("edited-after-approval",
+                        f"{doc.id} revision {doc.revision} changed in this branch without a new "
+                        "revision", doc.path, doc.line_of("revision"),
+                        f"run: qms revise {doc.id} --reason \"...\" before changing the text",
+                        doc.id)]
+    if not any(r.kind == "change" and r.data["to_revision"] == doc.revision for r in records):
+        return [Finding("missing-change-record",
+                        f"{doc.id} went from revision {old_revision} to {doc.revision} without a "
+                        "change record", doc.path, doc.line_of("revision"),
+                        f"raise revisions with qms revise {doc.id} --reason \"...\" (restore "
+                        f":revision: {old_revision} first)", doc.id)]
+    return []

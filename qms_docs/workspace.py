@@ -16,7 +16,7 @@ from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
 from .model import Catalog, Config, Document, Finding, Person
-from .records import RecordSet, load_records
+from .records import RecordSet, current_date, load_records
 
 
 class Workspace:
@@ -28,7 +28,7 @@ class Workspace:
 
     @property
     def today(self) -> dt.date:
-        return self._today or dt.date.today()
+        return self._today or current_date()
 
     @cached_property
     def config(self) -> Config:

@@ -17,6 +17,7 @@ from ._common import CONTEXT_SETTINGS, Project
 from .build import build
 from .control import approve, new, retire, review, revise, status, verify
 from .documents import check, list_documents
+from .history import history, show
 
 
 class QmsGroup(click.Group):
@@ -63,7 +64,7 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
 
 
 for _command in (new, revise, approve, review, retire, status, list_documents, check, verify,
-                 build):
+                 history, show, build):
     cli.add_command(_command)
 
 

@@ -8,6 +8,7 @@ import click
 
 from .. import actions
 from ..verify import verify as run_verify
+from ..verify import verify_branch
 from ._common import emit_json, emit_table, format_option, pass_project, report_findings
 
 
@@ -162,20 +163,24 @@ def status(project, doc: str | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--strict", is_flag=True, help="Overdue reviews are findings, not warnings.")
+@click.option("--base", metavar="REF", help="Pull-request gate: check only what changed since "
+              "REF (e.g. origin/main).")
 @format_option("text", "json", default="text")
 @pass_project
-def verify(project, strict: bool, fmt: str) -> None:
+def verify(project, strict: bool, base: str | None, fmt: str) -> None:
     """Full verification with git history: is every document under control?
 
     Finds edits after approval, missing change records, unauthorized and self
-    approvals, altered records, approvals of content no commit held. Exit 1 on findings.
+    approvals, altered records, approvals of content no commit held. With --base, checks
+    the changes of a branch since REF. Exit 1 on findings.
 
     \b
     Example:
       qms verify
       qms verify --strict --format json
+      qms verify --base origin/main
     """
-    findings = run_verify(project.ws, strict)
+    findings = verify_branch(project.ws, base) if base else run_verify(project.ws, strict)
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":

@@ -77,3 +77,39 @@ def control_block(doc: Document, info: StatusInfo, config: Config) -> list[nodes
         rows.append(("Next review due", str(info.next_review)))
     out.append(_table(rows, ["qms-control-block", f"qms-status-{info.status}"]))
     return out
+
+
+def revision_table(entries: list) -> list[nodes.Node]:
+    """The revision history section: one row per revision, from ``revision_history``."""
+    section = nodes.section(ids=["revision-history"], names=["revision history"])
+    section += nodes.title("", "Revision history")
+    table = nodes.table(classes=["qms-revision-history"])
+    headers = ["Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
+               "Until"]
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for width in (5, 11, 30, 14, 22, 11, 11):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for text in headers:
+        row += nodes.entry("", nodes.paragraph("", text))
+    head += row
+    body = nodes.tbody()
+    group += body
+    for entry in reversed(entries):
+        data = entry.to_dict()
+        reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
+        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['date'][:10]})"
+                              for a in data["approvals"])
+        until = data["effective_until"] or ("in force" if data["effective_from"] else "")
+        cells = [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",
+                 data["author"]["name"] if data["author"] else "", approvals or "not approved",
+                 data["effective_from"] or "", until]
+        row = nodes.row()
+        for text in cells:
+            row += nodes.entry("", nodes.paragraph("", text))
+        body += row
+    section += table
+    return [section]

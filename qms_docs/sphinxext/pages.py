@@ -15,7 +15,8 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_needs.nodes import Need
 
-from .control_block import control_block
+from ..revisions import revision_history
+from .control_block import control_block, revision_table
 
 
 class DocumentTitle(SphinxTransform):
@@ -43,6 +44,7 @@ class DocumentTitle(SphinxTransform):
         section += nodes.title("", f"{document.id} {document.title}")
         section += ControlBlockPlaceholder(document=document.id)
         section.extend(list(doc.children))
+        section += RevisionHistoryPlaceholder(document=document.id)
         doc.children = []
         doc += section
         section.parent = doc
@@ -50,6 +52,10 @@ class DocumentTitle(SphinxTransform):
 
 class ControlBlockPlaceholder(nodes.General, nodes.Element):
     """Where the control block goes; filled at write time, when records are known."""
+
+
+class RevisionHistoryPlaceholder(nodes.General, nodes.Element):
+    """Where the revision history table goes, at the end of the document."""
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -61,9 +67,17 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             placeholder.parent.remove(placeholder)
             continue
         placeholder.replace_self(control_block(document, qms.status_of(document), qms.config))
+    for placeholder in list(doctree.findall(RevisionHistoryPlaceholder)):
+        document = by_id.get(placeholder["document"])
+        if document is None:
+            placeholder.parent.remove(placeholder)
+            continue
+        entries = revision_history(document, qms.records.for_document(document.id), qms.config)
+        placeholder.replace_self(revision_table(entries))
 
 
 def setup(app: Sphinx) -> None:
     app.add_node(ControlBlockPlaceholder)
+    app.add_node(RevisionHistoryPlaceholder)
     app.add_transform(DocumentTitle)
     app.connect("doctree-resolved", on_doctree_resolved)

@@ -1,0 +1,107 @@
+"""Commands that read git history: ``history`` and ``show --as-of``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .. import history as git_history
+from ..errors import QmsError
+from ..revisions import in_force_on, revision_history
+from ._common import emit_json, emit_table, format_option, pass_project
+
+
+class NotInForce(QmsError):
+    """Nothing of the document was effective on the date asked: exit 1."""
+
+    exit_code = 1
+
+
+@click.command()
+@click.argument("doc")
+@format_option("table", "json")
+@pass_project
+def history(project, doc: str, fmt: str) -> None:
+    """Every revision of a document: why, by whom, approved by whom, in force when.
+
+    \b
+    Example:
+      qms history SOP-004
+      qms history SOP-004 --format json
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    git_history.require_history(ws.repo)
+    index = git_history.HistoryIndex.build(ws.repo)
+    entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
+    if fmt == "json":
+        emit_json({"document": document.id, "title": document.title,
+                   "revisions": [e.to_dict() for e in entries]})
+        return
+    click.echo(f"{document.id} {document.title}")
+    rows = []
+    for entry in entries:
+        data = entry.to_dict()
+        author = data["author"]["name"] if data["author"] else ""
+        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['meaning']}, {a['date'][:10]})"
+                              for a in data["approvals"])
+        reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
+        rows.append([entry.revision, (data["date"] or "")[:10], reason or "(initial issue)",
+                     author, approvals or "not approved", data["effective_from"] or "",
+                     data["effective_until"] or ("" if not data["effective_from"] else "in force"),
+                     " ".join(c["commit"][:8] for c in data["commits"])])
+    emit_table(["Rev", "Date", "Reason / summary", "Author", "Approvals", "Effective",
+                "Until", "Commits"], rows)
+
+
+@click.command()
+@click.argument("doc")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The date, YYYY-MM-DD.")
+@format_option("rst", "json", default="rst")
+@pass_project
+def show(project, doc: str, as_of: dt.datetime, fmt: str) -> None:
+    """The text of the revision that was effective on a date, with its approvals.
+
+    Exit 1 when no revision was effective then (not yet approved, or already retired).
+
+    \b
+    Example:
+      qms show SOP-004 --as-of 2026-06-12
+      qms show SOP-004 --as-of 2026-06-12 --format json
+    """
+    ws = project.ws
+    document = ws.document(doc)
+    day = as_of.date()
+    records = ws.records.for_document(document.id)
+    in_force = in_force_on(document, records, ws.config, day)
+    if in_force is None:
+        retired = next((r for r in records if r.kind == "retirement"), None)
+        why = (f"it was retired on {retired.date.date()}" if retired and retired.date.date() <= day
+               else "no revision had been approved and made effective by then")
+        raise NotInForce(f"{document.id} was not in force on {day}: {why}",
+                         hint=f"see its revisions: qms history {document.id}")
+    git_history.require_history(ws.repo)
+    index = git_history.HistoryIndex.build(ws.repo, paths=[document.path])
+    change = index.fingerprints_of(document.path).get(in_force.fingerprint)
+    if change is None:
+        raise QmsError(f"no commit holds the approved text of {document.id} revision "
+                       f"{in_force.revision} at {document.path}",
+                       hint="the file may have been renamed; run qms verify")
+    text = index.content(change).decode("utf-8", errors="replace")
+    approvals = [{"name": a.data["approver"]["name"], "role": a.data["role"],
+                  "meaning": a.data["meaning"], "date": a.data["date"]}
+                 for a in in_force.approvals]
+    if fmt == "json":
+        emit_json({"document": document.id, "as_of": day.isoformat(),
+                   "revision": in_force.revision, "effective": in_force.effective.isoformat(),
+                   "fingerprint": in_force.fingerprint, "commit": change.commit,
+                   "approvals": approvals, "text": text})
+        return
+    click.echo(f".. {document.id} revision {in_force.revision}, in force on {day} "
+               f"(effective {in_force.effective}; from commit {change.commit[:10]})", err=True)
+    for approval in approvals:
+        click.echo(f"..   approved by {approval['name']} ({approval['role']}, "
+                   f"{approval['meaning']}, {approval['date']})", err=True)
+    click.echo(text, nl=False)

@@ -1,0 +1,105 @@
+"""Revision history of a document, and what was in force on a given date.
+
+Derived from records (approvals, changes, retirement) and, where a git history index is
+given, the commits involved. ``qms history``, ``qms show --as-of`` and the revision table
+on every page of the site all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .control import InForce, complete_approvals, required_roles
+from .history import Change, HistoryIndex
+from .model import Config, Document
+from .records import Record
+
+
+@dataclass(frozen=True)
+class RevisionEntry:
+    """One revision of a document: why it was made, who approved it, when it was in force."""
+
+    revision: int
+    change: Record | None
+    approvals: tuple[Record, ...]
+    fingerprint: str | None
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    commits: tuple[Change, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        change = self.change.data if self.change else None
+        return {
+            "revision": self.revision,
+            "reason": change["reason"] if change else None,
+            "summary": change.get("summary") if change else None,
+            "author": change["author"] if change else None,
+            "date": change["date"] if change else None,
+            "approvals": [{"name": a.data["approver"]["name"], "email": a.data["approver"]["email"],
+                           "role": a.data["role"], "meaning": a.data["meaning"],
+                           "date": a.data["date"], "record": a.path} for a in self.approvals],
+            "fingerprint": self.fingerprint,
+            "effective_from": self.effective_from.isoformat() if self.effective_from else None,
+            "effective_until": self.effective_until.isoformat() if self.effective_until else None,
+            "commits": [{"commit": c.commit, "author": c.author_email, "date": c.date,
+                         "path": c.path} for c in self.commits],
+        }
+
+
+def retirement_of(records: list[Record]) -> Record | None:
+    return next((r for r in records if r.kind == "retirement"), None)
+
+
+def revision_history(doc: Document, records: list[Record], config: Config,
+                     index: HistoryIndex | None = None) -> list[RevisionEntry]:
+    """Every revision from 1 to the latest, oldest first."""
+    complete = complete_approvals(records, required_roles(doc, config))
+    retired = retirement_of(records)
+    retired_on = retired.date.date() if retired else None
+    numbers = {doc.revision or 1, *(r.data.get("to_revision", 0) for r in records),
+               *(r.data.get("revision", 0) for r in records)}
+    latest = max(n for n in numbers if n)
+    entries = []
+    for number in range(1, latest + 1):
+        change = next((r for r in reversed(records) if r.kind == "change"
+                       and r.data["to_revision"] == number), None)
+        in_force = next((f for f in complete if f.revision == number), None)
+        approvals = (in_force.approvals if in_force else
+                     tuple(r for r in records if r.kind == "approval"
+                           and r.data["revision"] == number))
+        until = None
+        if in_force is not None:
+            later = [f.effective for f in complete
+                     if f.revision > number and f.effective >= in_force.effective]
+            until = min(later) if later else None
+            if retired_on and (until is None or retired_on < until):
+                until = retired_on
+        commits: tuple[Change, ...] = ()
+        if index is not None:
+            commits = _commits_of_revision(index, doc, number, records)
+        entries.append(RevisionEntry(number, change, approvals,
+                                     in_force.fingerprint if in_force else None,
+                                     in_force.effective if in_force else None, until, commits))
+    return entries
+
+
+def _commits_of_revision(index: HistoryIndex, doc: Document, number: int,
+                         records: list[Record]) -> tuple[Change, ...]:
+    found = [c for c in index.commits_of(doc.path) if index.header_revision(c) == number]
+    for record in records:
+        if record.data.get("to_revision", record.data.get("revision")) == number:
+            found += [c for c in index.commits_of(record.path) if c.status == "A"]
+    unique = {c.commit: c for c in sorted(found, key=lambda c: c.date)}
+    return tuple(unique.values())
+
+
+def in_force_on(doc: Document, records: list[Record], config: Config,
+                day: dt.date) -> InForce | None:
+    """The revision that was effective on ``day`` (None if none was, or it was retired)."""
+    retired = retirement_of(records)
+    if retired is not None and retired.date.date() <= day:
+        return None
+    complete = [f for f in complete_approvals(records, required_roles(doc, config))
+                if f.effective <= day]
+    return complete[-1] if complete else None

@@ -42,6 +42,10 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
+    if sphinx_config.qms_controlled not in (False, 0, "", "0"):
+        # Documents not in force are left out of a controlled build; links to them
+        # become plain text instead of warnings.
+        sphinx_config.suppress_warnings = [*sphinx_config.suppress_warnings, "needs.link_ref"]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
 
@@ -105,6 +109,7 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_needs")
     app.add_config_value("qms_root", "", "env", types=[str])
+    app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     # Before sphinx-needs (priority 10+) reads its configuration.
     app.connect("config-inited", on_config_inited, priority=5)
     app.connect("builder-inited", on_builder_inited)

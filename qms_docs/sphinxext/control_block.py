@@ -20,7 +20,7 @@ BANNERS = {
 }
 
 
-def _table(rows: list[tuple[str, nodes.Node | str]], classes: list[str]) -> nodes.table:
+def _table(rows: list[tuple[str, nodes.Node | str, str]], classes: list[str]) -> nodes.table:
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=2)
     table += group
@@ -28,11 +28,12 @@ def _table(rows: list[tuple[str, nodes.Node | str]], classes: list[str]) -> node
     group += nodes.colspec(colwidth=75)
     body = nodes.tbody()
     group += body
-    for label, value in rows:
+    for label, value, css in rows:
         row = nodes.row()
         row += nodes.entry("", nodes.paragraph("", "", nodes.strong("", label)))
         cell = nodes.entry()
-        cell += value if isinstance(value, nodes.Node) else nodes.paragraph("", value)
+        cell += value if isinstance(value, nodes.Node) else nodes.paragraph(
+            "", value, classes=[css] if css else [])
         row += cell
         body += row
     return table
@@ -65,16 +66,18 @@ def control_block(doc: Document, info: StatusInfo, config: Config) -> list[nodes
     status = info.label
     if info.missing_roles and info.status in ("draft", "in-review"):
         status += f" (awaiting {', '.join(info.missing_roles)})"
-    rows: list[tuple[str, nodes.Node | str]] = [
-        ("Document", f"{doc.id} {doc.title}"),
-        ("Revision", str(doc.revision) if doc.revision is not None else "?"),
-        ("Status", status),
-        ("Effective", str(info.effective) if info.effective else "not effective"),
-        ("Owner", config.roles.get(doc.owner or "", doc.owner or "?")),
-        ("Approved by", approver_cell),
+    rows: list[tuple[str, nodes.Node | str, str]] = [
+        ("Document", doc.id, "qms-docid"),
+        ("Title", doc.title, "qms-doctitle"),
+        ("Revision", str(doc.revision) if doc.revision is not None else "?", "qms-rev"),
+        ("Status", status, "qms-status"),
+        ("Effective", str(info.effective) if info.effective else "not effective",
+         "qms-effective"),
+        ("Owner", config.roles.get(doc.owner or "", doc.owner or "?"), ""),
+        ("Approved by", approver_cell, ""),
     ]
     if info.next_review and info.status == "effective":
-        rows.append(("Next review due", str(info.next_review)))
+        rows.append(("Next review due", str(info.next_review), ""))
     out.append(_table(rows, ["qms-control-block", f"qms-status-{info.status}"]))
     return out
 

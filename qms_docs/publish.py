@@ -1,0 +1,213 @@
+"""Publishing: preview and controlled builds of the site, and controlled PDFs.
+
+Sphinx runs as a subprocess (sphinx-needs keeps global state per process, and a command
+that only checks must not pay for importing Sphinx). PDFs are WeasyPrint renderings of
+each document's HTML page with a print stylesheet; the manual PDF is a cover page plus
+every document's PDF, each keeping its own running header and page numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from . import history
+from .control import StatusInfo, derive_status
+from .documents import scan
+from .errors import QmsError
+from .model import Document
+from .records import load_records
+from .workspace import Workspace
+
+
+class BuildFailed(QmsError):
+    """Sphinx reported warnings or errors: exit 1 (a warning is a nonconformity)."""
+
+    exit_code = 1
+
+
+@dataclass
+class Tree:
+    """A source tree to build: where it is and what it holds."""
+
+    root: Path
+    controlled: bool
+    included: list[tuple[str, int]] = field(default_factory=list)  # (id, revision)
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
+
+
+def controlled_tree(ws: Workspace, dest: Path) -> Tree:
+    """HEAD's sources with every document replaced by its revision in force, in ``dest``.
+
+    Documents that were never effective, or are retired, are left out. Nothing in the
+    working tree is read or touched.
+    """
+    repo = ws.repo
+    history.require_history(repo)
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=repo.working_tree_dir,
+                             capture_output=True, check=True).stdout
+    prefix = Path(ws.root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    root = dest / prefix
+    tree = Tree(root=root, controlled=True)
+    with open(root / "conf.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# Added by qms build --controlled\nqms_controlled = True\n")
+    config = ws.config
+    records = load_records(root)
+    current = scan(root, config)
+    index = history.HistoryIndex.build(repo, paths=[str(prefix / d.path) if str(prefix) != "."
+                                                    else d.path for d in current.documents])
+    for doc in current.documents:
+        if not doc.id or doc.type not in config.types:
+            continue
+        info = derive_status(doc, records.for_document(doc.id), config, ws.today)
+        target = root / doc.path
+        if info.status == "obsolete" or info.in_force is None:
+            target.unlink()
+            tree.excluded.append((doc.id, "retired" if info.status == "obsolete"
+                                  else "never effective"))
+            continue
+        if info.in_force.fingerprint != doc.fingerprint:
+            git_path = doc.path if str(prefix) == "." else str(prefix / doc.path)
+            change = index.fingerprints_of(git_path).get(info.in_force.fingerprint)
+            if change is None:
+                raise QmsError(f"no commit holds the approved text of {doc.id} revision "
+                               f"{info.in_force.revision}", path=doc.path,
+                               hint="run qms verify")
+            target.write_bytes(index.content(change))
+        tree.included.append((doc.id, info.in_force.revision))
+    return tree
+
+
+def run_sphinx(source: Path, out: Path, builder: str = "html", *, strict: bool = True,
+               jobs: str = "auto", controlled: bool = False) -> None:
+    """Build ``source`` into ``out``; raise BuildFailed when Sphinx fails."""
+    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-j", str(jobs),
+               str(source), str(out)]
+    if strict:
+        command[3:3] = ["-W", "--keep-going"]
+    if controlled:
+        command[3:3] = ["-E"]
+    done = subprocess.run(command, cwd=source)
+    if done.returncode != 0:
+        raise BuildFailed("the build failed: the warnings above are nonconformities",
+                          hint="fix them, or use --allow-warnings for a draft preview")
+
+
+@contextmanager
+def source_tree(ws: Workspace, controlled: bool) -> Iterator[Tree]:
+    """The tree to build: the working tree (preview), or a temporary controlled tree."""
+    if not controlled:
+        yield Tree(root=ws.root, controlled=False)
+        return
+    with tempfile.TemporaryDirectory(prefix="qms-controlled-") as temporary:
+        yield controlled_tree(ws, Path(temporary))
+
+
+def build_site(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
+               jobs: str = "auto") -> Tree:
+    """Build the HTML site (preview: the working tree; controlled: what is in force)."""
+    with source_tree(ws, controlled) as tree:
+        run_sphinx(tree.root, out, strict=strict, jobs=jobs, controlled=controlled)
+        return tree
+
+
+# --- PDF ---------------------------------------------------------------------------
+
+BANNER_WORDS = {"draft": "DRAFT", "in-review": "IN REVIEW", "approved": "NOT YET EFFECTIVE",
+                "obsolete": "OBSOLETE"}
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    html: str
+    pdf: str
+    css: str
+
+
+def _render_pdf(job: PdfJob) -> str:
+    import weasyprint
+
+    weasyprint.HTML(filename=job.html).write_pdf(
+        job.pdf, stylesheets=[weasyprint.CSS(string=job.css)])
+    return job.pdf
+
+
+def print_css(organization: str, watermark: str | None) -> str:
+    template = jinja2.Template(
+        resources.files("qms_docs").joinpath("templates", "print.css.j2").read_text("utf-8"))
+    quote = organization.replace("\\", "\\\\").replace('"', '\\"')
+    return template.render(organization=quote, watermark=watermark)
+
+
+def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
+               jobs: str = "auto") -> list[Path]:
+    """One PDF per document and one for the whole QMS, in ``out``; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    config = ws.config
+    with source_tree(ws, controlled) as tree, \
+            tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
+        run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs, controlled=controlled)
+        current = scan(tree.root, config)
+        records = load_records(tree.root)
+        documents = sorted((d for d in current.documents if d.id and d.type in config.types),
+                           key=lambda d: (list(config.types).index(d.type), d.id))
+        statuses = {d.id: derive_status(d, records.for_document(d.id), config, ws.today)
+                    for d in documents}
+        pdf_jobs = [PdfJob(str(Path(html_dir) / Path(d.path).with_suffix(".html")),
+                           str(out / f"{d.id}.pdf"),
+                           print_css(config.organization, BANNER_WORDS.get(statuses[d.id].status)))
+                    for d in documents]
+        if len(pdf_jobs) > 4:
+            with ProcessPoolExecutor(max_workers=2) as pool:
+                paths = [Path(p) for p in pool.map(_render_pdf, pdf_jobs)]
+        else:
+            paths = [Path(_render_pdf(job)) for job in pdf_jobs]
+    manual = out / "qms-manual.pdf"
+    _manual_pdf(manual, config.organization, documents, statuses, paths, controlled)
+    return [*paths, manual]
+
+
+def _manual_pdf(target: Path, organization: str, documents: list[Document],
+                statuses: dict[str, StatusInfo], pdfs: list[Path], controlled: bool) -> None:
+    import pypdf
+    import weasyprint
+
+    rows = "".join(
+        f"<tr><td>{html.escape(d.id)}</td><td>{html.escape(d.title)}</td>"
+        f"<td>{d.revision}</td><td>{html.escape(statuses[d.id].label)}</td>"
+        f"<td>{statuses[d.id].effective or ''}</td></tr>"
+        for d in documents if any(p.stem == d.id for p in pdfs))
+    mode = "Controlled copy" if controlled else "Preview (working tree)"
+    cover = f"""<html><head><style>
+      @page {{ size: A4; margin: 25mm 18mm; @bottom-left {{ content: "Uncontrolled when printed";
+        font-size: 8pt; color: #8a1c1c; }} }}
+      body {{ font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }}
+      h1 {{ font-size: 22pt; margin-bottom: 2mm; }} table {{ border-collapse: collapse; width: 100%; }}
+      td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; }}
+    </style></head><body>
+      <h1>{html.escape(organization)}</h1><h2>Quality Management System</h2>
+      <p>{mode}, printed {dt.date.today().isoformat()}. The controlled copy is the published
+      site; check the revision of any printout against it.</p>
+      <table><tr><th>Id</th><th>Title</th><th>Revision</th><th>Status</th><th>Effective</th></tr>
+      {rows}</table></body></html>"""
+    writer = pypdf.PdfWriter()
+    writer.append(io.BytesIO(weasyprint.HTML(string=cover).write_pdf()))
+    for pdf in pdfs:
+        writer.append(str(pdf), outline_item=pdf.stem)
+    with open(target, "wb") as handle:
+        writer.write(handle)

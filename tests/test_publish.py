@@ -1,0 +1,142 @@
+"""Publishing: preview and controlled sites, controlled PDFs read back."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOTS, run_qms
+
+EMAILS = {"quinn": "quinn@example.com", "ash": "ash@example.com"}
+
+
+def git(root: Path, *args: str, who: str = "ash") -> str:
+    email = EMAILS[who]
+    env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
+           who.title(), "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(root)}
+    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """SOP-001 effective at revision 1 with revision 2 drafted (committed) and an uncommitted
+    edit on top; SOP-002 never approved."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    root = tmp_path_factory.mktemp("pub") / "qms"
+    shutil.copytree(ROOTS / "basic", root)
+    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
+                     'roles = ["production-manager"]\n')
+    (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    sop = root / "procedures" / "sop-001.rst"
+    sop.write_text(sop.read_text() + "\nEFFECTIVE-TEXT of revision one.\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+
+    def qms(who, *args):
+        git(root, "config", "user.email", EMAILS[who])
+        result = run_qms(runner, ["--repo", str(root), *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "approve", who="quinn")
+    qms("ash", "revise", "SOP-001", "--reason", "Rework")
+    sop.write_text(sop.read_text().replace("EFFECTIVE-TEXT", "COMMITTED-DRAFT-TEXT"))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "draft r2")
+    sop.write_text(sop.read_text() + "\nWORKTREE-ONLY-TEXT\n")
+    status_before = git(root, "status", "--porcelain")
+    out = root.parent / "out"
+    qms("quinn", "build", "html", "--out", str(out / "preview"))
+    qms("quinn", "build", "html", "--controlled", "--out", str(out / "controlled"))
+    qms("quinn", "build", "pdf", "--out", str(out / "pdf"))
+    qms("quinn", "build", "pdf", "--controlled", "--out", str(out / "cpdf"))
+    assert git(root, "status", "--porcelain") == status_before
+    return root, out
+
+
+def page(out: Path, mode: str, name: str) -> str:
+    return (out / mode / "procedures" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def test_preview_shows_the_working_tree_with_banners(published):
+    _, out = published
+    html = page(out, "preview", "sop-001")
+    assert "WORKTREE-ONLY-TEXT" in html and "COMMITTED-DRAFT-TEXT" in html
+    assert "DRAFT: this revision is not approved" in html
+    assert "Revision 1 (effective" in html and "remains in force" in html
+
+
+def test_control_block_contents(published):
+    _, out = published
+    html = page(out, "controlled", "sop-001")
+    block = html[html.index("qms-control-block"):]
+    block = block[: block.index("</table>")]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", block, re.S)]
+    pairs = dict(zip(cells[::2], cells[1::2]))
+    assert pairs["Document"] == "SOP-001"
+    assert pairs["Title"] == "Control of Documented Information"
+    assert pairs["Revision"] == "1"
+    assert pairs["Status"] == "effective"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", pairs["Effective"])
+    assert pairs["Owner"] == "Quality Manager"
+    assert pairs["Approved by"].startswith("Quinn Quality (quality-manager, approval, ")
+
+
+def test_controlled_site_holds_only_the_effective_text(published):
+    _, out = published
+    html = page(out, "controlled", "sop-001")
+    assert "EFFECTIVE-TEXT of revision one." in html
+    assert "COMMITTED-DRAFT-TEXT" not in html and "WORKTREE-ONLY-TEXT" not in html
+    assert "qms-banner" not in html
+    assert not (out / "controlled" / "procedures" / "sop-002.html").exists()
+    master = (out / "controlled" / "reports.html").read_text(encoding="utf-8")
+    assert "SOP-001" in master and "SOP-002" not in master.split("qms-master-list")[1]
+
+
+def pdf_pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+
+
+def test_every_pdf_page_has_the_running_header_and_footer(published):
+    _, out = published
+    for name in ("SOP-001", "SOP-002"):
+        pages = pdf_pages(out / "pdf" / f"{name}.pdf")
+        assert pages
+        for number, text in enumerate(pages, start=1):
+            flat = " ".join(text.split())
+            assert name in flat and "Scenario Ltd" in flat
+            assert f"Page {number} of {len(pages)}" in flat
+            assert "Uncontrolled when printed" in flat
+            assert "Revision 2" in flat if name == "SOP-001" else "Revision 1" in flat
+
+
+def test_draft_pdf_carries_the_watermark_effective_does_not(published):
+    _, out = published
+    draft = " ".join(pdf_pages(out / "pdf" / "SOP-002.pdf"))
+    assert "DRAFT" in draft
+    controlled = pdf_pages(out / "cpdf" / "SOP-001.pdf")
+    flat = " ".join(" ".join(controlled).split())
+    assert "EFFECTIVE-TEXT" in flat and "COMMITTED-DRAFT-TEXT" not in flat
+    assert "DRAFT" not in flat and "Revision 1 | effective" in flat
+
+
+def test_controlled_pdfs_leave_out_documents_not_in_force(published):
+    _, out = published
+    assert sorted(p.name for p in (out / "cpdf").glob("*.pdf")) == ["SOP-001.pdf",
+                                                                     "qms-manual.pdf"]
+    manual = pdf_pages(out / "cpdf" / "qms-manual.pdf")
+    assert "Controlled copy" in manual[0] and "SOP-001" in manual[0]
+    assert len(manual) == 1 + len(pdf_pages(out / "cpdf" / "SOP-001.pdf"))

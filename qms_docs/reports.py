@@ -121,3 +121,28 @@ def master_list(config: Config, documents: Iterable[Document],
             owner_title=config.roles.get(doc.owner or "", None),
             path=doc.path, status=(statuses or {}).get(doc.id)))
     return rows
+
+
+@dataclass(frozen=True)
+class ChapterLink:
+    """A document's link to one top-level clause (chapter), with the clauses behind it."""
+
+    document: Document
+    chapter: Clause
+    clauses: tuple[str, ...]
+
+
+def chapter_links(catalog: Catalog, documents: Iterable[Document]) -> list[ChapterLink]:
+    """Document -> chapter links (for the traceability diagram), in document order."""
+    by_id = catalog.by_need_id()
+    chapters = {c.number: c for c in catalog.clauses if c.parent is None}
+    out = []
+    for doc in sorted(documents, key=lambda d: d.id):
+        grouped: dict[str, list[str]] = {}
+        for ref in doc.satisfies:
+            clause = by_id.get(ref)
+            if clause is not None:
+                grouped.setdefault(clause.number.split(".")[0], []).append(clause.number)
+        out += [ChapterLink(doc, chapters[number], tuple(numbers))
+                for number, numbers in grouped.items() if number in chapters]
+    return out

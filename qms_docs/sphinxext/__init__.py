@@ -8,6 +8,7 @@ directives that render the standards and the auditor reports.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,10 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # sphinx-needs 9.1 passes a str path to sphinx.ext.graphviz; the deprecation is theirs.
+    warnings.filterwarnings("ignore", message=".*representing paths as strings.*")
     app.setup_extension("sphinx_needs")
+    app.setup_extension("sphinx.ext.graphviz")
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     # Before sphinx-needs (priority 10+) reads its configuration.

@@ -99,7 +99,7 @@ class ReportDirective(_QmsDirective):
     required_arguments = 1
     option_spec = {"standard": directives.unchanged}
     has_content = False
-    reports = ("trace-matrix", "coverage", "master-list")
+    reports = ("trace-matrix", "coverage", "master-list", "trace-diagram")
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -114,6 +114,8 @@ class ReportDirective(_QmsDirective):
         catalog = self.catalog(self.options.get("standard"))
         if name == "coverage":
             return self.parse_lines(self._coverage(catalog, documents))
+        if name == "trace-diagram":
+            return [self._diagram(catalog, documents)]
         return self.parse_lines(self._matrix(catalog, documents))
 
     def _matrix(self, catalog: Catalog, documents) -> list[str]:
@@ -132,6 +134,46 @@ class ReportDirective(_QmsDirective):
             else:
                 lines.append("     - " + ("**no document**" if row.clause.is_leaf else ""))
         return lines
+
+    def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
+        """Graphviz: documents (left) -> chapters of the standard (right)."""
+        from sphinx.ext.graphviz import graphviz
+
+        config = self.qms.config
+        builder = self.env.app.builder
+        links = reports.chapter_links(catalog, documents)
+
+        def quote(text: str) -> str:
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+
+        lines = ["digraph traceability {", "  rankdir=LR; ranksep=1.6; nodesep=0.12;",
+                 '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
+                 'fontsize=10, margin="0.12,0.04"];',
+                 '  edge [color="#1F6F8B", arrowsize=0.6, fontname="Helvetica", fontsize=8];']
+        for doc in sorted({link.document.id: link.document for link in links}.values(),
+                          key=lambda d: (list(config.types).index(d.type), d.id)):
+            uri = ""
+            target = self.env.path2doc(str(self.env.srcdir / doc.path))
+            if target:
+                uri = builder.get_relative_uri(self.env.docname, target)
+            color = config.types[doc.type].color
+            lines.append(f'  "{quote(doc.id)}" [label="{quote(doc.id)}\\n'
+                         f'{quote(doc.title[:40])}", fillcolor="{color}", '
+                         f'URL="{quote(uri)}", target="_top", tooltip="{quote(doc.title)}"];')
+        for chapter in sorted({l.chapter.number: l.chapter for l in links}.values(),
+                              key=lambda c: int(c.number) if c.number.isdigit() else 0):
+            lines.append(f'  "ch-{chapter.number}" [label="{chapter.number} '
+                         f'{quote(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
+        for link in links:
+            lines.append(f'  "{quote(link.document.id)}" -> "ch-{link.chapter.number}" '
+                         f'[tooltip="{quote(", ".join(link.clauses))}"];')
+        lines.append("}")
+        node = graphviz()
+        node["code"] = "\n".join(lines)
+        node["options"] = {}
+        node["alt"] = f"Traceability diagram: documents to the chapters of {catalog.short_title}"
+        node["classes"] = ["qms-trace-diagram"]
+        return node
 
     def _coverage(self, catalog: Catalog, documents) -> list[str]:
         result = reports.coverage(catalog, documents)

@@ -45,6 +45,7 @@ def needs_settings(config: Config) -> dict[str, Any]:
         "needs_flow_engine": "graphviz",
         "needs_build_json": True,
         "needs_role_need_template": "{{ title }} ({{ id }})",
+        "graphviz_output_format": "svg",
     }
 
 

@@ -40,6 +40,20 @@ def load_catalog(standard: str) -> Catalog:
     return parse_catalog(Path(str(file)))
 
 
+def load_standard(name: str, root: Path) -> Catalog:
+    """A shipped catalog by name, or a catalog file of the QMS (``standards/own.yaml``)."""
+    if not name.endswith((".yaml", ".yml")):
+        return load_catalog(name)
+    file = (root / name).resolve()
+    if not file.is_relative_to(root.resolve()):
+        raise UsageError(f"catalog {name} is outside the QMS repository",
+                         hint="keep your own catalogs inside the repository")
+    if not file.is_file():
+        raise UsageError(f"catalog file {name} not found",
+                         hint="check [qms] standards in qms.toml")
+    return parse_catalog(file)
+
+
 def parse_catalog(file: Path) -> Catalog:
     """Read, validate and link one catalog file."""
     display = str(file)

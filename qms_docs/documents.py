@@ -31,6 +31,8 @@ DERIVED_OPTIONS = ("status", "effective", "effective_date", "effective-date", "a
                    "approved_by", "approved-by", "approvers", "approval", "approval_date")
 LIST_OPTIONS = ("satisfies", "links", "audience", "records")
 INDEX_NAMES = ("index.rst",)
+#: A section titled "Records" (any adornment): where a procedure names its records.
+RECORDS_SECTION = re.compile(r"^Records[ \t]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
 
 
 def fingerprint(data: bytes) -> str:
@@ -153,11 +155,12 @@ def scan(root: Path, config: Config) -> Scan:
                 result.findings.append(_not_a_document(rel, header, types))
             continue
         result.headers[rel] = header
-        result.documents.append(to_document(header, rel, fingerprint(raw)))
+        result.documents.append(to_document(header, rel, fingerprint(raw),
+                                            bool(RECORDS_SECTION.search(text))))
     return result
 
 
-def to_document(header: Header, rel: str, digest: str) -> Document:
+def to_document(header: Header, rel: str, digest: str, records_section: bool = False) -> Document:
     """Turn a header into a :class:`Document` (lenient: checks report what is missing)."""
     revision_text = header.options.get("revision", "").strip()
     revision = int(revision_text) if revision_text.isdigit() else None
@@ -172,6 +175,8 @@ def to_document(header: Header, rel: str, digest: str) -> Document:
         satisfies=split_list(header.options.get("satisfies", "")),
         links=split_list(header.options.get("links", "")),
         fingerprint=digest,
+        records=split_list(header.options.get("records", "")),
+        records_section=records_section,
         option_lines=dict(header.lines),
     )
 

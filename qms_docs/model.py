@@ -114,6 +114,8 @@ class Document:
     satisfies: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
     fingerprint: str = ""
+    records: tuple[str, ...] = ()  # the :records: option
+    records_section: bool = False  # the text has a "Records" section
     option_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     def line_of(self, option: str) -> int:

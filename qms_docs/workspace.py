@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import control, history
-from .catalog import load_catalog
+from .catalog import load_standard
 from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
@@ -36,7 +36,7 @@ class Workspace:
 
     @cached_property
     def catalogs(self) -> list[Catalog]:
-        return [load_catalog(name) for name in self.config.standards]
+        return [load_standard(name, self.root) for name in self.config.standards]
 
     @cached_property
     def scan(self) -> Scan:

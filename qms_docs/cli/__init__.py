@@ -18,6 +18,7 @@ from .build import build
 from .control import approve, new, retire, review, revise, status, verify
 from .documents import check, list_documents
 from .history import history, show
+from .reports import changes, due, trace
 
 
 class QmsGroup(click.Group):
@@ -64,7 +65,7 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
 
 
 for _command in (new, revise, approve, review, retire, status, list_documents, check, verify,
-                 history, show, build):
+                 history, show, trace, due, changes, build):
     cli.add_command(_command)
 
 

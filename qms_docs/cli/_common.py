@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .. import export
 from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..workspace import Workspace
@@ -55,6 +56,35 @@ pass_project = click.make_pass_decorator(Project)
 def format_option(*choices: str, default: str = "table"):
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
                         show_default=True, help="Output format.")
+
+
+def output_option():
+    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="Write to this file instead of the terminal "
+                                           "(required for xlsx).")
+
+
+def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_data: Any,
+         output: Path | None = None, sheet: str = "Report") -> None:
+    """Print (or write to ``output``) a report in the format asked for."""
+    if fmt == "xlsx":
+        if output is None:
+            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+        export.write_xlsx(output, [(sheet, headers, rows)])
+        click.echo(f"Written: {output}", err=True)
+        return
+    if fmt == "table" and output is None:
+        emit_table(headers, rows)
+        return
+    text = {"csv": lambda: export.to_csv(headers, rows),
+            "md": lambda: export.to_markdown(headers, rows),
+            "json": lambda: export.to_json(json_data),
+            "table": lambda: export.to_markdown(headers, rows)}[fmt]()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Written: {output}", err=True)
 
 
 def emit_json(data: Any) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .. import reports
+from .. import registers
 from ..checks import check_documents
-from ._common import emit_csv, emit_json, emit_table, format_option, pass_project, report_findings
+from ._common import emit, format_option, output_option, pass_project, report_findings
 
 
 @click.command()
@@ -35,23 +35,21 @@ def check(project, fmt: str) -> None:
 
 
 @click.command("list")
-@format_option("table", "csv", "json")
+@format_option("table", "csv", "json", "md", "xlsx")
+@output_option()
 @pass_project
-def list_documents(project, fmt: str) -> None:
-    """The master document list: id, title, type, revision, status, owner.
+def list_documents(project, fmt: str, output) -> None:
+    """The master document list: id, title, type, revision, status, effective date, owner,
+    last review, next review due.
 
     \b
     Example:
       qms list
       qms list --format csv > master-list.csv
+      qms list --format xlsx -o master-list.xlsx
     """
     ws = project.ws
     ws.require_readable()
-    statuses = {k: v.label for k, v in ws.statuses.items()}
-    rows = reports.master_list(ws.config, [d for d in ws.scan.documents if d.id], statuses)
-    if fmt == "json":
-        emit_json([row.to_dict() for row in rows])
-        return
-    headers = ["Id", "Title", "Type", "Revision", "Status", "Owner", "Path"]
-    data = [[r.id, r.title, r.type, r.revision, r.status, r.owner, r.path] for r in rows]
-    (emit_csv if fmt == "csv" else emit_table)(headers, data)
+    rows = registers.master_list(ws.config, [d for d in ws.scan.documents if d.id], ws.statuses)
+    emit(fmt, registers.MasterRow.HEADERS, [r.cells() for r in rows],
+         [r.to_dict() for r in rows], output, "Master list")

@@ -8,6 +8,7 @@ directives that render the standards and the auditor reports.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sphinx.errors import ConfigError as SphinxConfigError
 from sphinx.util import logging
 
 from .. import __version__
-from ..catalog import load_catalog
+from ..catalog import load_standard
 from ..checks import check_documents
 from ..config import load_config
 from ..documents import scan
@@ -37,7 +38,7 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     root = Path(sphinx_config.qms_root or app.confdir)
     try:
         config = load_config(root)
-        catalogs = [load_catalog(name) for name in config.standards]
+        catalogs = [load_standard(name, root) for name in config.standards]
     except QmsError as exc:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
@@ -54,6 +55,8 @@ def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     state.scan = scan(Path(app.srcdir), state.config)
     state.records = load_records(Path(app.srcdir))
+    if app.config.qms_as_of:  # an audit pack: status as it stood on that day
+        state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -114,6 +117,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.graphviz")
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
+    app.add_config_value("qms_as_of", "", "env", types=[str])
     # Before sphinx-needs (priority 10+) reads its configuration.
     app.connect("config-inited", on_config_inited, priority=5)
     app.connect("builder-inited", on_builder_inited)

@@ -17,8 +17,11 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from .. import reports
-from ..catalog import load_catalog
+import datetime as dt
+
+from .. import registers, reports
+from .charts import coverage_chart
+from ..catalog import load_standard
 from ..errors import QmsError
 from ..model import Catalog
 from .state import ProjectState
@@ -61,8 +64,11 @@ class _QmsDirective(SphinxDirective):
 
     def catalog(self, name: str | None) -> Catalog:
         name = name or self.qms.config.standards[0]
+        for catalog in self.qms.catalogs:
+            if name == catalog.standard:
+                return catalog
         try:
-            return load_catalog(name)
+            return load_standard(name, self.qms.root)
         except QmsError as exc:
             raise self.error(f"qms: {exc}") from None
 
@@ -99,7 +105,8 @@ class ReportDirective(_QmsDirective):
     required_arguments = 1
     option_spec = {"standard": directives.unchanged}
     has_content = False
-    reports = ("trace-matrix", "coverage", "master-list", "trace-diagram")
+    reports = ("trace-matrix", "coverage", "master-list", "trace-diagram", "gaps", "mandatory",
+               "due", "change-log")
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -108,14 +115,43 @@ class ReportDirective(_QmsDirective):
                              f"{', '.join(self.reports)}")
         self.remember_aggregate()
         documents = [doc for doc in self.qms.scan.documents if doc.id]
-        self.statuses = {k: v.label for k, v in self.qms.statuses().items()}
+        self.statuses = self.qms.statuses()
         if name == "master-list":
             return self.parse_lines(self._master_list(documents))
+        if name == "due":
+            rows = registers.reviews_due(documents, self.statuses, self.qms.today, 60)
+            return self.parse_lines(self._rows(registers.DueRow.HEADERS,
+                                               [r.cells() for r in rows], "qms-due",
+                                               "No periodic review falls due in the next 60 "
+                                               "days."))
+        if name == "change-log":
+            since = self.qms.today - dt.timedelta(days=365)
+            rows = registers.change_log(self.qms.records.records, since, self.qms.today)
+            return self.parse_lines(self._rows(registers.ChangeEntry.HEADERS[:-1],
+                                               [r.cells()[:-1] for r in reversed(rows)],
+                                               "qms-change-log", "No records in the last 12 "
+                                               "months."))
         catalog = self.catalog(self.options.get("standard"))
         if name == "coverage":
             return self.parse_lines(self._coverage(catalog, documents))
         if name == "trace-diagram":
             return [self._diagram(catalog, documents)]
+        if name == "gaps":
+            clauses = reports.gaps(catalog, documents, self.statuses)
+            return self.parse_lines(self._rows(
+                ("Clause", "Title"), [[c.number, c.title] for c in clauses], "qms-gaps",
+                f"None: every requirement clause of {catalog.short_title} has an effective "
+                "document."))
+        if name == "mandatory":
+            rows = reports.mandatory(catalog, documents, self.statuses)
+            met = sum(r.met for r in rows)
+            intro = [f"**{met} of {len(rows)} requirements for documented information met.**",
+                     ""]
+            return self.parse_lines(intro + self._rows(
+                ("Clause", "Title", "Kind", "Met", "Evidence"),
+                [[r.clause.number, r.clause.title,
+                  "maintained" if r.kind == "maintain" else "retained",
+                  "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", ""))
         return self.parse_lines(self._matrix(catalog, documents))
 
     def _matrix(self, catalog: Catalog, documents) -> list[str]:
@@ -175,6 +211,16 @@ class ReportDirective(_QmsDirective):
         node["classes"] = ["qms-trace-diagram"]
         return node
 
+    def _rows(self, headers, rows, css: str, empty: str) -> list[str]:
+        if not rows:
+            return [empty, ""]
+        lines = [".. list-table::", "   :header-rows: 1", f"   :class: {css}", ""]
+        for index, cells in enumerate([list(headers), *rows]):
+            for position, cell in enumerate(cells):
+                text = "" if cell is None else rst_text(str(cell))
+                lines.append(("   * - " if position == 0 else "     - ") + text)
+        return lines
+
     def _coverage(self, catalog: Catalog, documents) -> list[str]:
         result = reports.coverage(catalog, documents)
         lines = [f"**{catalog.short_title}: {result.covered} of {result.total} requirement "
@@ -187,19 +233,21 @@ class ReportDirective(_QmsDirective):
                       for c in result.uncovered]
         else:
             lines.append("Clauses with no document: none.")
+        chart = coverage_chart(reports.coverage_by_chapter(catalog, documents))
+        lines += ["", ".. raw:: html", ""] + ["   " + line for line in chart.splitlines()]
         return lines + [""]
 
     def _master_list(self, documents) -> list[str]:
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 11 35 16 7 13 18",
-                 "   :class: qms-master-list", "",
-                 "   * - Id", "     - Title", "     - Type", "     - Revision", "     - Status",
-                 "     - Owner"]
-        for row in reports.master_list(self.qms.config, documents, self.statuses):
+        lines = [".. list-table::", "   :header-rows: 1", "   :class: qms-master-list", "",
+                 "   * - Id", "     - Title", "     - Type", "     - Rev", "     - Status",
+                 "     - Effective", "     - Owner", "     - Last review", "     - Next review"]
+        for row in registers.master_list(self.qms.config, documents, self.statuses):
             lines += [f"   * - {need_link(row.id)}", f"     - {rst_text(row.title)}",
                       f"     - {rst_text(row.type_title)}",
                       f"     - {row.revision if row.revision is not None else '?'}",
-                      f"     - {row.status or '?'}",
-                      f"     - {rst_text(row.owner_title or row.owner or '?')}"]
+                      f"     - {row.status or '?'}", f"     - {row.effective or ''}",
+                      f"     - {rst_text(row.owner_title or row.owner or '?')}",
+                      f"     - {row.last_review or ''}", f"     - {row.next_review or ''}"]
         return lines
 
 

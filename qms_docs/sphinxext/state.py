@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from ..control import StatusInfo, derive_all, derive_status
 from ..documents import Scan
 from ..model import Catalog, Config, Document
-from ..records import RecordSet
+from ..records import RecordSet, current_date
 
 
 @dataclass
@@ -21,9 +22,10 @@ class ProjectState:
     catalogs: list[Catalog]
     scan: Scan = field(default_factory=lambda: Scan(documents=[], findings=[]))
     records: RecordSet = field(default_factory=RecordSet)
+    today: dt.date = field(default_factory=current_date)
 
     def status_of(self, doc: Document) -> StatusInfo:
-        return derive_status(doc, self.records.for_document(doc.id), self.config)
+        return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
 
     def record_digests(self) -> dict[str, str]:
         """Per document id, a digest of its records (to notice new or changed records)."""
@@ -34,4 +36,4 @@ class ProjectState:
         return out
 
     def statuses(self) -> dict[str, StatusInfo]:
-        return derive_all(self.scan.documents, self.records, self.config)
+        return derive_all(self.scan.documents, self.records, self.config, self.today)

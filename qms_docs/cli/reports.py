@@ -1,0 +1,129 @@
+"""Commands for auditors: trace, due, changes, audit-pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from .. import registers, reports
+from ..catalog import load_standard
+from ._common import emit, format_option, output_option, pass_project
+
+
+def _catalog(ws, standard: str | None):
+    if standard is None:
+        return ws.catalogs[0]
+    for catalog in ws.catalogs:
+        if catalog.standard == standard:
+            return catalog
+    return load_standard(standard, ws.root)
+
+
+@click.command()
+@click.option("--standard", default=None, help="Standard to trace (default: the first one in "
+              "qms.toml), e.g. iso9001-2015, iso13485-2016 or your own catalog file.")
+@click.option("--status", "status", type=click.Choice(["effective", "any"]), default="any",
+              show_default=True, help="Count only documents in force, or every document.")
+@click.option("--gaps", is_flag=True, help="Only requirement clauses with no effective "
+              "document; exit 1 when there are any.")
+@click.option("--mandatory", is_flag=True, help="Mandatory documented information: maintained "
+              "documents and retained records, met or missing; exit 1 when any is missing.")
+@format_option("table", "csv", "json", "md", "xlsx")
+@output_option()
+@pass_project
+def trace(project, standard: str | None, status: str, gaps: bool, mandatory: bool, fmt: str,
+          output: Path | None) -> None:
+    """The clause traceability matrix: each clause with the documents that satisfy it.
+
+    \b
+    Example:
+      qms trace                         # clause -> documents, with status
+      qms trace --gaps                  # CI gate: exit 1 if a clause has no effective document
+      qms trace --mandatory
+      qms trace --format xlsx -o matrix.xlsx
+    """
+    ws = project.ws
+    ws.require_readable()
+    catalog = _catalog(ws, standard)
+    documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
+    statuses = ws.statuses
+    if gaps:
+        clauses = reports.gaps(catalog, documents, statuses)
+        emit(fmt, ["Clause", "Title"], [[c.number, c.title] for c in clauses],
+             {"standard": catalog.standard, "gaps": [{"clause": c.number, "title": c.title}
+                                                     for c in clauses]}, output, "Gaps")
+        if clauses:
+            click.echo(f"{len(clauses)} requirement clause(s) of {catalog.short_title} have no "
+                       "effective document.", err=True)
+            raise click.exceptions.Exit(1)
+        click.echo(f"No gaps: every requirement clause of {catalog.short_title} has an "
+                   "effective document.", err=True)
+        return
+    if mandatory:
+        rows = reports.mandatory(catalog, documents, statuses)
+        emit(fmt, ["Clause", "Title", "Kind", "Met", "Evidence"],
+             [[r.clause.number, r.clause.title, r.kind, "met" if r.met else "MISSING", r.detail]
+              for r in rows], {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]},
+             output, "Mandatory information")
+        missing = [r for r in rows if not r.met]
+        click.echo(f"{len(rows) - len(missing)} of {len(rows)} met.", err=True)
+        if missing:
+            raise click.exceptions.Exit(1)
+        return
+    matrix = reports.trace_matrix(catalog, documents, statuses, status == "effective")
+    flat = []
+    for row in matrix:
+        for doc in row.documents or (None,):
+            flat.append([row.clause.number, row.clause.title,
+                         doc.id if doc else "", doc.title if doc else "",
+                         doc.revision if doc else "", doc.status if doc else ""])
+    emit(fmt, ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
+         flat, {"standard": catalog.standard, "status": status,
+                "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
+
+
+@click.command()
+@click.option("--within", "within", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="Days ahead to look.")
+@format_option("table", "csv", "json", "md", "xlsx")
+@output_option()
+@pass_project
+def due(project, within: int, fmt: str, output: Path | None) -> None:
+    """Documents whose periodic review falls due within DAYS, or is overdue.
+
+    \b
+    Example:
+      qms due
+      qms due --within 90 --format csv
+    """
+    ws = project.ws
+    ws.require_readable()
+    rows = registers.reviews_due([d for d in ws.scan.documents if d.id], ws.statuses, ws.today,
+                                 within)
+    emit(fmt, registers.DueRow.HEADERS, [r.cells() for r in rows],
+         [r.to_dict() for r in rows], output, "Reviews due")
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+@format_option("table", "csv", "json", "md", "xlsx")
+@output_option()
+@pass_project
+def changes(project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
+            output: Path | None) -> None:
+    """The change log: every change record, approval, review and retirement in a period.
+
+    \b
+    Example:
+      qms changes --since 2026-01-01
+      qms changes --since 2026-01-01 --until 2026-06-30 --format xlsx -o changes.xlsx
+    """
+    ws = project.ws
+    ws.require_readable()
+    rows = registers.change_log(ws.records.records, since.date() if since else None,
+                                until.date() if until else None)
+    emit(fmt, registers.ChangeEntry.HEADERS, [r.cells() for r in rows],
+         [r.to_dict() for r in rows], output, "Change log")

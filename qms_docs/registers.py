@@ -1,0 +1,160 @@
+"""Registers of document control: master document list, reviews due, change log.
+
+Plain rows for the CLI, the site and the audit pack alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .control import StatusInfo
+from .model import Config, Document
+from .records import Record
+
+
+@dataclass(frozen=True)
+class MasterRow:
+    id: str
+    title: str
+    type: str
+    type_title: str
+    revision: int | None
+    status: str | None
+    effective: dt.date | None
+    owner: str | None
+    owner_title: str | None
+    last_review: dt.date | None
+    next_review: dt.date | None
+    path: str
+
+    HEADERS = ("Id", "Title", "Type", "Revision", "Status", "Effective", "Owner",
+               "Last review", "Next review due")
+
+    def cells(self) -> list[object]:
+        return [self.id, self.title, self.type, self.revision, self.status,
+                _iso(self.effective), self.owner, _iso(self.last_review), _iso(self.next_review)]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "title": self.title, "type": self.type,
+                "revision": self.revision, "status": self.status,
+                "effective": _iso(self.effective), "owner": self.owner,
+                "last_review": _iso(self.last_review), "next_review": _iso(self.next_review),
+                "path": self.path}
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def master_list(config: Config, documents: Iterable[Document],
+                statuses: dict[str, StatusInfo] | None = None) -> list[MasterRow]:
+    """Every document, ordered by type (as qms.toml lists them) and id."""
+    order = {name: index for index, name in enumerate(config.types)}
+    rows = []
+    for doc in sorted(documents, key=lambda d: (order.get(d.type, 99), d.id)):
+        policy = config.types.get(doc.type)
+        info = (statuses or {}).get(doc.id)
+        effective = info.effective or (info.in_force.effective if info and info.in_force
+                                       else None) if info else None
+        rows.append(MasterRow(
+            id=doc.id, title=doc.title, type=doc.type,
+            type_title=policy.title if policy else doc.type, revision=doc.revision,
+            status=info.label if info else None, effective=effective, owner=doc.owner,
+            owner_title=config.roles.get(doc.owner or "", None),
+            last_review=info.last_review if info else None,
+            next_review=info.next_review if info else None, path=doc.path))
+    return rows
+
+
+@dataclass(frozen=True)
+class DueRow:
+    id: str
+    title: str
+    owner: str | None
+    last_review: dt.date
+    next_review: dt.date
+    days_left: int
+
+    HEADERS = ("Id", "Title", "Owner", "Last review", "Due", "Days left")
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    def cells(self) -> list[object]:
+        return [self.id, self.title, self.owner, self.last_review.isoformat(),
+                self.next_review.isoformat(), self.days_left]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "title": self.title, "owner": self.owner,
+                "last_review": self.last_review.isoformat(),
+                "next_review": self.next_review.isoformat(), "days_left": self.days_left,
+                "overdue": self.overdue}
+
+
+def reviews_due(documents: Iterable[Document], statuses: dict[str, StatusInfo], today: dt.date,
+                within_days: int = 30) -> list[DueRow]:
+    """Documents in force whose periodic review falls due within ``within_days`` (or is
+    overdue), soonest first."""
+    horizon = today + dt.timedelta(days=within_days)
+    rows = []
+    for doc in documents:
+        info = statuses.get(doc.id)
+        if info is None or info.next_review is None or info.status == "obsolete":
+            continue
+        if info.next_review <= horizon:
+            rows.append(DueRow(doc.id, doc.title, doc.owner, info.last_review,
+                               info.next_review, (info.next_review - today).days))
+    return sorted(rows, key=lambda r: (r.next_review, r.id))
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    date: str
+    kind: str
+    document: str
+    revision: int | None
+    person: str
+    detail: str
+    record: str
+
+    HEADERS = ("Date", "Kind", "Document", "Revision", "Who", "What", "Record")
+
+    def cells(self) -> list[object]:
+        return [self.date, self.kind, self.document, self.revision, self.person, self.detail,
+                self.record]
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(zip(("date", "kind", "document", "revision", "person", "detail", "record"),
+                        self.cells()))
+
+
+def change_log(records: Iterable[Record], since: dt.date | None = None,
+               until: dt.date | None = None) -> list[ChangeEntry]:
+    """Every change, approval, review and retirement recorded in the period, oldest first."""
+    out = []
+    for record in records:
+        day = record.date.date()
+        if (since and day < since) or (until and day > until):
+            continue
+        data = record.data
+        person = record.person()
+        if record.kind == "change":
+            revision = data["to_revision"]
+            detail = (f"revision {data['from_revision']} -> {revision}: {data['reason']}"
+                      + (f" ({data['summary']})" if data.get("summary") else ""))
+        elif record.kind == "approval":
+            revision = data["revision"]
+            detail = f"{data['meaning']} as {data['role']}, effective {data['effective']}"
+        elif record.kind == "review":
+            revision = data["revision"]
+            detail = f"periodic review: {data['outcome']}"
+        else:
+            revision = data.get("revision")
+            detail = f"retired: {data['reason']}" + (
+                f" (superseded by {data['superseded_by']})" if data.get("superseded_by") else "")
+        out.append(ChangeEntry(data["date"], record.kind, record.document, revision,
+                               f"{person['name']} <{person['email']}>", detail, record.path))
+    return sorted(out, key=lambda e: (e.date, e.document, e.record))

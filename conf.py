@@ -27,7 +27,11 @@ html_theme_options = {
         "ISO 9001:2015 clauses": "standards/iso9001-2015.html",
         "Traceability matrix": "reports/traceability.html",
         "Coverage": "reports/coverage.html",
+        "Gap analysis": "reports/gaps.html",
+        "Mandatory documented information": "reports/mandatory.html",
         "Master document list": "reports/master-list.html",
+        "Periodic reviews due": "reports/reviews-due.html",
+        "Change log": "reports/change-log.html",
     },
 }
 html_show_sourcelink = False

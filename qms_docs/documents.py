@@ -31,8 +31,8 @@ DERIVED_OPTIONS = ("status", "effective", "effective_date", "effective-date", "a
                    "approved_by", "approved-by", "approvers", "approval", "approval_date")
 LIST_OPTIONS = ("satisfies", "links", "audience", "records")
 INDEX_NAMES = ("index.rst",)
-#: A section titled "Records" (any adornment): where a procedure names its records.
-RECORDS_SECTION = re.compile(r"^Records[ \t]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
+#: A section titled "Records..." (any adornment): where a procedure names its records.
+RECORDS_SECTION = re.compile(r"^Records\b[^\r\n]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
 
 
 def fingerprint(data: bytes) -> str:

@@ -49,32 +49,46 @@ class Tree:
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
 
 
-def controlled_tree(ws: Workspace, dest: Path) -> Tree:
+def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> Tree:
     """HEAD's sources with every document replaced by its revision in force, in ``dest``.
 
-    Documents that were never effective, or are retired, are left out. Nothing in the
-    working tree is read or touched.
+    Documents that were never effective, or are retired, are left out. With ``as_of``,
+    the tree is the QMS as it stood on that day: records made later are left out and each
+    document holds the revision in force then. Nothing in the working tree is read or
+    touched.
     """
     repo = ws.repo
     history.require_history(repo)
-    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=repo.working_tree_dir,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"],
+                             cwd=repo.working_tree_dir, capture_output=True, check=True).stdout
     prefix = Path(ws.root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     root = dest / prefix
     tree = Tree(root=root, controlled=True)
+    day = as_of or ws.today
+    settings = "\n# Added by qms: a controlled build\nqms_controlled = True\n"
+    if as_of is not None:
+        settings += f"qms_as_of = {as_of.isoformat()!r}\n"
     with open(root / "conf.py", "a", encoding="utf-8") as handle:
-        handle.write("\n# Added by qms build --controlled\nqms_controlled = True\n")
+        handle.write(settings)
     config = ws.config
     records = load_records(root)
+    if as_of is not None:
+        for record in records.records:
+            if record.date.date() > as_of:
+                (root / record.path).unlink()
+        records = load_records(root)
     current = scan(root, config)
-    index = history.HistoryIndex.build(repo, paths=[str(prefix / d.path) if str(prefix) != "."
-                                                    else d.path for d in current.documents])
+
+    def git_path(doc: Document) -> str:
+        return doc.path if str(prefix) == "." else str(prefix / doc.path)
+
+    index = history.HistoryIndex.build(repo, paths=[git_path(d) for d in current.documents])
     for doc in current.documents:
         if not doc.id or doc.type not in config.types:
             continue
-        info = derive_status(doc, records.for_document(doc.id), config, ws.today)
+        info = derive_status(doc, records.for_document(doc.id), config, day)
         target = root / doc.path
         if info.status == "obsolete" or info.in_force is None:
             target.unlink()
@@ -82,8 +96,7 @@ def controlled_tree(ws: Workspace, dest: Path) -> Tree:
                                   else "never effective"))
             continue
         if info.in_force.fingerprint != doc.fingerprint:
-            git_path = doc.path if str(prefix) == "." else str(prefix / doc.path)
-            change = index.fingerprints_of(git_path).get(info.in_force.fingerprint)
+            change = index.fingerprints_of(git_path(doc)).get(info.in_force.fingerprint)
             if change is None:
                 raise QmsError(f"no commit holds the approved text of {doc.id} revision "
                                f"{info.in_force.revision}", path=doc.path,
@@ -157,16 +170,22 @@ def print_css(organization: str, watermark: str | None) -> str:
 def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
                jobs: str = "auto") -> list[Path]:
     """One PDF per document and one for the whole QMS, in ``out``; returns their paths."""
+    with source_tree(ws, controlled) as tree:
+        return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs)
+
+
+def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = True,
+              jobs: str = "auto") -> list[Path]:
+    """Render the PDFs of a source tree (a Sphinx HTML build, then WeasyPrint)."""
     out.mkdir(parents=True, exist_ok=True)
-    config = ws.config
-    with source_tree(ws, controlled) as tree, \
-            tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
-        run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs, controlled=controlled)
+    with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
+        run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
+                   controlled=tree.controlled)
         current = scan(tree.root, config)
         records = load_records(tree.root)
         documents = sorted((d for d in current.documents if d.id and d.type in config.types),
                            key=lambda d: (list(config.types).index(d.type), d.id))
-        statuses = {d.id: derive_status(d, records.for_document(d.id), config, ws.today)
+        statuses = {d.id: derive_status(d, records.for_document(d.id), config, today)
                     for d in documents}
         pdf_jobs = [PdfJob(str(Path(html_dir) / Path(d.path).with_suffix(".html")),
                            str(out / f"{d.id}.pdf"),
@@ -178,12 +197,13 @@ def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bo
         else:
             paths = [Path(_render_pdf(job)) for job in pdf_jobs]
     manual = out / "qms-manual.pdf"
-    _manual_pdf(manual, config.organization, documents, statuses, paths, controlled)
+    _manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today)
     return [*paths, manual]
 
 
 def _manual_pdf(target: Path, organization: str, documents: list[Document],
-                statuses: dict[str, StatusInfo], pdfs: list[Path], controlled: bool) -> None:
+                statuses: dict[str, StatusInfo], pdfs: list[Path], controlled: bool,
+                today: dt.date) -> None:
     import pypdf
     import weasyprint
 
@@ -201,7 +221,7 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
       td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; }}
     </style></head><body>
       <h1>{html.escape(organization)}</h1><h2>Quality Management System</h2>
-      <p>{mode}, printed {dt.date.today().isoformat()}. The controlled copy is the published
+      <p>{mode}, status as of {today.isoformat()}. The controlled copy is the published
       site; check the revision of any printout against it.</p>
       <table><tr><th>Id</th><th>Title</th><th>Revision</th><th>Status</th><th>Effective</th></tr>
       {rows}</table></body></html>"""

@@ -127,3 +127,31 @@ def changes(project, since: dt.datetime | None, until: dt.datetime | None, fmt: 
                                 until.date() if until else None)
     emit(fmt, registers.ChangeEntry.HEADERS, [r.cells() for r in rows],
          [r.to_dict() for r in rows], output, "Change log")
+
+
+@click.command("audit-pack")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The date, YYYY-MM-DD.")
+@click.option("-o", "--output", "output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+@pass_project
+def audit_pack(project, as_of: dt.datetime, output: Path) -> None:
+    """Everything as it stood on a date, in one zip, with a SHA-256 manifest.
+
+    Master list, traceability matrix, gaps, mandatory documented information, the change
+    log of the 12 months before, and every document then in force as PDF.
+
+    \b
+    Example:
+      qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
+    """
+    from ..auditpack import build_audit_pack
+
+    ws = project.ws
+    ws.require_readable()
+    click.echo(f"Building the audit pack as of {as_of.date()} ...", err=True)
+    manifest = build_audit_pack(ws, as_of.date(), output)
+    documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")
+                    and f["path"] != "documents/qms-manual.pdf")
+    click.echo(f"{len(manifest['files'])} files, {documents} document PDFs.", err=True)
+    click.echo(f"Audit pack written: {output}")

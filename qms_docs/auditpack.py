@@ -1,0 +1,112 @@
+"""The audit pack: the QMS as it stood on a given date, in one archive.
+
+Master list, traceability matrix, gaps, mandatory documented information, the change log
+of the 12 months before, every document in force as PDF, and a manifest with the SHA-256
+of every file. Everything is derived from git and the records as of that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from . import export, publish, registers, reports
+from .control import derive_all
+from .documents import scan
+from .errors import UsageError
+from .records import load_records
+from .workspace import Workspace
+
+README = """Audit pack of {organization}
+Quality management system as it stood on {as_of}.
+
+master-list.csv            every document: revision, status, effective date, owner, reviews
+traceability-matrix.csv    each clause of {standard} with the documents that satisfy it
+gaps.csv                   requirement clauses with no effective document
+mandatory-information.csv  documented information the standard asks to maintain / retain
+change-log.csv             changes, approvals, reviews, retirements {since} to {as_of}
+documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
+MANIFEST.sha256            SHA-256 of every file (check with: sha256sum -c MANIFEST.sha256)
+manifest.json              the same, with sizes, the commit and the date of the pack
+
+Built from commit {commit} by qms audit-pack.
+"""
+
+
+def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto") -> dict:
+    """Write the audit pack zip to ``target``; returns its manifest."""
+    if target.suffix.lower() != ".zip":
+        raise UsageError(f"{target} should end in .zip", hint="e.g. -o audit-2026-06-12.zip")
+    if as_of > ws.today:
+        raise UsageError(f"--as-of {as_of} is in the future")
+    commit = ws.repo.head.commit.hexsha if ws.repo.head.is_valid() else ""
+    with tempfile.TemporaryDirectory(prefix="qms-audit-") as temporary:
+        work = Path(temporary)
+        tree = publish.controlled_tree(ws, work / "source", as_of=as_of)
+        pack = work / "pack"
+        (pack / "documents").mkdir(parents=True)
+        config = ws.config
+        documents = [d for d in scan(tree.root, config).documents
+                     if d.id and d.type in config.types]
+        records = load_records(tree.root)
+        statuses = derive_all(documents, records, config, as_of)
+        catalog = ws.catalogs[0]
+        since = as_of - dt.timedelta(days=365)
+        rows = registers.master_list(config, documents, statuses)
+        _write(pack / "master-list.csv", export.to_csv(registers.MasterRow.HEADERS,
+                                                      [r.cells() for r in rows]))
+        matrix = reports.trace_matrix(catalog, documents, statuses, only_effective=True)
+        _write(pack / "traceability-matrix.csv", export.to_csv(
+            ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
+            [[r.clause.number, r.clause.title, d.id, d.title, d.revision, d.status]
+             for r in matrix for d in r.documents] +
+            [[r.clause.number, r.clause.title, "", "", "", ""] for r in matrix
+             if not r.documents]))
+        _write(pack / "gaps.csv", export.to_csv(["Clause", "Title"], [
+            [c.number, c.title] for c in reports.gaps(catalog, documents, statuses)]))
+        _write(pack / "mandatory-information.csv", export.to_csv(
+            ["Clause", "Title", "Kind", "Met", "Evidence"],
+            [[m.clause.number, m.clause.title, m.kind, "met" if m.met else "MISSING", m.detail]
+             for m in reports.mandatory(catalog, documents, statuses)]))
+        log = registers.change_log(records.records, since, as_of)
+        _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
+                                                     [e.cells() for e in log]))
+        if tree.included:
+            publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs)
+        _write(pack / "README.txt", README.format(
+            organization=config.organization, as_of=as_of, standard=catalog.short_title,
+            since=since, commit=commit or "(none)"))
+        manifest = _manifest(pack, as_of, commit)
+        _write(pack / "manifest.json", export.to_json(manifest))
+        _write(pack / "MANIFEST.sha256", "".join(f"{f['sha256']}  {f['path']}\n"
+                                                 for f in manifest["files"]))
+        _zip(pack, target)
+    return manifest
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _manifest(pack: Path, as_of: dt.date, commit: str) -> dict:
+    files = []
+    for file in sorted(p for p in pack.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        files.append({"path": file.relative_to(pack).as_posix(),
+                      "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+    return {"as_of": as_of.isoformat(), "commit": commit, "files": files}
+
+
+def _zip(pack: Path, target: Path) -> None:
+    """A reproducible zip (sorted names, fixed times), written atomically."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(p for p in pack.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes())
+    os.replace(temporary, target)

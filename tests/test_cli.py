@@ -68,7 +68,8 @@ def test_list_formats(runner):
     ids = [r["id"] for r in rows]
     assert ids[0] == "QM-001" and "SOP-014" in ids and "FRM-009" in ids
     csv_out = run_qms(runner, ["--repo", str(REPO), "list", "--format", "csv"]).output
-    assert csv_out.splitlines()[0] == "Id,Title,Type,Revision,Status,Owner,Path"
+    assert csv_out.splitlines()[0] == ("Id,Title,Type,Revision,Status,Effective,Owner,Last review,"
+                                        "Next review due")
     assert len(csv_out.splitlines()) == len(rows) + 1
 
 

@@ -50,6 +50,29 @@ def scenario(tmp_path):
     return make
 
 
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/golden/ from the current output (on purpose only).")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/golden/<name>; rewrite it only with --update-golden."""
+
+    def check(name: str, text: str) -> None:
+        file = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            file.parent.mkdir(exist_ok=True)
+            file.write_text(text, encoding="utf-8")
+        assert file.is_file(), f"missing golden file {file}; run pytest --update-golden"
+        assert text == file.read_text(encoding="utf-8")
+
+    return check
+
+
 @pytest.fixture
 def runner():
     return CliRunner()

@@ -1,0 +1,242 @@
+"""Auditor reports: exact rows (golden files), gates, mandatory information, due list,
+change log, spreadsheets, a second standard, the audit pack."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, ROOTS, run_qms
+
+EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com"}
+
+
+class Project:
+    def __init__(self, root: Path, runner, monkeypatch):
+        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
+        self.at("2025-01-10")
+
+    def at(self, day: str) -> "Project":
+        import qms_docs.records as records
+
+        when = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
+        self.monkeypatch.setattr(records, "now", lambda: when)
+        self.when = when
+        return self
+
+    def git(self, *args: str, who: str = "ash") -> str:
+        email, stamp = EMAILS[who], self.when.isoformat()
+        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
+               who.title(), "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": stamp,
+               "GIT_COMMITTER_DATE": stamp, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
+        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
+                              text=True, check=True).stdout
+
+    def commit(self, message: str, who: str = "ash") -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who)
+
+    def qms(self, who: str, *args: str, code: int | None = 0):
+        self.git("config", "user.email", EMAILS[who])
+        result = run_qms(self.runner, ["--repo", str(self.root), *args])
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+
+@pytest.fixture
+def project(tmp_path, runner, monkeypatch) -> Project:
+    """basic + a quality manual (QM-001): SOP-001 and QM-001 effective, SOP-002 draft."""
+    root = tmp_path / "qms"
+    shutil.copytree(ROOTS / "basic", root)
+    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
+                     'roles = ["production-manager"]\n')
+    (root / "manual").mkdir()
+    (root / "manual" / "qm-001.rst").write_text(
+        ".. manual:: Quality Manual\n   :id: QM-001\n   :revision: 1\n"
+        "   :owner: quality-manager\n   :satisfies: ISO9001-4-3, ISO9001-4-4-1, ISO9001-4-4-2\n\n"
+        "Scope\n=====\n\nValves.\n\nRecords\n=======\n\n* Works orders, 10 years.\n",
+        encoding="utf-8")
+    conf = root / "conf.py"
+    conf.write_text(conf.read_text().replace('"procedures/**"', '"procedures/**", "manual/**"'))
+    (root / "index.rst").write_text((root / "index.rst").read_text() + "   manual/qm-001\n")
+    p = Project(root, runner, monkeypatch)
+    p.git("init", "-q", "-b", "main")
+    p.commit("initial")
+    p.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    p.qms("quinn", "approve", "QM-001", "--role", "quality-manager")
+    p.commit("approvals", who="quinn")
+    return p
+
+
+def test_trace_matrix_rows_in_every_text_format(project, golden):
+    for fmt in ("csv", "md", "json"):
+        out = project.qms("quinn", "trace", "--format", fmt).stdout
+        golden(f"trace-basic.{fmt}", out)
+    rows = list(csv.reader(io.StringIO(project.qms("quinn", "trace", "--format", "csv").stdout)))
+    assert rows[0] == ["Clause", "Clause title", "Document", "Document title", "Revision",
+                       "Status"]
+    assert ["7.5.2", "Creating and updating", "SOP-002", "Production Planning", "1",
+            "draft"] in rows
+    assert len(rows) == 1 + 91 - 6 + 7  # 91 clauses; 6 of them have 7 document rows
+
+
+def test_status_effective_leaves_out_drafts(project):
+    rows = list(csv.reader(io.StringIO(project.qms(
+        "quinn", "trace", "--status", "effective", "--format", "csv").stdout)))
+    assert not any(r[2] == "SOP-002" for r in rows)
+    assert ["8.1", "Operational planning and control", "", "", "", ""] in rows
+
+
+def test_gaps_lists_clauses_without_effective_document_and_exits_1(project, golden):
+    result = project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1)
+    golden("gaps-basic.csv", result.stdout)
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert ["8.1", "Operational planning and control"] in rows  # only a draft covers it
+    assert ["7.5.1", "General"] not in rows
+    assert len(rows) == 1 + 65 - 5
+    assert "60 requirement clause(s) of ISO 9001:2015 have no effective document" in result.stderr
+
+
+def test_gaps_pass_on_the_example_qms(runner):
+    result = run_qms(runner, ["--repo", str(REPO), "trace", "--gaps"])
+    assert result.exit_code == 0 and "No gaps" in result.stderr
+    result = run_qms(runner, ["--repo", str(REPO), "trace", "--mandatory", "--format", "json"])
+    rows = json.loads(result.stdout)["rows"]
+    assert result.exit_code == 0 and rows and all(r["met"] for r in rows)
+
+
+def test_mandatory_finds_the_missing_quality_policy(project):
+    result = project.qms("quinn", "trace", "--mandatory", "--format", "json", code=1)
+    rows = {(r["clause"], r["kind"]): r for r in json.loads(result.stdout)["rows"]}
+    assert not rows[("5.2.2", "maintain")]["met"]
+    assert rows[("5.2.2", "maintain")]["detail"] == "no effective document satisfies this clause"
+    assert rows[("4.3", "maintain")]["met"]
+    assert rows[("4.4.2", "retain")]["met"] and rows[("4.4.2", "retain")]["documents"] == ["QM-001"]
+
+
+def test_mandatory_retained_needs_named_records(project):
+    path = project.root / "manual" / "qm-001.rst"
+    project.qms("ash", "revise", "QM-001", "--reason", "drop records")
+    path.write_text(path.read_text().replace("Records\n=======\n\n* Works orders, 10 years.\n", ""))
+    project.commit("r2")
+    project.qms("quinn", "approve", "QM-001", "--role", "quality-manager")
+    rows = {(r["clause"], r["kind"]): r for r in json.loads(project.qms(
+        "quinn", "trace", "--mandatory", "--format", "json", code=1).stdout)["rows"]}
+    assert not rows[("4.4.2", "retain")]["met"]
+    assert "names its records" in rows[("4.4.2", "retain")]["detail"]
+
+
+@pytest.mark.parametrize("today, within, expected", [
+    ("2026-12-01", 30, []),                      # SOP-001 due 2027-01-10: 40 days away
+    ("2026-12-01", 60, [("SOP-001", 40)]),
+    ("2027-01-10", 0, [("SOP-001", 0)]),          # due today
+    ("2027-02-01", 0, [("SOP-001", -22)]),        # overdue
+])
+def test_due_list_around_the_review_date(project, today, within, expected):
+    project.qms("quinn", "review", "QM-001", "--outcome", "fine")  # 2025-01-10: QM due 2026
+    project.at(today)
+    rows = json.loads(project.qms("quinn", "due", "--within", str(within), "--format",
+                                  "json").stdout)
+    got = [(r["id"], r["days_left"]) for r in rows if r["id"] == "SOP-001"]
+    assert got == expected
+    qm = [r for r in rows if r["id"] == "QM-001"]
+    assert qm and qm[0]["overdue"]  # manual: 12 months from 2025-01-10
+
+
+def test_change_log_in_a_period(project):
+    project.at("2025-03-01").qms("ash", "revise", "SOP-001", "--reason", "New gauge")
+    rows = json.loads(project.qms("quinn", "changes", "--since", "2025-02-01", "--format",
+                                  "json").stdout)
+    assert [(r["kind"], r["document"], r["revision"]) for r in rows] == [("change", "SOP-001", 2)]
+    assert "revision 1 -> 2: New gauge" in rows[0]["detail"]
+    everything = json.loads(project.qms("quinn", "changes", "--format", "json").stdout)
+    assert [r["kind"] for r in everything] == ["approval", "approval", "change"]
+    none = json.loads(project.qms("quinn", "changes", "--until", "2025-01-09", "--format",
+                                  "json").stdout)
+    assert none == []
+
+
+def test_csv_and_xlsx_open_with_expected_header_and_rows(project, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "matrix.xlsx"
+    project.qms("quinn", "trace", "--format", "xlsx", "-o", str(out))
+    sheet = load_workbook(out).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Clause", "Clause title", "Document", "Document title", "Revision",
+                       "Status")
+    assert len(rows) == 1 + 91 - 6 + 7
+    assert sheet.freeze_panes == "A2"
+    master = tmp_path / "master.xlsx"
+    project.qms("quinn", "list", "--format", "xlsx", "-o", str(master))
+    rows = list(load_workbook(master).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("Id", "Title", "Type", "Revision", "Status") and len(rows) == 4
+    result = project.qms("quinn", "trace", "--format", "xlsx", code=2)
+    assert "--format xlsx needs -o FILE.xlsx" in result.output
+
+
+def test_second_standard_and_an_own_catalog(project):
+    toml = project.root / "qms.toml"
+    (project.root / "catalogs").mkdir()
+    (project.root / "catalogs" / "acme.yaml").write_text(
+        "standard: acme-1\ntitle: ACME customer requirements\nneed_prefix: ACME\nclauses:\n"
+        "  - {number: '1', title: Packaging, parent: null, maintain: true, retain: false}\n",
+        encoding="utf-8")
+    toml.write_text(toml.read_text().replace('[organization]', '[qms]\nstandards = '
+                    '["iso9001-2015", "iso13485-2016", "catalogs/acme.yaml"]\n\n[organization]'))
+    sop = project.root / "procedures" / "sop-002.rst"
+    sop.write_text(sop.read_text().replace("ISO9001-8-1,", "ISO9001-8-1, ISO13485-4-2-4, ACME-1,"))
+    assert project.qms("quinn", "check").exit_code == 0
+    rows = list(csv.reader(io.StringIO(project.qms(
+        "quinn", "trace", "--standard", "iso13485-2016", "--format", "csv").stdout)))
+    assert ["4.2.4", "Control of documents", "SOP-002", "Production Planning", "1",
+            "draft"] in rows
+    assert {r[0] for r in rows[1:]} >= {"7.5.9.2", "8.5.3"}
+    acme = project.qms("quinn", "trace", "--standard", "acme-1", "--gaps", "--format", "csv",
+                       code=1)
+    assert acme.stdout.splitlines() == ["Clause,Title", "1,Packaging"]
+
+
+def test_audit_pack_as_of_a_date(project, tmp_path):
+    sop = project.root / "procedures" / "sop-001.rst"
+    project.at("2025-04-01").qms("ash", "revise", "SOP-001", "--reason", "Rev 2")
+    sop.write_text(sop.read_text() + "\nREVISION-TWO-TEXT\n")
+    project.commit("r2")
+    project.at("2025-04-02").qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("approve r2", who="quinn")
+    project.at("2025-06-01")
+    pack = tmp_path / "audit.zip"
+    project.qms("quinn", "audit-pack", "--as-of", "2025-03-01", "-o", str(pack))
+    with zipfile.ZipFile(pack) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+        assert {f["path"] for f in manifest["files"]} | {"manifest.json"} == names - {
+            "MANIFEST.sha256"}
+        assert {"master-list.csv", "traceability-matrix.csv", "gaps.csv",
+                "mandatory-information.csv", "change-log.csv", "README.txt",
+                "documents/SOP-001.pdf", "documents/QM-001.pdf"} <= names
+        assert "documents/SOP-002.pdf" not in names  # never effective
+        master = list(csv.reader(io.StringIO(archive.read("master-list.csv").decode())))
+        sop_row = next(r for r in master if r[0] == "SOP-001")
+        assert sop_row[3] == "1" and sop_row[4] == "effective"  # revision 2 came later
+        log = archive.read("change-log.csv").decode()
+        assert "Rev 2" not in log and "approval" in log
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(
+            io.BytesIO(archive.read("documents/SOP-001.pdf"))).pages)
+        assert "REVISION-TWO-TEXT" not in text and "Revision 1" in text
+    assert manifest["as_of"] == "2025-03-01"

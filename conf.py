@@ -31,6 +31,7 @@ html_theme_options = {
         "Mandatory documented information": "reports/mandatory.html",
         "Master document list": "reports/master-list.html",
         "Periodic reviews due": "reports/reviews-due.html",
+        "Training matrix": "reports/training.html",
         "Change log": "reports/change-log.html",
     },
 }

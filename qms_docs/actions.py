@@ -20,6 +20,7 @@ from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
 from .records import RECORDS_DIR, new_record, write_record
+from .training import audience, training_revision
 from .workspace import Workspace
 
 REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]+:revision:[ \t]*)(?P<number>\d+)(?P<tail>[ \t]*)$",
@@ -260,3 +261,43 @@ def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None 
             raise UsageError("a document cannot supersede itself")
         fields["superseded_by"] = successor.id
     return write_record(ws.root, new_record("retirement", doc.id, **fields))
+
+
+def train(ws: Workspace, doc: Document, person_email: str | None = None, method: str = "read",
+          note: str = "") -> Path:
+    """Record that a person was trained on the document's effective revision.
+
+    Without ``person_email`` the acting person records their own training; with it, the
+    acting person signs as the trainer.
+    """
+    actor = ws.actor()
+    trainee = actor
+    if person_email:
+        found = ws.config.person_by_email(person_email)
+        if found is None:
+            raise Refused(f"{person_email} is not a person in qms.toml",
+                          hint="add them under [[people]] first")
+        trainee = found
+    records = ws.records.for_document(doc.id)
+    need = training_revision(doc, records, ws.config, ws.today)
+    info = ws.status(doc)
+    if need is None or info.in_force is None:
+        raise Refused(f"{doc.id} has no effective revision to be trained on",
+                      hint="training records are made for the revision in force")
+    roles = set(audience(doc, ws.config))
+    if not roles & set(trainee.roles):
+        raise Refused(f"{trainee.name} is not in the audience of {doc.id}",
+                      hint=f"the audience is: {', '.join(sorted(roles)) or 'nobody'} "
+                           "(:audience: in the header, or audience under [types] in qms.toml)")
+    revision = info.in_force.revision
+    for record in records:
+        if (record.kind == "training" and record.data["revision"] == revision
+                and record.data["trainee"]["email"].lower() == trainee.email.lower()):
+            raise Refused(f"{trainee.name} is already trained on {doc.id} revision {revision} "
+                          f"({record.path})")
+    fields: dict[str, object] = {"revision": revision, "fingerprint": info.in_force.fingerprint,
+                                 "trainee": _person(trainee), "trainer": _person(actor),
+                                 "method": method}
+    if note.strip():
+        fields["note"] = note.strip()
+    return write_record(ws.root, new_record("training", doc.id, **fields))

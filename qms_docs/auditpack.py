@@ -29,6 +29,7 @@ traceability-matrix.csv    each clause of {standard} with the documents that sat
 gaps.csv                   requirement clauses with no effective document
 mandatory-information.csv  documented information the standard asks to maintain / retain
 change-log.csv             changes, approvals, reviews, retirements {since} to {as_of}
+training-matrix.csv        who was trained on which revision, what was due or overdue
 documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
 MANIFEST.sha256            SHA-256 of every file (check with: sha256sum -c MANIFEST.sha256)
 manifest.json              the same, with sizes, the commit and the date of the pack
@@ -75,6 +76,12 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
+        from .training import Cell, matrix
+
+        cells = [c for c in matrix(documents, records, config, as_of, ws.role_start_dates())
+                 if c.state != "not-required"]
+        _write(pack / "training-matrix.csv", export.to_csv(Cell.HEADERS,
+                                                          [c.cells() for c in cells]))
         if tree.included:
             publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs)
         _write(pack / "README.txt", README.format(

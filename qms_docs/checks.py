@@ -88,6 +88,11 @@ def _header_findings(doc: Document, header, config: Config) -> list[Finding]:
                 out.append(_finding(doc, "unknown-option", option,
                                     f"unknown header option :{option}:",
                                     f"use only {', '.join(':' + o + ':' for o in KNOWN_OPTIONS)}"))
+    for role in doc.audience:
+        if role not in config.roles:
+            out.append(_finding(doc, "unknown-audience", "audience",
+                                f"audience role {role!r} is not a role in qms.toml",
+                                f"use roles of: {', '.join(sorted(config.roles))}"))
     if doc.owner is None:
         out.append(_finding(doc, "missing-owner", None, f"{doc.id or 'document'} has no :owner:",
                             f"add ':owner: ROLE' with one of: {', '.join(sorted(config.roles))}"))

@@ -126,11 +126,16 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
                         hint=f"give a person the role {role!r}, or set approvers under "
                              f"[types.{name}] to roles of: {', '.join(sorted(roles))}")
                 raise _unknown_role(text, f"types.{name}.approvers", role, roles)
+        for role in merged.get("audience", []):
+            if role not in roles:
+                raise _unknown_role(text, f"types.{name}.audience", role, roles)
         types[name] = TypePolicy(name=name, title=merged["title"], prefix=merged["prefix"],
                                  folder=merged["folder"].strip("/"),
                                  approvers=tuple(merged["approvers"]),
                                  review_months=merged["review_months"],
-                                 color=merged.get("color", "#BFD8D2"))
+                                 color=merged.get("color", "#BFD8D2"),
+                                 audience=tuple(merged.get("audience", [])),
+                                 training_days=merged.get("training_days", 14))
     prefixes: dict[str, str] = {}
     for policy in types.values():
         if policy.prefix in prefixes:

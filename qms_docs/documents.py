@@ -174,6 +174,7 @@ def to_document(header: Header, rel: str, digest: str, records_section: bool = F
         line=header.line,
         satisfies=split_list(header.options.get("satisfies", "")),
         links=split_list(header.options.get("links", "")),
+        audience=split_list(header.options.get("audience", "")),
         fingerprint=digest,
         records=split_list(header.options.get("records", "")),
         records_section=records_section,

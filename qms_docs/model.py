@@ -68,6 +68,8 @@ class TypePolicy:
     approvers: tuple[str, ...]
     review_months: int
     color: str = "#BFD8D2"
+    audience: tuple[str, ...] = ()
+    training_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Document:
     line: int  # line of the opening directive
     satisfies: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
     fingerprint: str = ""
     records: tuple[str, ...] = ()  # the :records: option
     records_section: bool = False  # the text has a "Records" section

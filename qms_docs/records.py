@@ -22,7 +22,7 @@ from .errors import InputError
 from .model import Finding
 
 RECORDS_DIR = "records"
-KINDS = ("change", "approval", "review", "retirement")
+KINDS = ("change", "approval", "review", "retirement", "training")
 _DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 
@@ -44,7 +44,7 @@ class Record:
 
     def person(self) -> dict[str, str]:
         key = {"change": "author", "approval": "approver", "review": "reviewer",
-               "retirement": "approver"}[self.kind]
+               "retirement": "approver", "training": "trainee"}[self.kind]
         return self.data[key]
 
 

@@ -35,6 +35,13 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
                                     "restore the document, or retire it instead of deleting it",
                                     doc_id))
     findings += _altered_records(ws, index)
+    for cell in ws.training_matrix(index):
+        if cell.state == "overdue":
+            findings.append(Finding(
+                "training-overdue", f"{cell.person.name} was due to be trained on "
+                f"{cell.document} revision {cell.required_revision} by {cell.due}", None, None,
+                f"after the training: qms train {cell.document} --person {cell.person.email}",
+                cell.document, "error" if strict else "warning"))
     return findings
 
 

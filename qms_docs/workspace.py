@@ -54,6 +54,33 @@ class Workspace:
     def statuses(self) -> dict[str, control.StatusInfo]:
         return control.derive_all(self.scan.documents, self.records, self.config, self.today)
 
+    def role_start_dates(self, index: history.HistoryIndex | None = None
+                         ) -> dict[tuple[str, str], dt.date] | None:
+        """When each person took each role, from qms.toml's git history (None without it).
+
+        Pass the index of a caller that already read the whole history (one pass)."""
+        from .errors import GitError
+        from .training import role_start_dates
+
+        try:
+            repo = self.repo
+            history.require_history(repo)
+        except GitError:
+            return None
+        rel = (self.root.resolve() / "qms.toml").relative_to(
+            Path(repo.working_tree_dir).resolve()).as_posix()
+        index = index or history.HistoryIndex.build(repo, paths=[rel])
+        versions = [(dt.date.fromisoformat(c.date[:10]), index.content(c))
+                    for c in index.commits_of(rel) if c.status != "D"]
+        return role_start_dates(versions)
+
+    def training_matrix(self, index: history.HistoryIndex | None = None) -> list:
+        from .training import matrix
+
+        documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
+        return matrix(documents, self.records, self.config, self.today,
+                      self.role_start_dates(index))
+
     def require_readable(self) -> None:
         """Refuse to act on a tree with files that cannot be read (exit 2).
 

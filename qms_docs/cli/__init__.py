@@ -19,6 +19,7 @@ from .control import approve, new, retire, review, revise, status, verify
 from .documents import check, list_documents
 from .history import history, show
 from .reports import audit_pack, changes, due, trace
+from .training import train, training
 
 
 class QmsGroup(click.Group):
@@ -65,7 +66,8 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
 
 
 for _command in (new, revise, approve, review, retire, status, list_documents, check, verify,
-                 history, show, trace, due, changes, audit_pack, build):
+                 history, show, trace, due, changes, train, training, audit_pack,
+                 build):
     cli.add_command(_command)
 
 

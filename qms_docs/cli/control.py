@@ -51,6 +51,9 @@ def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple
 def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> None:
     """Start a new revision: raise the header's revision by one and record the change.
 
+    By default the change needs training of the document's audience once effective;
+    --no-training marks an editorial change.
+
     \b
     Example:
       qms revise SOP-004 --reason "New gauge supplier" --summary "Section 5 updated"

@@ -45,7 +45,8 @@ def approvers_text(info: StatusInfo) -> list[str]:
             f"{r.data['date'][:10]})" for r in records]
 
 
-def control_block(doc: Document, info: StatusInfo, config: Config) -> list[nodes.Node]:
+def control_block(doc: Document, info: StatusInfo, config: Config,
+                  training: list | None = None) -> list[nodes.Node]:
     """Nodes to place under the page title: banner (if not in force) and control table."""
     out: list[nodes.Node] = []
     if info.status in BANNERS:
@@ -78,6 +79,12 @@ def control_block(doc: Document, info: StatusInfo, config: Config) -> list[nodes
     ]
     if info.next_review and info.status == "effective":
         rows.append(("Next review due", str(info.next_review), ""))
+    if training:
+        trained = sum(c.state == "trained" for c in training)
+        late = sum(c.state == "overdue" for c in training)
+        text = (f"{trained} of {len(training)} of its audience trained on revision "
+                f"{training[0].required_revision}")
+        rows.append(("Training", text + (f"; {late} overdue" if late else ""), "qms-training"))
     out.append(_table(rows, ["qms-control-block", f"qms-status-{info.status}"]))
     return out
 

@@ -20,6 +20,7 @@ from sphinx.util.docutils import SphinxDirective
 import datetime as dt
 
 from .. import registers, reports
+from ..training import Cell
 from .charts import coverage_chart
 from ..catalog import load_standard
 from ..errors import QmsError
@@ -106,7 +107,7 @@ class ReportDirective(_QmsDirective):
     option_spec = {"standard": directives.unchanged}
     has_content = False
     reports = ("trace-matrix", "coverage", "master-list", "trace-diagram", "gaps", "mandatory",
-               "due", "change-log")
+               "due", "change-log", "training")
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -124,6 +125,12 @@ class ReportDirective(_QmsDirective):
                                                [r.cells() for r in rows], "qms-due",
                                                "No periodic review falls due in the next 60 "
                                                "days."))
+        if name == "training":
+            cells = [c for c in self.qms.training_matrix() if c.state != "not-required"]
+            return self.parse_lines(self._rows(
+                Cell.HEADERS[:1] + Cell.HEADERS[2:], [c.cells()[:1] + c.cells()[2:]
+                                                     for c in cells],
+                "qms-training", "No document names an audience yet: nobody owes training."))
         if name == "change-log":
             since = self.qms.today - dt.timedelta(days=365)
             rows = registers.change_log(self.qms.records.records, since, self.qms.today)

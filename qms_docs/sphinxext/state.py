@@ -11,6 +11,7 @@ from ..control import StatusInfo, derive_all, derive_status
 from ..documents import Scan
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
+from ..training import Cell, matrix
 
 
 @dataclass
@@ -23,9 +24,17 @@ class ProjectState:
     scan: Scan = field(default_factory=lambda: Scan(documents=[], findings=[]))
     records: RecordSet = field(default_factory=RecordSet)
     today: dt.date = field(default_factory=current_date)
+    _training: list[Cell] | None = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
+
+    def training_matrix(self) -> list[Cell]:
+        """Training matrix of this build (no git: a role counts from the effective date)."""
+        if self._training is None:
+            documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
+            self._training = matrix(documents, self.records, self.config, self.today)
+        return self._training
 
     def record_digests(self) -> dict[str, str]:
         """Per document id, a digest of its records (to notice new or changed records)."""

@@ -1,0 +1,180 @@
+"""Training on change, with scripted dates (no sleeping)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOTS, run_qms
+
+EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com",
+          "olly": "olly@example.com"}
+PEOPLE = """
+[[people]]
+name = "Ash Author"
+email = "ash@example.com"
+roles = ["production-manager"]
+
+[[people]]
+name = "Olly Operator"
+email = "olly@example.com"
+roles = ["operator"]
+"""
+
+
+class Plant:
+    def __init__(self, root: Path, runner, monkeypatch):
+        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
+
+    def at(self, day: str) -> "Plant":
+        import qms_docs.records as records
+
+        self.when = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
+        self.monkeypatch.setattr(records, "now", lambda: self.when)
+        return self
+
+    def git(self, *args: str, who: str = "ash") -> str:
+        email, stamp = EMAILS[who], self.when.isoformat()
+        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
+               who.title(), "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": stamp,
+               "GIT_COMMITTER_DATE": stamp, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
+        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
+                              text=True, check=True).stdout
+
+    def commit(self, message: str, who: str = "ash") -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who)
+
+    def qms(self, who: str, *args: str, code: int | None = 0):
+        self.git("config", "user.email", EMAILS[who])
+        result = run_qms(self.runner, ["--repo", str(self.root), *args])
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+    def matrix(self, *args: str) -> dict[tuple[str, str], dict]:
+        rows = json.loads(self.qms("quinn", "training", "--format", "json", *args).stdout)
+        return {(r["email"].split("@")[0], r["document"]): r for r in rows}
+
+
+@pytest.fixture
+def plant(tmp_path, runner, monkeypatch) -> Plant:
+    """SOP-002 concerns operators and production managers; effective on 2025-01-10."""
+    root = tmp_path / "qms"
+    shutil.copytree(ROOTS / "basic", root)
+    toml = root / "qms.toml"
+    toml.write_text(toml.read_text().replace('[types.sop]', '[types.sop]\ntraining_days = 10')
+                    + PEOPLE)
+    sop = root / "procedures" / "sop-002.rst"
+    sop.write_text(sop.read_text().replace("   :owner:", "   :audience: operator, "
+                                           "production-manager\n   :owner:"))
+    p = Plant(root, runner, monkeypatch).at("2025-01-05")
+    p.git("init", "-q", "-b", "main")
+    p.commit("initial")
+    p.at("2025-01-10")
+    p.qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    p.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    p.commit("approve", who="quinn")
+    return p
+
+
+def test_effective_revision_is_owed_then_trained_by_everyone(plant):
+    m = plant.at("2025-01-12").matrix()
+    assert {k: v["state"] for k, v in m.items()} == {
+        ("pat", "SOP-002"): "due", ("ash", "SOP-002"): "due", ("olly", "SOP-002"): "due"}
+    assert m[("olly", "SOP-002")]["due"] == "2025-01-20"
+    plant.qms("olly", "train", "SOP-002")
+    plant.qms("quinn", "train", "SOP-002", "--person", "pat@example.com", "--method", "briefing")
+    plant.qms("ash", "train", "sop-002", "--method", "on-the-job", "--note", "Shift B")
+    m = plant.matrix()
+    assert {v["state"] for v in m.values()} == {"trained"}
+    assert m[("pat", "SOP-002")]["revision"] == 1
+    assert plant.qms("quinn", "training", "--overdue").exit_code == 0
+
+
+def test_overdue_after_training_days(plant):
+    plant.at("2025-01-21")
+    m = plant.matrix()
+    assert m[("olly", "SOP-002")]["state"] == "overdue"
+    result = plant.qms("quinn", "training", "--overdue", "--format", "csv", code=1)
+    assert result.stdout.count("overdue") == 3
+    verify = json.loads(plant.qms("quinn", "verify", "--format", "json").stdout)
+    late = [f for f in verify["findings"] if f["code"] == "training-overdue"]
+    assert len(late) == 3 and {f["severity"] for f in late} == {"warning"}
+    assert plant.qms("quinn", "verify", "--strict", code=1)
+
+
+def _revise(plant: Plant, *flags: str) -> None:
+    plant.at("2025-03-01").qms("ash", "revise", "SOP-002", "--reason", "Change", *flags)
+    sop = plant.root / "procedures" / "sop-002.rst"
+    sop.write_text(sop.read_text() + "\nNew step.\n")
+    plant.commit("r2")
+    plant.at("2025-03-05")
+    plant.qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    plant.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    plant.commit("approve r2", who="quinn")
+
+
+def test_new_revision_with_training_is_due_again(plant):
+    plant.at("2025-01-12").qms("olly", "train", "SOP-002")
+    _revise(plant)
+    m = plant.at("2025-03-06").matrix()
+    assert m[("olly", "SOP-002")]["state"] == "due"
+    assert m[("olly", "SOP-002")]["revision"] == 2
+    plant.qms("olly", "train", "SOP-002")
+    assert plant.matrix()[("olly", "SOP-002")]["state"] == "trained"
+
+
+def test_no_training_revision_owes_nothing_new(plant):
+    plant.at("2025-01-12").qms("olly", "train", "SOP-002")
+    _revise(plant, "--no-training")
+    m = plant.at("2025-06-01").matrix()
+    assert m[("olly", "SOP-002")]["state"] == "trained"
+    assert m[("olly", "SOP-002")]["revision"] == 1
+
+
+def test_person_added_to_a_role_later_owes_it_from_then(plant):
+    toml = plant.root / "qms.toml"
+    plant.at("2025-04-01")
+    toml.write_text(toml.read_text() + '\n[[people]]\nname = "Nia New"\nemail = '
+                    '"nia@example.com"\nroles = ["operator"]\n')
+    plant.commit("Nia joins", who="quinn")
+    m = plant.at("2025-04-05").matrix()
+    nia = m[("nia", "SOP-002")]
+    assert nia["state"] == "due" and nia["due"] == "2025-04-11"
+    assert m[("olly", "SOP-002")]["state"] == "overdue"
+
+
+@pytest.mark.parametrize("who, args, message", [
+    ("quinn", [], "not in the audience of SOP-002"),
+    ("quinn", ["--person", "nobody@example.com"], "not a person in qms.toml"),
+])
+def test_train_refusals(plant, who, args, message):
+    result = plant.at("2025-01-12").qms(who, "train", "SOP-002", *args, code=1)
+    assert message in result.output
+
+
+def test_train_refuses_a_document_not_in_force_and_a_second_record(plant):
+    sop = plant.root / "procedures" / "sop-001.rst"
+    sop.write_text(sop.read_text().replace("   :owner:", "   :audience: operator\n   :owner:"))
+    plant.commit("audience on a draft")
+    result = plant.qms("olly", "train", "SOP-001", code=1)
+    assert "no effective revision" in result.output
+    plant.at("2025-01-12").qms("olly", "train", "SOP-002")
+    result = plant.qms("olly", "train", "SOP-002", code=1)
+    assert "already trained on SOP-002 revision 1" in result.output
+
+
+def test_training_shows_on_the_document_page_and_matrix_page(plant):
+    from conftest import sphinx_build
+
+    plant.at("2025-01-12").qms("olly", "train", "SOP-002")
+    result = sphinx_build(plant.root)
+    assert result.returncode == 0, result.warnings
+    page = (result.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
+    assert "1 of 3 of its audience trained on revision 1" in page

@@ -32,3 +32,18 @@ def test_every_example_document_is_effective(runner):
     assert not_effective == []
     qm = next(r for r in rows if r["document"] == "QM-001")
     assert sorted(a["role"] for a in qm["approvals"]) == ["quality-manager", "top-management"]
+
+
+def test_example_sops_name_their_audience_and_nobody_is_overdue(runner):
+    listing = json.loads(run_qms(runner, ["--repo", str(REPO), "list", "--format",
+                                          "json"]).stdout)
+    sops = [row for row in listing if row["type"] == "sop"]
+    from qms_docs.config import load_config
+    from qms_docs.documents import scan
+
+    documents = {d.id: d for d in scan(REPO, load_config(REPO)).documents}
+    assert all(documents[row["id"]].audience for row in sops)
+    result = run_qms(runner, ["--repo", str(REPO), "training", "--format", "json"])
+    cells = json.loads(result.stdout)
+    assert len(cells) > 40 and {c["state"] for c in cells} == {"trained"}
+    assert run_qms(runner, ["--repo", str(REPO), "training", "--overdue"]).exit_code == 0

@@ -23,8 +23,7 @@ from .records import RECORDS_DIR, new_record, write_record
 from .training import audience, training_revision
 from .workspace import Workspace
 
-REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]+:revision:[ \t]*)(?P<number>\d+)(?P<tail>[ \t]*)$",
-                           re.MULTILINE)
+REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>\d+)")
 
 
 def _person(person: Person) -> dict[str, str]:
@@ -64,7 +63,7 @@ def _replace_file(path: Path, payload: bytes) -> None:
 
 def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
                  satisfies: tuple[str, ...] = (), doc_id: str | None = None,
-                 reason: str = "New document") -> tuple[Path, Path]:
+                 reason: str = "New document", markup: str = "rst") -> tuple[Path, Path]:
     """Create a document from its type's template at revision 1, with a change record."""
     config = ws.config
     if type_name not in config.types:
@@ -109,9 +108,10 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError("no free document id found")
     folder = ws.root / policy.folder
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{doc_id.lower()}-{_slug(title)}.rst"
+    path = folder / f"{doc_id.lower()}-{_slug(title)}.{markup}"
     template = jinja2.Template(
-        resources.files("qms_docs").joinpath("templates", "document.rst.j2").read_text("utf-8"),
+        resources.files("qms_docs").joinpath("templates", f"document.{markup}.j2")
+        .read_text("utf-8"),
         keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     text = template.render(type=type_name, title=title, id=doc_id, owner=owner,
                            satisfies=clauses, type_title=policy.title,
@@ -147,13 +147,16 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
                                                           "--role ROLE")
     file = ws.root / doc.path
     raw = file.read_bytes()
-    matches = list(REVISION_LINE.finditer(raw))
-    if len(matches) != 1 or int(matches[0].group("number")) != doc.revision:
+    lines = raw.splitlines(keepends=True)
+    number = doc.line_of("revision")
+    match = REVISION_LINE.match(lines[number - 1]) if 0 < number <= len(lines) else None
+    if match is None or int(match.group("number")) != doc.revision:
         raise InputError("cannot find the :revision: line of the header", path=doc.path,
-                         line=doc.line_of("revision"))
+                         line=number)
     new_revision = doc.revision + 1
-    match = matches[0]
-    payload = raw[:match.start("number")] + str(new_revision).encode() + raw[match.end("number"):]
+    lines[number - 1] = (match.group("lead") + str(new_revision).encode()
+                         + lines[number - 1][match.end("number"):])
+    payload = b"".join(lines)
     record = write_record(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
         reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))

@@ -30,7 +30,7 @@ KNOWN_OPTIONS = ("id", "revision", "owner", "satisfies", "links", "audience", "r
 DERIVED_OPTIONS = ("status", "effective", "effective_date", "effective-date", "approved",
                    "approved_by", "approved-by", "approvers", "approval", "approval_date")
 LIST_OPTIONS = ("satisfies", "links", "audience", "records")
-INDEX_NAMES = ("index.rst",)
+INDEX_NAMES = ("index.rst", "index.md")
 #: A section titled "Records..." (any adornment): where a procedure names its records.
 RECORDS_SECTION = re.compile(r"^Records\b[^\r\n]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
 
@@ -55,9 +55,13 @@ class Header:
 def read_header(text: str, path: str) -> Header | None:
     """The opening directive of ``text`` with its options, or None if it has none.
 
-    Leading blank lines and RST comments are skipped. Raises :class:`InputError` for a
-    header that opens a directive but cannot be read.
+    Leading blank lines and comments are skipped. Raises :class:`InputError` for a
+    header that opens a directive but cannot be read. Markdown files (``.md``) use MyST's
+    fenced directive: a line ```` ```{sop} Title ````, ``:key: value`` lines, a closing
+    fence.
     """
+    if path.endswith(".md"):
+        return _read_myst_header(text, path)
     lines = text.splitlines()
     index = 0
     while index < len(lines):
@@ -105,6 +109,46 @@ def read_header(text: str, path: str) -> Header | None:
     return header
 
 
+MYST_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[A-Za-z][\w-]*)\}(?:[ \t]+(?P<title>.*))?$")
+MYST_OPTION = re.compile(r"^:([A-Za-z][\w-]*):(?:[ \t]+(.*))?$")
+
+
+def _read_myst_header(text: str, path: str) -> Header | None:
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines) and (not lines[index].strip()
+                                  or lines[index].lstrip().startswith("<!--")):
+        index += 1
+    if index >= len(lines):
+        return None
+    match = MYST_OPEN.match(lines[index].rstrip())
+    if not match:
+        return None
+    fence = match.group("fence")
+    header = Header(directive=match.group("name"), title=(match.group("title") or "").strip(),
+                    line=index + 1)
+    index += 1
+    while index < len(lines):
+        raw = lines[index].rstrip()
+        if raw.strip() == fence:
+            return header
+        option = MYST_OPTION.match(raw)
+        if option:
+            key = option.group(1).lower()
+            if key in header.options:
+                header.duplicates.append((key, index + 1))
+            header.options[key] = (option.group(2) or "").strip()
+            header.lines[key] = index + 1
+        elif raw.strip():
+            raise InputError("the header holds a line that is not ':key: value'", path=path,
+                             line=index + 1,
+                             hint=f"write header fields as ':key: value' and close the header "
+                                  f"with {fence}")
+        index += 1
+    raise InputError(f"the header is never closed with {fence}", path=path, line=header.line,
+                     hint=f"add a line {fence} after the header fields")
+
+
 def split_list(value: str) -> tuple[str, ...]:
     """``'A, B  C'`` -> ``('A', 'B', 'C')`` (sphinx-needs separates by comma or space)."""
     return tuple(part for part in re.split(r"[,;\s]+", value.strip()) if part)
@@ -123,12 +167,13 @@ class Scan:
 
 
 def document_files(root: Path, config: Config) -> list[Path]:
-    """Every .rst file in the document types' folders, sorted."""
+    """Every .rst and .md file in the document types' folders, sorted."""
     files: set[Path] = set()
     for folder in config.folders:
         base = root / folder
         if base.is_dir():
-            files.update(p for p in base.rglob("*.rst") if p.is_file())
+            files.update(p for pattern in ("*.rst", "*.md") for p in base.rglob(pattern)
+                         if p.is_file())
     return sorted(files)
 
 

@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
     _IMPORT_ERROR = str(exc)
 
 
-_REVISION = re.compile(rb"^[ \t]+:revision:[ \t]*(\d+)", re.MULTILINE)
+_REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*(\d+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import click
 from ..errors import QmsError
 from ._common import CONTEXT_SETTINGS, Project
 from .build import build
-from .control import approve, new, retire, review, revise, status, verify
+from .control import approve, init, new, retire, review, revise, status, verify
 from .documents import check, list_documents
 from .history import history, show
 from .reports import audit_pack, changes, due, trace
@@ -65,7 +65,7 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
     ctx.obj = Project(repo, debug)
 
 
-for _command in (new, revise, approve, review, retire, status, list_documents, check, verify,
+for _command in (init, new, revise, approve, review, retire, status, list_documents, check, verify,
                  history, show, trace, due, changes, train, training, audit_pack,
                  build):
     cli.add_command(_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
@@ -26,9 +27,11 @@ def _relative(project, path) -> str:
 @click.option("--satisfies", "satisfies", multiple=True, metavar="CLAUSE",
               help="Clause it satisfies, e.g. 7.5.3 (repeatable).")
 @click.option("--id", "doc_id", help="Use this id instead of the next free one.")
+@click.option("--format", "markup", type=click.Choice(["rst", "md"]), default="rst",
+              show_default=True, help="reStructuredText or MyST Markdown.")
 @pass_project
 def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple[str, ...],
-        doc_id: str | None) -> None:
+        doc_id: str | None, markup: str) -> None:
     """Create a document from its type's template, at revision 1, with a change record.
 
     Prints the new file's path.
@@ -36,8 +39,10 @@ def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple
     \b
     Example:
       qms new sop "Control of Monitoring Equipment" --owner quality-manager --satisfies 7.1.5.1
+      qms new wi "Packing of Valves" --format md
     """
-    path, record = actions.new_document(project.ws, type_name, title, owner, satisfies, doc_id)
+    path, record = actions.new_document(project.ws, type_name, title, owner, satisfies, doc_id,
+                                        markup=markup)
     click.echo(f"Change record: {_relative(project, record)}", err=True)
     click.echo(_relative(project, path))
 
@@ -190,3 +195,30 @@ def verify(project, strict: bool, base: str | None, fmt: str) -> None:
         click.echo(f"verify: {errors} finding(s), {len(findings) - errors} warning(s).", err=True)
     if errors:
         raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--org", required=True, help="Name of the organization.")
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
+              show_default=True, help="CI workflow to add.")
+@click.option("--standard", default="iso9001-2015", show_default=True,
+              help="Standard the QMS is traced to.")
+def init(directory: Path, org: str, ci: str, standard: str) -> None:
+    """Create a new QMS repository that checks and builds straight away.
+
+    Writes conf.py, qms.toml, a quality manual skeleton, a quality policy, starter SOPs,
+    report pages, a README for authors and a CI workflow; runs git init if needed.
+
+    \b
+    Example:
+      qms init acme-qms --org "Acme Widgets Ltd" --ci gitlab
+    """
+    from ..init import init_repository
+
+    directory.mkdir(parents=True, exist_ok=True)
+    files = init_repository(directory, org, ci, standard)
+    click.echo(f"Created {len(files)} files in {directory}.", err=True)
+    click.echo("Next: edit qms.toml (people and roles), then run qms check and "
+               "qms build html; qms trace --gaps lists what is still to write.", err=True)
+    click.echo(str(directory))

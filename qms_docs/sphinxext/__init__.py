@@ -116,6 +116,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     warnings.filterwarnings("ignore", message=".*representing paths as strings.*")
     app.setup_extension("sphinx_needs")
     app.setup_extension("sphinx.ext.graphviz")
+    app.setup_extension("myst_parser")  # documents may be written in MyST Markdown
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     app.add_config_value("qms_as_of", "", "env", types=[str])

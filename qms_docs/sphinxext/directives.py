@@ -258,6 +258,41 @@ class ReportDirective(_QmsDirective):
         return lines
 
 
+class DocumentsDirective(_QmsDirective):
+    """A table of contents of the controlled documents of some types, one per type.
+
+    ``.. qms-documents:: sop wi form``: new documents appear without editing the page,
+    and a type with no document yet adds nothing (no empty-glob warning).
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        config = self.qms.config
+        wanted = self.arguments[0].replace(",", " ").split()
+        unknown = [t for t in wanted if t not in config.types]
+        if unknown:
+            raise self.error(f"qms-documents: unknown type(s) {', '.join(unknown)}; "
+                             f"use {', '.join(config.types)}")
+        self.remember_aggregate()
+        lines: list[str] = []
+        for type_name in wanted:
+            docnames = []
+            for doc in sorted((d for d in self.qms.scan.documents if d.type == type_name),
+                              key=lambda d: d.id):
+                docname = self.env.path2doc(str(self.env.srcdir / doc.path))
+                if docname and docname not in docnames:
+                    docnames.append(docname)
+            if docnames:
+                title = config.types[type_name].title
+                lines += [".. toctree::", "   :maxdepth: 1", f"   :caption: {title}s", ""]
+                lines += [f"   /{name}" for name in docnames] + [""]
+        return self.parse_lines(lines) if lines else []
+
+
 def setup(app: Sphinx) -> None:
+    app.add_directive("qms-documents", DocumentsDirective)
     app.add_directive("qms-clauses", ClausesDirective)
     app.add_directive("qms-report", ReportDirective)

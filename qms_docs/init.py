@@ -1,0 +1,145 @@
+"""``qms init``: scaffold a new QMS repository that checks and builds straight away.
+
+Files come from the jinja2 templates in ``qms_docs/templates/init/``. Nothing is
+overwritten: if any file to be written exists, nothing is written at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from . import __version__
+from .catalog import load_catalog
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    name: str
+    title: str
+    intro: str
+    reports: tuple[str, ...]
+
+
+REPORT_PAGES = (
+    ReportPage("traceability", "Traceability matrix",
+               "Each clause with the documents that satisfy it, and a diagram of the links.",
+               ("trace-matrix", "trace-diagram")),
+    ReportPage("coverage", "Coverage", "Requirement clauses covered, per chapter.",
+               ("coverage",)),
+    ReportPage("gaps", "Gap analysis", "Requirement clauses with no document in force.",
+               ("gaps",)),
+    ReportPage("mandatory", "Mandatory documented information",
+               "Documents to maintain and records to retain that the standard asks for.",
+               ("mandatory",)),
+    ReportPage("master-list", "Master document list", "Every controlled document.",
+               ("master-list",)),
+    ReportPage("reviews-due", "Periodic reviews due",
+               "Documents whose periodic review falls due in the next 60 days.", ("due",)),
+    ReportPage("training", "Training matrix", "Who is trained on which revision.",
+               ("training",)),
+    ReportPage("change-log", "Change log", "Changes, approvals, reviews and retirements of "
+               "the last 12 months.", ("change-log",)),
+)
+INDEX_PAGES = {
+    "manual/index.rst": ("Quality manual and policies", "manual policy"),
+    "procedures/index.rst": ("Procedures, work instructions and forms", "sop wi form"),
+}
+CI_FILES = {"github": ".github/workflows/qms.yml", "gitlab": ".gitlab-ci.yml"}
+
+
+def _heading(text: str, char: str = "=") -> str:
+    return f"{text}\n{char * len(text)}\n"
+
+
+def _git_identity() -> tuple[str, str]:
+    def get(key: str) -> str:
+        done = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    email = get("user.email")
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        email = "quality.manager@example.com"
+    return get("user.name") or "Quality Manager", email
+
+
+def render_files(org: str, standard: str, ci: str, branch: str = "main",
+                 person: tuple[str, str] | None = None) -> dict[str, str]:
+    """Every file of a new QMS repository: relative path -> text."""
+    catalog = load_catalog(standard)
+    name, email = person or _git_identity()
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)
+    base = resources.files("qms_docs").joinpath("templates", "init")
+    values = {
+        "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": org.replace("\\", "\\\\")
+        .replace('"', '\\"'), "org_rst": org.replace("*", "\\*").replace("`", "\\`"),
+        "heading": f"{org}: Quality Management System", "standard": standard,
+        "prefix": catalog.need_prefix, "person_name_toml": json.dumps(name)[1:-1],
+        "person_email": email, "reports": REPORT_PAGES, "version": __version__,
+        "branch": branch,
+    }
+
+    def render(template: str) -> str:
+        text = env.from_string(base.joinpath(*template.split("/")).read_text("utf-8"))
+        return text.render(**values)
+
+    files = {
+        "qms.toml": render("qms.toml.j2"), "conf.py": render("conf.py.j2"),
+        "index.rst": render("index.rst.j2"), "README.md": render("README.md.j2"),
+        ".gitignore": render("gitignore"), "requirements-qms.txt": render(
+            "requirements-qms.txt.j2"),
+        "records/.gitkeep": "",
+    }
+    for folder in ("manual", "procedures"):
+        for item in sorted(base.joinpath(folder).iterdir(), key=lambda p: p.name):
+            text = render(f"{folder}/{item.name}")
+            if standard != "iso9001-2015":  # the starter texts are traced to ISO 9001
+                text = re.sub(r"(?m)^   :satisfies: .*\n", "", text)
+            files[f"{folder}/{item.name.removesuffix('.j2')}"] = text
+    for path, (title, types) in INDEX_PAGES.items():
+        files[path] = _heading(title) + f"\n.. qms-documents:: {types}\n"
+    files[f"standards/{standard}.rst"] = (
+        _heading(f"{catalog.short_title} clauses") + "\nEvery clause of the standard with the "
+        "documents that satisfy it. The standard's own text is not reproduced.\n\n"
+        f".. qms-clauses:: {standard}\n")
+    for page in REPORT_PAGES:
+        files[f"reports/{page.name}.rst"] = (
+            _heading(page.title) + f"\n{page.intro}\n\n"
+            + "\n".join(f".. qms-report:: {r}\n" for r in page.reports))
+    if ci != "none":
+        files[CI_FILES[ci]] = render(f"ci/{ci}.yml.j2")
+    return files
+
+
+def init_repository(target: Path, org: str, ci: str = "github",
+                    standard: str = "iso9001-2015") -> list[str]:
+    """Create the QMS in ``target`` (and ``git init`` it if needed); returns the files."""
+    org = " ".join(org.split())
+    if not org:
+        raise UsageError("--org must name the organization")
+    if ci not in ("github", "gitlab", "none"):
+        raise UsageError(f"unknown CI {ci!r}", hint="use github, gitlab or none")
+    files = render_files(org, standard, ci)
+    existing = [rel for rel in files if (target / rel).exists()]
+    if existing:
+        raise UsageError(f"{target} already holds {', '.join(existing[:3])}"
+                         + (" ..." if len(existing) > 3 else ""),
+                         hint="run qms init in a new or empty folder; nothing was written")
+    for rel, text in files.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=target,
+                            capture_output=True, text=True)
+    if inside.returncode != 0:
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=target, check=True)
+    return sorted(files)

@@ -31,7 +31,7 @@ def _person(person: Person) -> dict[str, str]:
 
 
 def _slug(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"['\u2019]", "", title.lower())).strip("-")
     return slug[:60].rstrip("-") or "document"
 
 

@@ -1,0 +1,213 @@
+"""Adoption: qms init, CI templates run for real, Markdown documents, pre-commit hooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, run_qms, sphinx_build
+
+PEOPLE = '''
+[[people]]
+name = "Dana Director"
+email = "dana@acme.example"
+roles = ["top-management"]
+
+[[people]]
+name = "Oscar Owner"
+email = "oscar@acme.example"
+roles = ["process-owner"]
+'''
+
+
+def git(root: Path, *args: str, email: str = "oscar@acme.example") -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": email.split("@")[0], "GIT_AUTHOR_EMAIL": email,
+           "GIT_COMMITTER_NAME": email.split("@")[0], "GIT_COMMITTER_EMAIL": email}
+    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def qms_cli(root: Path, email: str, *args: str) -> subprocess.CompletedProcess:
+    git(root, "config", "user.email", email)
+    return subprocess.run([sys.executable, "-m", "qms_docs", *args], cwd=root,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture
+def acme(tmp_path, runner) -> Path:
+    root = tmp_path / "acme-qms"
+    result = run_qms(runner, ["init", str(root), "--org", "Acme Widgets Ltd", "--ci", "github"])
+    assert result.exit_code == 0, result.output
+    toml = root / "qms.toml"
+    toml.write_text(toml.read_text().replace('email = "', 'email = "quinn@acme.example" #', 1)
+                    + PEOPLE)
+    text = toml.read_text()
+    toml.write_text(re.sub(r'email = "quinn@acme.example" #[^\n]*', 'email = "quinn@acme.example"',
+                           text))
+    return root
+
+
+def test_init_checks_builds_and_lists_gaps(acme, runner):
+    assert (acme / ".git").is_dir()
+    assert run_qms(runner, ["--repo", str(acme), "check"]).exit_code == 0
+    result = sphinx_build(acme)
+    assert result.returncode == 0, result.warnings
+    gaps = run_qms(runner, ["--repo", str(acme), "trace", "--gaps", "--format", "csv"])
+    assert gaps.exit_code == 1 and "4.1,Understanding the organization" in gaps.stdout
+    readme = (acme / "README.md").read_text()
+    assert "qms approve" in readme and "qms revise" in readme
+
+
+def test_init_refuses_to_overwrite(acme, runner):
+    before = (acme / "qms.toml").read_text()
+    result = run_qms(runner, ["init", str(acme), "--org", "Other"])
+    assert result.exit_code == 2 and "nothing was written" in result.output
+    assert (acme / "qms.toml").read_text() == before
+
+
+def test_init_new_approve_build(acme, runner):
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Initial QMS")
+    made = qms_cli(acme, "oscar@acme.example", "new", "sop", "Calibration",
+                   "--owner", "process-owner", "--satisfies", "7.1.5.1")
+    assert made.returncode == 0, made.stderr
+    path = made.stdout.strip()
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Draft calibration SOP")
+    for email in ("quinn@acme.example",):
+        done = qms_cli(acme, email, "approve", "SOP-005", "--role", "quality-manager")
+        assert done.returncode == 0, done.stderr
+    status = json.loads(qms_cli(acme, "dana@acme.example", "status", "SOP-005", "--format",
+                                "json").stdout)[0]
+    assert status["status"] == "effective"
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Approve", email="quinn@acme.example")
+    assert qms_cli(acme, "dana@acme.example", "verify").returncode == 0
+    result = sphinx_build(acme)
+    assert result.returncode == 0, result.warnings
+    matrix = (result.outdir / "reports" / "traceability.html").read_text()
+    row = matrix[matrix.index(">7.1.5.1<"):]
+    assert "SOP-005" in row[: row.index("</tr>")] and "(effective)" in row[: row.index("</tr>")]
+    assert path == "procedures/sop-005-calibration.rst"
+
+
+def test_ci_templates_are_valid_yaml_with_the_expected_jobs(tmp_path, runner):
+    from qms_docs.init import render_files
+
+    github = yaml.safe_load(render_files("X", "iso9001-2015", "github")[".github/workflows/qms.yml"])
+    assert set(github["jobs"]) == {"check", "publish", "deploy"}
+    steps = github["jobs"]["check"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    runs = [s.get("run", "") for s in steps]
+    assert "qms check" in runs and "qms verify --base origin/${{ github.base_ref }}" in runs
+    assert any(r.startswith("qms build html") for r in runs)
+    publish = " ".join(s.get("run", "") for s in github["jobs"]["publish"]["steps"])
+    assert "--controlled" in publish and "qms build pdf --controlled" in publish
+    gitlab = yaml.safe_load(render_files("X", "iso9001-2015", "gitlab")[".gitlab-ci.yml"])
+    assert gitlab["variables"]["GIT_DEPTH"] == "0"
+    assert {"qms-check", "pages"} <= set(gitlab)
+    assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
+
+
+def _check_job_commands(root: Path) -> list[str]:
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "qms.yml").read_text())
+    commands = [s["run"] for s in workflow["jobs"]["check"]["steps"]
+                if s.get("run", "").startswith("qms ")]
+    return [c.replace("${{ github.base_ref }}", "main") for c in commands]
+
+
+@pytest.mark.parametrize("controlled", [True, False])
+def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Initial QMS")
+    assert qms_cli(acme, "quinn@acme.example", "approve", "SOP-001", "--role",
+                   "quality-manager").returncode == 0
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Approve SOP-001", email="quinn@acme.example")
+    git(acme, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(acme, "switch", "-q", "-c", "change-sop-001")
+    sop = next((acme / "procedures").glob("sop-001-*.rst"))
+    if controlled:
+        assert qms_cli(acme, "oscar@acme.example", "revise", "SOP-001", "--reason",
+                       "Clarify step 3").returncode == 0
+    sop.write_text(sop.read_text() + "\nA clarified step.\n")
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Change SOP-001")
+    results = []
+    for command in _check_job_commands(acme):
+        done = subprocess.run([sys.executable, "-m", "qms_docs", *command.split()[1:]],
+                              cwd=acme, capture_output=True, text=True)
+        results.append((command, done.returncode, done.stderr))
+    assert [c for c, _, _ in results][:2] == ["qms check", "qms verify --base origin/main"]
+    if controlled:
+        assert all(code == 0 for _, code, _ in results), results
+    else:
+        verify = results[1]
+        assert verify[1] == 1 and "edited-after-approval" in verify[2]
+
+
+def test_markdown_document_is_checked_revised_and_built(acme):
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "Initial QMS")
+    made = qms_cli(acme, "oscar@acme.example", "new", "wi", "Packing", "--format", "md",
+                   "--owner", "process-owner", "--satisfies", "8.5.4")
+    assert made.returncode == 0, made.stderr
+    path = acme / made.stdout.strip()
+    assert path.suffix == ".md" and path.read_text().startswith("```{wi} Packing\n:id: WI-001")
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "WI-001")
+    assert qms_cli(acme, "quinn@acme.example", "approve", "WI-001", "--role",
+                   "quality-manager").returncode == 0
+    git(acme, "add", "-A")
+    git(acme, "commit", "-q", "-m", "approve", email="quinn@acme.example")
+    revised = qms_cli(acme, "oscar@acme.example", "revise", "WI-001", "--reason", "More")
+    assert revised.returncode == 0, revised.stderr
+    assert ":revision: 2\n" in path.read_text()
+    path.write_text(path.read_text().replace(":revision: 2", ":revision: 2\n:status: effective"))
+    check = qms_cli(acme, "quinn@acme.example", "check")
+    assert check.returncode == 1 and "[hand-typed-status]" in check.stderr
+    path.write_text(path.read_text().replace(":status: effective\n", ""))
+    result = sphinx_build(acme)
+    assert result.returncode == 0, result.warnings
+    page = (result.outdir / "procedures" / path.with_suffix(".html").name).read_text()
+    assert "<h1>WI-001 Packing" in page and "DRAFT" in page
+
+
+def test_shell_completion_script():
+    done = subprocess.run([str(Path(sys.executable).with_name("qms"))], env={**os.environ, "_QMS_COMPLETE": "bash_source"},
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "_qms_completion" in done.stdout
+
+
+def test_pre_commit_hook_runs_through_pre_commit(acme, tmp_path):
+    if shutil.which("pre-commit") is None and not Path(sys.executable).with_name(
+            "pre-commit").exists():
+        pytest.fail("pre-commit is a test dependency (pip install -e '.[test]')")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    (acme / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n      - id: qms-check\n",
+        encoding="utf-8")
+    git(acme, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    pre_commit = str(Path(sys.executable).with_name("pre-commit"))
+    start = time.monotonic()
+    ok = subprocess.run([pre_commit, "run", "qms-check", "--all-files"], cwd=acme, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "qms check" in ok.stdout and "Passed" in ok.stdout
+    sop = next((acme / "procedures").glob("sop-001-*.rst"))
+    sop.write_text(sop.read_text().replace("ISO9001-7-5-1", "ISO9001-7-5-9"))
+    bad = subprocess.run([pre_commit, "run", "qms-check", "--all-files"], cwd=acme, env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "[unknown-clause]" in bad.stdout
+    print(f"pre-commit runs took {time.monotonic() - start:.0f} s")

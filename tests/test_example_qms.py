@@ -27,7 +27,7 @@ def test_every_example_document_is_effective(runner):
     result = run_qms(runner, ["--repo", str(REPO), "status", "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert len(rows) == 31
+    assert len(rows) == 32
     not_effective = [r["document"] for r in rows if r["status"] != "effective"]
     assert not_effective == []
     qm = next(r for r in rows if r["document"] == "QM-001")

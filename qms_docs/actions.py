@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import control, history
+from . import control, history, signing
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
@@ -179,8 +179,10 @@ def authors_since_in_force(ws: Workspace, doc: Document,
 
 
 def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
-            effective: dt.date | None = None) -> Path:
-    """Record the acting person's approval of the document's current revision and content."""
+            effective: dt.date | None = None, sign: bool = False,
+            key: str | None = None) -> Path:
+    """Record the acting person's approval of the document's current revision and content,
+    signed with their SSH key when ``sign`` (or when the type requires it)."""
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
@@ -205,11 +207,42 @@ def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
     if effective is not None and effective < ws.today:
         raise UsageError(f"--effective {effective} is in the past",
                          hint="an approval takes effect today or later")
+    if ws.config.types[doc.type].require_signature and not sign:
+        raise Refused(f"approvals of a {ws.config.types[doc.type].title} must be signed",
+                      hint=f"qms approve {doc.id} --role {role} --sign [--key PATH]")
     record = new_record(
         "approval", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
         approver=_person(actor), role=role, meaning=meaning,
         effective=(effective or ws.today).isoformat(), commit=history.head_commit(ws.repo))
+    if sign:
+        private = signing.signing_key(ws.root, key)
+        record["signature"] = signing.signature_field(signing.sign(signing.payload(record),
+                                                                   private))
+        check = signing.verify(record, signing.check_signers_path(ws.root,
+                                                                  ws.config.signers_file))
+        if check.state != "verified":
+            raise Refused(f"the signature does not verify against {ws.config.signers_file}: "
+                          f"{check.detail}", hint=f"add your public key first: qms keys add "
+                          f"{actor.email} ~/.ssh/id_ed25519.pub (and commit it)")
     return write_record(ws.root, record)
+
+
+def add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | None]:
+    """Add a person's public key to allowed_signers, with a change record."""
+    actor = ws.actor()
+    person = ws.config.person_by_email(email)
+    if person is None:
+        raise Refused(f"{email} is not a person in qms.toml", hint="add them under [[people]]")
+    key = signing.read_public_key(public_key)
+    signers = signing.check_signers_path(ws.root, ws.config.signers_file)
+    changes = [r for r in ws.records.for_document(signing.SIGNERS_ID) if r.kind == "change"]
+    if not signing.add_signer(signers, person.email, key):
+        return False, None
+    record = write_record(ws.root, new_record(
+        "change", signing.SIGNERS_ID, from_revision=len(changes), to_revision=len(changes) + 1,
+        reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
+        author=_person(actor), training=False))
+    return True, record
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,

@@ -29,6 +29,7 @@ traceability-matrix.csv    each clause of {standard} with the documents that sat
 gaps.csv                   requirement clauses with no effective document
 mandatory-information.csv  documented information the standard asks to maintain / retain
 change-log.csv             changes, approvals, reviews, retirements {since} to {as_of}
+approvals.csv              every approval: who, role, meaning, date and time, signature
 training-matrix.csv        who was trained on which revision, what was due or overdue
 documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
 MANIFEST.sha256            SHA-256 of every file (check with: sha256sum -c MANIFEST.sha256)
@@ -76,7 +77,17 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
+        from .signing import manifestation
         from .training import Cell, matrix
+
+        signers = tree.root / config.signers_file
+        approvals = [r for r in records.records if r.kind == "approval"]
+        _write(pack / "approvals.csv", export.to_csv(
+            ["Document", "Revision", "Name", "Email", "Role", "Meaning", "Signed at",
+             "Signature"],
+            [[r.document, r.data["revision"], *(manifestation(r.data, signers)[k] for k in (
+                "name", "email", "role", "meaning", "time", "signature"))]
+             for r in approvals]))
 
         cells = [c for c in matrix(documents, records, config, as_of, ws.role_start_dates())
                  if c.state != "not-required"]

@@ -135,7 +135,8 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
                                  review_months=merged["review_months"],
                                  color=merged.get("color", "#BFD8D2"),
                                  audience=tuple(merged.get("audience", [])),
-                                 training_days=merged.get("training_days", 14))
+                                 training_days=merged.get("training_days", 14),
+                                 require_signature=merged.get("require_signature", False))
     prefixes: dict[str, str] = {}
     for policy in types.values():
         if policy.prefix in prefixes:
@@ -157,6 +158,7 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
         people=people,
         types=types,
         id_digits=qms.get("id_digits", 3),
+        signers_file=data.get("signatures", {}).get("allowed_signers", "allowed_signers"),
     )
 
 

@@ -70,6 +70,7 @@ class TypePolicy:
     color: str = "#BFD8D2"
     audience: tuple[str, ...] = ()
     training_days: int = 14
+    require_signature: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Config:
     people: tuple[Person, ...]
     types: dict[str, TypePolicy]
     id_digits: int = 3
+    signers_file: str = "allowed_signers"
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from .control import InForce, complete_approvals, required_roles
 from .history import Change, HistoryIndex
 from .model import Config, Document
 from .records import Record
+from .signing import manifestation
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class RevisionEntry:
     effective_until: dt.date | None
     commits: tuple[Change, ...] = ()
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, signers: Path | None = None) -> dict[str, object]:
         change = self.change.data if self.change else None
         return {
             "revision": self.revision,
@@ -36,9 +38,8 @@ class RevisionEntry:
             "summary": change.get("summary") if change else None,
             "author": change["author"] if change else None,
             "date": change["date"] if change else None,
-            "approvals": [{"name": a.data["approver"]["name"], "email": a.data["approver"]["email"],
-                           "role": a.data["role"], "meaning": a.data["meaning"],
-                           "date": a.data["date"], "record": a.path} for a in self.approvals],
+            "approvals": [{**manifestation(a.data, signers), "date": a.data["date"],
+                           "record": a.path} for a in self.approvals],
             "fingerprint": self.fingerprint,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_until": self.effective_until.isoformat() if self.effective_until else None,

@@ -12,6 +12,7 @@ from .documents import fingerprint, read_header
 from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
 from .model import Document, Finding
 from .records import RECORDS_DIR, Record
+from . import signing
 from .workspace import Workspace
 
 
@@ -29,7 +30,7 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     for doc in documents:
         findings += _document_findings(ws, doc, grouped.get(doc.id, []), index, strict)
     for doc_id, records in sorted(grouped.items()):
-        if doc_id not in known_ids:
+        if doc_id not in known_ids and doc_id != signing.SIGNERS_ID:
             findings.append(Finding("invalid-record", f"records name {doc_id}, which is no "
                                     "document", records[0].path, None,
                                     "restore the document, or retire it instead of deleting it",
@@ -93,6 +94,7 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                                approval.path, None,
                                "segregation of duties: another person holding the role "
                                "approves; remove this approval in a new revision", doc.id))
+    out += _signature_findings(ws, doc, approvals)
     info = ws.status(doc)
     if info.review_overdue:
         out.append(Finding("review-overdue",
@@ -100,6 +102,28 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            doc.path, doc.line,
                            f"review it: qms review {doc.id} --outcome \"...\" (or revise it)",
                            doc.id, "error" if strict else "warning"))
+    return out
+
+
+def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record]) -> list[Finding]:
+    out = []
+    required = ws.config.types[doc.type].require_signature
+    signers = signing.check_signers_path(ws.root, ws.config.signers_file)
+    for approval in approvals:
+        check = signing.verify(approval.data, signers)
+        if check.state == "invalid":
+            out.append(Finding("bad-signature", f"the signature of "
+                               f"{approval.data['approver']['name']} on {doc.id} revision "
+                               f"{approval.data['revision']} does not verify: {check.detail}",
+                               approval.path, None, "the record or the signature was altered, "
+                               "or the key is not listed for this person in "
+                               f"{ws.config.signers_file}", doc.id))
+        elif check.state == "unsigned" and required:
+            out.append(Finding("missing-signature", f"{doc.type} approvals must be signed; "
+                               f"{approval.data['approver']['name']}'s is not",
+                               approval.path, None, f"approve again with: qms approve {doc.id} "
+                               f"--role {approval.data['role']} --sign (in a new revision)",
+                               doc.id))
     return out
 
 

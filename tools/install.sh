@@ -31,12 +31,14 @@ apt_install() {
   fi
 }
 
-# graphviz: diagrams; pango: WeasyPrint's PDFs; chromium: the browser tests of the site.
+# graphviz: diagrams; pango: WeasyPrint's PDFs; chromium: the browser tests of the site;
+# ssh-keygen: signed approvals.
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi

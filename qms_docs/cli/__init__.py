@@ -15,7 +15,7 @@ import click
 from ..errors import QmsError
 from ._common import CONTEXT_SETTINGS, Project
 from .build import build
-from .control import approve, init, new, retire, review, revise, status, verify
+from .control import approve, init, keys, new, retire, review, revise, status, verify
 from .documents import check, list_documents
 from .history import history, show
 from .reports import audit_pack, changes, due, trace
@@ -66,7 +66,7 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
 
 
 for _command in (init, new, revise, approve, review, retire, status, list_documents, check, verify,
-                 history, show, trace, due, changes, train, training, audit_pack,
+                 history, show, trace, due, changes, train, training, audit_pack, keys,
                  build):
     cli.add_command(_command)
 

@@ -73,23 +73,29 @@ def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> N
 @click.command()
 @click.argument("doc")
 @click.option("--role", required=True, help="The role you approve for.")
-@click.option("--meaning", type=click.Choice(["approval", "review"]), default="approval",
-              show_default=True, help="What your signature means.")
+@click.option("--meaning", type=click.Choice(["approval", "review", "responsibility"]),
+              default="approval", show_default=True, help="What your signature means.")
 @click.option("--effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date from which it takes effect, YYYY-MM-DD (default: today).")
+@click.option("--sign", is_flag=True, help="Sign the approval with your SSH key "
+              "(git's user.signingkey, or --key).")
+@click.option("--key", "key", type=click.Path(dir_okay=False), default=None,
+              help="SSH key to sign with (default: git config user.signingkey).")
 @pass_project
-def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime | None) -> None:
+def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime | None,
+            sign: bool, key: str | None) -> None:
     """Approve the document's current, committed revision and content.
 
     \b
     Example:
       qms approve SOP-004 --role quality-manager
       qms approve SOP-004 --role production-manager --effective 2026-12-01
+      qms approve SOP-004 --role quality-manager --sign
     """
     ws = project.ws
     document = ws.document(doc)
     record = actions.approve(ws, document, role, meaning,
-                             effective.date() if effective else None)
+                             effective.date() if effective else None, sign, key)
     ws.__dict__.pop("records", None)
     info = ws.status(document)
     click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
@@ -222,3 +228,33 @@ def init(directory: Path, org: str, ci: str, standard: str) -> None:
     click.echo("Next: edit qms.toml (people and roles), then run qms check and "
                "qms build html; qms trace --gaps lists what is still to write.", err=True)
     click.echo(str(directory))
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys of approvers (the allowed_signers file of the QMS).
+
+    \b
+    Example:
+      qms keys add quinn@example.com ~/.ssh/id_ed25519.pub
+    """
+
+
+@keys.command("add")
+@click.argument("email")
+@click.argument("pubkey")
+@pass_project
+def keys_add(project, email: str, pubkey: str) -> None:
+    """Add a person's SSH public key (a .pub file or the key text), with a change record.
+
+    \b
+    Example:
+      qms keys add quinn@example.com ~/.ssh/id_ed25519.pub
+    """
+    ws = project.ws
+    added, record = actions.add_key(ws, email, pubkey)
+    if not added:
+        click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
+        return
+    click.echo(f"Added to {ws.config.signers_file}; change record: "
+               f"{_relative(project, record)}. Commit both.")

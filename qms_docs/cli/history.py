@@ -35,17 +35,17 @@ def history(project, doc: str, fmt: str) -> None:
     git_history.require_history(ws.repo)
     index = git_history.HistoryIndex.build(ws.repo)
     entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
+    signers = ws.root / ws.config.signers_file
     if fmt == "json":
         emit_json({"document": document.id, "title": document.title,
-                   "revisions": [e.to_dict() for e in entries]})
+                   "revisions": [e.to_dict(signers) for e in entries]})
         return
     click.echo(f"{document.id} {document.title}")
     rows = []
     for entry in entries:
-        data = entry.to_dict()
+        data = entry.to_dict(signers)
         author = data["author"]["name"] if data["author"] else ""
-        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['meaning']}, {a['date'][:10]})"
-                              for a in data["approvals"])
+        approvals = "; ".join(a["text"] for a in data["approvals"])
         reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
         rows.append([entry.revision, (data["date"] or "")[:10], reason or "(initial issue)",
                      author, approvals or "not approved", data["effective_from"] or "",

@@ -7,10 +7,13 @@ force.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docutils import nodes
 
 from ..control import StatusInfo
 from ..model import Config, Document
+from ..signing import manifestation
 
 BANNERS = {
     "draft": "DRAFT: this revision is not approved and not in force.",
@@ -39,14 +42,13 @@ def _table(rows: list[tuple[str, nodes.Node | str, str]], classes: list[str]) ->
     return table
 
 
-def approvers_text(info: StatusInfo) -> list[str]:
-    records = info.approvals if info.approvals else ()
-    return [f"{r.data['approver']['name']} ({r.data['role']}, {r.data['meaning']}, "
-            f"{r.data['date'][:10]})" for r in records]
+def approvers_text(info: StatusInfo, signers: Path | None = None) -> list[str]:
+    """One line per approval: name, role, meaning, date and time with zone, signature."""
+    return [manifestation(r.data, signers)["text"] for r in info.approvals]
 
 
 def control_block(doc: Document, info: StatusInfo, config: Config,
-                  training: list | None = None) -> list[nodes.Node]:
+                  training: list | None = None, signers: Path | None = None) -> list[nodes.Node]:
     """Nodes to place under the page title: banner (if not in force) and control table."""
     out: list[nodes.Node] = []
     if info.status in BANNERS:
@@ -57,7 +59,7 @@ def control_block(doc: Document, info: StatusInfo, config: Config,
         banner = nodes.container(classes=["qms-banner", f"qms-banner-{info.status}"])
         banner += nodes.paragraph("", text)
         out.append(banner)
-    approvers = approvers_text(info)
+    approvers = approvers_text(info, signers)
     approver_cell = nodes.paragraph()
     for index, line in enumerate(approvers or ["none yet"]):
         if index:
@@ -111,7 +113,7 @@ def revision_table(entries: list) -> list[nodes.Node]:
     for entry in reversed(entries):
         data = entry.to_dict()
         reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
-        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['date'][:10]})"
+        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
                               for a in data["approvals"])
         until = data["effective_until"] or ("in force" if data["effective_from"] else "")
         cells = [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",

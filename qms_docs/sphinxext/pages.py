@@ -69,7 +69,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         cells = [c for c in qms.training_matrix()
                  if c.document == document.id and c.state != "not-required"]
         placeholder.replace_self(control_block(document, qms.status_of(document), qms.config,
-                                               cells))
+                                               cells, qms.root / qms.config.signers_file))
     for placeholder in list(doctree.findall(RevisionHistoryPlaceholder)):
         document = by_id.get(placeholder["document"])
         if document is None:

@@ -1,0 +1,177 @@
+"""Electronic signatures on approvals, with the SSH keys people already sign commits with.
+
+``ssh-keygen -Y sign`` signs a canonical payload that binds document, revision,
+fingerprint, role, meaning, signer and time; ``ssh-keygen -Y verify`` checks it offline
+against the QMS's ``allowed_signers`` file (email -> public key), which is itself
+controlled (``qms keys add`` writes a change record).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, QmsError, UsageError
+
+NAMESPACE = "qms-docs-approval"
+SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file
+_KEY_LINE = re.compile(r"^(?:sk-)?(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|"
+                       r"sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)"
+                       r"\s+[A-Za-z0-9+/=]+(?:\s+.*)?$")
+
+
+class SigningError(QmsError):
+    """Signing could not be done (no key, no ssh-keygen): exit 2."""
+
+
+def payload(record: dict[str, Any]) -> bytes:
+    """The exact bytes an approval's signature covers."""
+    fields = [("document", record["document"]), ("revision", record["revision"]),
+              ("fingerprint", record["fingerprint"]), ("role", record["role"]),
+              ("meaning", record["meaning"]), ("signer", record["approver"]["email"].lower()),
+              ("time", record["date"])]
+    text = "qms-docs approval signature v1\n" + "".join(f"{k}: {v}\n" for k, v in fields)
+    return text.encode("utf-8")
+
+
+def _ssh_keygen() -> str:
+    found = shutil.which("ssh-keygen")
+    if found is None:
+        raise SigningError("ssh-keygen is not installed",
+                           hint="install OpenSSH (Debian: apt-get install openssh-client)")
+    return found
+
+
+def signing_key(repo_dir: Path, explicit: str | None) -> Path:
+    """The key to sign with: --key, else git's user.signingkey (gpg.format ssh)."""
+    if explicit:
+        key = Path(explicit).expanduser()
+    else:
+        def get(name: str) -> str:
+            done = subprocess.run(["git", "config", "--get", name], cwd=repo_dir,
+                                  capture_output=True, text=True)
+            return done.stdout.strip()
+
+        if get("gpg.format") != "ssh" or not get("user.signingkey"):
+            raise SigningError("no signing key: pass --key PATH, or set up git to sign with "
+                               "SSH", hint="git config gpg.format ssh && git config "
+                                           "user.signingkey ~/.ssh/id_ed25519")
+        value = get("user.signingkey")
+        if value.startswith("key::"):
+            handle = tempfile.NamedTemporaryFile("w", suffix=".pub", delete=False)
+            handle.write(value[5:] + "\n")
+            handle.close()
+            return Path(handle.name)  # the private key must be in ssh-agent
+        key = Path(value).expanduser()
+    if not key.is_file():
+        raise SigningError(f"signing key {key} not found")
+    return key
+
+
+def sign(data: bytes, key: Path) -> str:
+    """An armored SSH signature of ``data``."""
+    done = subprocess.run([_ssh_keygen(), "-Y", "sign", "-f", str(key), "-n", NAMESPACE],
+                          input=data, capture_output=True)
+    if done.returncode != 0 or b"BEGIN SSH SIGNATURE" not in done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SigningError(f"ssh-keygen could not sign: {message[-1] if message else 'failed'}",
+                           hint="check the key (a passphrase-protected key must be in "
+                                "ssh-agent)")
+    return done.stdout.decode("ascii")
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of checking one approval's signature."""
+
+    state: str  # "verified", "invalid", "unsigned"
+    detail: str = ""
+
+
+def verify(record: dict[str, Any], signers: Path | None) -> Check:
+    """Check an approval record's signature against the allowed_signers file."""
+    signature = record.get("signature")
+    if not signature:
+        return Check("unsigned")
+    if signers is None or not signers.is_file():
+        return Check("invalid", "no allowed_signers file to check it against")
+    with tempfile.TemporaryDirectory(prefix="qms-sig-") as folder:
+        sig = Path(folder) / "approval.sig"
+        sig.write_text(signature["signature"], encoding="ascii", errors="replace")
+        done = subprocess.run([_ssh_keygen(), "-Y", "verify", "-f", str(signers), "-I",
+                               record["approver"]["email"].lower(), "-n", NAMESPACE, "-s",
+                               str(sig)], input=payload(record), capture_output=True)
+    if done.returncode == 0:
+        return Check("verified")
+    reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return Check("invalid", reason[-1] if reason else "signature does not verify")
+
+
+def signature_field(signature: str) -> dict[str, str]:
+    return {"format": "ssh", "namespace": NAMESPACE, "signature": signature}
+
+
+def read_public_key(value: str) -> str:
+    """A public key line from a .pub file path or the key text itself."""
+    text = value.strip()
+    path = Path(text).expanduser()
+    if not _KEY_LINE.match(text) and len(text) < 4096 and path.is_file():
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    first = text.splitlines()[0] if text else ""
+    if not _KEY_LINE.match(first):
+        raise UsageError("not an SSH public key", hint="give the .pub file or the line that "
+                         "starts with ssh-ed25519 / ssh-rsa / ecdsa-sha2-...")
+    return " ".join(first.split()[:2])
+
+
+def add_signer(signers: Path, email: str, key: str) -> bool:
+    """Add ``email``'s key to allowed_signers (atomically); False if already listed."""
+    line = f'{email.lower()} namespaces="{NAMESPACE}" {key}\n'
+    existing = signers.read_text(encoding="utf-8") if signers.is_file() else ""
+    for row in existing.splitlines():
+        parts = row.split()
+        if parts and parts[0] == email.lower() and key.split()[1] in row:
+            return False
+    if existing and not existing.endswith("\n"):
+        existing += "\n"
+    if not existing:
+        existing = ("# allowed_signers of the QMS: who may sign approvals, with which key.\n"
+                    "# Maintained with 'qms keys add'; every change has a change record.\n")
+    temporary = signers.with_name(f".{signers.name}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(existing + line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, signers)
+    return True
+
+
+def check_signers_path(root: Path, relative: str) -> Path:
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise InputError(f"allowed_signers path {relative} is outside the repository",
+                         path="qms.toml")
+    return path
+
+
+SIGNATURE_WORDS = {"verified": "signature verified", "invalid": "SIGNATURE INVALID",
+                   "unsigned": "not signed"}
+
+
+def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str]:
+    """How an approval is shown: printed name, role, meaning, date and time with time zone,
+    and whether its signature verified."""
+    when = record["date"].replace("T", " ")
+    when = re.sub(r"([+-]\d{2}:\d{2}|Z)$", lambda m: f" {m.group(1)}".replace(" Z", " UTC"),
+                  when)
+    state = verify(record, signers).state
+    return {"name": record["approver"]["name"], "email": record["approver"]["email"],
+            "role": record["role"], "meaning": record["meaning"], "time": when,
+            "signature": state, "text": f"{record['approver']['name']} ({record['role']}, "
+                                        f"{record['meaning']}, {when}; {SIGNATURE_WORDS[state]})"}

@@ -1,0 +1,181 @@
+"""Signed approvals with real SSH keys made in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOTS, run_qms, sphinx_build
+
+EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com"}
+
+pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
+                                reason="ssh-keygen is missing (tools/install.sh installs it)")
+
+
+def keygen(folder: Path, name: str) -> Path:
+    key = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+                   check=True)
+    return key
+
+
+class Signed:
+    def __init__(self, root: Path, runner, keys: Path):
+        self.root, self.runner, self.keys = root, runner, keys
+
+    def git(self, *args: str, who: str = "ash") -> str:
+        email = EMAILS[who]
+        env = {"GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": who,
+               "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
+        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
+                              text=True, check=True).stdout
+
+    def commit(self, message: str, who: str = "ash") -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who)
+
+    def qms(self, who: str, *args: str, code: int | None = 0):
+        self.git("config", "user.email", EMAILS[who])
+        result = run_qms(self.runner, ["--repo", str(self.root), *args])
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+    def findings(self) -> list[dict]:
+        result = run_qms(self.runner, ["--repo", str(self.root), "verify", "--format", "json"])
+        return json.loads(result.stdout)["findings"]
+
+
+@pytest.fixture
+def signed(tmp_path, runner) -> Signed:
+    root = tmp_path / "qms"
+    shutil.copytree(ROOTS / "basic", root)
+    toml = root / "qms.toml"
+    toml.write_text(toml.read_text().replace("review_months = 24",
+                                             "review_months = 24\nrequire_signature = true"))
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for who in ("quinn", "pat", "mallory"):
+        keygen(keys, who)
+    s = Signed(root, runner, keys)
+    s.git("init", "-q", "-b", "main")
+    s.commit("initial")
+    s.qms("quinn", "keys", "add", "quinn@example.com", str(keys / "quinn.pub"))
+    s.qms("quinn", "keys", "add", "pat@example.com", str(keys / "pat.pub"))
+    s.commit("signers", who="quinn")
+    return s
+
+
+def approve(s: Signed, who: str, doc: str, role: str, key: str | None = None, code: int = 0):
+    return s.qms(who, "approve", doc, "--role", role, "--sign", "--key",
+                 str(s.keys / (key or who)), code=code)
+
+
+def test_valid_signatures_verify_and_are_shown(signed):
+    approve(signed, "quinn", "SOP-001", "quality-manager")
+    signed.commit("approve", who="quinn")
+    assert signed.findings() == []
+    record = yaml.safe_load(next((signed.root / "records" / "SOP-001").glob("*.yaml")).read_text())
+    assert record["signature"]["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
+    history = json.loads(signed.qms("quinn", "history", "SOP-001", "--format", "json").stdout)
+    shown = history["revisions"][0]["approvals"][0]
+    assert shown["signature"] == "verified" and shown["name"] == "Quinn Quality"
+    assert shown["meaning"] == "approval" and shown["time"].endswith("+00:00")
+    result = sphinx_build(signed.root)
+    assert result.returncode == 0, result.warnings
+    page = (result.outdir / "procedures" / "sop-001.html").read_text()
+    assert "Quinn Quality (quality-manager, approval, " in page
+    assert "+00:00; signature verified)" in page
+    pdf_dir = signed.root / "_build" / "pdf"
+    signed.qms("quinn", "build", "pdf", "--out", str(pdf_dir))
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(str(pdf_dir / "SOP-001.pdf")).pages)
+    flat = " ".join(text.split())
+    assert "signature verified" in flat, flat
+
+
+def test_changed_byte_in_the_record_is_a_bad_signature(signed):
+    approve(signed, "quinn", "SOP-001", "quality-manager")
+    record = next((signed.root / "records" / "SOP-001").glob("*.yaml"))
+    record.write_text(record.read_text().replace("meaning: approval", "meaning: review"))
+    codes = {f["code"] for f in signed.findings()}
+    assert "bad-signature" in codes
+
+
+def test_changed_byte_in_the_signature_is_a_bad_signature(signed):
+    approve(signed, "quinn", "SOP-001", "quality-manager")
+    record = next((signed.root / "records" / "SOP-001").glob("*.yaml"))
+    data = yaml.safe_load(record.read_text())
+    armored = data["signature"]["signature"].splitlines()
+    line = armored[3]
+    armored[3] = line[:10] + ("A" if line[10] != "A" else "B") + line[11:]
+    data["signature"]["signature"] = "\n".join(armored) + "\n"
+    record.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert "bad-signature" in {f["code"] for f in signed.findings()}
+
+
+def test_unlisted_key_is_refused_at_signing_and_reported_if_forged(signed):
+    result = approve(signed, "quinn", "SOP-001", "quality-manager", key="mallory", code=1)
+    assert "does not verify" in result.output
+    assert not list((signed.root / "records" / "SOP-001").glob("*.yaml"))
+    _forge(signed, "mallory", "quinn@example.com")
+    assert "bad-signature" in {f["code"] for f in signed.findings()}
+
+
+def test_key_listed_for_another_person_is_a_bad_signature(signed):
+    _forge(signed, "pat", "quinn@example.com")  # Pat's real key, signing as Quinn
+    finding = next(f for f in signed.findings() if f["code"] == "bad-signature")
+    assert finding["document"] == "SOP-001"
+
+
+def test_missing_signature_where_required(signed):
+    result = signed.qms("quinn", "approve", "SOP-001", "--role", "quality-manager", code=1)
+    assert "must be signed" in result.output
+    from qms_docs.documents import fingerprint
+    from qms_docs.records import new_record, write_record
+
+    path = signed.root / "procedures" / "sop-001.rst"
+    write_record(signed.root, new_record(
+        "approval", "SOP-001", revision=1, fingerprint=fingerprint(path.read_bytes()),
+        approver={"name": "Quinn Quality", "email": "quinn@example.com"},
+        role="quality-manager", meaning="approval", effective="2026-01-01",
+        commit=signed.git("rev-parse", "HEAD").strip()))
+    assert "missing-signature" in {f["code"] for f in signed.findings()}
+
+
+def test_keys_add_keeps_a_change_record(signed):
+    records = list((signed.root / "records" / "QMS-SIGNERS").glob("*.yaml"))
+    assert len(records) == 2
+    data = [yaml.safe_load(r.read_text()) for r in records]
+    assert sorted(d["to_revision"] for d in data) == [1, 2]
+    signers = (signed.root / "allowed_signers").read_text()
+    assert 'quinn@example.com namespaces="qms-docs-approval" ssh-ed25519 ' in signers
+    again = signed.qms("quinn", "keys", "add", "quinn@example.com",
+                       str(signed.keys / "quinn.pub"))
+    assert "already listed" in again.output
+    bad = signed.qms("quinn", "keys", "add", "quinn@example.com", "not a key", code=2)
+    assert "not an SSH public key" in bad.output
+
+
+def _forge(s: Signed, key: str, as_email: str) -> None:
+    """A hand-made approval record claiming ``as_email``, signed with ``key``."""
+    from qms_docs import signing
+    from qms_docs.documents import fingerprint
+    from qms_docs.records import new_record, write_record
+
+    path = s.root / "procedures" / "sop-001.rst"
+    record = new_record(
+        "approval", "SOP-001", revision=1, fingerprint=fingerprint(path.read_bytes()),
+        approver={"name": "Quinn Quality", "email": as_email}, role="quality-manager",
+        meaning="approval", effective="2026-01-01",
+        commit=s.git("rev-parse", "HEAD").strip())
+    record["signature"] = signing.signature_field(signing.sign(signing.payload(record),
+                                                               s.keys / key))
+    write_record(s.root, record)

@@ -195,7 +195,9 @@ class HistoryIndex:
         """Fingerprint of the file as ``change`` left it (None for a deletion)."""
         if change.status == "D":
             return None
-        self._load_blobs([c.new_blob for c in self.commits_of(change.path) if c.status != "D"])
+        if change.new_blob not in self._fingerprints:
+            self._load_blobs([c.new_blob for c in self.commits_of(change.path)
+                              if c.status != "D"])
         return self._fingerprints[change.new_blob]
 
     def header_revision(self, change: Change) -> int | None:

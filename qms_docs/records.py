@@ -54,15 +54,20 @@ class RecordSet:
 
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    _grouped: dict[str, list[Record]] | None = field(default=None, repr=False, compare=False)
+    _grouped_size: int = field(default=-1, repr=False, compare=False)
 
     def for_document(self, doc_id: str) -> list[Record]:
-        return [r for r in self.records if r.document == doc_id]
+        return list(self.by_document().get(doc_id, ()))
 
     def by_document(self) -> dict[str, list[Record]]:
-        out: dict[str, list[Record]] = {}
-        for record in self.records:
-            out.setdefault(record.document, []).append(record)
-        return out
+        """Records grouped by document id (computed once; the set is read-only)."""
+        if self._grouped is None or self._grouped_size != len(self.records):
+            grouped: dict[str, list[Record]] = {}
+            for record in self.records:
+                grouped.setdefault(record.document, []).append(record)
+            self._grouped, self._grouped_size = grouped, len(self.records)
+        return self._grouped
 
 
 def parse_datetime(text: str) -> dt.datetime:

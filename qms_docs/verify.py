@@ -6,6 +6,8 @@ fingerprints, not commit ids, so a rebase before merge does not break it.
 
 from __future__ import annotations
 
+import bisect
+
 from .checks import check_documents
 from .control import required_roles
 from .documents import fingerprint, read_header
@@ -70,6 +72,7 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
     history_fps = index.fingerprints_of(doc.path)
     required = required_roles(doc, ws.config)
     path_changes = index.commits_of(doc.path)
+    self_approved = _self_approvals(changes, approvals, path_changes, index)
     for approval in approvals:
         data = approval.data
         person = ws.config.person_by_email(data["approver"]["email"])
@@ -87,7 +90,7 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                                f"(fingerprint {data['fingerprint'][:12]}...)", approval.path,
                                None, "approve committed content only: commit, then qms approve",
                                doc.id))
-        elif _is_self_approval(approval, changes, approvals, path_changes, index, required):
+        elif approval.path in self_approved:
             out.append(Finding("self-approval",
                                f"{data['approver']['name']} approved revision "
                                f"{data['revision']} of {doc.id}, which they wrote",
@@ -127,26 +130,46 @@ def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record]) -
     return out
 
 
-def _is_self_approval(approval: Record, changes: list[Record], approvals: list[Record],
-                      path_changes: list, index: HistoryIndex,
-                      required: tuple[str, ...]) -> bool:
-    email = approval.data["approver"]["email"].lower()
-    revision = approval.data["revision"]
-    if any(c.data["to_revision"] == revision and c.data["author"]["email"].lower() == email
-           for c in changes):
-        return True
-    # Commits that changed the file after the previous approved content, up to this one.
-    previous = {a.data["fingerprint"] for a in approvals if a.data["revision"] < revision}
-    start, end = 0, None
+def _self_approvals(changes: list[Record], approvals: list[Record], path_changes: list,
+                    index: HistoryIndex) -> set[str]:
+    """Paths of the approval records whose approver wrote what they approved.
+
+    The author of the revision's change record, or of a commit that changed the file
+    after the previously approved content and up to the approved content. Linear in the
+    document's commits and approvals (hot documents have hundreds of each).
+    """
+    wrote = {(c.data["to_revision"], c.data["author"]["email"].lower()) for c in changes}
+    last_position: dict[str, int] = {}
+    authors: dict[str, list[int]] = {}
     for position, change in enumerate(path_changes):
         digest = index.content_fingerprint(change)
-        if digest in previous:
-            start = position + 1
-        if digest == approval.data["fingerprint"]:
-            end = position + 1
-    if end is None:
-        return False
-    return any(c.author_email.lower() == email for c in path_changes[start:end])
+        if digest is not None:
+            last_position[digest] = position
+        authors.setdefault(change.author_email.lower(), []).append(position)
+    by_revision: dict[int, set[str]] = {}
+    for approval in approvals:
+        by_revision.setdefault(approval.data["revision"], set()).add(
+            approval.data["fingerprint"])
+    start_after: dict[int, int] = {}  # revision -> last position of an earlier approved text
+    running = -1
+    for revision in sorted(by_revision):
+        start_after[revision] = running
+        running = max([running, *(last_position.get(fp, -1) for fp in by_revision[revision])])
+    found = set()
+    for approval in approvals:
+        email = approval.data["approver"]["email"].lower()
+        revision = approval.data["revision"]
+        if (revision, email) in wrote:
+            found.add(approval.path)
+            continue
+        end = last_position.get(approval.data["fingerprint"])
+        if end is None:
+            continue
+        positions = authors.get(email, [])
+        first = bisect.bisect_right(positions, start_after[revision])
+        if first < len(positions) and positions[first] <= end:
+            found.add(approval.path)
+    return found
 
 
 def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:

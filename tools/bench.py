@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Benchmark qms-docs on synthetic QMS repositories, as ratios measured side by side.
+
+For each size N (documents, with M = 10 x N commits) this makes a repository with
+tools/gen_synthetic_qms.py and measures, each several times (medians):
+
+1. build overhead: ``qms build html`` vs the same sources built with bare sphinx-needs
+   (qms_docs removed, the documents left as plain needs) vs plain Sphinx (sphinx-needs
+   removed too);
+2. ``qms verify`` vs its floor: one ``git log --name-status`` over the whole history plus
+   hashing every document;
+3. ``qms check`` vs its floor: Python start-up plus reading every document and record;
+4. scaling: time per document at the largest size vs the next one (1.0 = linear);
+5. incremental: rebuild after editing one SOP vs the full build;
+6. peak memory (RSS) of each.
+
+Usage::
+
+    .venv/bin/python tools/bench.py                       # N = 100, 1000, 5000; writes BENCHMARKS.md
+    .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.metadata as metadata
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+#: Runs a command and prints its wall time and the peak RSS of its process tree (KiB).
+PROBE = ("import resource, subprocess, sys, time\n"
+         "t = time.perf_counter()\n"
+         "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+         " stderr=subprocess.PIPE).returncode\n"
+         "w = time.perf_counter() - t\n"
+         "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+
+
+def measure(command: list[str], cwd: Path, prepare=None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one run of ``command``."""
+    if prepare:
+        prepare()
+    done = subprocess.run([PYTHON, "-c", PROBE, *command], cwd=cwd, capture_output=True,
+                          text=True, check=True)
+    seconds, rss, code = done.stdout.split()
+    if code != "0":
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}")
+    return float(seconds), int(rss) // 1024
+
+
+def median_of(runs: int, command: list[str], cwd: Path, prepare=None) -> tuple[float, int]:
+    results = [measure(command, cwd, prepare) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+# --- the three variants of the same sources ---------------------------------------------
+
+def bare_needs_tree(source: Path, target: Path) -> None:
+    """The same documents as plain sphinx-needs needs: no qms_docs extension."""
+    sys.path.insert(0, str(ROOT))
+    from qms_docs.catalog import load_catalog
+    from qms_docs.config import load_config
+    from qms_docs.sphinxext.needs_config import needs_settings
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", "_build"))
+    settings = needs_settings(load_config(source))
+    conf = target / "conf.py"
+    text = conf.read_text().replace('"sphinx_needs", "qms_docs"', '"sphinx_needs"')
+    conf.write_text(text + "".join(f"{k} = {v!r}\n" for k, v in settings.items()))
+    catalog = load_catalog("iso9001-2015")
+    lines = ["ISO 9001:2015 clauses", "=" * 21, ""]
+    for clause in catalog.clauses:
+        lines += [f".. clause:: {clause.number} {clause.title}", f"   :id: {clause.need_id}", ""]
+    (target / "standards" / "iso9001-2015.rst").write_text("\n".join(lines))
+    tables = {"trace-matrix": ".. needtable::\n   :types: clause\n   :columns: id, title, "
+                              "satisfies_back\n",
+              "master-list": ".. needtable::\n   :types: manual;policy;sop;wi;form\n"
+                             "   :columns: id, title, type, revision, owner\n",
+              "coverage": "Coverage is computed by qms-docs only.\n"}
+    for page in (target / "reports").glob("*.rst"):
+        page.write_text(re.sub(r"\.\. qms-report:: (\S+)\n", lambda m: tables[m.group(1)],
+                               page.read_text()))
+
+
+HEADER = re.compile(r"\A\.\. (\w+):: (.*)\n((?:   :.*\n)*)")
+
+
+def plain_tree(source: Path, target: Path) -> None:
+    """The same text as plain Sphinx: headers become a title and a field list."""
+    bare_needs_tree(source, target)
+    conf = target / "conf.py"
+    conf.write_text(conf.read_text().replace('extensions = ["sphinx_needs"]', "extensions = []")
+                    .split("needs_types =")[0])
+    for page in [*target.glob("manual/*.rst"), *target.glob("procedures/*.rst")]:
+        text = page.read_text()
+        match = HEADER.match(text)
+        if match:
+            fields = dict(re.findall(r"   :(\w+): (.*)", match.group(3)))
+            title = f"{fields.get('id', '')} {match.group(2)}"
+            body = "".join(f":{k.title()}: {v}\n" for k, v in fields.items() if k != "id")
+            text = f"{title}\n{'=' * len(title)}\n\n{body}\n" + text[match.end():]
+        page.write_text(re.sub(r":need:`([^`]+)`", r"``\1``", text))
+    standards = target / "standards" / "iso9001-2015.rst"
+    standards.write_text(re.sub(r"\.\. clause:: (.*)\n   :id: .*\n", r"* \1\n",
+                                standards.read_text()))
+    for page in (target / "reports").glob("*.rst"):
+        page.write_text(re.sub(r"\.\. needtable::\n(   :.*\n)*", "Not available.\n",
+                               page.read_text()))
+
+
+# --- floors -------------------------------------------------------------------------------
+
+def verify_floor(repo: Path) -> float:
+    """One git log --name-status over the whole history, plus hashing every document."""
+    start = time.perf_counter()
+    subprocess.run(["git", "log", "--name-status", "--no-renames", "--format=%H%x00%ae%x00%aI"],
+                   cwd=repo, stdout=subprocess.DEVNULL, check=True)
+    for file in [*repo.glob("manual/*.rst"), *repo.glob("procedures/*.rst")]:
+        hashlib.sha256(file.read_bytes()).hexdigest()
+    return time.perf_counter() - start
+
+
+def check_floor(repo: Path) -> float:
+    """Python start-up plus reading every document and record."""
+    code = ("import pathlib\nfor p in pathlib.Path('.').glob('*/**/*'):\n"
+            "    if p.suffix in ('.rst', '.yaml') and p.is_file(): p.read_bytes()\n")
+    start = time.perf_counter()
+    subprocess.run([PYTHON, "-c", code], cwd=repo, check=True)
+    return time.perf_counter() - start
+
+
+# --- one size -----------------------------------------------------------------------------
+
+def bench_size(n: int, repeat: int, work: Path, jobs: str) -> dict:
+    repo = work / f"qms-{n}"
+    started = time.perf_counter()
+    subprocess.run([PYTHON, str(HERE / "gen_synthetic_qms.py"), str(n), "--commits",
+                    str(10 * n), "--out", str(repo)], check=True, capture_output=True)
+    generated = time.perf_counter() - started
+    bare, plain = work / f"needs-{n}", work / f"plain-{n}"
+    bare_needs_tree(repo, bare)
+    plain_tree(repo, plain)
+    out = {}
+    qms = [str(Path(PYTHON).with_name("qms"))]
+
+    def sphinx(src: Path, dest: Path) -> list[str]:
+        return [PYTHON, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-j", jobs,
+                str(src), str(dest)]
+
+    def clean(path: Path):
+        return lambda: shutil.rmtree(path, ignore_errors=True)
+
+    build_out = repo / "_build" / "html"
+    out["build"] = median_of(repeat, [*qms, "build", "html", "--jobs", jobs], repo,
+                             clean(repo / "_build"))
+    out["build_needs"] = median_of(repeat, sphinx(bare, bare / "_build"), bare,
+                                   clean(bare / "_build"))
+    out["build_plain"] = median_of(repeat, sphinx(plain, plain / "_build"), plain,
+                                   clean(plain / "_build"))
+    sop = sorted(repo.glob("procedures/sop-*.rst"))[0]
+    original = sop.read_bytes()
+
+    def edit_one():
+        subprocess.run([*qms, "build", "html", "--jobs", jobs], cwd=repo, check=True,
+                       capture_output=True)  # an up-to-date build to start from
+        sop.write_bytes(original + f"\nEdited at {time.time()}.\n".encode())
+
+    out["incremental"] = median_of(repeat, [*qms, "build", "html", "--jobs", jobs], repo,
+                                   edit_one)
+    sop.write_bytes(original)
+    assert build_out.is_dir()
+    out["verify"] = median_of(repeat, [*qms, "verify"], repo)
+    out["check"] = median_of(repeat, [*qms, "check"], repo)
+    out["verify_floor"] = (statistics.median(verify_floor(repo) for _ in range(repeat)), 0)
+    out["check_floor"] = (statistics.median(check_floor(repo) for _ in range(repeat)), 0)
+    out["generate"] = (generated, 0)
+    return out
+
+
+def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]:
+    """(ratio, size, value, target) rows."""
+    rows = []
+    for n, r in results.items():
+        rows += [
+            ("build: qms / bare sphinx-needs", n, r["build"][0] / r["build_needs"][0], "<= 1.05"),
+            ("build: bare sphinx-needs / plain Sphinx", n,
+             r["build_needs"][0] / r["build_plain"][0], ""),
+            ("verify / floor", n, r["verify"][0] / r["verify_floor"][0], "<= 2"),
+            ("check / floor", n, r["check"][0] / r["check_floor"][0], "<= 3"),
+            ("incremental / full build", n, r["incremental"][0] / r["build"][0], "<= 0.15"),
+        ]
+    sizes = sorted(results)
+    if len(sizes) >= 2:
+        small, large = sizes[-2], sizes[-1]
+        for key in ("build", "check", "verify"):
+            per_large = results[large][key][0] / large
+            per_small = results[small][key][0] / small
+            rows.append((f"scaling {key}: per document {large} / {small}", large,
+                         per_large / per_small, "<= 1.2" if key != "build" else ""))
+    else:
+        for key in ("build", "check", "verify"):
+            rows.append((f"scaling {key}: needs two sizes", sizes[-1], None, ""))
+    return rows
+
+
+def report(results: dict[int, dict], repeat: int) -> str:
+    versions = {name: metadata.version(name) for name in ("sphinx", "sphinx-needs", "GitPython")}
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    lines = [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()}, "
+             + ", ".join(f"{k} {v}" for k, v in versions.items()) + f", {git}; "
+             f"median of {repeat} run(s); M = 10 x N commits.", "",
+             "| ratio | N | value | target |", "|---|---|---|---|"]
+    for name, n, value, target in ratios(results):
+        shown = "n/a" if value is None else f"{value:.2f}"
+        lines.append(f"| {name} | {n} | {shown} | {target} |")
+    lines += ["", "| N | qms build | bare needs | plain | incremental | verify | verify floor | "
+              "check | check floor | peak RSS MiB (build / verify / check) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for n, r in results.items():
+        lines.append(
+            f"| {n} | {r['build'][0]:.1f} s | {r['build_needs'][0]:.1f} s | "
+            f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | {r['verify'][0]:.2f} s"
+            f" | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
+            f"{r['check_floor'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
+            f"{r['check'][1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000,5000", help="document counts N")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--jobs", default="auto", help="sphinx-build -j for every build")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, help="also write raw results as JSON")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="qms-bench-") as work:
+        for n in sizes:
+            print(f"N = {n} ...", file=sys.stderr, flush=True)
+            results[n] = bench_size(n, args.repeat, Path(work), args.jobs)
+    table = report(results, args.repeat)
+    print(table)
+    if args.json:
+        args.json.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+    if not args.no_write:
+        page = ROOT / "BENCHMARKS.md"
+        text = page.read_text() if page.exists() else ""
+        marker = "<!-- results -->"
+        head = text.split(marker)[0] if marker in text else text
+        page.write_text(head.rstrip() + f"\n\n{marker}\n\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -55,7 +55,7 @@ def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     state.scan = scan(Path(app.srcdir), state.config)
     state.records = load_records(Path(app.srcdir))
-    state._training = None
+    state._training = state._training_by_doc = state._by_id = None
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 

@@ -7,6 +7,7 @@ force.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
@@ -91,37 +92,57 @@ def control_block(doc: Document, info: StatusInfo, config: Config,
     return out
 
 
-def revision_table(entries: list) -> list[nodes.Node]:
-    """The revision history section: one row per revision, from ``revision_history``."""
+REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
+                    "Until")
+
+
+def _revision_cells(entry) -> list[str]:
+    data = entry.to_dict()
+    reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
+    approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
+                          for a in data["approvals"])
+    until = data["effective_until"] or ("in force" if data["effective_from"] else "")
+    return [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",
+            data["author"]["name"] if data["author"] else "", approvals or "not approved",
+            data["effective_from"] or "", until]
+
+
+def revision_table(entries: list, html_output: bool = False) -> list[nodes.Node]:
+    """The revision history section: one row per revision, from ``revision_history``.
+
+    For HTML builders the table is written as escaped HTML (building docutils nodes for
+    every cell of every page costs more than the rest of the page); it is left out of
+    the search index either way.
+    """
     section = nodes.section(ids=["revision-history"], names=["revision history"])
     section += nodes.title("", "Revision history")
+    rows = [_revision_cells(entry) for entry in reversed(entries)]
+    holder = nodes.container(classes=["no-search"])
+    section += holder
+    if html_output:
+        head = "".join(f"<th>{escape(h)}</th>" for h in REVISION_HEADERS)
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                       for row in rows)
+        holder += nodes.raw("", f'<table class="qms-revision-history"><thead><tr>{head}</tr>'
+                                f"</thead><tbody>{body}</tbody></table>", format="html")
+        return [section]
     table = nodes.table(classes=["qms-revision-history"])
-    headers = ["Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
-               "Until"]
-    group = nodes.tgroup(cols=len(headers))
+    group = nodes.tgroup(cols=len(REVISION_HEADERS))
     table += group
     for width in (5, 11, 30, 14, 22, 11, 11):
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     group += head
     row = nodes.row()
-    for text in headers:
+    for text in REVISION_HEADERS:
         row += nodes.entry("", nodes.paragraph("", text))
     head += row
     body = nodes.tbody()
     group += body
-    for entry in reversed(entries):
-        data = entry.to_dict()
-        reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
-        approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
-                              for a in data["approvals"])
-        until = data["effective_until"] or ("in force" if data["effective_from"] else "")
-        cells = [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",
-                 data["author"]["name"] if data["author"] else "", approvals or "not approved",
-                 data["effective_from"] or "", until]
+    for cells in rows:
         row = nodes.row()
         for text in cells:
             row += nodes.entry("", nodes.paragraph("", text))
         body += row
-    section += table
+    holder += table
     return [section]

@@ -35,9 +35,8 @@ class DocumentTitle(SphinxTransform):
         if not isinstance(first, Need):
             return
         need_id = first.get("refid") or (first["ids"][0] if first.get("ids") else "")
-        document = next((d for d in qms.scan.documents
-                         if d.id == need_id and d.type in qms.config.types), None)
-        if document is None:
+        document = qms.documents_by_id().get(need_id)
+        if document is None or document.type not in qms.config.types:
             return
         section = nodes.section(ids=[nodes.make_id(f"doc-{document.id}")],
                                 names=[nodes.fully_normalize_name(document.id)])
@@ -60,14 +59,13 @@ class RevisionHistoryPlaceholder(nodes.General, nodes.Element):
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     qms = app.qms  # type: ignore[attr-defined]
-    by_id = {d.id: d for d in qms.scan.documents if d.id}
+    by_id = qms.documents_by_id()
     for placeholder in list(doctree.findall(ControlBlockPlaceholder)):
         document = by_id.get(placeholder["document"])
         if document is None:
             placeholder.parent.remove(placeholder)
             continue
-        cells = [c for c in qms.training_matrix()
-                 if c.document == document.id and c.state != "not-required"]
+        cells = qms.training_by_document().get(document.id, [])
         placeholder.replace_self(control_block(document, qms.status_of(document), qms.config,
                                                cells, qms.root / qms.config.signers_file))
     for placeholder in list(doctree.findall(RevisionHistoryPlaceholder)):
@@ -76,7 +74,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             placeholder.parent.remove(placeholder)
             continue
         entries = revision_history(document, qms.records.for_document(document.id), qms.config)
-        placeholder.replace_self(revision_table(entries))
+        placeholder.replace_self(revision_table(entries, app.builder.format == "html"))
 
 
 def setup(app: Sphinx) -> None:

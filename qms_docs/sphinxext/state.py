@@ -25,9 +25,30 @@ class ProjectState:
     records: RecordSet = field(default_factory=RecordSet)
     today: dt.date = field(default_factory=current_date)
     _training: list[Cell] | None = None
+    _training_by_doc: dict[str, list[Cell]] | None = None
+    _by_id: dict[str, Document] | None = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
+
+    def documents_by_id(self) -> dict[str, Document]:
+        """The scanned documents by id (the first of a duplicate id), computed once."""
+        if self._by_id is None:
+            self._by_id = {}
+            for doc in self.scan.documents:
+                if doc.id:
+                    self._by_id.setdefault(doc.id, doc)
+        return self._by_id
+
+    def training_by_document(self) -> dict[str, list[Cell]]:
+        """The training matrix cells that concern someone, grouped by document."""
+        if self._training_by_doc is None:
+            grouped: dict[str, list[Cell]] = {}
+            for cell in self.training_matrix():
+                if cell.state != "not-required":
+                    grouped.setdefault(cell.document, []).append(cell)
+            self._training_by_doc = grouped
+        return self._training_by_doc
 
     def training_matrix(self) -> list[Cell]:
         """Training matrix of this build (no git: a role counts from the effective date)."""

@@ -50,6 +50,74 @@ def scenario(tmp_path):
     return make
 
 
+EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com",
+          "olly": "olly@example.com"}
+ASH = ('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
+       'roles = ["production-manager"]\n')
+
+
+class QmsRepo:
+    """A throwaway QMS git repository driven through the CLI by named people.
+
+    ``at(day)`` scripts the clock: records and commits made afterwards carry that date.
+    """
+
+    def __init__(self, root: Path, runner: CliRunner, monkeypatch) -> None:
+        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
+        self.when = None
+
+    def at(self, day: str) -> "QmsRepo":
+        import datetime as dt
+
+        import qms_docs.records as records
+
+        when = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
+        self.when = when
+        self.monkeypatch.setattr(records, "now", lambda: when)
+        return self
+
+    def git(self, *args: str, who: str = "ash") -> str:
+        email = EMAILS[who]
+        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email,
+               "GIT_COMMITTER_NAME": who.title(), "GIT_COMMITTER_EMAIL": email,
+               "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
+        if self.when is not None:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = self.when.isoformat()
+        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
+                              text=True, check=True).stdout
+
+    def commit(self, message: str, who: str = "ash") -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who)
+
+    def qms(self, who: str, *args: str, code: int | None = 0):
+        """Run ``qms`` as ``who`` (git's user.email); check the exit code unless None."""
+        self.git("config", "user.email", EMAILS[who])
+        result = run_qms(self.runner, ["--repo", str(self.root), *args])
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+
+@pytest.fixture
+def make_repo(tmp_path, runner, monkeypatch):
+    """A copy of tests/roots/basic with Ash Author (and ``extra`` qms.toml text), committed."""
+
+    def make(extra: str = "", day: str | None = None, cls: type = QmsRepo) -> QmsRepo:
+        root = tmp_path / "qms"
+        shutil.copytree(ROOTS / "basic", root)
+        with open(root / "qms.toml", "a", encoding="utf-8") as handle:
+            handle.write(ASH + extra)
+        repo = cls(root, runner, monkeypatch)
+        if day:
+            repo.at(day)
+        repo.git("init", "-q", "-b", "main")
+        repo.commit("Initial QMS")
+        return repo
+
+    return make
+
+
 GOLDEN = Path(__file__).parent / "golden"
 
 

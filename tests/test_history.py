@@ -10,46 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOTS, run_qms, sphinx_build
+from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
 
-EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com"}
 SOP = "procedures/sop-001.rst"
 
 
-class Timeline:
-    """A throwaway QMS repository where every act and commit happens at a scripted time."""
-
-    def __init__(self, root: Path, runner, monkeypatch):
-        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
-        self.when = dt.datetime(2025, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
-
-    def at(self, day: str) -> "Timeline":
-        self.when = dt.datetime.fromisoformat(day + "T09:00:00+00:00")
-        import qms_docs.records as records
-
-        self.monkeypatch.setattr(records, "now", lambda: self.when)
-        return self
-
-    def git(self, *args: str, who: str = "ash") -> str:
-        email = EMAILS[who]
-        stamp = self.when.isoformat()
-        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email,
-               "GIT_COMMITTER_NAME": who.title(), "GIT_COMMITTER_EMAIL": email,
-               "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
-               "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
-        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
-                              text=True, check=True).stdout
-
-    def commit(self, message: str, who: str = "ash") -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, who=who)
-
-    def qms(self, who: str, *args: str, code: int | None = 0):
-        self.git("config", "user.email", EMAILS[who])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        if code is not None:
-            assert result.exit_code == code, result.output
-        return result
+class Timeline(QmsRepo):
+    """The basic scenario where every act and commit happens at a scripted time."""
 
     def edit(self, text: str) -> None:
         path = self.root / SOP
@@ -57,16 +24,8 @@ class Timeline:
 
 
 @pytest.fixture
-def timeline(tmp_path, runner, monkeypatch) -> Timeline:
-    root = tmp_path / "qms"
-    shutil.copytree(ROOTS / "basic", root)
-    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
-        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
-                     'roles = ["production-manager"]\n')
-    t = Timeline(root, runner, monkeypatch).at("2025-01-02")
-    t.git("init", "-q", "-b", "main")
-    t.commit("Initial QMS")
-    return t
+def timeline(make_repo) -> Timeline:
+    return make_repo(day="2025-01-02", cls=Timeline)
 
 
 @pytest.fixture

@@ -4,63 +4,24 @@ change log, spreadsheets, a second standard, the audit pack."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import json
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, ROOTS, run_qms
-
-EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com"}
-
-
-class Project:
-    def __init__(self, root: Path, runner, monkeypatch):
-        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
-        self.at("2025-01-10")
-
-    def at(self, day: str) -> "Project":
-        import qms_docs.records as records
-
-        when = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
-        self.monkeypatch.setattr(records, "now", lambda: when)
-        self.when = when
-        return self
-
-    def git(self, *args: str, who: str = "ash") -> str:
-        email, stamp = EMAILS[who], self.when.isoformat()
-        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
-               who.title(), "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": stamp,
-               "GIT_COMMITTER_DATE": stamp, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
-        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
-                              text=True, check=True).stdout
-
-    def commit(self, message: str, who: str = "ash") -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, who=who)
-
-    def qms(self, who: str, *args: str, code: int | None = 0):
-        self.git("config", "user.email", EMAILS[who])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        if code is not None:
-            assert result.exit_code == code, result.output
-        return result
-
+from conftest import ASH, REPO, ROOTS, QmsRepo, run_qms
 
 @pytest.fixture
-def project(tmp_path, runner, monkeypatch) -> Project:
+def project(tmp_path, runner, monkeypatch) -> QmsRepo:
     """basic + a quality manual (QM-001): SOP-001 and QM-001 effective, SOP-002 draft."""
     root = tmp_path / "qms"
     shutil.copytree(ROOTS / "basic", root)
     with open(root / "qms.toml", "a", encoding="utf-8") as handle:
-        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
-                     'roles = ["production-manager"]\n')
+        handle.write(ASH)
     (root / "manual").mkdir()
     (root / "manual" / "qm-001.rst").write_text(
         ".. manual:: Quality Manual\n   :id: QM-001\n   :revision: 1\n"
@@ -70,7 +31,7 @@ def project(tmp_path, runner, monkeypatch) -> Project:
     conf = root / "conf.py"
     conf.write_text(conf.read_text().replace('"procedures/**"', '"procedures/**", "manual/**"'))
     (root / "index.rst").write_text((root / "index.rst").read_text() + "   manual/qm-001\n")
-    p = Project(root, runner, monkeypatch)
+    p = QmsRepo(root, runner, monkeypatch).at("2025-01-10")
     p.git("init", "-q", "-b", "main")
     p.commit("initial")
     p.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOTS, run_qms, sphinx_build
-
-EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com"}
+from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                                 reason="ssh-keygen is missing (tools/install.sh installs it)")
@@ -25,27 +23,8 @@ def keygen(folder: Path, name: str) -> Path:
     return key
 
 
-class Signed:
-    def __init__(self, root: Path, runner, keys: Path):
-        self.root, self.runner, self.keys = root, runner, keys
-
-    def git(self, *args: str, who: str = "ash") -> str:
-        email = EMAILS[who]
-        env = {"GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": who,
-               "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
-        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
-                              text=True, check=True).stdout
-
-    def commit(self, message: str, who: str = "ash") -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, who=who)
-
-    def qms(self, who: str, *args: str, code: int | None = 0):
-        self.git("config", "user.email", EMAILS[who])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        if code is not None:
-            assert result.exit_code == code, result.output
-        return result
+class Signed(QmsRepo):
+    keys: Path
 
     def findings(self) -> list[dict]:
         result = run_qms(self.runner, ["--repo", str(self.root), "verify", "--format", "json"])
@@ -53,7 +32,7 @@ class Signed:
 
 
 @pytest.fixture
-def signed(tmp_path, runner) -> Signed:
+def signed(tmp_path, runner, monkeypatch) -> Signed:
     root = tmp_path / "qms"
     shutil.copytree(ROOTS / "basic", root)
     toml = root / "qms.toml"
@@ -63,7 +42,8 @@ def signed(tmp_path, runner) -> Signed:
     keys.mkdir()
     for who in ("quinn", "pat", "mallory"):
         keygen(keys, who)
-    s = Signed(root, runner, keys)
+    s = Signed(root, runner, monkeypatch)
+    s.keys = keys
     s.git("init", "-q", "-b", "main")
     s.commit("initial")
     s.qms("quinn", "keys", "add", "quinn@example.com", str(keys / "quinn.pub"))

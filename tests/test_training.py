@@ -2,61 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOTS, run_qms
+from conftest import ASH, ROOTS, QmsRepo
 
-EMAILS = {"quinn": "quinn@example.com", "pat": "pat@example.com", "ash": "ash@example.com",
-          "olly": "olly@example.com"}
-PEOPLE = """
-[[people]]
-name = "Ash Author"
-email = "ash@example.com"
-roles = ["production-manager"]
-
-[[people]]
-name = "Olly Operator"
-email = "olly@example.com"
-roles = ["operator"]
-"""
+OLLY = '\n[[people]]\nname = "Olly Operator"\nemail = "olly@example.com"\nroles = ["operator"]\n'
 
 
-class Plant:
-    def __init__(self, root: Path, runner, monkeypatch):
-        self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
-
-    def at(self, day: str) -> "Plant":
-        import qms_docs.records as records
-
-        self.when = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
-        self.monkeypatch.setattr(records, "now", lambda: self.when)
-        return self
-
-    def git(self, *args: str, who: str = "ash") -> str:
-        email, stamp = EMAILS[who], self.when.isoformat()
-        env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
-               who.title(), "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": stamp,
-               "GIT_COMMITTER_DATE": stamp, "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
-        return subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
-                              text=True, check=True).stdout
-
-    def commit(self, message: str, who: str = "ash") -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, who=who)
-
-    def qms(self, who: str, *args: str, code: int | None = 0):
-        self.git("config", "user.email", EMAILS[who])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        if code is not None:
-            assert result.exit_code == code, result.output
-        return result
-
+class Plant(QmsRepo):
     def matrix(self, *args: str) -> dict[tuple[str, str], dict]:
         rows = json.loads(self.qms("quinn", "training", "--format", "json", *args).stdout)
         return {(r["email"].split("@")[0], r["document"]): r for r in rows}
@@ -69,7 +25,7 @@ def plant(tmp_path, runner, monkeypatch) -> Plant:
     shutil.copytree(ROOTS / "basic", root)
     toml = root / "qms.toml"
     toml.write_text(toml.read_text().replace('[types.sop]', '[types.sop]\ntraining_days = 10')
-                    + PEOPLE)
+                    + ASH + OLLY)
     sop = root / "procedures" / "sop-002.rst"
     sop.write_text(sop.read_text().replace("   :owner:", "   :audience: operator, "
                                            "production-manager\n   :owner:"))

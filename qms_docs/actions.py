@@ -10,6 +10,8 @@ import datetime as dt
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -19,15 +21,35 @@ from . import control, history, signing
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
-from .records import RECORDS_DIR, new_record, write_record
+from .records import RECORDS_DIR, create_file, inside_repository, new_record, write_record
 from .training import audience, training_revision
 from .workspace import Workspace
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None
 
 REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>\d+)")
 
 
 def _person(person: Person) -> dict[str, str]:
     return {"name": person.name, "email": person.email}
+
+
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def plain_text(value: str, option: str) -> str:
+    """Text a person typed, refused if it holds control characters or bytes that are not
+    UTF-8 (a command line in another encoding): they would corrupt records and terminals."""
+    bad = _NOT_TEXT.search(value)
+    if bad:
+        what = ("bytes that are not UTF-8" if "\ud800" <= bad.group() <= "\udfff"
+                else f"a control character (U+{ord(bad.group()):04X})")
+        raise UsageError(f"{option} holds {what}", hint="type plain text (newlines and tabs "
+                         "are allowed in reasons)")
+    return value
 
 
 def _slug(title: str) -> str:
@@ -37,17 +59,8 @@ def _slug(title: str) -> str:
 
 def _write_new_file(path: Path, payload: bytes) -> None:
     """Create ``path`` atomically; fail if it exists."""
-    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
-    with open(temporary, "xb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise UsageError(f"{path.name} already exists", hint="choose another title or id") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    if create_file(path.parent, payload, [path.name]) is None:
+        raise UsageError(f"{path.name} already exists", hint="choose another title or id")
 
 
 def _replace_file(path: Path, payload: bytes) -> None:
@@ -70,9 +83,12 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
     ws.require_readable()
-    title = " ".join(title.split())
+    title = " ".join(plain_text(title, "the title").split())
     if not title or len(title) > 200:
         raise UsageError("the title must be 1 to 200 characters on one line")
+    if markup == "md" and "`" in title:
+        raise UsageError("a Markdown document's title cannot hold a backtick (`)",
+                         hint="the title opens a ``` fence, which a backtick would break")
     actor = ws.actor()
     policy = config.types[type_name]
     owner = owner or (actor.roles[0] if actor.roles else None)
@@ -80,7 +96,7 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError(f"unknown owner role {owner!r}",
                          hint=f"use one of: {', '.join(sorted(config.roles))}")
     clauses = [resolve_clause(ref, ws.catalogs).need_id for ref in satisfies]
-    pattern = re.compile(rf"^{re.escape(policy.prefix)}-(\d+)$")
+    pattern = re.compile(rf"^{re.escape(policy.prefix)}-([0-9]{{1,18}})$")
     if doc_id is not None:
         doc_id = doc_id.strip().upper()
         if not pattern.match(doc_id) or len(pattern.match(doc_id).group(1)) < config.id_digits:
@@ -93,7 +109,8 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         used = [int(m.group(1)) for d in ws.scan.documents if (m := pattern.match(d.id))]
         first = max(used, default=0) + 1
         candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}" for n in range(first, first + 1000)]
-    records_dir = ws.root / RECORDS_DIR
+    records_dir = inside_repository(ws.root, ws.root / RECORDS_DIR)
+    folder = inside_repository(ws.root, ws.root / policy.folder)
     records_dir.mkdir(exist_ok=True)
     for candidate in candidates:  # claim the id: its records folder is created exclusively
         try:
@@ -106,7 +123,6 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
                                  hint="leave out --id to get the next free id") from None
     else:  # pragma: no cover
         raise UsageError("no free document id found")
-    folder = ws.root / policy.folder
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{doc_id.lower()}-{_slug(title)}.{markup}"
     template = jinja2.Template(
@@ -131,8 +147,9 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
            training: bool = True) -> tuple[int, Path]:
     """Raise the revision by one in the header and write the change record."""
-    if not reason.strip():
+    if not plain_text(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
+    plain_text(summary, "--summary")
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
@@ -157,6 +174,20 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
     lines[number - 1] = (match.group("lead") + str(new_revision).encode()
                          + lines[number - 1][match.end("number"):])
     payload = b"".join(lines)
+    # The record is written first, then the header: a crash in between leaves the change
+    # record of a revision the header does not show yet (verify: revision-behind-records).
+    # Running qms revise again completes it with that record instead of writing a second.
+    pending = next((r for r in ws.records.for_document(doc.id) if r.kind == "change"
+                    and r.data["from_revision"] == doc.revision
+                    and r.data["to_revision"] == new_revision), None)
+    if pending is not None:
+        if pending.data["author"]["email"].lower() != actor.email.lower():
+            raise Refused(f"{pending.path} raises {doc.id} to revision {new_revision}, but the "
+                          "header was not changed (an interrupted qms revise)",
+                          hint=f"{pending.data['author']['name']} runs qms revise {doc.id} "
+                               "again to complete it")
+        _replace_file(file, payload)
+        return new_revision, ws.root / pending.path
     record = write_record(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
         reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
@@ -178,11 +209,33 @@ def authors_since_in_force(ws: Workspace, doc: Document,
     return {c.author_email.lower(): c.author_name for c in changes[start:]}
 
 
+@contextmanager
+def _one_at_a_time(ws: Workspace) -> Iterator[None]:
+    """Acts that check the records, then add one, run one at a time in a repository (an
+    exclusive lock on its folder) and read the records afresh once they hold the lock:
+    two approvals at the same moment cannot both pass the 'already approved' check."""
+    fd = os.open(ws.root, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        for cached in ("records", "statuses"):
+            ws.__dict__.pop(cached, None)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
             effective: dt.date | None = None, sign: bool = False,
             key: str | None = None) -> Path:
     """Record the acting person's approval of the document's current revision and content,
     signed with their SSH key when ``sign`` (or when the type requires it)."""
+    with _one_at_a_time(ws):
+        return _approve(ws, doc, role, meaning, effective, sign, key)
+
+
+def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
+             effective: dt.date | None, sign: bool, key: str | None) -> Path:
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
@@ -262,7 +315,7 @@ def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,
 
 def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     """Record a periodic review of the effective revision that found no change needed."""
-    if not outcome.strip():
+    if not plain_text(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
     actor = ws.actor()
     info = ws.status(doc)
@@ -280,7 +333,12 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
 
 def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None = None) -> Path:
     """Make the document obsolete from now on."""
-    if not reason.strip():
+    with _one_at_a_time(ws):
+        return _retire(ws, doc, reason, superseded_by)
+
+
+def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None) -> Path:
+    if not plain_text(reason, "--reason").strip():
         raise UsageError("--reason must say why the document is retired")
     actor = ws.actor()
     info = ws.status(doc)
@@ -306,6 +364,13 @@ def train(ws: Workspace, doc: Document, person_email: str | None = None, method:
     Without ``person_email`` the acting person records their own training; with it, the
     acting person signs as the trainer.
     """
+    with _one_at_a_time(ws):
+        return _train(ws, doc, person_email, method, note)
+
+
+def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
+           note: str) -> Path:
+    plain_text(note, "--note")
     actor = ws.actor()
     trainee = actor
     if person_email:

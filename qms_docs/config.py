@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .model import Config, Person, TypePolicy
 
 CONFIG_NAME = "qms.toml"
+MAX_BYTES = 1_000_000
 
 #: Document types and their defaults; ``[types.X]`` in qms.toml overrides any key.
 DEFAULT_TYPES: dict[str, dict[str, Any]] = {
@@ -55,6 +56,10 @@ def load_config(root: Path) -> Config:
     file = root / CONFIG_NAME
     display = CONFIG_NAME
     try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(f"file is too large ({size} bytes; limit {MAX_BYTES})",
+                              path=display)
         raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {CONFIG_NAME}: {exc.strerror}", path=display) from None
@@ -66,13 +71,16 @@ def load_config(root: Path) -> Config:
                           hint="save qms.toml with UTF-8 encoding") from None
     try:
         data = tomllib.loads(text)
+        errors = schemas.validate(data, "qms-config")
+    except RecursionError:  # tomllib and jsonschema recurse once per level of nesting
+        raise ConfigError("arrays or tables nested too deeply", path=display,
+                          hint="qms.toml needs at most a few levels of nesting") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError(f"not valid TOML: {message}", path=display,
                           line=int(match.group(1)) if match else None,
                           hint="fix the TOML syntax at that line") from None
-    errors = schemas.validate(data, "qms-config")
     if errors:
         where, what = errors[0]
         raise ConfigError(f"{where or 'top level'}: {what}", path=display,

@@ -6,7 +6,8 @@ For a document at revision r with fingerprint f, from its records:
 - every approval the policy requires exists for (r, f) -> ``approved``; once its
   effective date has come -> ``effective``
 - some but not all -> ``in-review``; none -> ``draft`` (the last effective revision
-  stays in force)
+  stays in force); the text of an older revision that a later one superseded (a file
+  rolled back) -> ``draft`` too
 - effective, but the last approval or review is older than the review interval ->
   also ``review-overdue``
 """
@@ -135,9 +136,15 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     missing = tuple(role for role in required if role not in approved_roles)
     mine = next((f for f in complete if f.revision == doc.revision
                  and f.fingerprint == doc.fingerprint), None)
+    # The text of a revision that a later effective one superseded (a file rolled back).
+    superseded = mine is not None and mine is not in_force and mine.effective <= today
+    if superseded:
+        mine = None
     if retirement is not None:
         status = "obsolete"
         in_force = None
+    elif superseded:
+        status = "draft"
     elif mine is not None:
         status = "effective" if mine.effective <= today else "approved"
     elif current:

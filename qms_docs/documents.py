@@ -15,6 +15,7 @@ pre-commit hooks stay fast; the Sphinx build reads the same files through sphinx
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,40 @@ DERIVED_OPTIONS = ("status", "effective", "effective_date", "effective-date", "a
                    "approved_by", "approved-by", "approvers", "approval", "approval_date")
 LIST_OPTIONS = ("satisfies", "links", "audience", "records")
 INDEX_NAMES = ("index.rst", "index.md")
+MAX_BYTES = 10_000_000  # a document larger than this is refused unread
 #: A section titled "Records..." (any adornment): where a procedure names its records.
 RECORDS_SECTION = re.compile(r"^Records\b[^\r\n]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
+
+
+# Inline markup, roles, references, substitutions, standalone URIs (scheme:) and emails.
+_SPECIAL = re.compile(r"([\\`*_|<>\[\]:@])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What opens a block at the start of a line: a bullet, an enumerator (1. a) (iv) #.), a
+# directive or comment (..), a transition, a doctest (>>>), an option (-a, /V).
+_BLOCK = re.compile(r"^(?:[^\w\s]|[\w#]{1,8}[.)](?=\s|$)|\([\w#]{1,8}\)(?=\s|$))")
+
+
+def rst_text(text: str) -> str:
+    """Escape text for use inside generated reStructuredText: it reads as literal text.
+
+    Text from titles, reasons, names and catalogs may hold anything. Line breaks and
+    control characters become spaces (a line break would end the table cell and start
+    whatever the next line says, e.g. ``.. include:: /etc/passwd``); markup characters
+    are escaped, and so is anything at the start that would open a list or a directive.
+    """
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = _SPECIAL.sub(r"\\\1", text)
+    block = _BLOCK.match(text)
+    if block and not text.startswith("\\"):
+        end = block.end() - 1 if block.group().endswith((".", ")")) else 0
+        text = text[:end] + "\\" + text[end:]
+    return text
+
+
+def parse_revision(text: str) -> int | None:
+    """A header's ``:revision:`` as a number; None unless it is 1 to 9 ASCII digits."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def fingerprint(data: bytes) -> str:
@@ -127,6 +160,10 @@ def _read_myst_header(text: str, path: str) -> Header | None:
     fence = match.group("fence")
     header = Header(directive=match.group("name"), title=(match.group("title") or "").strip(),
                     line=index + 1)
+    if fence.startswith("`") and "`" in header.title:
+        raise InputError("the title holds a backtick, which Markdown does not allow after a "
+                         "``` fence: the header is not read as a directive", path=path,
+                         line=header.line, hint="remove the backticks from the title")
     index += 1
     while index < len(lines):
         raw = lines[index].rstrip()
@@ -167,13 +204,15 @@ class Scan:
 
 
 def document_files(root: Path, config: Config) -> list[Path]:
-    """Every .rst and .md file in the document types' folders, sorted."""
+    """Every .rst and .md file in the document types' folders, sorted, and every symbolic
+    link to a folder there (the walk does not follow them; :func:`scan` reports those
+    that lead outside the repository, whose files Sphinx would publish)."""
     files: set[Path] = set()
     for folder in config.folders:
         base = root / folder
         if base.is_dir():
-            files.update(p for pattern in ("*.rst", "*.md") for p in base.rglob(pattern)
-                         if p.is_file())
+            files.update(p for p in base.rglob("*") if p.suffix in (".rst", ".md")
+                         and p.is_file() or p.is_symlink() and p.is_dir())
     return sorted(files)
 
 
@@ -181,10 +220,26 @@ def scan(root: Path, config: Config) -> Scan:
     """Read every document file under ``root``: documents plus findings, no exceptions."""
     result = Scan(documents=[], findings=[])
     types = set(config.types)
+    inside = root.resolve()
+    # The walk follows no link below a folder: a file leads outside if it is a link that
+    # does, or if its folder (or a folder above it) does. Resolving every path costs more.
+    away = tuple(f"{folder}/" for folder in config.folders
+                 if not (root / folder).resolve().is_relative_to(inside))
     for file in document_files(root, config):
         rel = file.relative_to(root).as_posix()
         try:
-            raw = file.read_bytes()
+            if rel.startswith(away) or file.is_symlink() and not file.resolve(
+                    ).is_relative_to(inside):  # never read: it could be anything
+                raise InputError("a symbolic link that leads outside the repository", path=rel,
+                                 hint="qms does not follow it: put the document itself here")
+            if file.is_dir():
+                continue  # a link to a folder inside the repository: not followed
+            with open(file, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_BYTES:  # refused unread
+                    raise InputError(f"file is too large ({size} bytes; limit {MAX_BYTES})",
+                                     path=rel, hint="a controlled document is text: split it")
+                raw = handle.read()
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -207,8 +262,7 @@ def scan(root: Path, config: Config) -> Scan:
 
 def to_document(header: Header, rel: str, digest: str, records_section: bool = False) -> Document:
     """Turn a header into a :class:`Document` (lenient: checks report what is missing)."""
-    revision_text = header.options.get("revision", "").strip()
-    revision = int(revision_text) if revision_text.isdigit() else None
+    revision = parse_revision(header.options.get("revision", ""))
     return Document(
         id=header.options.get("id", "").strip(),
         type=header.directive,

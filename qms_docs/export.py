@@ -1,7 +1,9 @@
 """Tabular exports for auditors: CSV, Markdown, JSON and XLSX (openpyxl).
 
 Every report is headers plus rows of cells; these functions write them in the format
-asked for, so every report has every format.
+asked for, so every report has every format. Cells are data, never code: text that a
+spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets
+a leading apostrophe in CSV and XLSX, and Markdown cells escape markup and HTML.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,21 +19,33 @@ from typing import Any
 Rows = Sequence[Sequence[Any]]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _cell(value: Any) -> str:
+    """A cell's text for a spreadsheet: never a formula (numbers stay numbers)."""
+    text = _text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def to_csv(headers: Sequence[str], rows: Rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows([[_text(v) for v in row] for row in rows])
+    writer.writerow([_cell(h) for h in headers])
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     return buffer.getvalue()
 
 
 def to_markdown(headers: Sequence[str], rows: Rows) -> str:
     def cell(value: Any) -> str:
-        return _text(value).replace("|", "\\|").replace("\n", " ")
+        return _MARKDOWN.sub(r"\\\1", re.sub(r"[\r\n]+", " ", _text(value)))
 
     lines = ["| " + " | ".join(cell(h) for h in headers) + " |",
              "|" + "|".join("---" for _ in headers) + "|"]
@@ -57,7 +72,7 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Rows]]) ->
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DCE6F0")
         for row in rows:
-            sheet.append([v if isinstance(v, (int, float)) else _text(v) for v in row])
+            sheet.append([v if isinstance(v, (int, float)) else _cell(v) for v in row])
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
         for index, header in enumerate(headers, start=1):

@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
     _IMPORT_ERROR = str(exc)
 
 
-_REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*(\d+)", re.MULTILINE)
+_REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*([0-9]{1,9})(?![0-9])", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def resolve(repo: "git.Repo", ref: str) -> str:
     """The commit a ref names, or a GitError saying how to get it."""
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
-    except git.GitCommandError:
+    except (git.GitCommandError, ValueError):  # ValueError: a NUL byte in the name
         raise GitError(f"unknown git revision {ref!r}",
                        hint="fetch it first (git fetch origin main) or name an existing "
                             "branch, tag or commit") from None

@@ -63,7 +63,7 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                              cwd=repo.working_tree_dir, capture_output=True, check=True).stdout
     prefix = Path(ws.root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
+        tar.extractall(dest, filter=_inside_tree)
     root = dest / prefix
     tree = Tree(root=root, controlled=True)
     day = as_of or ws.today
@@ -85,8 +85,13 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
         return doc.path if str(prefix) == "." else str(prefix / doc.path)
 
     index = history.HistoryIndex.build(repo, paths=[git_path(d) for d in current.documents])
+    for finding in current.findings:  # unreadable or not a document: nothing in force
+        (root / finding.path).unlink(missing_ok=True)
+        tree.excluded.append((finding.path, finding.code))
     for doc in current.documents:
         if not doc.id or doc.type not in config.types:
+            (root / doc.path).unlink(missing_ok=True)
+            tree.excluded.append((doc.path, "no id"))
             continue
         info = derive_status(doc, records.for_document(doc.id), config, day)
         target = root / doc.path
@@ -104,6 +109,15 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
             target.write_bytes(index.content(change))
         tree.included.append((doc.id, info.in_force.revision))
     return tree
+
+
+def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" filter, but a committed symbolic link that leads outside the tree
+    (or is absolute) is left out instead of failing the build."""
+    try:
+        return tarfile.data_filter(member, path)
+    except tarfile.FilterError:
+        return None
 
 
 def run_sphinx(source: Path, out: Path, builder: str = "html", *, strict: bool = True,
@@ -163,7 +177,9 @@ def _render_pdf(job: PdfJob) -> str:
 def print_css(organization: str, watermark: str | None) -> str:
     template = jinja2.Template(
         resources.files("qms_docs").joinpath("templates", "print.css.j2").read_text("utf-8"))
-    quote = organization.replace("\\", "\\\\").replace('"', '\\"')
+    # Inside a CSS string: a backslash, a quote or a line break would end it early.
+    quote = "".join(f"\\{ord(c):x} " if c in '\\"' or ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0
+                    else c for c in organization)
     return template.render(organization=quote, watermark=watermark)
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,17 @@ def validate_record(data: Any, display: str, text: str = "") -> Record:
         raise InputError(f"invalid {kind} record: {where or 'top level'}: {what}", path=display,
                          line=line,
                          hint=f"records_schema/{kind}.schema.json gives the allowed shape")
+    for key, parse in (("date", parse_datetime), ("effective", dt.date.fromisoformat)):
+        if key in data:  # the schema checks the shape; a day like 2025-02-30 is no date
+            try:
+                parse(data[key])
+            except ValueError:
+                line = next((n for n, row in enumerate(text.splitlines(), 1)
+                             if row.startswith(f"{key}:")), None)
+                raise InputError(f"invalid {kind} record: {key}: {data[key]!r} is not a real "
+                                 "date", path=display, line=line,
+                                 hint="a real day and time: YYYY-MM-DD, HH:MM:SS, a time "
+                                      "zone from -23:59 to +23:59") from None
     return Record(kind=kind, path=display, data=data)
 
 
@@ -121,21 +133,32 @@ def load_records(root: Path) -> RecordSet:
     """Read every ``records/**/*.yaml`` file; invalid ones become ``invalid-record`` findings."""
     result = RecordSet()
     base = root / RECORDS_DIR
+    if base.is_symlink():
+        result.findings.append(Finding("invalid-record", "records/ is a symbolic link: qms "
+                                       "reads and writes records only inside the repository",
+                                       RECORDS_DIR, None, "make records/ a real folder"))
+        return result
     if not base.is_dir():
         return result
     for file in sorted(base.rglob("*")):
+        display = file.relative_to(root).as_posix()
+        if file.is_symlink():  # never followed: it could lead anywhere
+            result.findings.append(Finding("invalid-record", "a symbolic link, not a record "
+                                           "file", display, None,
+                                           "records are files: remove the link"))
+            continue
         if not file.is_file() or file.name.startswith(".") or file.name.startswith("~"):
             continue
-        display = file.relative_to(root).as_posix()
         if file.suffix not in (".yaml", ".yml"):
             result.findings.append(Finding("invalid-record", "not a record file (records are "
                                            ".yaml files)", display, None,
                                            "move the file out of records/"))
             continue
         try:
+            if file.stat().st_size > yamlio.MAX_BYTES:  # not read: it could be huge
+                raise InputError(f"record file is too large (limit {yamlio.MAX_BYTES} bytes)",
+                                 path=display)
             text = yamlio.decode_utf8(file.read_bytes(), display)
-            if len(text) > yamlio.MAX_BYTES:
-                raise InputError("record file is too large", path=display)
             result.records.append(validate_record(yamlio.load_text(text, display), display, text))
         except InputError as exc:
             result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
@@ -154,38 +177,86 @@ def write_record(root: Path, data: dict[str, Any]) -> Path:
     """Validate and atomically create a new record file; returns its path.
 
     Never overwrites: the final name is claimed with a hard link, which fails if the
-    name exists. A crash leaves either no record or the complete record.
+    name exists. A crash leaves either no record or the complete record (see
+    :func:`create_file`).
     """
     document = data.get("document", "")
     if not _DOC_ID.fullmatch(str(document)):
         raise InputError(f"not a document id: {document!r}")
     validate_record(data, f"<new {data.get('kind')} record>")
-    folder = root / RECORDS_DIR / document
+    folder = inside_repository(root, root / RECORDS_DIR / document)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = parse_datetime(data["date"]).astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     text = "# qms-docs record: written by qms, never edited. A new fact is a new record.\n"
     text += yamlio.dump(data)
     payload = text.encode("utf-8")
+    names = (f"{stamp}-{data['kind']}-{secrets.token_hex(3)}.yaml" for _ in range(100))
+    final = create_file(folder, payload, names)
+    if final is None:  # pragma: no cover - 100 collisions of 24 random bits
+        raise InputError("could not find a free record file name", path=str(folder))
+    return final
+
+
+def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | None:
+    """Create a file holding ``payload`` under the first of ``names`` free in ``folder``,
+    atomically and exclusively (a hard link claims the name); None if all are taken.
+
+    The data goes to an unnamed file (Linux's O_TMPFILE), synced, then linked to its
+    name: a process killed at any moment leaves the complete file or nothing, not even a
+    temporary file. Elsewhere it goes to a hidden ``.tmp-`` file removed after the link.
+    """
+    names = list(names)
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = os.open(folder, flag | os.O_WRONLY, 0o644)
+        except OSError:  # a file system without unnamed files
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                _write_synced(handle, payload)
+                proc = os.open("/proc/self/fd", os.O_RDONLY)
+                try:  # linkat(/proc/self/fd/N, AT_SYMLINK_FOLLOW) gives the file a name
+                    return _link_first_free(str(fd), folder, names, src_dir_fd=proc)
+                except OSError:
+                    pass  # /proc cannot link it here: a named temporary file instead
+                finally:
+                    os.close(proc)
     temporary = folder / f".tmp-{secrets.token_hex(8)}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        for _ in range(100):
-            final = folder / f"{stamp}-{data['kind']}-{secrets.token_hex(3)}.yaml"
-            try:
-                os.link(temporary, final)
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - 100 collisions of 24 random bits
-            raise InputError("could not find a free record file name", path=str(folder))
+        with open(temporary, "xb") as handle:
+            _write_synced(handle, payload)
+        return _link_first_free(str(temporary), folder, names)
     finally:
         temporary.unlink(missing_ok=True)
-    _fsync_dir(folder)
-    return final
+
+
+def _write_synced(handle, payload: bytes) -> None:
+    handle.write(payload)
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _link_first_free(source: str, folder: Path, names: list[str], **options) -> Path | None:
+    for name in names:
+        try:
+            os.link(source, folder / name, follow_symlinks=True, **options)
+        except FileExistsError:
+            continue
+        _fsync_dir(folder)
+        return folder / name
+    return None
+
+
+def inside_repository(root: Path, path: Path) -> Path:
+    """``path`` if it stays inside ``root`` once symbolic links are resolved (checked
+    before anything is created there); an InputError otherwise."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise InputError(f"{path.relative_to(root).as_posix()} leads outside the repository "
+                         "(a symbolic link)", path=path.relative_to(root).as_posix(),
+                         hint="qms writes only inside the repository: replace the link by a "
+                              "folder")
+    return path
 
 
 def _fsync_dir(folder: Path) -> None:

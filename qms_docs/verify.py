@@ -9,8 +9,8 @@ from __future__ import annotations
 import bisect
 
 from .checks import check_documents
-from .control import required_roles
-from .documents import fingerprint, read_header
+from .control import complete_approvals, required_roles
+from .documents import fingerprint, parse_revision, read_header
 from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
 from .model import Document, Finding
 from .records import RECORDS_DIR, Record
@@ -69,10 +69,19 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"leads to it", doc.path, doc.line_of("revision"),
                            f"raise revisions with: qms revise {doc.id} --reason \"...\"",
                            doc.id))
+    later = max([*(c.data["to_revision"] for c in changes),
+                 *(a.data["revision"] for a in approvals)], default=0)
+    if doc.revision and later > doc.revision:
+        out.append(Finding("revision-behind-records",
+                           f"{doc.id} is at revision {doc.revision}, but its records go up to "
+                           f"revision {later}", doc.path, doc.line_of("revision"),
+                           f"if qms revise was interrupted, run it again to complete it; "
+                           f"otherwise restore the text of revision {later} (git checkout)",
+                           doc.id))
     history_fps = index.fingerprints_of(doc.path)
     required = required_roles(doc, ws.config)
     path_changes = index.commits_of(doc.path)
-    self_approved = _self_approvals(changes, approvals, path_changes, index)
+    self_approved = _self_approvals(changes, approvals, path_changes, index, required)
     for approval in approvals:
         data = approval.data
         person = ws.config.person_by_email(data["approver"]["email"])
@@ -131,43 +140,52 @@ def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record]) -
 
 
 def _self_approvals(changes: list[Record], approvals: list[Record], path_changes: list,
-                    index: HistoryIndex) -> set[str]:
+                    index: HistoryIndex, required: tuple[str, ...]) -> set[str]:
     """Paths of the approval records whose approver wrote what they approved.
 
-    The author of the revision's change record, or of a commit that changed the file
-    after the previously approved content and up to the approved content. Linear in the
-    document's commits and approvals (hot documents have hundreds of each).
+    The rule qms approve enforces: the author of the revision's change record, or of a
+    commit that changed the file after the content in force when the approval was made
+    (after the whole history if none was) and up to the approved content. Near-linear in
+    the document's commits and approvals (hot documents have hundreds of each).
     """
     wrote = {(c.data["to_revision"], c.data["author"]["email"].lower()) for c in changes}
-    last_position: dict[str, int] = {}
+    positions: dict[str, list[int]] = {}  # fingerprint -> where the file had it, in order
     authors: dict[str, list[int]] = {}
     for position, change in enumerate(path_changes):
         digest = index.content_fingerprint(change)
         if digest is not None:
-            last_position[digest] = position
+            positions.setdefault(digest, []).append(position)
         authors.setdefault(change.author_email.lower(), []).append(position)
-    by_revision: dict[int, set[str]] = {}
-    for approval in approvals:
-        by_revision.setdefault(approval.data["revision"], set()).add(
-            approval.data["fingerprint"])
-    start_after: dict[int, int] = {}  # revision -> last position of an earlier approved text
-    running = -1
-    for revision in sorted(by_revision):
-        start_after[revision] = running
-        running = max([running, *(last_position.get(fp, -1) for fp in by_revision[revision])])
+    complete = sorted(((max(a.date for a in f.approvals), f)
+                       for f in complete_approvals(approvals, required)), key=lambda x: x[0])
     found = set()
     for approval in approvals:
         email = approval.data["approver"]["email"].lower()
-        revision = approval.data["revision"]
+        revision, digest = approval.data["revision"], approval.data["fingerprint"]
         if (revision, email) in wrote:
             found.add(approval.path)
             continue
-        end = last_position.get(approval.data["fingerprint"])
-        if end is None:
+        if digest not in positions:
             continue
-        positions = authors.get(email, [])
-        first = bisect.bisect_right(positions, start_after[revision])
-        if first < len(positions) and positions[first] <= end:
+        end = positions[digest][-1]
+        when = approval.date
+        in_force = None  # as qms approve saw it: complete and effective by then
+        for made, candidate in complete:
+            if made > when:
+                break
+            if (candidate.effective <= when.date()
+                    and (candidate.revision, candidate.fingerprint) != (revision, digest)
+                    and (in_force is None or (candidate.effective, candidate.revision)
+                         >= (in_force.effective, in_force.revision))):
+                in_force = candidate
+        start = -1
+        if in_force is not None:
+            spots = positions.get(in_force.fingerprint, [])
+            before = bisect.bisect_right(spots, end)
+            start = spots[before - 1] if before else -1
+        mine = authors.get(email, [])
+        first = bisect.bisect_right(mine, start)
+        if first < len(mine) and mine[first] <= end:
             found.add(approval.path)
     return found
 
@@ -183,10 +201,14 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
                                f"{change.author_email}", change.path, None,
                                "records are never edited or deleted: restore it "
                                "(git revert) and add a new record for the new fact", None))
-    status = ws.repo.git.status("--porcelain", "--", RECORDS_DIR)
-    for line in status.splitlines():
-        code, path = line[:2], line[3:]
-        if "M" in code or "D" in code or "R" in code:
+    entries = ws.repo.git.status("--porcelain", "-z", "--", RECORDS_DIR).split("\x00")
+    while entries:
+        entry = entries.pop(0)
+        code, path = entry[:2], entry[3:]
+        if code[:1] in ("R", "C") and entries:
+            original = entries.pop(0)  # -z lists a rename as: new path, then the old one
+            path = original if code[0] == "R" else path
+        if any(c in code for c in "MDRT"):  # T: replaced by a symlink (a type change)
             out.append(Finding("record-altered", "committed record is changed in the working "
                                "tree", path, None, f"restore it: git checkout -- {path}", None))
     return out
@@ -247,7 +269,7 @@ def _branch_document_findings(doc: Document, old: bytes | None,
     if old is None or fingerprint(old) == doc.fingerprint:
         return []  # new in this branch, or unchanged content
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
-    old_revision = int(header.options.get("revision", "0") or 0) if header else 0
+    old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0
     if doc.revision == old_revision:
         approved = any(r.kind == "approval" and r.data["revision"] == old_revision
                        for r in records)

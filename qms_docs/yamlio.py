@@ -2,7 +2,9 @@
 
 Uses libyaml's C loader where the wheel ships it (15x faster than pure Python on many
 records). Aliases are refused: records and catalogs never need them, and refusing them
-closes the door to exponentially expanding documents.
+closes the door to exponentially expanding documents. So is nesting deeper than
+``MAX_DEPTH``: libyaml's C loader builds nested collections recursively and crashes the
+process (a segmentation fault, not an exception) some ten thousand levels down.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MAX_BYTES = 1_000_000
+MAX_DEPTH = 100
 
 
 def load_text(text: str, path: str) -> Any:
     """Parse YAML text; raise :class:`InputError` naming ``path`` and the line."""
-    if "*" in text or "&" in text:
-        _refuse_aliases(text, path)
+    if "*" in text or "&" in text or _may_nest_deeply(text):
+        _refuse_aliases_and_depth(text, path)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
@@ -65,17 +68,32 @@ def decode_utf8(raw: bytes, path: str) -> str:
         ) from None
 
 
-def _refuse_aliases(text: str, path: str) -> None:
+def _may_nest_deeply(text: str) -> bool:
+    """A cheap upper bound of the nesting depth is above MAX_DEPTH: a collection opens
+    with '[', '{', '-' or '?', or on a new line."""
+    bound = sum(text.count(c) for c in "[{-?\n")
+    return bound > MAX_DEPTH
+
+
+def _refuse_aliases_and_depth(text: str, path: str) -> None:
+    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=_Loader):  # libyaml's parser: no recursion
+            line = event.start_mark.line + 1 if event.start_mark else None
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1 if event.start_mark else None
                 raise InputError(
                     "YAML anchors and aliases (& and *) are not allowed here",
                     path=path,
                     line=line,
                     hint="write the value out in full",
                 )
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"YAML nested more than {MAX_DEPTH} levels deep",
+                                     path=path, line=line, hint="flatten the structure")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
     except yaml.YAMLError:
         return  # the real load reports the syntax error with its line
 

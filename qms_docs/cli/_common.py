@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -103,11 +101,7 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 def emit_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    sys.stdout.write(buffer.getvalue())
+    sys.stdout.write(export.to_csv(headers, rows))  # formulas neutralized there
 
 
 def report_findings(findings: Sequence[Finding], fmt: str) -> None:

@@ -22,21 +22,21 @@ import datetime as dt
 from .. import registers, reports
 from ..training import Cell
 from .charts import coverage_chart
+from .needs_config import ID_REGEX
 from ..catalog import load_standard
+from ..documents import rst_text
 from ..errors import QmsError
 from ..model import Catalog
 from .state import ProjectState
 
-_SPECIAL = re.compile(r"([\\`*_|<>\[\]])")
-
-
-def rst_text(text: str) -> str:
-    """Escape text for use inside generated reStructuredText."""
-    return _SPECIAL.sub(r"\\\1", text)
+_NEED_ID = re.compile(ID_REGEX)
 
 
 def need_link(need_id: str, clause: bool = False) -> str:
-    """A link to a need showing its id (or, for a clause, its number)."""
+    """A link to a need showing its id (or, for a clause, its number); an id that is not
+    a valid need id (a broken header) is shown as text."""
+    if not _NEED_ID.match(need_id):
+        return rst_text(need_id)
     label = "[[ title.split()[0] ]]" if clause else "[[ id ]]"
     return f":need:`{label} <{need_id}>`"
 
@@ -88,7 +88,7 @@ class ClausesDirective(_QmsDirective):
             if clause.parent is None:
                 heading = f"{clause.number} {rst_text(clause.title)}"
                 lines += [heading, "-" * len(heading), ""]
-            lines += [f".. clause:: {clause.number} {rst_text(clause.title)}",
+            lines += [f".. clause:: {clause.number} {' '.join(clause.title.split())}",
                       f"   :id: {clause.need_id}", ""]
             flags = [word for word, on in (("maintained", clause.maintain),
                                            ("retained", clause.retain)) if on]
@@ -147,8 +147,8 @@ class ReportDirective(_QmsDirective):
             clauses = reports.gaps(catalog, documents, self.statuses)
             return self.parse_lines(self._rows(
                 ("Clause", "Title"), [[c.number, c.title] for c in clauses], "qms-gaps",
-                f"None: every requirement clause of {catalog.short_title} has an effective "
-                "document."))
+                f"None: every requirement clause of {rst_text(catalog.short_title)} has an "
+                "effective document."))
         if name == "mandatory":
             rows = reports.mandatory(catalog, documents, self.statuses)
             met = sum(r.met for r in rows)
@@ -230,8 +230,8 @@ class ReportDirective(_QmsDirective):
 
     def _coverage(self, catalog: Catalog, documents) -> list[str]:
         result = reports.coverage(catalog, documents)
-        lines = [f"**{catalog.short_title}: {result.covered} of {result.total} requirement "
-                 f"clauses covered ({result.percent:.0f}%).**", "",
+        lines = [f"**{rst_text(catalog.short_title)}: {result.covered} of {result.total} "
+                 f"requirement clauses covered ({result.percent:.0f}%).**", "",
                  "A requirement clause is one without subclauses; it is covered when at "
                  "least one controlled document names it in ``:satisfies:``.", ""]
         if result.uncovered:

@@ -118,7 +118,10 @@ def complete_approvals(records: list[Record], required: tuple[str, ...]) -> list
             effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
                             max(a.date.date() for a in chosen))
             complete.append(InForce(revision, digest, effective, chosen))
-    return sorted(complete, key=lambda f: (f.effective, f.revision))
+    # On the same day and revision (a text edited and approved again), the set completed
+    # last is the one in force.
+    return sorted(complete, key=lambda f: (f.effective, f.revision,
+                                           max(a.date for a in f.approvals)))
 
 
 def derive_status(doc: Document, records: list[Record], config: Config,
@@ -137,7 +140,8 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     mine = next((f for f in complete if f.revision == doc.revision
                  and f.fingerprint == doc.fingerprint), None)
     # The text of a revision that a later effective one superseded (a file rolled back).
-    superseded = mine is not None and mine is not in_force and mine.effective <= today
+    superseded = (mine is not None and mine.effective <= today and in_force is not None
+                  and (in_force.effective, in_force.revision) > (mine.effective, mine.revision))
     if superseded:
         mine = None
     if retirement is not None:

@@ -276,6 +276,8 @@ def config_files(draw) -> bytes:
         parts = draw(st.sampled_from(CONFIG_PATHS)).split(".")
         target = data
         for part in parts[:-1]:
+            if isinstance(target, list) and not (part.isdigit() and int(part) < len(target)):
+                break  # an earlier change made this a list: nothing to change below it
             nxt = target[int(part)] if isinstance(target, list) else target.get(part)
             if not isinstance(nxt, (dict, list)):
                 nxt = {}

@@ -84,6 +84,15 @@ class Header:
     lines: dict[str, int] = field(default_factory=dict)
     duplicates: list[tuple[str, int]] = field(default_factory=list)
 
+    def set(self, key: str, value: str | None, line: int) -> str:
+        """Record option ``key`` (lower-cased) found on ``line``; returns the key."""
+        key = key.lower()
+        if key in self.options:
+            self.duplicates.append((key, line))
+        self.options[key] = (value or "").strip()
+        self.lines[key] = line
+        return key
+
 
 def read_header(text: str, path: str) -> Header | None:
     """The opening directive of ``text`` with its options, or None if it has none.
@@ -129,11 +138,7 @@ def read_header(text: str, path: str) -> Header | None:
             )
         option = OPTION.match(raw.rstrip())
         if option:
-            current = option.group(2).lower()
-            if current in header.options:
-                header.duplicates.append((current, index + 1))
-            header.options[current] = (option.group(3) or "").strip()
-            header.lines[current] = index + 1
+            current = header.set(option.group(2), option.group(3), index + 1)
         elif current is not None:
             header.options[current] = f"{header.options[current]} {raw.strip()}".strip()
         else:  # a title that continues on the next line
@@ -171,11 +176,7 @@ def _read_myst_header(text: str, path: str) -> Header | None:
             return header
         option = MYST_OPTION.match(raw)
         if option:
-            key = option.group(1).lower()
-            if key in header.options:
-                header.duplicates.append((key, index + 1))
-            header.options[key] = (option.group(2) or "").strip()
-            header.lines[key] = index + 1
+            header.set(option.group(1), option.group(2), index + 1)
         elif raw.strip():
             raise InputError("the header holds a line that is not ':key: value'", path=path,
                              line=index + 1,

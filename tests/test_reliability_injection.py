@@ -9,7 +9,6 @@ real Sphinx build and the real PDF renderer."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import re

@@ -311,7 +311,7 @@ def _header(revision: str, doc_id: str = "SOP-009") -> tuple[str, bytes]:
                    "   :owner: quality-manager\n\nText\n").encode()
 
 
-@hypothesis_settings(default=25, thorough=1000)
+@hypothesis_settings(default=20, thorough=1000)
 @example(header=_header("\u00b2"), read=["check"], act=["new", "sop", "Another"], committed=True)
 @example(header=_header("1", "SOP-" + "9" * 5000), read=["status"], act=["new", "sop", "X"],
          committed=False)
@@ -332,7 +332,7 @@ def test_generated_headers(template, sandboxes, header, read, act, committed):
         box.close()
 
 
-@hypothesis_settings(default=25, thorough=1000)
+@hypothesis_settings(default=20, thorough=1000)
 @given(record=record_files(), act=st.sampled_from(ACT_COMMANDS + READ_COMMANDS),
        name=st.sampled_from(["x.yaml", "y.yml", "z.txt", "20250101T000000Z-approval-abc.yaml"]))
 def test_generated_records(template, sandboxes, record, act, name):
@@ -346,7 +346,7 @@ def test_generated_records(template, sandboxes, record, act, name):
         box.close()
 
 
-@hypothesis_settings(default=25, thorough=1000)
+@hypothesis_settings(default=20, thorough=1000)
 @given(config=config_files(), act=st.sampled_from(ACT_COMMANDS + READ_COMMANDS))
 def test_generated_qms_toml(template, sandboxes, config, act):
     box = Sandbox(template, sandboxes)
@@ -405,7 +405,7 @@ def _argument_examples(test):
     return test
 
 
-@hypothesis_settings(default=50, thorough=2000)
+@hypothesis_settings(default=40, thorough=2000)
 @_argument_examples
 @given(command=st.sampled_from(range(len(COMMANDS))), first=ARGUMENTS, second=ARGUMENTS,
        who=st.sampled_from(sorted(PEOPLE)))

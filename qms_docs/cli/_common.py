@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -98,10 +97,6 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
-
-
-def emit_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    sys.stdout.write(export.to_csv(headers, rows))  # formulas neutralized there
 
 
 def report_findings(findings: Sequence[Finding], fmt: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,18 +142,17 @@ class HistoryIndex:
               revisions: str | None = None) -> "HistoryIndex":
         """Read the history of HEAD (or a range such as ``base..HEAD``, optionally
         limited to ``paths``) in one pass."""
-        index = cls(repo_dir=Path(repo.working_tree_dir))
-        try:
-            repo.head.commit
-        except ValueError:
-            return index
-        args = ["--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
-                "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
-        if revisions:
-            args.insert(0, revisions)
-        if paths:
-            args += ["--", *paths]
-        output = repo.git.log(*args, strip_newline_in_stdout=False)
+        return cls.start(repo, paths, revisions).result()
+
+    @classmethod
+    def start(cls, repo: "git.Repo", paths: list[str] | None = None,
+              revisions: str | None = None) -> "PendingHistory":
+        """Start reading the history in the background (``git log`` is its own process):
+        the caller does its own work meanwhile and takes the index with ``result()``."""
+        return PendingHistory(cls(repo_dir=Path(repo.working_tree_dir)), repo, paths,
+                              revisions)
+
+    def _parse(self, output: str) -> None:
         for block in output.split("\x1e"):
             if not block.strip("\x00\n"):
                 continue
@@ -168,10 +168,9 @@ class HistoryIndex:
                 fields = meta.split()
                 change = Change(commit, email, name, date, fields[4][0], parts[i + 1],
                                 fields[2], fields[3])
-                index.changes.append(change)
-                index.by_path[change.path].append(change)
+                self.changes.append(change)
+                self.by_path[change.path].append(change)
                 i += 2
-        return index
 
     def commits_of(self, path: str) -> list[Change]:
         """Changes to ``path``, oldest first."""
@@ -231,3 +230,44 @@ class HistoryIndex:
             match = _REVISION.search(content[:4096])
             self._revisions[blob] = int(match.group(1)) if match else None
             pos = end + 1 + size + 1
+
+
+class PendingHistory:
+    """A ``git log`` running in the background; its output is drained by a thread so
+    git never waits for the caller."""
+
+    def __init__(self, index: HistoryIndex, repo: "git.Repo", paths: list[str] | None,
+                 revisions: str | None) -> None:
+        self.index = index
+        self._output: list[bytes] = []
+        self._process = None
+        try:
+            repo.head.commit
+        except ValueError:  # an unborn branch: no history yet
+            return
+        command = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
+                   "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
+        if revisions:
+            command.append(revisions)
+        if paths:
+            command += ["--", *paths]
+        self._process = subprocess.Popen(command, cwd=index.repo_dir, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        self._output[:] = self._process.communicate()
+
+    def result(self) -> HistoryIndex:
+        if self._process is None:
+            return self.index
+        self._reader.join()
+        process, self._process = self._process, None
+        out, err = self._output or (b"", b"")
+        self._output = []
+        if process.returncode != 0:
+            raise GitError("git log failed: " + err.decode("utf-8", "replace").strip(),
+                           hint="check the repository with 'git log'")
+        self.index._parse(out.decode("utf-8", "surrogateescape"))
+        return self.index

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schemas, yamlio
+from . import record_cache, schemas, yamlio
+from .record_cache import RecordCache
 from .errors import InputError
 from .model import Finding
 
@@ -140,31 +141,65 @@ def load_records(root: Path) -> RecordSet:
         return result
     if not base.is_dir():
         return result
-    for file in sorted(base.rglob("*")):
-        display = file.relative_to(root).as_posix()
-        if file.is_symlink():  # never followed: it could lead anywhere
+    cache = RecordCache.for_root(root)
+    for display, entry in _walk(base, RECORDS_DIR):
+        if entry.is_symlink():  # never followed: it could lead anywhere
             result.findings.append(Finding("invalid-record", "a symbolic link, not a record "
                                            "file", display, None,
                                            "records are files: remove the link"))
             continue
-        if not file.is_file() or file.name.startswith(".") or file.name.startswith("~"):
+        name = entry.name
+        if not entry.is_file() or name.startswith(".") or name.startswith("~"):
             continue
-        if file.suffix not in (".yaml", ".yml"):
+        if not name.endswith((".yaml", ".yml")):
             result.findings.append(Finding("invalid-record", "not a record file (records are "
                                            ".yaml files)", display, None,
                                            "move the file out of records/"))
             continue
         try:
-            if file.stat().st_size > yamlio.MAX_BYTES:  # not read: it could be huge
+            if entry.stat().st_size > yamlio.MAX_BYTES:  # not read: it could be huge
                 raise InputError(f"record file is too large (limit {yamlio.MAX_BYTES} bytes)",
                                  path=display)
-            text = yamlio.decode_utf8(file.read_bytes(), display)
-            result.records.append(validate_record(yamlio.load_text(text, display), display, text))
+            payload = _read(entry.path, display)
+            key = record_cache.digest(payload)
+            data = cache.get(key)
+            if data is not None and data.get("kind") in KINDS:
+                result.records.append(Record(kind=data["kind"], path=display, data=data))
+                continue
+            text = yamlio.decode_utf8(payload, display)
+            record = validate_record(yamlio.load_text(text, display), display, text)
+            cache.put(key, record.data)
+            result.records.append(record)
         except InputError as exc:
             result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
                                            exc.hint))
+    cache.save()
     result.records.sort(key=lambda r: (r.data["date"], r.path))
     return result
+
+
+def _walk(folder: Path, display: str):
+    """(display path, DirEntry) of everything below ``folder``, in path order; symbolic
+    links to folders are listed, not entered."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise InputError(f"cannot read folder: {exc.strerror}", path=display,
+                         hint="check the folder's permissions") from None
+    for entry in entries:
+        shown = f"{display}/{entry.name}"
+        yield shown, entry
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), shown)
+
+
+def _read(path: str, display: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read record: {exc.strerror}", path=display,
+                         hint="check the file's permissions") from None
 
 
 def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:

@@ -11,13 +11,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
+from typing import TYPE_CHECKING
 
-
-try:  # the Rust validator (a dependency of sphinx-needs) answers "valid?" 20x faster
-    import jsonschema_rs
-except ImportError:  # pragma: no cover - depends on the platform's wheels
-    jsonschema_rs = None
+if TYPE_CHECKING:  # imported when first needed: most runs find records in the cache
+    import jsonschema
 
 
 @lru_cache(maxsize=None)
@@ -30,6 +27,8 @@ def _schema(name: str) -> dict:
 
 @lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = _schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -38,7 +37,9 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 @lru_cache(maxsize=None)
 def _fast(name: str):
-    if jsonschema_rs is None:
+    try:  # the Rust validator (a dependency of sphinx-needs) answers "valid?" 20x faster
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
         return None
     try:
         return jsonschema_rs.validator_for(_schema(name))

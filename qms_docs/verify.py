@@ -22,15 +22,18 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     """Every finding about the QMS: static checks, records, approvals, history."""
     repo = ws.repo
     require_history(repo)
+    pending = HistoryIndex.start(repo)  # git reads the history while we read the files
     findings = check_documents(ws.scan, ws.config, ws.catalogs)
     findings += ws.records.findings
-    index = HistoryIndex.build(repo)
+    index = pending.result()
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     index.preload([d.path for d in documents])
     grouped = ws.records.by_document()
     known_ids = {d.id for d in documents}
+    signers = signing.check_signers_path(ws.root, ws.config.signers_file)
     for doc in documents:
-        findings += _document_findings(ws, doc, grouped.get(doc.id, []), index, strict)
+        findings += _document_findings(ws, doc, grouped.get(doc.id, []), index, strict,
+                                       signers)
     for doc_id, records in sorted(grouped.items()):
         if doc_id not in known_ids and doc_id != signing.SIGNERS_ID:
             findings.append(Finding("invalid-record", f"records name {doc_id}, which is no "
@@ -49,7 +52,7 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
 
 
 def _document_findings(ws: Workspace, doc: Document, records: list[Record],
-                       index: HistoryIndex, strict: bool) -> list[Finding]:
+                       index: HistoryIndex, strict: bool, signers) -> list[Finding]:
     out: list[Finding] = []
     approvals = [r for r in records if r.kind == "approval"]
     changes = [r for r in records if r.kind == "change"]
@@ -106,7 +109,7 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                                approval.path, None,
                                "segregation of duties: another person holding the role "
                                "approves; remove this approval in a new revision", doc.id))
-    out += _signature_findings(ws, doc, approvals)
+    out += _signature_findings(ws, doc, approvals, signers)
     info = ws.status(doc)
     if info.review_overdue:
         out.append(Finding("review-overdue",
@@ -117,10 +120,10 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
     return out
 
 
-def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record]) -> list[Finding]:
+def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record],
+                        signers) -> list[Finding]:
     out = []
     required = ws.config.types[doc.type].require_signature
-    signers = signing.check_signers_path(ws.root, ws.config.signers_file)
     for approval in approvals:
         check = signing.verify(approval.data, signers)
         if check.state == "invalid":

@@ -8,7 +8,8 @@ import sys
 from conftest import REPO
 
 RATIOS = ["build: qms / bare sphinx-needs", "build: bare sphinx-needs / plain Sphinx",
-          "verify / floor", "check / floor", "incremental / full build",
+          "verify / floor", "check / floor", "verify / floor, no record cache",
+          "check / floor, no record cache", "incremental / full build",
           "scaling build: per document", "scaling check: per document",
           "scaling verify: per document"]
 

@@ -216,6 +216,14 @@ def _count_git_logs(monkeypatch) -> list[list[str]]:
         return original(self, command, *args, **kwargs)
 
     monkeypatch.setattr(git.cmd.Git, "execute", counting)
+
+    class CountingPopen(subprocess.Popen):  # the history index runs git log itself
+        def __init__(self, command, *args, **kwargs):
+            if isinstance(command, (list, tuple)) and list(command[:2]) == ["git", "log"]:
+                calls.append(list(command))
+            super().__init__(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", CountingPopen)
     return calls
 
 

@@ -50,20 +50,21 @@ PROBE = ("import resource, subprocess, sys, time\n"
          "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
 
 
-def measure(command: list[str], cwd: Path, prepare=None) -> tuple[float, int]:
+def measure(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one run of ``command``."""
     if prepare:
         prepare()
     done = subprocess.run([PYTHON, "-c", PROBE, *command], cwd=cwd, capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, env={**os.environ, **(env or {})})
     seconds, rss, code = done.stdout.split()
     if code != "0":
         raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}")
     return float(seconds), int(rss) // 1024
 
 
-def median_of(runs: int, command: list[str], cwd: Path, prepare=None) -> tuple[float, int]:
-    results = [measure(command, cwd, prepare) for _ in range(runs)]
+def median_of(runs: int, command: list[str], cwd: Path, prepare=None,
+              env=None) -> tuple[float, int]:
+    results = [measure(command, cwd, prepare, env) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
@@ -185,6 +186,9 @@ def bench_size(n: int, repeat: int, work: Path, jobs: str) -> dict:
     assert build_out.is_dir()
     out["verify"] = median_of(repeat, [*qms, "verify"], repo)
     out["check"] = median_of(repeat, [*qms, "check"], repo)
+    # without the record cache: a fresh clone's first run, as in CI
+    out["check_cold"] = median_of(repeat, [*qms, "check"], repo, env={"QMS_NO_CACHE": "1"})
+    out["verify_cold"] = median_of(repeat, [*qms, "verify"], repo, env={"QMS_NO_CACHE": "1"})
     out["verify_floor"] = (statistics.median(verify_floor(repo) for _ in range(repeat)), 0)
     out["check_floor"] = (statistics.median(check_floor(repo) for _ in range(repeat)), 0)
     out["generate"] = (generated, 0)
@@ -201,6 +205,9 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
              r["build_needs"][0] / r["build_plain"][0], ""),
             ("verify / floor", n, r["verify"][0] / r["verify_floor"][0], "<= 2"),
             ("check / floor", n, r["check"][0] / r["check_floor"][0], "<= 3"),
+            ("verify / floor, no record cache", n,
+             r["verify_cold"][0] / r["verify_floor"][0], ""),
+            ("check / floor, no record cache", n, r["check_cold"][0] / r["check_floor"][0], ""),
             ("incremental / full build", n, r["incremental"][0] / r["build"][0], "<= 0.15"),
         ]
     sizes = sorted(results)
@@ -229,14 +236,16 @@ def report(results: dict[int, dict], repeat: int) -> str:
         shown = "n/a" if value is None else f"{value:.2f}"
         lines.append(f"| {name} | {n} | {shown} | {target} |")
     lines += ["", "| N | qms build | bare needs | plain | incremental | verify | verify floor | "
-              "check | check floor | peak RSS MiB (build / verify / check) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "check | check floor | verify, check without cache | "
+              "peak RSS MiB (build / verify / check) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, r in results.items():
         lines.append(
             f"| {n} | {r['build'][0]:.1f} s | {r['build_needs'][0]:.1f} s | "
             f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | {r['verify'][0]:.2f} s"
             f" | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
-            f"{r['check_floor'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
+            f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
+            f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
             f"{r['check'][1]} |")
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import publish
 from ._common import pass_project
 
 
@@ -34,6 +33,8 @@ def build(project, target: str, controlled: bool, out: Path | None, allow_warnin
       qms build html --controlled         # what readers may use: effective revisions only
       qms build pdf --controlled --out dist/pdf
     """
+    from .. import publish  # Sphinx and Jinja load only for a build
+
     ws = project.ws
     ws.config  # validate qms.toml before starting Sphinx
     name = f"controlled-{target}" if controlled else target

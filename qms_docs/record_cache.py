@@ -1,0 +1,127 @@
+"""A content-addressed cache of parsed, validated records.
+
+Reading a record costs little; building its Python objects from YAML and validating
+them against the schema costs most of ``qms check`` (about 0.3 ms per record, some
+ten thousand records at a thousand documents). Records never change once written, so
+the parsed data of each valid record is kept under the SHA-256 of its bytes, in one
+JSON file inside the git directory (``.git/qms/records-cache.json``: never committed,
+never seen in the working tree).
+
+The cache cannot change a result: an entry is found only by the exact bytes of a
+record, and the whole cache is dropped when qms-docs or a schema changes (its key
+holds both). Invalid records are never cached, so their findings are always made
+afresh. A missing, unreadable or damaged cache is ignored and rewritten; writes are
+atomic (temporary file and rename), so concurrent processes leave one whole cache.
+``QMS_NO_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+CACHE_NAME = "records-cache.json"
+FORMAT = 1
+
+
+def digest(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory of the repository holding ``root`` (no git process started)."""
+    for folder in (root, *root.resolve().parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            try:
+                line = dot_git.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if line.startswith("gitdir:"):
+                target = Path(line[len("gitdir:"):].strip())
+                target = target if target.is_absolute() else folder / target
+                return target if target.is_dir() else None
+            return None
+    return None
+
+
+def _stamp() -> str:
+    """What the cached data depends on besides the record's bytes: qms-docs and schemas."""
+    try:
+        version = metadata.version("qms-docs")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        version = "source"
+    schemas = resources.files("qms_docs.records_schema")
+    h = hashlib.sha256(f"{FORMAT}:{version}".encode())
+    for entry in sorted(schemas.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    # the validation code itself: a change to it changes what "valid" means
+    for module in ("records.py", "yamlio.py"):
+        h.update(Path(__file__).with_name(module).read_bytes())
+    return h.hexdigest()
+
+
+class RecordCache:
+    """Parsed records by content digest; ``get`` and ``put`` then ``save`` once."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.stamp = _stamp() if file is not None else ""
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if file is not None:
+            self._load()
+
+    @classmethod
+    def for_root(cls, root: Path) -> RecordCache:
+        if os.environ.get("QMS_NO_CACHE"):
+            return cls(None)
+        folder = git_dir(root)
+        return cls(folder / "qms" / CACHE_NAME if folder is not None else None)
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.file.read_bytes())
+        except (OSError, ValueError):
+            return
+        if (isinstance(data, dict) and data.get("stamp") == self.stamp
+                and isinstance(data.get("entries"), dict)):
+            self.entries = data["entries"]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        data = self.entries.get(key)
+        if isinstance(data, dict):
+            self.used.add(key)
+            return data
+        return None
+
+    def put(self, key: str, data: dict[str, Any]) -> None:
+        if self.file is None:
+            return
+        self.entries[key] = data
+        self.used.add(key)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the entries used in this run (stale ones drop out), if anything changed."""
+        if self.file is None or not (self.dirty or len(self.used) != len(self.entries)):
+            return
+        payload = json.dumps({"stamp": self.stamp,
+                              "entries": {k: self.entries[k] for k in self.used}},
+                             separators=(",", ":")).encode("utf-8")
+        temporary = self.file.with_name(f".{CACHE_NAME}.{secrets.token_hex(6)}")
+        try:
+            self.file.parent.mkdir(exist_ok=True)
+            temporary.write_bytes(payload)
+            os.replace(temporary, self.file)
+        except OSError:  # a read-only repository: the cache is only a speed-up
+            temporary.unlink(missing_ok=True)

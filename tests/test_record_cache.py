@@ -1,0 +1,87 @@
+"""The cache of parsed records: same results as reading afresh, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from qms_docs import record_cache
+from qms_docs.records import load_records, new_record, write_record
+
+AUTHOR = {"name": "Ash Author", "email": "ash@example.com"}
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.delenv("QMS_NO_CACHE", raising=False)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for n in range(1, 4):
+        write_record(tmp_path, new_record("change", f"SOP-00{n}", from_revision=0,
+                                          to_revision=1, reason=f"First issue {n}",
+                                          author=AUTHOR))
+    return tmp_path
+
+
+def cache_file(root):
+    return root / ".git" / "qms" / record_cache.CACHE_NAME
+
+
+def as_tuples(result):
+    return ([(r.kind, r.path, r.data) for r in result.records],
+            [(f.code, f.path, f.message) for f in result.findings])
+
+
+def test_a_warm_cache_gives_what_reading_afresh_gives(repo, monkeypatch):
+    cold = load_records(repo)
+    assert cache_file(repo).is_file()
+    entries = json.loads(cache_file(repo).read_text())["entries"]
+    assert len(entries) == 3
+    warm = load_records(repo)
+    assert as_tuples(warm) == as_tuples(cold)
+    monkeypatch.setenv("QMS_NO_CACHE", "1")
+    assert as_tuples(load_records(repo)) == as_tuples(cold)
+
+
+def test_a_changed_record_is_read_again_and_its_error_reported(repo):
+    load_records(repo)
+    record = sorted((repo / "records" / "SOP-002").glob("*.yaml"))[0]
+    record.write_text(record.read_text().replace("to_revision: 1", "to_revision: one"))
+    result = load_records(repo)
+    assert [f.path for f in result.findings] == [record.relative_to(repo).as_posix()]
+    assert "to_revision" in result.findings[0].message
+    assert len(result.records) == 2
+    # the invalid record is never cached; the removed content drops out of the cache
+    assert len(json.loads(cache_file(repo).read_text())["entries"]) == 2
+
+
+def test_a_forged_or_damaged_cache_is_not_trusted(repo):
+    cold = as_tuples(load_records(repo))
+    for damage in (b"{not json", b"[]", json.dumps({"stamp": "other", "entries": {
+            k: {"kind": "change", "document": "X-1"} for k in
+            json.loads(cache_file(repo).read_text())["entries"]}}).encode()):
+        cache_file(repo).write_bytes(damage)
+        assert as_tuples(load_records(repo)) == cold
+        assert json.loads(cache_file(repo).read_text())["stamp"] == record_cache._stamp()
+
+
+def test_no_cache_when_turned_off_or_outside_git(tmp_path, monkeypatch):
+    write_record(tmp_path, new_record("change", "SOP-001", from_revision=0, to_revision=1,
+                                      reason="First issue", author=AUTHOR))
+    assert len(load_records(tmp_path).records) == 1  # no git directory: nothing cached
+    assert not (tmp_path / ".git").exists()
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.setenv("QMS_NO_CACHE", "1")
+    assert len(load_records(tmp_path).records) == 1
+    assert not cache_file(tmp_path).exists()
+
+
+def test_a_worktree_finds_its_git_directory(repo, tmp_path):
+    subprocess.run(["git", "-C", str(repo), "-c", "user.email=a@b.c", "-c", "user.name=A",
+                    "commit", "-q", "--allow-empty", "-m", "start"], check=True)
+    other = tmp_path.parent / f"{tmp_path.name}-worktree"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", str(other)], check=True)
+    found = record_cache.git_dir(other)
+    assert found is not None and found.is_dir()
+    assert found.resolve() != (repo / ".git").resolve()

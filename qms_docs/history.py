@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .documents import fingerprint
 from .errors import GitError
+from .cache import BLOBS_NAME, ContentCache
 
 try:  # GitPython needs a git executable; say so plainly if there is none.
     import git
@@ -136,6 +137,7 @@ class HistoryIndex:
     by_path: dict[str, list[Change]] = field(default_factory=lambda: defaultdict(list))
     _fingerprints: dict[str, str] = field(default_factory=dict)
     _revisions: dict[str, int | None] = field(default_factory=dict)
+    _cache: ContentCache | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, repo: "git.Repo", paths: list[str] | None = None,
@@ -212,16 +214,28 @@ class HistoryIndex:
         return done.stdout
 
     def _load_blobs(self, blobs: list[str]) -> None:
-        """Fingerprint blobs with one ``git cat-file --batch`` process."""
+        """Fingerprint blobs: from the blob cache, else with one ``git cat-file --batch``."""
         wanted = [b for b in dict.fromkeys(blobs) if b not in self._fingerprints]
         if not wanted:
             return
+        if self._cache is None:
+            self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
+        missing = []
+        for blob in wanted:
+            known = self._cache.get(blob)
+            if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], str)
+                    and (known[1] is None or isinstance(known[1], int))):
+                self._fingerprints[blob], self._revisions[blob] = known
+            else:
+                missing.append(blob)
+        if not missing:
+            return
         done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.repo_dir,
-                              input=("\n".join(wanted) + "\n").encode(), capture_output=True,
+                              input=("\n".join(missing) + "\n").encode(), capture_output=True,
                               check=True)
         data = done.stdout
         pos = 0
-        for blob in wanted:
+        for blob in missing:
             end = data.index(b"\n", pos)
             header = data[pos:end].split()
             size = int(header[2])
@@ -229,7 +243,9 @@ class HistoryIndex:
             self._fingerprints[blob] = fingerprint(content)
             match = _REVISION.search(content[:4096])
             self._revisions[blob] = int(match.group(1)) if match else None
+            self._cache.put(blob, [self._fingerprints[blob], self._revisions[blob]])
             pos = end + 1 + size + 1
+        self._cache.save()
 
 
 class PendingHistory:

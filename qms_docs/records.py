@@ -15,11 +15,12 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import record_cache, schemas, yamlio
-from .record_cache import RecordCache
+from . import schemas, yamlio
+from .cache import ContentCache, digest
 from .errors import InputError
 from .model import Finding
 
@@ -40,7 +41,7 @@ class Record:
     def document(self) -> str:
         return self.data["document"]
 
-    @property
+    @cached_property  # read-only data: parsed once (frozen dataclasses allow this)
     def date(self) -> dt.datetime:
         return parse_datetime(self.data["date"])
 
@@ -141,7 +142,7 @@ def load_records(root: Path) -> RecordSet:
         return result
     if not base.is_dir():
         return result
-    cache = RecordCache.for_root(root)
+    parsed = ContentCache.for_root(root)
     for display, entry in _walk(base, RECORDS_DIR):
         if entry.is_symlink():  # never followed: it could lead anywhere
             result.findings.append(Finding("invalid-record", "a symbolic link, not a record "
@@ -161,19 +162,19 @@ def load_records(root: Path) -> RecordSet:
                 raise InputError(f"record file is too large (limit {yamlio.MAX_BYTES} bytes)",
                                  path=display)
             payload = _read(entry.path, display)
-            key = record_cache.digest(payload)
-            data = cache.get(key)
-            if data is not None and data.get("kind") in KINDS:
+            key = digest(payload)
+            data = parsed.get(key)
+            if isinstance(data, dict) and data.get("kind") in KINDS:
                 result.records.append(Record(kind=data["kind"], path=display, data=data))
                 continue
             text = yamlio.decode_utf8(payload, display)
             record = validate_record(yamlio.load_text(text, display), display, text)
-            cache.put(key, record.data)
+            parsed.put(key, record.data)
             result.records.append(record)
         except InputError as exc:
             result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
                                            exc.hint))
-    cache.save()
+    parsed.save()
     result.records.sort(key=lambda r: (r.data["date"], r.path))
     return result
 

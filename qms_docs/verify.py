@@ -172,11 +172,12 @@ def _self_approvals(changes: list[Record], approvals: list[Record], path_changes
             continue
         end = positions[digest][-1]
         when = approval.date
+        day = when.date()
         in_force = None  # as qms approve saw it: complete and effective by then
         for made, candidate in complete:
             if made > when:
                 break
-            if (candidate.effective <= when.date()
+            if (candidate.effective <= day
                     and (candidate.revision, candidate.fingerprint) != (revision, digest)
                     and (in_force is None or (candidate.effective, candidate.revision)
                          >= (in_force.effective, in_force.revision))):

@@ -1,4 +1,4 @@
-"""A content-addressed cache of parsed, validated records.
+"""Content-addressed caches: parsed, validated records and fingerprints of git blobs.
 
 Reading a record costs little; building its Python objects from YAML and validating
 them against the schema costs most of ``qms check`` (about 0.3 ms per record, some
@@ -13,6 +13,10 @@ holds both). Invalid records are never cached, so their findings are always made
 afresh. A missing, unreadable or damaged cache is ignored and rewritten; writes are
 atomic (temporary file and rename), so concurrent processes leave one whole cache.
 ``QMS_NO_CACHE=1`` turns it off.
+
+The same mechanism keeps the fingerprint and header revision of every document version
+in the history under its git blob id (itself a hash of the content), so ``qms verify``
+does not read every old version again (``.git/qms/blob-fingerprints.json``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_NAME = "records-cache.json"
+BLOBS_NAME = "blob-fingerprints.json"
 FORMAT = 1
 
 
@@ -64,16 +69,21 @@ def _stamp() -> str:
         if entry.name.endswith(".json"):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     # the validation code itself: a change to it changes what "valid" means
-    for module in ("records.py", "yamlio.py"):
+    for module in ("records.py", "yamlio.py", "documents.py"):
         h.update(Path(__file__).with_name(module).read_bytes())
     return h.hexdigest()
 
 
-class RecordCache:
-    """Parsed records by content digest; ``get`` and ``put`` then ``save`` once."""
+class ContentCache:
+    """Values by content digest; ``get`` and ``put`` then ``save`` once.
 
-    def __init__(self, file: Path | None) -> None:
+    With ``prune``, saving keeps only the entries used in this run (a run that reads all
+    records); without, it keeps everything (a run may look at a part of the history).
+    """
+
+    def __init__(self, file: Path | None, prune: bool = True) -> None:
         self.file = file
+        self.prune = prune
         self.stamp = _stamp() if file is not None else ""
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
@@ -82,11 +92,11 @@ class RecordCache:
             self._load()
 
     @classmethod
-    def for_root(cls, root: Path) -> RecordCache:
+    def for_root(cls, root: Path, name: str = CACHE_NAME, prune: bool = True) -> ContentCache:
         if os.environ.get("QMS_NO_CACHE"):
             return cls(None)
         folder = git_dir(root)
-        return cls(folder / "qms" / CACHE_NAME if folder is not None else None)
+        return cls(folder / "qms" / name if folder is not None else None, prune)
 
     def _load(self) -> None:
         try:
@@ -97,14 +107,13 @@ class RecordCache:
                 and isinstance(data.get("entries"), dict)):
             self.entries = data["entries"]
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> Any:
         data = self.entries.get(key)
-        if isinstance(data, dict):
+        if data is not None:
             self.used.add(key)
-            return data
-        return None
+        return data
 
-    def put(self, key: str, data: dict[str, Any]) -> None:
+    def put(self, key: str, data: Any) -> None:
         if self.file is None:
             return
         self.entries[key] = data
@@ -112,11 +121,12 @@ class RecordCache:
         self.dirty = True
 
     def save(self) -> None:
-        """Write the entries used in this run (stale ones drop out), if anything changed."""
-        if self.file is None or not (self.dirty or len(self.used) != len(self.entries)):
+        """Write the cache if anything changed (when pruning, only the entries used)."""
+        stale = self.prune and len(self.used) != len(self.entries)
+        if self.file is None or not (self.dirty or stale):
             return
-        payload = json.dumps({"stamp": self.stamp,
-                              "entries": {k: self.entries[k] for k in self.used}},
+        entries = {k: self.entries[k] for k in self.used} if self.prune else self.entries
+        payload = json.dumps({"stamp": self.stamp, "entries": entries},
                              separators=(",", ":")).encode("utf-8")
         temporary = self.file.with_name(f".{CACHE_NAME}.{secrets.token_hex(6)}")
         try:

@@ -1,13 +1,14 @@
-"""The cache of parsed records: same results as reading afresh, never trusted blindly."""
+"""The content caches: same results as reading afresh, never trusted blindly."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 
-from qms_docs import record_cache
+from qms_docs import cache
 from qms_docs.records import load_records, new_record, write_record
 
 AUTHOR = {"name": "Ash Author", "email": "ash@example.com"}
@@ -25,7 +26,7 @@ def repo(tmp_path, monkeypatch):
 
 
 def cache_file(root):
-    return root / ".git" / "qms" / record_cache.CACHE_NAME
+    return root / ".git" / "qms" / cache.CACHE_NAME
 
 
 def as_tuples(result):
@@ -63,7 +64,7 @@ def test_a_forged_or_damaged_cache_is_not_trusted(repo):
             json.loads(cache_file(repo).read_text())["entries"]}}).encode()):
         cache_file(repo).write_bytes(damage)
         assert as_tuples(load_records(repo)) == cold
-        assert json.loads(cache_file(repo).read_text())["stamp"] == record_cache._stamp()
+        assert json.loads(cache_file(repo).read_text())["stamp"] == cache._stamp()
 
 
 def test_no_cache_when_turned_off_or_outside_git(tmp_path, monkeypatch):
@@ -82,6 +83,29 @@ def test_a_worktree_finds_its_git_directory(repo, tmp_path):
                     "commit", "-q", "--allow-empty", "-m", "start"], check=True)
     other = tmp_path.parent / f"{tmp_path.name}-worktree"
     subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", str(other)], check=True)
-    found = record_cache.git_dir(other)
+    found = cache.git_dir(other)
     assert found is not None and found.is_dir()
     assert found.resolve() != (repo / ".git").resolve()
+
+
+def test_verify_gives_the_same_findings_with_blob_cache_warm_cold_or_damaged(make_repo,
+                                                                               monkeypatch):
+    t = make_repo(day="2025-01-10")
+    t.qms("ash", "new", "sop", "Cached steps")
+    t.commit("new SOP")
+    t.qms("quinn", "approve", "SOP-003", "--role", "quality-manager")
+    approval = next((t.root / "records" / "SOP-003").glob("*approval*.yaml"))
+    forged = re.sub(r"fingerprint: \S+", "fingerprint: " + "a" * 64, approval.read_text())
+    approval.with_name("20250110T100000Z-approval-000000.yaml").write_text(forged)
+    t.commit("approval of a text no commit held")
+    first = t.qms("quinn", "verify", code=None)
+    assert "approval-of-unknown-content" in first.output
+    blobs = t.root / ".git" / "qms" / cache.BLOBS_NAME
+    assert blobs.is_file() and json.loads(blobs.read_text())["entries"]
+    assert t.qms("quinn", "verify", code=None).output == first.output
+    entries = json.loads(blobs.read_text())["entries"]
+    blobs.write_text(json.dumps({"stamp": cache._stamp(),
+                                 "entries": {k: "not a pair" for k in entries}}))
+    assert t.qms("quinn", "verify", code=None).output == first.output
+    monkeypatch.setenv("QMS_NO_CACHE", "1")
+    assert t.qms("quinn", "verify", code=None).output == first.output

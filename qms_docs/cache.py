@@ -25,12 +25,14 @@ import hashlib
 import json
 import os
 import secrets
+from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 CACHE_NAME = "records-cache.json"
 BLOBS_NAME = "blob-fingerprints.json"
+HISTORY_NAME = "history.json"
 FORMAT = 1
 
 
@@ -57,7 +59,8 @@ def git_dir(root: Path) -> Path | None:
     return None
 
 
-def _stamp() -> str:
+@lru_cache(maxsize=None)
+def stamp() -> str:
     """What the cached data depends on besides the record's bytes: qms-docs and schemas."""
     try:
         version = metadata.version("qms-docs")
@@ -84,7 +87,7 @@ class ContentCache:
     def __init__(self, file: Path | None, prune: bool = True) -> None:
         self.file = file
         self.prune = prune
-        self.stamp = _stamp() if file is not None else ""
+        self.stamp = stamp() if file is not None else ""
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -99,12 +102,8 @@ class ContentCache:
         return cls(folder / "qms" / name if folder is not None else None, prune)
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.file.read_bytes())
-        except (OSError, ValueError):
-            return
-        if (isinstance(data, dict) and data.get("stamp") == self.stamp
-                and isinstance(data.get("entries"), dict)):
+        data = read_store(self.file, self.stamp)
+        if data is not None and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
 
     def get(self, key: str) -> Any:
@@ -126,12 +125,35 @@ class ContentCache:
         if self.file is None or not (self.dirty or stale):
             return
         entries = {k: self.entries[k] for k in self.used} if self.prune else self.entries
-        payload = json.dumps({"stamp": self.stamp, "entries": entries},
-                             separators=(",", ":")).encode("utf-8")
-        temporary = self.file.with_name(f".{CACHE_NAME}.{secrets.token_hex(6)}")
-        try:
-            self.file.parent.mkdir(exist_ok=True)
-            temporary.write_bytes(payload)
-            os.replace(temporary, self.file)
-        except OSError:  # a read-only repository: the cache is only a speed-up
-            temporary.unlink(missing_ok=True)
+        write_store(self.file, self.stamp, {"entries": entries})
+
+
+def history_store(root: Path) -> Path | None:
+    """Where the full git log is kept (None when caching is off or there is no git dir)."""
+    if os.environ.get("QMS_NO_CACHE"):
+        return None
+    folder = git_dir(root)
+    return folder / "qms" / HISTORY_NAME if folder is not None else None
+
+
+def read_store(file: Path, expected: str) -> dict[str, Any] | None:
+    """A cache file's data if it is whole JSON made by this version (else None)."""
+    try:
+        data = json.loads(file.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("stamp") == expected:
+        return data
+    return None
+
+
+def write_store(file: Path, stamp_: str, data: dict[str, Any]) -> None:
+    """Replace a cache file atomically; a read-only repository simply keeps no cache."""
+    payload = json.dumps({"stamp": stamp_, **data}, separators=(",", ":")).encode("utf-8")
+    temporary = file.with_name(f".{file.name}.{secrets.token_hex(6)}")
+    try:
+        file.parent.mkdir(exist_ok=True)
+        temporary.write_bytes(payload)
+        os.replace(temporary, file)
+    except OSError:
+        temporary.unlink(missing_ok=True)

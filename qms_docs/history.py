@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .documents import fingerprint
 from .errors import GitError
-from .cache import BLOBS_NAME, ContentCache
+from .cache import BLOBS_NAME, ContentCache, history_store, read_store, stamp, write_store
 
 try:  # GitPython needs a git executable; say so plainly if there is none.
     import git
@@ -154,25 +154,13 @@ class HistoryIndex:
         return PendingHistory(cls(repo_dir=Path(repo.working_tree_dir)), repo, paths,
                               revisions)
 
-    def _parse(self, output: str) -> None:
-        for block in output.split("\x1e"):
-            if not block.strip("\x00\n"):
-                continue
-            head, _, raw = block.partition("\n")
-            commit, email, name, date = head.split("\x1f")
-            parts = raw.strip("\n").split("\x00")
-            i = 0
-            while i + 1 < len(parts):
-                meta = parts[i].strip()
-                if not meta.startswith(":"):
-                    i += 1
-                    continue
-                fields = meta.split()
-                change = Change(commit, email, name, date, fields[4][0], parts[i + 1],
-                                fields[2], fields[3])
+    def _add(self, commits: list[list]) -> None:
+        """Add commits as :func:`parse_log` gives them, oldest first."""
+        for commit, _parents, email, name, date, files in commits:
+            for status, path, old_blob, new_blob in files:
+                change = Change(commit, email, name, date, status, path, old_blob, new_blob)
                 self.changes.append(change)
-                self.by_path[change.path].append(change)
-                i += 2
+                self.by_path[path].append(change)
 
     def commits_of(self, path: str) -> list[Change]:
         """Changes to ``path``, oldest first."""
@@ -248,42 +236,128 @@ class HistoryIndex:
         self._cache.save()
 
 
+LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
+       "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI"]
+
+
+def parse_log(output: str) -> list[list]:
+    """``git log`` output in :data:`LOG`'s format -> [commit, parents, email, name, date,
+    [[status, path, old blob, new blob], ...]] per commit."""
+    commits = []
+    for block in output.split("\x1e"):
+        if not block.strip("\x00\n"):
+            continue
+        head, _, raw = block.partition("\n")
+        commit, parents, email, name, date = head.split("\x1f")
+        parts = raw.strip("\n").split("\x00")
+        files = []
+        i = 0
+        while i + 1 < len(parts):
+            meta = parts[i].strip()
+            if not meta.startswith(":"):
+                i += 1
+                continue
+            fields = meta.split()
+            files.append([fields[4][0], parts[i + 1], fields[2], fields[3]])
+            i += 2
+        commits.append([commit, parents, email, name, date, files])
+    return commits
+
+
+def _extends(commits: list[list], tip: str) -> bool:
+    """True if ``commits`` (oldest first) are a straight line of single-parent commits on
+    top of ``tip``: then the log of the newest is the log of ``tip`` followed by them."""
+    previous = tip
+    for commit in commits:
+        if commit[1] != previous:
+            return False
+        previous = commit[0]
+    return bool(commits)
+
+
 class PendingHistory:
     """A ``git log`` running in the background; its output is drained by a thread so
-    git never waits for the caller."""
+    git never waits for the caller.
+
+    The whole history of a commit never changes, so the full log is kept in the git
+    directory (``.git/qms/history.json``) under the commit it ends at. When HEAD is that
+    commit, or a straight line of commits on top of it (the usual case: new commits on a
+    branch), only those new commits are read from git. Anything else (a merge, a rebase,
+    another branch) reads the whole log again.
+    """
 
     def __init__(self, index: HistoryIndex, repo: "git.Repo", paths: list[str] | None,
                  revisions: str | None) -> None:
         self.index = index
         self._output: list[bytes] = []
         self._process = None
+        self._cached: list[list] | None = None
+        self._store: Path | None = None
         try:
-            repo.head.commit
+            self._head = repo.head.commit.hexsha
         except ValueError:  # an unborn branch: no history yet
+            self._done = True
             return
-        command = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
-                   "--format=%x1e%H%x1f%ae%x1f%an%x1f%aI"]
+        self._done = False
+        if paths is None and revisions is None:
+            self._store = history_store(index.repo_dir)
+            cached = read_store(self._store, stamp()) if self._store else None
+            if cached and isinstance(cached.get("tip"), str) and isinstance(
+                    cached.get("commits"), list):
+                self._cached = cached["commits"]
+                if cached["tip"] == self._head:
+                    return
+                revisions = f"{cached['tip']}..{self._head}"
+                self._cached_tip = cached["tip"]
+        self._start(revisions, paths)
+
+    def _start(self, revisions: str | None, paths: list[str] | None) -> None:
+        command = list(LOG)
         if revisions:
             command.append(revisions)
         if paths:
             command += ["--", *paths]
-        self._process = subprocess.Popen(command, cwd=index.repo_dir, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(command, cwd=self.index.repo_dir,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
     def _drain(self) -> None:
         self._output[:] = self._process.communicate()
 
-    def result(self) -> HistoryIndex:
-        if self._process is None:
-            return self.index
+    def _wait(self) -> tuple[int, str, str]:
         self._reader.join()
         process, self._process = self._process, None
         out, err = self._output or (b"", b"")
         self._output = []
-        if process.returncode != 0:
-            raise GitError("git log failed: " + err.decode("utf-8", "replace").strip(),
-                           hint="check the repository with 'git log'")
-        self.index._parse(out.decode("utf-8", "surrogateescape"))
+        return (process.returncode, out.decode("utf-8", "surrogateescape"),
+                err.decode("utf-8", "replace").strip())
+
+    def _full_log(self) -> list[list]:
+        self._start(None, None)
+        code, out, err = self._wait()
+        if code != 0:
+            raise GitError(f"git log failed: {err}", hint="check the repository with 'git log'")
+        return parse_log(out)
+
+    def result(self) -> HistoryIndex:
+        if self._done:
+            return self.index
+        self._done = True
+        if self._process is None:  # the cache ends at HEAD
+            self.index._add(self._cached)
+            return self.index
+        code, out, err = self._wait()
+        if self._cached is not None:  # only the commits after the cached ones were read
+            new = parse_log(out) if code == 0 else []
+            commits = (self._cached + new if code == 0 and _extends(new, self._cached_tip)
+                       else self._full_log())
+        elif code != 0:
+            raise GitError(f"git log failed: {err}", hint="check the repository with 'git log'")
+        else:
+            commits = parse_log(out)
+        self.index._add(commits)
+        if self._store is not None:
+            write_store(self._store, stamp(), {"tip": self._head, "commits": commits})
         return self.index

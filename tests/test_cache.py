@@ -64,7 +64,7 @@ def test_a_forged_or_damaged_cache_is_not_trusted(repo):
             json.loads(cache_file(repo).read_text())["entries"]}}).encode()):
         cache_file(repo).write_bytes(damage)
         assert as_tuples(load_records(repo)) == cold
-        assert json.loads(cache_file(repo).read_text())["stamp"] == cache._stamp()
+        assert json.loads(cache_file(repo).read_text())["stamp"] == cache.stamp()
 
 
 def test_no_cache_when_turned_off_or_outside_git(tmp_path, monkeypatch):
@@ -104,8 +104,83 @@ def test_verify_gives_the_same_findings_with_blob_cache_warm_cold_or_damaged(mak
     assert blobs.is_file() and json.loads(blobs.read_text())["entries"]
     assert t.qms("quinn", "verify", code=None).output == first.output
     entries = json.loads(blobs.read_text())["entries"]
-    blobs.write_text(json.dumps({"stamp": cache._stamp(),
+    blobs.write_text(json.dumps({"stamp": cache.stamp(),
                                  "entries": {k: "not a pair" for k in entries}}))
     assert t.qms("quinn", "verify", code=None).output == first.output
     monkeypatch.setenv("QMS_NO_CACHE", "1")
     assert t.qms("quinn", "verify", code=None).output == first.output
+
+
+def _git(root, *args):
+    return subprocess.run(["git", "-C", str(root), "-c", "user.email=a@b.c", "-c",
+                           "user.name=A", *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _log_of(root, monkeypatch, cached: bool):
+    import git as gitpython
+
+    from qms_docs.history import HistoryIndex
+
+    if cached:
+        monkeypatch.delenv("QMS_NO_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("QMS_NO_CACHE", "1")
+    index = HistoryIndex.build(gitpython.Repo(root))
+    return [(c.commit, c.status, c.path, c.new_blob) for c in index.changes]
+
+
+def _commit_file(root, name, text):
+    (root / name).write_text(text)
+    _git(root, "add", name)
+    _git(root, "commit", "-q", "-m", f"edit {name}")
+
+
+def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for n in range(3):
+        _commit_file(root, f"f{n}.rst", f"text {n}\n")
+
+    def same():
+        fresh = _log_of(root, monkeypatch, cached=False)
+        assert _log_of(root, monkeypatch, cached=True) == fresh
+        assert _log_of(root, monkeypatch, cached=True) == fresh  # read from the cache
+        assert json.loads((root / ".git" / "qms" / cache.HISTORY_NAME).read_text())["tip"] \
+            == _git(root, "rev-parse", "HEAD").strip()
+        return fresh
+
+    assert len(same()) == 3
+    _commit_file(root, "f1.rst", "changed\n")  # a straight line on top: only it is read
+    _commit_file(root, "f3.rst", "new\n")
+    assert len(same()) == 5
+    _git(root, "checkout", "-q", "-b", "side", "HEAD~2")  # another branch
+    _commit_file(root, "side.rst", "side\n")
+    assert len(same()) == 4
+    _git(root, "checkout", "-q", "main")
+    _git(root, "merge", "-q", "--no-ff", "-m", "merge side", "side")  # a merge
+    assert len(same()) == 6
+    _git(root, "reset", "-q", "--hard", "HEAD~1")  # back to an ancestor
+    assert len(same()) == 5
+    _git(root, "commit", "-q", "--amend", "-m", "reworded")  # history rewritten
+    assert len(same()) == 5
+    (root / ".git" / "qms" / cache.HISTORY_NAME).write_text('{"stamp": "x", "tip": 1}')
+    assert len(same()) == 5
+
+
+def test_a_warm_history_reads_no_log_and_a_new_commit_only_itself(tmp_path, monkeypatch):
+    import test_history
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for n in range(3):
+        _commit_file(root, f"f{n}.rst", f"text {n}\n")
+    _log_of(root, monkeypatch, cached=True)
+    calls = test_history._count_git_logs(monkeypatch)
+    _log_of(root, monkeypatch, cached=True)
+    assert calls == []
+    _commit_file(root, "f4.rst", "new\n")
+    assert len(_log_of(root, monkeypatch, cached=True)) == 4
+    assert len(calls) == 1 and any(".." in arg for arg in calls[0])

@@ -184,3 +184,31 @@ def test_a_warm_history_reads_no_log_and_a_new_commit_only_itself(tmp_path, monk
     _commit_file(root, "f4.rst", "new\n")
     assert len(_log_of(root, monkeypatch, cached=True)) == 4
     assert len(calls) == 1 and any(".." in arg for arg in calls[0])
+
+
+YAML_CASES = ["a: 1\nb: [1, 2]\nc: 2024-01-02\nd: !!str 5\ne: ~\nf: yes\ng: {x: 1.5}\n'1': x\n",
+              "x:\n  <<: {a: 1}\n  b: 2\n", "- a\n- b: c\n", "", "5", "k: !!binary aGVsbG8=\n",
+              "a: 1\na: 2\n", "a: '2024-01-01'\nb: 0x1F\nc: .inf\nd: 1_000\ne: 0o17\n",
+              "s: |\n  block\n  text\nt: >\n  folded\n", "k: !!set {a, b}\n", "1: one\n"]
+
+
+def test_the_fast_yaml_reading_returns_what_the_safe_loader_returns():
+    """yamlio builds string mappings itself (records are made of them); anything else goes
+    to PyYAML's safe constructor. Same values and types as yaml.load, on every record and
+    catalog of the example QMS and on YAML of every other kind."""
+    import yaml
+
+    from conftest import REPO
+    from qms_docs import yamlio
+
+    texts = [p.read_text(encoding="utf-8") for p in (REPO / "records").rglob("*.yaml")]
+    texts += [p.read_text(encoding="utf-8")
+              for p in (REPO / "qms_docs" / "standards").glob("*.yaml")]
+    texts += YAML_CASES
+    assert len(texts) > 100
+    for text in texts:
+        expected = yaml.load(text, Loader=yaml.SafeLoader)
+        got = yamlio.load_text(text, "case.yaml")
+        assert got == expected and type(got) is type(expected), text
+        if isinstance(expected, dict):
+            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]

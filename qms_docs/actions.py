@@ -1,7 +1,9 @@
 """The acts of document control: new, revise, approve, review, retire.
 
 Each act checks the policy first and writes nothing when it refuses (``Refused``,
-exit 1). Every act leaves a record under ``records/``.
+exit 1). Every act leaves a record under ``records/``. Acts run one at a time in a
+repository (its lock) and write all their files through the journal (journal.py): a
+crash leaves the repository as before or, once the next qms command recovered, as after.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -17,18 +18,13 @@ from pathlib import Path
 
 import jinja2
 
-from . import control, history, signing
+from . import control, history, journal, signing
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
-from .records import RECORDS_DIR, create_file, inside_repository, new_record, write_record
+from .records import RECORDS_DIR, inside_repository, new_record, record_write
 from .training import audience, training_revision
 from .workspace import Workspace
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on Windows
-    fcntl = None
 
 REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>\d+)")
 
@@ -57,21 +53,10 @@ def _slug(title: str) -> str:
     return slug[:60].rstrip("-") or "document"
 
 
-def _write_new_file(path: Path, payload: bytes) -> None:
-    """Create ``path`` atomically; fail if it exists."""
-    if create_file(path.parent, payload, [path.name]) is None:
-        raise UsageError(f"{path.name} already exists", hint="choose another title or id")
-
-
-def _replace_file(path: Path, payload: bytes) -> None:
-    """Replace ``path`` atomically (temporary file, fsync, rename)."""
-    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
-    with open(temporary, "xb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temporary, path.stat().st_mode & 0o777)
-    os.replace(temporary, path)
+def _write(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Path]:
+    """Write an act's files, all or nothing (the caller holds the lock); their paths."""
+    journal.commit(ws.root, writes, command)
+    return [ws.root / w.path for w in writes]
 
 
 def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
@@ -109,21 +94,26 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         used = [int(m.group(1)) for d in ws.scan.documents if (m := pattern.match(d.id))]
         first = max(used, default=0) + 1
         candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}" for n in range(first, first + 1000)]
+    with _one_at_a_time(ws):
+        return _new_document(ws, type_name, title, owner, clauses, doc_id, candidates, reason,
+                             markup, actor)
+
+
+def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses: list[str],
+                  doc_id: str | None, candidates: list[str], reason: str, markup: str,
+                  actor: Person) -> tuple[Path, Path]:
+    config = ws.config
+    policy = config.types[type_name]
     records_dir = inside_repository(ws.root, ws.root / RECORDS_DIR)
     folder = inside_repository(ws.root, ws.root / policy.folder)
-    records_dir.mkdir(exist_ok=True)
-    for candidate in candidates:  # claim the id: its records folder is created exclusively
-        try:
-            (records_dir / candidate).mkdir()
-            doc_id = candidate
-            break
-        except FileExistsError:
-            if len(candidates) == 1:
-                raise UsageError(f"{candidate} is already used (records/{candidate} exists)",
-                                 hint="leave out --id to get the next free id") from None
-    else:  # pragma: no cover
-        raise UsageError("no free document id found")
-    folder.mkdir(parents=True, exist_ok=True)
+    used = {d.id for d in ws.scan.documents}
+    free = [c for c in candidates if c not in used and not os.path.lexists(records_dir / c)]
+    if not free:
+        if doc_id is not None:
+            raise UsageError(f"{doc_id} is already used (records/{doc_id} exists)",
+                             hint="leave out --id to get the next free id")
+        raise UsageError("no free document id found")  # pragma: no cover
+    doc_id = free[0]
     path = folder / f"{doc_id.lower()}-{_slug(title)}.{markup}"
     template = jinja2.Template(
         resources.files("qms_docs").joinpath("templates", f"document.{markup}.j2")
@@ -132,16 +122,14 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
     text = template.render(type=type_name, title=title, id=doc_id, owner=owner,
                            satisfies=clauses, type_title=policy.title,
                            owner_title=config.roles[owner], example_ref=doc_id)
-    try:
-        _write_new_file(path, text.encode("utf-8"))
-    except BaseException:
-        (records_dir / doc_id).rmdir()
-        raise
-    record = write_record(ws.root, new_record(
+    document = journal.new_file(ws.root, path.relative_to(ws.root).as_posix(),
+                                text.encode("utf-8"))
+    record = record_write(ws.root, new_record(
         "change", doc_id, from_revision=0, to_revision=1, reason=reason,
         summary=f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
         training=True))
-    return path, record
+    path, record_path = _write(ws, "new", [document, record])
+    return path, record_path
 
 
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
@@ -150,6 +138,12 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
     if not plain_text(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
     plain_text(summary, "--summary")
+    with _one_at_a_time(ws, rescan=True):
+        return _revise(ws, ws.document(doc.id), reason, summary, training)
+
+
+def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
+            training: bool) -> tuple[int, Path]:
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
@@ -162,8 +156,9 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
         raise Refused(f"{doc.id} revision {doc.revision} is still a draft that nobody has "
                       "approved: edit it as it is", hint=f"when ready: qms approve {doc.id} "
                                                           "--role ROLE")
-    file = ws.root / doc.path
-    raw = file.read_bytes()
+    raw = journal.read(ws.root, doc.path)
+    if raw is None:
+        raise InputError("the document file disappeared", path=doc.path, hint="run it again")
     lines = raw.splitlines(keepends=True)
     number = doc.line_of("revision")
     match = REVISION_LINE.match(lines[number - 1]) if 0 < number <= len(lines) else None
@@ -173,10 +168,10 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
     new_revision = doc.revision + 1
     lines[number - 1] = (match.group("lead") + str(new_revision).encode()
                          + lines[number - 1][match.end("number"):])
-    payload = b"".join(lines)
-    # The record is written first, then the header: a crash in between leaves the change
-    # record of a revision the header does not show yet (verify: revision-behind-records).
-    # Running qms revise again completes it with that record instead of writing a second.
+    header = journal.Write(doc.path, b"".join(lines), journal.digest(raw))
+    # The record and the header are written together through the journal. A repository
+    # that a qms before the journal left with the change record but not the header (verify:
+    # revision-behind-records) is completed with that record instead of a second one.
     pending = next((r for r in ws.records.for_document(doc.id) if r.kind == "change"
                     and r.data["from_revision"] == doc.revision
                     and r.data["to_revision"] == new_revision), None)
@@ -186,13 +181,12 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
                           "header was not changed (an interrupted qms revise)",
                           hint=f"{pending.data['author']['name']} runs qms revise {doc.id} "
                                "again to complete it")
-        _replace_file(file, payload)
+        _write(ws, "revise", [header])
         return new_revision, ws.root / pending.path
-    record = write_record(ws.root, new_record(
+    record = record_write(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
         reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
-    _replace_file(file, payload)
-    return new_revision, record
+    return new_revision, _write(ws, "revise", [record, header])[0]
 
 
 def authors_since_in_force(ws: Workspace, doc: Document,
@@ -210,19 +204,17 @@ def authors_since_in_force(ws: Workspace, doc: Document,
 
 
 @contextmanager
-def _one_at_a_time(ws: Workspace) -> Iterator[None]:
-    """Acts that check the records, then add one, run one at a time in a repository (an
-    exclusive lock on its folder) and read the records afresh once they hold the lock:
-    two approvals at the same moment cannot both pass the 'already approved' check."""
-    fd = os.open(ws.root, os.O_RDONLY)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        for cached in ("records", "statuses"):
-            ws.__dict__.pop(cached, None)
+def _one_at_a_time(ws: Workspace, rescan: bool = False) -> Iterator[None]:
+    """Acts run one at a time in a repository (an exclusive lock on its folder), complete
+    an interrupted act first, and read the records afresh once they hold the lock: two
+    approvals at the same moment cannot both pass the 'already approved' check. The
+    documents are read afresh too when ``rescan`` or when a recovery changed files."""
+    with journal.locked(ws.root):
+        recovered = journal.recover_locked(ws.root)
+        for cached in ("scan", "records", "statuses"):
+            if cached != "scan" or rescan or recovered:
+                ws.__dict__.pop(cached, None)
         yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
@@ -231,7 +223,7 @@ def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
     """Record the acting person's approval of the document's current revision and content,
     signed with their SSH key when ``sign`` (or when the type requires it)."""
     with _one_at_a_time(ws):
-        return _approve(ws, doc, role, meaning, effective, sign, key)
+        return _approve(ws, _current(ws, doc), role, meaning, effective, sign, key)
 
 
 def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
@@ -277,25 +269,39 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
             raise Refused(f"the signature does not verify against {ws.config.signers_file}: "
                           f"{check.detail}", hint=f"add your public key first: qms keys add "
                           f"{actor.email} ~/.ssh/id_ed25519.pub (and commit it)")
-    return write_record(ws.root, record)
+    return _write(ws, "approve", [record_write(ws.root, record)])[0]
+
+
+def _current(ws: Workspace, doc: Document) -> Document:
+    """The document as it is once the lock is held (a recovery may have changed it)."""
+    return ws.document(doc.id) if doc.id else doc
 
 
 def add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | None]:
     """Add a person's public key to allowed_signers, with a change record."""
+    with _one_at_a_time(ws):
+        return _add_key(ws, email, public_key)
+
+
+def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | None]:
     actor = ws.actor()
     person = ws.config.person_by_email(email)
     if person is None:
         raise Refused(f"{email} is not a person in qms.toml", hint="add them under [[people]]")
     key = signing.read_public_key(public_key)
     signers = signing.check_signers_path(ws.root, ws.config.signers_file)
-    changes = [r for r in ws.records.for_document(signing.SIGNERS_ID) if r.kind == "change"]
-    if not signing.add_signer(signers, person.email, key):
+    rel = signers.relative_to(ws.root.resolve()).as_posix()
+    current = journal.read(ws.root, rel)
+    content = signing.with_signer(current, person.email, key)
+    if content is None:
         return False, None
-    record = write_record(ws.root, new_record(
+    changes = [r for r in ws.records.for_document(signing.SIGNERS_ID) if r.kind == "change"]
+    record = record_write(ws.root, new_record(
         "change", signing.SIGNERS_ID, from_revision=len(changes), to_revision=len(changes) + 1,
         reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
         author=_person(actor), training=False))
-    return True, record
+    file = journal.Write(rel, content, None if current is None else journal.digest(current))
+    return True, _write(ws, "keys add", [file, record])[1]
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,
@@ -317,6 +323,11 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     """Record a periodic review of the effective revision that found no change needed."""
     if not plain_text(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
+    with _one_at_a_time(ws):
+        return _review(ws, _current(ws, doc), outcome)
+
+
+def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
     actor = ws.actor()
     info = ws.status(doc)
     if info.status != "effective":
@@ -326,15 +337,15 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     if not allowed & set(actor.roles):
         raise Refused(f"{actor.name} holds none of the roles that may review {doc.id}",
                       hint=f"reviewers hold one of: {', '.join(sorted(allowed))}")
-    return write_record(ws.root, new_record(
+    return _write(ws, "review", [record_write(ws.root, new_record(
         "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
-        reviewer=_person(actor), outcome=outcome.strip()))
+        reviewer=_person(actor), outcome=outcome.strip()))])[0]
 
 
 def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None = None) -> Path:
     """Make the document obsolete from now on."""
     with _one_at_a_time(ws):
-        return _retire(ws, doc, reason, superseded_by)
+        return _retire(ws, _current(ws, doc), reason, superseded_by)
 
 
 def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None) -> Path:
@@ -354,7 +365,8 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
         if successor.id == doc.id:
             raise UsageError("a document cannot supersede itself")
         fields["superseded_by"] = successor.id
-    return write_record(ws.root, new_record("retirement", doc.id, **fields))
+    return _write(ws, "retire", [record_write(ws.root, new_record("retirement", doc.id,
+                                                                    **fields))])[0]
 
 
 def train(ws: Workspace, doc: Document, person_email: str | None = None, method: str = "read",
@@ -365,7 +377,7 @@ def train(ws: Workspace, doc: Document, person_email: str | None = None, method:
     acting person signs as the trainer.
     """
     with _one_at_a_time(ws):
-        return _train(ws, doc, person_email, method, note)
+        return _train(ws, _current(ws, doc), person_email, method, note)
 
 
 def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
@@ -401,4 +413,5 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                                  "method": method}
     if note.strip():
         fields["note"] = note.strip()
-    return write_record(ws.root, new_record("training", doc.id, **fields))
+    return _write(ws, "train", [record_write(ws.root, new_record("training", doc.id,
+                                                                   **fields))])[0]

@@ -235,12 +235,17 @@ def scan(root: Path, config: Config) -> Scan:
                                  hint="qms does not follow it: put the document itself here")
             if file.is_dir():
                 continue  # a link to a folder inside the repository: not followed
-            with open(file, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size > MAX_BYTES:  # refused unread
-                    raise InputError(f"file is too large ({size} bytes; limit {MAX_BYTES})",
-                                     path=rel, hint="a controlled document is text: split it")
-                raw = handle.read()
+            try:
+                with open(file, "rb") as handle:
+                    size = os.fstat(handle.fileno()).st_size
+                    if size > MAX_BYTES:  # refused unread
+                        raise InputError(f"file is too large ({size} bytes; limit "
+                                         f"{MAX_BYTES})", path=rel,
+                                         hint="a controlled document is text: split it")
+                    raw = handle.read()
+            except OSError as exc:
+                raise InputError(f"cannot read the file: {exc.strerror}", path=rel,
+                                 hint="give the user running qms read access") from None
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

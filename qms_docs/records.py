@@ -2,7 +2,8 @@
 
 One YAML file per record under ``records/<DOCUMENT-ID>/``. A record is created
 exclusively (never overwriting), written atomically (temporary file, fsync, hard link
-to its final name) and never edited or deleted afterwards: a new fact is a new file.
+to its final name) with the other files of its act through the journal (journal.py),
+and never edited or deleted afterwards: a new fact is a new file.
 Every kind has a JSON Schema in ``records_schema/``.
 """
 
@@ -13,7 +14,6 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 from . import schemas, yamlio
 from .cache import ContentCache, digest
 from .errors import InputError
+from .journal import Write, create_file
 from .model import Finding
 
 RECORDS_DIR = "records"
@@ -196,11 +197,10 @@ def _walk(folder: Path, display: str):
 
 def _read(path: str, display: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read record: {exc.strerror}", path=display,
-                         hint="check the file's permissions") from None
+        raise InputError(f"cannot read the record file: {exc.strerror}", path=display,
+                         hint="give the user running qms read access") from None
 
 
 def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:
@@ -209,79 +209,46 @@ def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:
             "date": now().isoformat(), **fields}
 
 
-def write_record(root: Path, data: dict[str, Any]) -> Path:
-    """Validate and atomically create a new record file; returns its path.
-
-    Never overwrites: the final name is claimed with a hard link, which fails if the
-    name exists. A crash leaves either no record or the complete record (see
-    :func:`create_file`).
-    """
+def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
+    """Validate a new record: its folder, the start of its file name and its bytes."""
     document = data.get("document", "")
     if not _DOC_ID.fullmatch(str(document)):
         raise InputError(f"not a document id: {document!r}")
     validate_record(data, f"<new {data.get('kind')} record>")
     folder = inside_repository(root, root / RECORDS_DIR / document)
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = parse_datetime(data["date"]).astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     text = "# qms-docs record: written by qms, never edited. A new fact is a new record.\n"
     text += yamlio.dump(data)
-    payload = text.encode("utf-8")
-    names = (f"{stamp}-{data['kind']}-{secrets.token_hex(3)}.yaml" for _ in range(100))
+    return folder, f"{stamp}-{data['kind']}", text.encode("utf-8")
+
+
+def write_record(root: Path, data: dict[str, Any]) -> Path:
+    """Validate and atomically create a new record file; returns its path.
+
+    Never overwrites: the final name is claimed with a hard link, which fails if the
+    name exists. A crash leaves either no record or the complete record (see
+    :func:`~qms_docs.journal.create_file`). The acts write theirs with :func:`record_write`
+    through the journal instead, with the other files they change.
+    """
+    folder, stem, payload = _payload(root, data)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = (f"{stem}-{secrets.token_hex(3)}.yaml" for _ in range(100))
     final = create_file(folder, payload, names)
     if final is None:  # pragma: no cover - 100 collisions of 24 random bits
         raise InputError("could not find a free record file name", path=str(folder))
     return final
 
 
-def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | None:
-    """Create a file holding ``payload`` under the first of ``names`` free in ``folder``,
-    atomically and exclusively (a hard link claims the name); None if all are taken.
-
-    The data goes to an unnamed file (Linux's O_TMPFILE), synced, then linked to its
-    name: a process killed at any moment leaves the complete file or nothing, not even a
-    temporary file. Elsewhere it goes to a hidden ``.tmp-`` file removed after the link.
-    """
-    names = list(names)
-    flag = getattr(os, "O_TMPFILE", 0)
-    if flag and os.path.isdir("/proc/self/fd"):
-        try:
-            fd = os.open(folder, flag | os.O_WRONLY, 0o644)
-        except OSError:  # a file system without unnamed files
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                _write_synced(handle, payload)
-                proc = os.open("/proc/self/fd", os.O_RDONLY)
-                try:  # linkat(/proc/self/fd/N, AT_SYMLINK_FOLLOW) gives the file a name
-                    return _link_first_free(str(fd), folder, names, src_dir_fd=proc)
-                except OSError:
-                    pass  # /proc cannot link it here: a named temporary file instead
-                finally:
-                    os.close(proc)
-    temporary = folder / f".tmp-{secrets.token_hex(8)}"
-    try:
-        with open(temporary, "xb") as handle:
-            _write_synced(handle, payload)
-        return _link_first_free(str(temporary), folder, names)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _write_synced(handle, payload: bytes) -> None:
-    handle.write(payload)
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
-def _link_first_free(source: str, folder: Path, names: list[str], **options) -> Path | None:
-    for name in names:
-        try:
-            os.link(source, folder / name, follow_symlinks=True, **options)
-        except FileExistsError:
-            continue
-        _fsync_dir(folder)
-        return folder / name
-    return None
+def record_write(root: Path, data: dict[str, Any]) -> Write:
+    """A new record as a write of the journal: validated, under a free file name, created
+    exclusively (never overwriting another file)."""
+    folder, stem, payload = _payload(root, data)
+    for _ in range(100):
+        path = folder / f"{stem}-{secrets.token_hex(3)}.yaml"
+        if not os.path.lexists(path):
+            return Write(path.relative_to(root).as_posix(), payload, None)
+    raise InputError("could not find a free record file name",  # pragma: no cover
+                     path=str(folder))
 
 
 def inside_repository(root: Path, path: Path) -> Path:
@@ -293,16 +260,3 @@ def inside_repository(root: Path, path: Path) -> Path:
                          hint="qms writes only inside the repository: replace the link by a "
                               "folder")
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

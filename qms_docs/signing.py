@@ -8,7 +8,6 @@ controlled (``qms keys add`` writes a change record).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -130,26 +129,21 @@ def read_public_key(value: str) -> str:
     return " ".join(first.split()[:2])
 
 
-def add_signer(signers: Path, email: str, key: str) -> bool:
-    """Add ``email``'s key to allowed_signers (atomically); False if already listed."""
+def with_signer(current: bytes | None, email: str, key: str) -> bytes | None:
+    """The allowed_signers file (``current``: its bytes, None if there is none) with
+    ``email``'s key added; None if it is already listed."""
     line = f'{email.lower()} namespaces="{NAMESPACE}" {key}\n'
-    existing = signers.read_text(encoding="utf-8") if signers.is_file() else ""
+    existing = (current or b"").decode("utf-8")
     for row in existing.splitlines():
         parts = row.split()
         if parts and parts[0] == email.lower() and key.split()[1] in row:
-            return False
+            return None
     if existing and not existing.endswith("\n"):
         existing += "\n"
     if not existing:
         existing = ("# allowed_signers of the QMS: who may sign approvals, with which key.\n"
                     "# Maintained with 'qms keys add'; every change has a change record.\n")
-    temporary = signers.with_name(f".{signers.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(existing + line)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, signers)
-    return True
+    return (existing + line).encode("utf-8")
 
 
 def check_signers_path(root: Path, relative: str) -> Path:

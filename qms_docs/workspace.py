@@ -10,7 +10,7 @@ import datetime as dt
 from functools import cached_property
 from pathlib import Path
 
-from . import control, history
+from . import control, history, journal
 from .catalog import load_standard
 from .config import load_config
 from .documents import Scan, scan
@@ -25,6 +25,11 @@ class Workspace:
     def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
         self._today = today
+
+    def recover(self, wait: float = 10.0) -> str | None:
+        """Complete an act a crash interrupted, before anything is read (see journal.py);
+        a note if that cannot be done here (reads go on), None otherwise."""
+        return journal.recover(self.root, wait)
 
     @property
     def today(self) -> dt.date:

@@ -1,19 +1,19 @@
 """Guarantee 2, crash safety: the real ``qms new``, ``revise``, ``approve``, ``review`` and
 ``retire``, killed with SIGKILL at random moments, never leave a partial or empty record or
-document file, and leave the repository as before or as after the command.
+document file, and, observed through any qms command, leave the repository exactly as before
+or as after the command.
 
 Two ways of choosing the moment. A tracer in the child process counts the lines of qms_docs
-it executes and sends itself SIGKILL at a drawn line (half of the draws fall in the part of
-the run that writes files, where a crash matters); and the parent kills the child after a
-drawn wall-clock delay (interpreter start, imports and git calls included).
+it executes and sends itself SIGKILL at a drawn line (just before and after each file the
+journal writes, then random lines, half of them in the part of the run that writes files);
+and the parent kills the child after a drawn wall-clock delay (interpreter start, imports
+and git calls included).
 
-``qms revise`` writes two files, the change record then the header; ``qms new`` the document
-then its change record. A kill between the two leaves an interrupted state that is
-accepted only as follows, and checked each time it occurs: for revise, the change record of
-a revision the header does not show yet, which ``qms verify`` reports
-(``revision-behind-records``) and which running ``qms revise`` again completes with that
-record; for new, a complete draft document at revision 1 without its change record, which
-``qms check`` and ``qms verify`` accept (a draft, like any adopted document).
+After each kill the raw tree is checked first: every visible file complete and valid, hidden
+files only qms's ``.tmp-*`` files and a complete journal (``.qms-journal.json``). Then one
+read command (``qms status``) runs, which completes an interrupted act from the journal,
+and the tree must be the one before or the one after, with nothing hidden left. A second
+set of trials kills that recovery itself at random moments: the next command completes it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import pytest
 
 from qms_docs.config import load_config
 from qms_docs.documents import scan
+from qms_docs.journal import JOURNAL
 from qms_docs.records import load_records
 from test_reliability_support import (PEOPLE, THOROUGH, Actor, approved_repo, examples, git,
                                       hidden, report, snapshot, visible)
@@ -46,7 +47,8 @@ target = int(sys.argv[1])
 import qms_docs
 from qms_docs.cli import main
 package = os.path.dirname(qms_docs.__file__)
-WRITERS = {"write_record", "_write_new_file", "_replace_file", "new_document"}
+WRITERS = {"commit", "create_file", "replace_file", "_roll_forward", "_remove_temporaries",
+           "_finish", "recover_locked"}
 count, writing, returns = 0, -1, []
 
 def local(frame, event, arg):
@@ -80,6 +82,7 @@ COMMANDS = {  # name -> (person, arguments)
     "approve": ("quinn", ["approve", "SOP-001", "--role", "quality-manager"]),
     "review": ("quinn", ["review", "SOP-002", "--outcome", "Still right"]),
     "retire": ("quinn", ["retire", "SOP-002", "--reason", "Crash test", "--yes"]),
+    "status": ("quinn", ["status"]),
 }
 KIND = {"new": "change", "revise": "change", "approve": "approval", "review": "review",
         "retire": "retirement"}
@@ -129,11 +132,33 @@ def _calibrate(template: Path, scratch: Path, command: str):
     return count, writing, returns, seconds
 
 
-def _classify(root: Path, before: dict[str, bytes], command: str) -> str:
-    """'before', 'after' or an accepted interrupted state; fails on anything else."""
+def _check_raw(root: Path) -> bool:
+    """The tree a kill left, before any qms command ran: no partial or empty file, hidden
+    files only qms's temporary files and a complete journal. True if a journal is there."""
     after = snapshot(root)
     for name in hidden(after):
         assert TEMP.fullmatch(Path(name).name), f"unexpected hidden file {name}"
+    files = visible(after)
+    assert all(files.values()), "an empty file"
+    config = load_config(root)
+    documents, records = scan(root, config), load_records(root)
+    assert not documents.findings and not records.findings, (documents.findings,
+                                                             records.findings)
+    for name in (p.name for p in root.iterdir() if p.name.startswith(".")):
+        assert name in (".git", ".gitignore", JOURNAL) or TEMP.fullmatch(name), name
+    journal = root / JOURNAL
+    if journal.exists():
+        data = json.loads(journal.read_bytes())  # complete: it was written atomically
+        assert data["writes"], data
+        return True
+    return False
+
+
+def _classify(root: Path, before: dict[str, bytes], command: str) -> str:
+    """'before' or 'after', as a qms command sees the tree; fails on anything else."""
+    after = snapshot(root)
+    assert not hidden(after), sorted(hidden(after))
+    assert not [p.name for p in root.iterdir() if p.name == JOURNAL or TEMP.fullmatch(p.name)]
     config = load_config(root)
     documents = scan(root, config)
     records = load_records(root)
@@ -151,53 +176,40 @@ def _classify(root: Path, before: dict[str, bytes], command: str) -> str:
     new_records = [r for r in records.records if r.path in added]
     added_docs = [p for p in added if not p.startswith("records/")]
     assert len(new_records) == len([p for p in added if p.startswith("records/")])
-    assert all(r.kind == KIND[command] for r in new_records), new_records
+    assert len(new_records) == 1 and new_records[0].kind == KIND[command], new_records
+    record = new_records[0]
     if command in ("approve", "review", "retire"):
-        assert len(new_records) == 1 and not changed and not added_docs
-        return "after"
-    if command == "revise":
-        assert not added_docs and len(new_records) == 1
-        record = new_records[0]
+        assert not changed and not added_docs
+    elif command == "revise":
+        assert not added_docs
         assert (record.data["from_revision"], record.data["to_revision"]) == (2, 3)
-        if not changed:
-            return "interrupted: change record written, header not yet"
-        assert changed == ["procedures/sop-002.rst"]
+        assert changed == ["procedures/sop-002.rst"], changed
         assert files[changed[0]] == old[changed[0]].replace(b":revision: 2", b":revision: 3")
-        return "after"
-    # new
-    assert not changed and len(added_docs) == 1 and len(new_records) <= 1
-    doc = next(d for d in documents.documents if d.path == added_docs[0])
-    assert (doc.id, doc.revision, doc.title) == ("SOP-003", 1, "Crash Test")
-    if not new_records:
-        return "interrupted: document written, change record not yet"
-    assert new_records[0].document == "SOP-003"
+    else:  # new
+        assert not changed and len(added_docs) == 1
+        doc = next(d for d in documents.documents if d.path == added_docs[0])
+        assert (doc.id, doc.revision, doc.title) == ("SOP-003", 1, "Crash Test")
+        assert record.document == "SOP-003"
+        assert (record.data["from_revision"], record.data["to_revision"]) == (0, 1)
     return "after"
 
 
-def _check_interrupted(root: Path, command: str, state: str) -> None:
-    """An interrupted state is consistent, reported where it must be, and recoverable."""
-    act = Actor(root)
-    result = act("quinn", "verify", "--format", "json", code=None)
-    codes = {f["code"] for f in json.loads(result.stdout)["findings"]
-             if f["severity"] == "error"}
-    if command == "revise":
-        assert codes == {"revision-behind-records"}, codes
-        act("ash", "revise", "SOP-002", "--reason", "Crash test")  # completes it
-        assert len(list((root / "records" / "SOP-002").glob("*change*.yaml"))) == 2
-        assert b":revision: 3" in (root / "procedures" / "sop-002.rst").read_bytes()
-    else:
-        assert not codes, codes
-        act("quinn", "check")
-    act("quinn", "status")
+def _read_command(root: Path) -> None:
+    """One qms read command, as a person would run next (it recovers first)."""
+    with IN_PROCESS:  # click's runner swaps sys.stdout: one at a time
+        result = Actor(root)("quinn", "status", code=None)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "warning" not in result.output, result.output
 
 
-def _plan(calibration, trials: int, seed: str) -> list[tuple[str, float]]:
+def _plan(calibration, random_trials: int, seed: str) -> list[tuple[str, float]]:
     """The kill moments: just before and just after each file writer returns (the windows
-    between two writes), then random lines (half of them where files are written) and
-    random wall-clock delays."""
+    between two writes), then ``random_trials`` random lines (half of them where files are
+    written) and random wall-clock delays."""
     count, writing, returns, seconds = calibration
     plan = [("line", n + delta) for n in returns for delta in (0, 1)]
     rng = random.Random(seed)
+    trials = len(plan) + random_trials
     while len(plan) < trials:
         if rng.random() < 2 / 3:
             low = writing if rng.random() < 0.5 else 1
@@ -207,46 +219,96 @@ def _plan(calibration, trials: int, seed: str) -> list[tuple[str, float]]:
     return plan
 
 
-def _trial(template: Path, scratch: Path, command: str, moment: tuple[str, float]) -> str:
+def _kill(root: Path, command: str, moment: tuple[str, float]) -> tuple[bool, str]:
+    """Run the command and kill it at the moment; (killed, stderr)."""
     how, when = moment
+    if how == "line":
+        child = _child(root, command, int(when))
+    else:
+        child = _child(root, command, -1)
+        time.sleep(when)
+        child.send_signal(signal.SIGKILL)
+    _, err = child.communicate(timeout=120)
+    killed = child.returncode == -signal.SIGKILL
+    if not killed:
+        assert child.returncode == 0, err
+    return killed, err
+
+
+def _trial(template: Path, scratch: Path, command: str, moment: tuple[str, float]) -> str:
     root = _fresh(template, scratch)
     before = snapshot(root)
     try:
-        if how == "line":
-            child = _child(root, command, int(when))
-        else:
-            child = _child(root, command, -1)
-            time.sleep(when)
-            child.send_signal(signal.SIGKILL)
-        _, err = child.communicate(timeout=120)
-        killed = child.returncode == -signal.SIGKILL
-        if not killed:
-            assert child.returncode == 0, err
+        killed, _ = _kill(root, command, moment)
+        journal = _check_raw(root)
+        leftovers = len(hidden(snapshot(root)))
+        _read_command(root)
         state = _classify(root, before, command)
         if not killed:
-            assert state == "after", state
-        if state.startswith("interrupted"):
-            with IN_PROCESS:  # click's runner swaps sys.stdout: one at a time
-                _check_interrupted(root, command, state)
-        leftovers = len(hidden(snapshot(root)))
-        return f"{how}|{'killed' if killed else 'completed'}|{state}|{leftovers}"
+            assert state == "after" and not journal, state
+        if journal:
+            assert state == "after", "a journal is written only once the act is decided"
+            state = "after (recovered)"
+        return f"{moment[0]}|{'killed' if killed else 'completed'}|{state}|{leftovers}"
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", sorted(KIND))
 def test_sigkill_at_random_moments_leaves_before_or_after(template, tmp_path, command):
     calibration = _calibrate(template, tmp_path, command)
     seed = f"{command}-{time.time() if THOROUGH else 0}"
-    plan = _plan(calibration, examples(8, 200), seed)
+    plan = _plan(calibration, examples(4, 200), seed)
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(lambda m: _trial(template, tmp_path, command, m), plan))
     counts = Counter()
     for outcome in outcomes:
         how, fate, state, leftovers = outcome.split("|")
         counts["trials"] += 1
+        counts[f"at a {how}"] += 1
         counts[fate] += 1
         counts[state] += 1
         counts["temporary files left"] += int(leftovers)
     report(f"crash {command}", lines_per_run=calibration[0], **counts)
+    assert counts["trials"] == len(plan)
+    assert counts["before"] + counts["after"] + counts["after (recovered)"] == len(plan)
+
+
+@pytest.fixture(scope="module")
+def interrupted(template, tmp_path_factory) -> Path:
+    """The template with a qms revise killed right after its journal was written: both
+    files still to write."""
+    scratch = tmp_path_factory.mktemp("interrupted")
+    count, writing, returns, _ = _calibrate(template, scratch, "revise")
+    for line in returns:  # the first writer to return is create_file, with the journal
+        root = _fresh(template, scratch)
+        killed, _ = _kill(root, "revise", ("line", line + 1))
+        if killed and (root / JOURNAL).exists() and len(visible(snapshot(root))) == len(
+                visible(snapshot(template))):
+            return root
+        shutil.rmtree(root.parent)
+    raise AssertionError("no kill left the journal with nothing written yet")
+
+
+def test_a_recovery_killed_at_random_moments_is_completed_by_the_next_command(
+        template, interrupted, tmp_path):
+    """Roll-forward is idempotent: qms status, killed while it completes an interrupted
+    revise, leaves a tree the next qms command completes to exactly 'after'."""
+    before = snapshot(template)
+    calibration = _calibrate(interrupted, tmp_path, "status")
+    plan = _plan(calibration, examples(4, 100), f"recovery-{time.time() if THOROUGH else 0}")
+    counts = Counter()
+    for moment in plan:
+        root = _fresh(interrupted, tmp_path)
+        try:
+            killed, _ = _kill(root, "status", moment)
+            journal = _check_raw(root)
+            _read_command(root)
+            assert _classify(root, before, "revise") == "after"
+            counts["trials"] += 1
+            counts["killed" if killed else "completed"] += 1
+            counts["journal left for the next command" if journal else "recovered"] += 1
+        finally:
+            shutil.rmtree(root.parent, ignore_errors=True)
+    report("crash recovery", lines_per_run=calibration[0], **counts)
     assert counts["trials"] == len(plan)

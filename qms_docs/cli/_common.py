@@ -36,7 +36,12 @@ class Project:
 
     @cached_property
     def ws(self) -> Workspace:
-        return Workspace(self.root)
+        """The workspace, once an act a crash interrupted is completed (or reported)."""
+        ws = Workspace(self.root)
+        note = ws.recover()
+        if note:
+            click.echo(f"warning: {note}", err=True)
+        return ws
 
     @property
     def config(self) -> Config:

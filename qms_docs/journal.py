@@ -1,0 +1,369 @@
+"""All or nothing: the write-ahead journal, the repository lock and atomic file writes.
+
+An act of document control decides every file it writes (its path, its final bytes and
+what the file holds now), then, holding the repository lock, writes that intent to one
+file, ``.qms-journal.json`` in the QMS root, atomically; then writes each file
+atomically; then removes the journal. A process killed at any moment leaves no journal
+(the repository as before, or as after) or a complete one, which the next qms command
+rolls forward before it reads anything (:func:`recover`). Rolling forward writes only the
+files that do not hold their final content yet, so a kill during a recovery is recovered
+by the next command; a file that holds neither what the act expected nor what it meant to
+write (edited by hand in between) is refused, never overwritten.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError, UsageError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None
+
+JOURNAL = ".qms-journal.json"
+TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}")
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Write:
+    """One file an act writes: its path (relative to the QMS root, with /), its final
+    bytes, and the sha256 of the bytes it replaces (None: a new file, created exclusively)."""
+
+    path: str
+    content: bytes
+    prior: str | None
+
+
+class RecoveryBlocked(InputError):
+    """An interrupted act cannot be completed here (a file that cannot be read or written,
+    a read-only repository)."""
+
+
+class LockBusy(Exception):
+    """Another qms process held the repository lock for longer than we waited."""
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read(root: Path, rel: str) -> bytes | None:
+    """The bytes of a file under the root, None if it does not exist; an error naming
+    the file if it cannot be read (permissions, a folder where a file is expected)."""
+    try:
+        return (root / rel).read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise RecoveryBlocked("a folder where a file is expected", path=rel,
+                              hint="move the folder away; qms keeps a file there") from None
+    except OSError as exc:
+        raise RecoveryBlocked(f"cannot read the file: {exc.strerror}", path=rel,
+                              hint="give the user running qms read and write access") from None
+
+
+def new_file(root: Path, rel: str, content: bytes) -> Write:
+    """A file the act creates: refused if the name is taken."""
+    if os.path.lexists(root / rel):
+        raise UsageError(f"{rel} already exists", hint="choose another title or id")
+    return Write(rel, content, None)
+
+
+def replacement(root: Path, rel: str, content: bytes) -> Write:
+    """A file the act replaces, from what it holds now (or a new file if there is none)."""
+    current = read(root, rel)
+    return Write(rel, content, None if current is None else digest(current))
+
+
+@contextmanager
+def locked(root: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the repository's lock (an exclusive flock on its root folder); wait at most
+    ``timeout`` seconds (forever if None), then raise :class:`LockBusy`."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            if timeout is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            else:
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise LockBusy() from None
+                        time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def commit(root: Path, writes: list[Write], command: str) -> None:
+    """Write the files of one act, all or nothing. The caller holds the lock and has
+    recovered (:func:`recover_locked`), so there is no journal yet."""
+    for write in writes:
+        _check_target(root, write)
+        _check_folders(root, write.path)
+        if _state(root, write) == "other":
+            if write.prior is None:
+                raise UsageError("already exists", path=write.path,
+                                 hint="qms never overwrites it: nothing was written")
+            raise UsageError("changed while qms was working on it", path=write.path,
+                             hint="nothing was written: run the command again")
+    body = [{"path": w.path, "prior": w.prior,
+             "content": base64.b64encode(w.content).decode("ascii")} for w in writes]
+    data = {"qms-journal": _FORMAT, "command": command, "writes": body,
+            "sha256": digest(_canonical(body))}
+    payload = json.dumps(data, indent=1).encode("utf-8")
+    try:
+        created = create_file(root, payload, [JOURNAL])
+    except OSError as exc:
+        raise RecoveryBlocked(f"cannot write the journal: {exc.strerror}", path=JOURNAL,
+                              hint="qms writes only where the repository is writable") from None
+    if created is None:  # pragma: no cover - recovered under the same lock just before
+        raise InputError("an interrupted qms command is not recovered yet", path=JOURNAL,
+                         hint="run qms status to recover it, then try again")
+    _finish(root, writes)
+
+
+def pending(root: Path) -> bool:
+    """An interrupted act left a journal or a temporary file in the root (one listing)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return False
+    return JOURNAL in names or any(TEMPORARY.fullmatch(n) for n in names)
+
+
+def recover(root: Path, wait: float = 10.0) -> str | None:
+    """Complete an interrupted act, if there is one, before anything is read.
+
+    Returns None when the repository is as an act left it, or a note saying why a
+    recovery is still pending (read-only repository, lock held by another process):
+    reads go on. A file edited by hand in between raises :class:`InputError`.
+    """
+    if not pending(root):
+        return None
+    try:
+        with locked(root, timeout=wait):
+            recover_locked(root)
+    except LockBusy:
+        return (f"another qms command holds the lock of the repository (or was interrupted; "
+                f"{JOURNAL} is pending): what follows may not show its writes")
+    except RecoveryBlocked as exc:
+        return (f"an interrupted qms command left {JOURNAL}, which cannot be completed "
+                f"here ({exc}); run any qms command where the repository is writable")
+    except OSError as exc:
+        return f"cannot lock the repository to recover an interrupted command: {exc.strerror}"
+    return None
+
+
+def recover_locked(root: Path) -> bool:
+    """Roll an interrupted act forward and remove the temporary files of killed writes;
+    True if there was a journal. The caller holds the lock."""
+    raw = read(root, JOURNAL)
+    if raw is None:
+        _remove_temporaries([root])
+        return False
+    _finish(root, _decode(raw))
+    return True
+
+
+def _finish(root: Path, writes: list[Write]) -> None:
+    for write in writes:
+        _roll_forward(root, write)
+    _remove_temporaries([root, *{(root / w.path).parent for w in writes}])
+    try:
+        (root / JOURNAL).unlink()
+    except OSError as exc:
+        raise RecoveryBlocked(f"cannot remove the journal: {exc.strerror}",
+                              path=JOURNAL) from None
+    fsync_dir(root)
+
+
+def _check_target(root: Path, write: Write) -> None:
+    """Refuse a path outside the repository (which only a hand-made journal could hold)."""
+    parts = Path(write.path).parts
+    if (not parts or Path(write.path).is_absolute() or ".." in parts
+            or not (root / write.path).parent.resolve().is_relative_to(root.resolve())):
+        raise InputError(f"{write.path} is outside the repository", path=JOURNAL,
+                         hint="qms writes only inside the repository")
+
+
+def _check_folders(root: Path, rel: str) -> None:
+    """Refuse, before anything is written, a file where a folder of the path must be."""
+    parts = Path(rel).parts[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = Path(*parts[:depth])
+        if (root / folder).exists() and not (root / folder).is_dir():
+            raise UsageError("a file where a folder is expected", path=folder.as_posix(),
+                             hint=f"qms writes {rel} there: move the file away")
+
+
+def _roll_forward(root: Path, write: Write) -> None:
+    _check_target(root, write)
+    target = root / write.path
+    state = _state(root, write)
+    if state == "final":
+        return
+    if state == "other":
+        raise InputError(
+            "changed after an interrupted qms command read it: it holds neither what the "
+            "command found nor what it meant to write", path=write.path,
+            hint=f"{JOURNAL} holds the rest of that command: restore {write.path} (git diff "
+                 f"shows the change) and run qms status to complete it, or remove {JOURNAL} "
+                 "to abandon what the command has not written yet")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if write.prior is None:
+            if create_file(target.parent, write.content, [target.name]) is None:
+                raise InputError("appeared while qms was writing it", path=write.path,
+                                 hint="run the command again")
+        else:
+            replace_file(target, write.content)
+    except OSError as exc:
+        raise RecoveryBlocked(f"cannot write the file: {exc.strerror}", path=write.path,
+                              hint="give the user running qms write access") from None
+
+
+def _state(root: Path, write: Write) -> str:
+    """'final' if the target holds the bytes to write, 'prior' if it holds what the act
+    found (or is absent, for a new file), 'other' if neither."""
+    current = read(root, write.path)
+    if current == write.content:
+        return "final"
+    if write.prior is None:
+        return "prior" if current is None else "other"
+    return "prior" if current is not None and digest(current) == write.prior else "other"
+
+
+def _canonical(body: list[dict]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _decode(raw: bytes) -> list[Write]:
+    bad = InputError("not a journal written by qms (or altered)", path=JOURNAL,
+                     hint="if no qms command was interrupted, move the file away")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        body = data["writes"]
+        if data.get("qms-journal") != _FORMAT or data.get("sha256") != digest(_canonical(body)):
+            raise bad
+        return [Write(str(w["path"]), base64.b64decode(w["content"], validate=True),
+                      w["prior"] if w["prior"] is None else str(w["prior"])) for w in body]
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError):
+        raise bad from None
+
+
+def _remove_temporaries(folders: Iterable[Path]) -> None:
+    """Remove the ``.tmp-<16 hex>`` files a killed write left (only those: the name is
+    qms's own). The caller holds the lock, so no write of another process is running."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if TEMPORARY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                        raise
+
+
+def replace_file(path: Path, payload: bytes) -> None:
+    """Replace ``path`` atomically (temporary file, fsync, rename), keeping its mode."""
+    temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
+    try:
+        with open(temporary, "xb") as handle:
+            _write_synced(handle, payload)
+        os.chmod(temporary, path.stat().st_mode & 0o777)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | None:
+    """Create a file holding ``payload`` under the first of ``names`` free in ``folder``,
+    atomically and exclusively (a hard link claims the name); None if all are taken.
+
+    The data goes to an unnamed file (Linux's O_TMPFILE), synced, then linked to its
+    name: a process killed at any moment leaves the complete file or nothing, not even a
+    temporary file. Elsewhere it goes to a hidden ``.tmp-`` file removed after the link
+    (or by the next recovery, if the process is killed before).
+    """
+    names = list(names)
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = os.open(folder, flag | os.O_WRONLY, 0o644)
+        except OSError:  # a file system without unnamed files
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                _write_synced(handle, payload)
+                proc = os.open("/proc/self/fd", os.O_RDONLY)
+                try:  # linkat(/proc/self/fd/N, AT_SYMLINK_FOLLOW) gives the file a name
+                    return _link_first_free(str(fd), folder, names, src_dir_fd=proc)
+                except OSError:
+                    pass  # /proc cannot link it here: a named temporary file instead
+                finally:
+                    os.close(proc)
+    temporary = folder / f".tmp-{secrets.token_hex(8)}"
+    try:
+        with open(temporary, "xb") as handle:
+            _write_synced(handle, payload)
+        return _link_first_free(str(temporary), folder, names)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_synced(handle, payload: bytes) -> None:
+    handle.write(payload)
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _link_first_free(source: str, folder: Path, names: list[str], **options) -> Path | None:
+    for name in names:
+        try:
+            os.link(source, folder / name, follow_symlinks=True, **options)
+        except FileExistsError:
+            continue
+        fsync_dir(folder)
+        return folder / name
+    return None
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -292,7 +292,7 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     signers = signing.check_signers_path(ws.root, ws.config.signers_file)
     rel = signers.relative_to(ws.root.resolve()).as_posix()
     current = journal.read(ws.root, rel)
-    content = signing.with_signer(current, person.email, key)
+    content = signing.with_signer(current, person.email, key, rel)
     if content is None:
         return False, None
     changes = [r for r in ws.records.for_document(signing.SIGNERS_ID) if r.kind == "change"]

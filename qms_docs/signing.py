@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import yamlio
 from .errors import InputError, QmsError, UsageError
 
 NAMESPACE = "qms-docs-approval"
@@ -129,11 +130,12 @@ def read_public_key(value: str) -> str:
     return " ".join(first.split()[:2])
 
 
-def with_signer(current: bytes | None, email: str, key: str) -> bytes | None:
+def with_signer(current: bytes | None, email: str, key: str,
+                display: str = "allowed_signers") -> bytes | None:
     """The allowed_signers file (``current``: its bytes, None if there is none) with
     ``email``'s key added; None if it is already listed."""
     line = f'{email.lower()} namespaces="{NAMESPACE}" {key}\n'
-    existing = (current or b"").decode("utf-8")
+    existing = yamlio.decode_utf8(current or b"", display)
     for row in existing.splitlines():
         parts = row.split()
         if parts and parts[0] == email.lower() and key.split()[1] in row:

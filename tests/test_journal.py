@@ -264,3 +264,13 @@ def test_a_file_in_place_of_the_records_folder_is_refused_before_writing(tmp_pat
     result = Actor(root)("quinn", "approve", "SOP-001", "--role", "quality-manager", code=2)
     assert "records" in result.output and "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists()
+
+
+def test_a_non_utf8_allowed_signers_is_exit_2_naming_it(tmp_path):
+    root = new_repo(tmp_path / "qms")
+    (root / "allowed_signers").write_bytes(b"quinn@example.com \xff\xfe not text\n")
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq0nmBtdmMHX4eOPT5Y5ANeUmVJVT2tbtI6vqa0/abc"
+    result = Actor(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
+    assert "allowed_signers:1" in result.output and "UTF-8" in result.output
+    assert "Traceback" not in result.output
+    assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()

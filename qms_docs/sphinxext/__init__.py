@@ -26,7 +26,7 @@ from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
 from ..records import load_records
-from . import directives, needs_config, pages
+from . import directives, needs_config, pages, tables
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -130,5 +130,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("qms.css")
     directives.setup(app)
     pages.setup(app)
+    tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
             "env_version": 1}

@@ -112,6 +112,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     The result is the reference sphinx-needs makes; anything else (an unknown or external
     need, a part, a builder without a URI) is left to sphinx-needs, which runs later.
     """
+    if docname not in getattr(app.env, "qms_aggregate_docs", ()):
+        return  # report tables are only on aggregate pages
     refs = [node for node in doctree.findall(NeedRef) if "qms_label" in node]
     if not refs:
         return

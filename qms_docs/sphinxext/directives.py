@@ -49,10 +49,12 @@ class _QmsDirective(SphinxDirective):
     def qms(self) -> ProjectState:
         return self.env.app.qms  # type: ignore[attr-defined]
 
-    def remember_aggregate(self) -> None:
+    def remember_aggregate(self, inputs: str) -> None:
+        """Note that this page shows ``inputs`` (a key of ``ProjectState.input_digests``):
+        it is read again when they change."""
         if not hasattr(self.env, "qms_aggregate_docs"):
-            self.env.qms_aggregate_docs = set()
-        self.env.qms_aggregate_docs.add(self.env.docname)
+            self.env.qms_aggregate_docs = {}
+        self.env.qms_aggregate_docs.setdefault(self.env.docname, set()).add(inputs)
 
     def parse_lines(self, lines: Iterable[str], titles: bool = False) -> list[nodes.Node]:
         container = nodes.section() if titles else nodes.container()
@@ -83,7 +85,7 @@ class ClausesDirective(_QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         catalog = self.catalog(self.arguments[0])
-        self.remember_aggregate()
+        self.remember_aggregate("clauses")
         lines: list[str] = []
         for clause in catalog.clauses:
             if clause.parent is None:
@@ -115,7 +117,7 @@ class ReportDirective(_QmsDirective):
         if name not in self.reports:
             raise self.error(f"qms-report: unknown report {name!r}; use one of "
                              f"{', '.join(self.reports)}")
-        self.remember_aggregate()
+        self.remember_aggregate("coverage" if name == "coverage" else "reports")
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.statuses = self.qms.statuses()
         if name == "master-list":
@@ -267,7 +269,7 @@ class DocumentsDirective(_QmsDirective):
         if unknown:
             raise self.error(f"qms-documents: unknown type(s) {', '.join(unknown)}; "
                              f"use {', '.join(config.types)}")
-        self.remember_aggregate()
+        self.remember_aggregate("documents")
         lines: list[str] = []
         for type_name in wanted:
             docnames = []

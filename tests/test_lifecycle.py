@@ -320,3 +320,46 @@ def test_site_shows_status_and_follows_new_records_incrementally(qms):
     row = master[master.index("qms-master-list"):]
     row = row[row.index("SOP-002"):]
     assert "effective" in row[: row.index("</tr>")]
+
+
+def _master_row(outdir, doc_id: str) -> str:
+    master = (outdir / "reports.html").read_text(encoding="utf-8")
+    row = master[master.index("qms-master-list"):]
+    row = row[row.index(doc_id):]
+    return row[: row.index("</tr>")]
+
+
+def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms):
+    from conftest import sphinx_build
+
+    qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    first = sphinx_build(qms.root)
+    assert first.returncode == 0, first.warnings
+    assert "effective" in _master_row(first.outdir, "SOP-002")
+    reports = first.outdir / "reports.html"
+    assert "(effective)" in reports.read_text(encoding="utf-8")
+    written = reports.stat().st_mtime_ns
+    standards = first.outdir / "standards.html"
+    standards_written = standards.stat().st_mtime_ns
+
+    # The text of a draft changes: no header, status or record changed, reports stay.
+    draft = qms.root / "procedures" / "sop-001.rst"
+    draft.write_text(draft.read_text(encoding="utf-8") + "\nA new sentence.\n",
+                     encoding="utf-8")
+    second = sphinx_build(qms.root)
+    assert second.returncode == 0, second.warnings
+    assert "A new sentence." in (second.outdir / "procedures" / "sop-001.html").read_text(
+        encoding="utf-8")
+    assert reports.stat().st_mtime_ns == written
+
+    # The text of an effective document changes: it is a draft now, and the reports say so.
+    effective = qms.root / "procedures" / "sop-002.rst"
+    effective.write_text(effective.read_text(encoding="utf-8") + "\nChanged.\n",
+                         encoding="utf-8")
+    third = sphinx_build(qms.root)
+    assert third.returncode == 0, third.warnings
+    row = _master_row(third.outdir, "SOP-002")
+    assert "draft" in row and "effective</p>" not in row
+    assert "(effective)" not in reports.read_text(encoding="utf-8")  # the trace matrix
+    assert standards.stat().st_mtime_ns == standards_written  # no clause link changed

@@ -26,7 +26,7 @@ from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
 from ..records import load_records
-from . import directives, needs_config, pages
+from . import directives, needs_config, pages, tables
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     state.scan = scan(Path(app.srcdir), state.config)
     state.records = load_records(Path(app.srcdir))
-    state._training = state._training_by_doc = state._by_id = None
+    state._training = state._training_by_doc = state._by_id = state._statuses = None
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
@@ -64,8 +64,11 @@ def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                         changed: set[str], removed: set[str]) -> list[str]:
     """Pages to re-read beyond Sphinx's own choice.
 
-    Aggregating pages (standards, reports) whenever any document came, went or changed or
-    any record changed; a document's page whenever its records changed (its status did).
+    Aggregating pages (standards, reports, document lists) whenever a document came or
+    went, or what they show changed (see ``ProjectState.input_digests``): editing only
+    the text of a document leaves the reports as they are unless its status changed, and
+    the standards page unless its clauses did. A document's page whenever its records
+    changed (its status did).
     """
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     srcdir = Path(app.srcdir)
@@ -80,20 +83,26 @@ def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
             docname = env.path2doc(str(srcdir / doc.path))
             if docname and docname not in removed:
                 outdated.add(docname)
-    if added or changed or removed or touched:
-        outdated |= getattr(env, "qms_aggregate_docs", set()) - removed
+    inputs = state.input_digests()
+    before: dict[str, str] = getattr(env, "qms_input_digests", {})
+    env.qms_input_digests = inputs
+    for docname, shown in getattr(env, "qms_aggregate_docs", {}).items():
+        if docname not in removed and (added or removed or any(
+                inputs[key] != before.get(key) for key in shown)):
+            outdated.add(docname)
     return sorted(outdated)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    getattr(env, "qms_aggregate_docs", set()).discard(docname)
+    getattr(env, "qms_aggregate_docs", {}).pop(docname, None)
 
 
 def on_env_merge_info(app: Sphinx, env: BuildEnvironment, docnames: list[str],
                       other: BuildEnvironment) -> None:
     if not hasattr(env, "qms_aggregate_docs"):
-        env.qms_aggregate_docs = set()
-    env.qms_aggregate_docs |= getattr(other, "qms_aggregate_docs", set())
+        env.qms_aggregate_docs = {}
+    for docname, shown in getattr(other, "qms_aggregate_docs", {}).items():
+        env.qms_aggregate_docs.setdefault(docname, set()).update(shown)
 
 
 def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
@@ -130,5 +139,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("qms.css")
     directives.setup(app)
     pages.setup(app)
+    tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+            "env_version": 2}

@@ -7,6 +7,7 @@ force.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -24,7 +25,10 @@ BANNERS = {
 }
 
 
-def _table(rows: list[tuple[str, nodes.Node | str, str]], classes: list[str]) -> nodes.table:
+Row = tuple[str, "str | tuple[str, ...]", str]  # label, text (or lines), css class
+
+
+def _table(rows: list[Row], classes: list[str]) -> nodes.table:
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=2)
     table += group
@@ -35,10 +39,16 @@ def _table(rows: list[tuple[str, nodes.Node | str, str]], classes: list[str]) ->
     for label, value, css in rows:
         row = nodes.row()
         row += nodes.entry("", nodes.paragraph("", "", nodes.strong("", label)))
-        cell = nodes.entry()
-        cell += value if isinstance(value, nodes.Node) else nodes.paragraph(
-            "", value, classes=[css] if css else [])
-        row += cell
+        if isinstance(value, tuple):  # one line each
+            paragraph = nodes.paragraph()
+            for index, line in enumerate(value):
+                if index:
+                    paragraph += nodes.raw("", "<br/>", format="html")
+                    paragraph += nodes.raw("", "\\newline ", format="latex")
+                paragraph += nodes.Text(line)
+        else:
+            paragraph = nodes.paragraph("", value, classes=[css] if css else [])
+        row += nodes.entry("", paragraph)
         body += row
     return table
 
@@ -48,29 +58,45 @@ def approvers_text(info: StatusInfo, signers: Path | None = None) -> list[str]:
     return [manifestation(r.data, signers)["text"] for r in info.approvals]
 
 
-def control_block(doc: Document, info: StatusInfo, config: Config,
-                  training: list | None = None, signers: Path | None = None) -> list[nodes.Node]:
-    """Nodes to place under the page title: banner (if not in force) and control table."""
-    out: list[nodes.Node] = []
+@dataclass(frozen=True)
+class ControlBlock:
+    """What the control block of a document page shows, as plain text."""
+
+    status: str
+    banner: str | None
+    rows: tuple[Row, ...]
+
+    def nodes(self) -> list[nodes.Node]:
+        """Banner (if not in force) and control table."""
+        out: list[nodes.Node] = []
+        if self.banner is not None:
+            banner = nodes.container(classes=["qms-banner", f"qms-banner-{self.status}"])
+            banner += nodes.paragraph("", self.banner)
+            out.append(banner)
+        out.append(_table(list(self.rows), ["qms-control-block", f"qms-status-{self.status}"]))
+        return out
+
+    def words(self) -> str:
+        """All its text (for the search index, which reads the same words from the nodes)."""
+        parts = [self.banner or ""]
+        for label, value, _ in self.rows:
+            parts += [label, *(value if isinstance(value, tuple) else [value])]
+        return " ".join(parts)
+
+
+def control_data(doc: Document, info: StatusInfo, config: Config,
+                 training: list | None = None, signers: Path | None = None) -> ControlBlock:
+    """The control block of ``doc``: banner (if not in force) and the rows of its table."""
+    banner = None
     if info.status in BANNERS:
-        text = BANNERS[info.status].format(effective=info.effective)
+        banner = BANNERS[info.status].format(effective=info.effective)
         if info.status != "obsolete" and info.in_force is not None:
-            text += (f" Revision {info.in_force.revision} (effective "
-                     f"{info.in_force.effective}) remains in force.")
-        banner = nodes.container(classes=["qms-banner", f"qms-banner-{info.status}"])
-        banner += nodes.paragraph("", text)
-        out.append(banner)
-    approvers = approvers_text(info, signers)
-    approver_cell = nodes.paragraph()
-    for index, line in enumerate(approvers or ["none yet"]):
-        if index:
-            approver_cell += nodes.raw("", "<br/>", format="html")
-            approver_cell += nodes.raw("", "\\newline ", format="latex")
-        approver_cell += nodes.Text(line)
+            banner += (f" Revision {info.in_force.revision} (effective "
+                       f"{info.in_force.effective}) remains in force.")
     status = info.label
     if info.missing_roles and info.status in ("draft", "in-review"):
         status += f" (awaiting {', '.join(info.missing_roles)})"
-    rows: list[tuple[str, nodes.Node | str, str]] = [
+    rows: list[Row] = [
         ("Document", doc.id, "qms-docid"),
         ("Title", doc.title, "qms-doctitle"),
         ("Revision", str(doc.revision) if doc.revision is not None else "?", "qms-rev"),
@@ -78,7 +104,7 @@ def control_block(doc: Document, info: StatusInfo, config: Config,
         ("Effective", str(info.effective) if info.effective else "not effective",
          "qms-effective"),
         ("Owner", config.roles.get(doc.owner or "", doc.owner or "?"), ""),
-        ("Approved by", approver_cell, ""),
+        ("Approved by", tuple(approvers_text(info, signers) or ["none yet"]), ""),
     ]
     if info.next_review and info.status == "effective":
         rows.append(("Next review due", str(info.next_review), ""))
@@ -88,8 +114,13 @@ def control_block(doc: Document, info: StatusInfo, config: Config,
         text = (f"{trained} of {len(training)} of its audience trained on revision "
                 f"{training[0].required_revision}")
         rows.append(("Training", text + (f"; {late} overdue" if late else ""), "qms-training"))
-    out.append(_table(rows, ["qms-control-block", f"qms-status-{info.status}"]))
-    return out
+    return ControlBlock(info.status, banner, tuple(rows))
+
+
+def control_block(doc: Document, info: StatusInfo, config: Config,
+                  training: list | None = None, signers: Path | None = None) -> list[nodes.Node]:
+    """Nodes to place under the page title: banner (if not in force) and control table."""
+    return control_data(doc, info, config, training, signers).nodes()
 
 
 REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
@@ -107,6 +138,28 @@ def _revision_cells(entry) -> list[str]:
             data["effective_from"] or "", until]
 
 
+def revision_rows(entries: list) -> list[list[str]]:
+    """The cells of the revision history table, newest revision first."""
+    return [_revision_cells(entry) for entry in reversed(entries)]
+
+
+def revision_html(rows: list[list[str]]) -> str:
+    """The revision history table as escaped HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in REVISION_HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return (f'<table class="qms-revision-history"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def revision_section(table: nodes.Node) -> nodes.section:
+    """The revision history section around its table, which the search index skips."""
+    section = nodes.section(ids=["revision-history"], names=["revision history"])
+    section += nodes.title("", "Revision history")
+    section += nodes.container("", table, classes=["no-search"])
+    return section
+
+
 def revision_table(entries: list, html_output: bool = False) -> list[nodes.Node]:
     """The revision history section: one row per revision, from ``revision_history``.
 
@@ -114,18 +167,9 @@ def revision_table(entries: list, html_output: bool = False) -> list[nodes.Node]
     every cell of every page costs more than the rest of the page); it is left out of
     the search index either way.
     """
-    section = nodes.section(ids=["revision-history"], names=["revision history"])
-    section += nodes.title("", "Revision history")
-    rows = [_revision_cells(entry) for entry in reversed(entries)]
-    holder = nodes.container(classes=["no-search"])
-    section += holder
+    rows = revision_rows(entries)
     if html_output:
-        head = "".join(f"<th>{escape(h)}</th>" for h in REVISION_HEADERS)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-                       for row in rows)
-        holder += nodes.raw("", f'<table class="qms-revision-history"><thead><tr>{head}</tr>'
-                                f"</thead><tbody>{body}</tbody></table>", format="html")
-        return [section]
+        return [revision_section(nodes.raw("", revision_html(rows), format="html"))]
     table = nodes.table(classes=["qms-revision-history"])
     group = nodes.tgroup(cols=len(REVISION_HEADERS))
     table += group
@@ -144,5 +188,4 @@ def revision_table(entries: list, html_output: bool = False) -> list[nodes.Node]
         for text in cells:
             row += nodes.entry("", nodes.paragraph("", text))
         body += row
-    holder += table
-    return [section]
+    return [revision_section(table)]

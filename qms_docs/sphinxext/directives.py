@@ -21,6 +21,7 @@ import datetime as dt
 
 from .. import registers, reports
 from ..training import Cell
+from . import tables
 from .charts import coverage_chart
 from .needs_config import ID_REGEX
 from ..catalog import load_standard
@@ -48,10 +49,12 @@ class _QmsDirective(SphinxDirective):
     def qms(self) -> ProjectState:
         return self.env.app.qms  # type: ignore[attr-defined]
 
-    def remember_aggregate(self) -> None:
+    def remember_aggregate(self, inputs: str) -> None:
+        """Note that this page shows ``inputs`` (a key of ``ProjectState.input_digests``):
+        it is read again when they change."""
         if not hasattr(self.env, "qms_aggregate_docs"):
-            self.env.qms_aggregate_docs = set()
-        self.env.qms_aggregate_docs.add(self.env.docname)
+            self.env.qms_aggregate_docs = {}
+        self.env.qms_aggregate_docs.setdefault(self.env.docname, set()).add(inputs)
 
     def parse_lines(self, lines: Iterable[str], titles: bool = False) -> list[nodes.Node]:
         container = nodes.section() if titles else nodes.container()
@@ -82,7 +85,7 @@ class ClausesDirective(_QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         catalog = self.catalog(self.arguments[0])
-        self.remember_aggregate()
+        self.remember_aggregate("clauses")
         lines: list[str] = []
         for clause in catalog.clauses:
             if clause.parent is None:
@@ -114,30 +117,26 @@ class ReportDirective(_QmsDirective):
         if name not in self.reports:
             raise self.error(f"qms-report: unknown report {name!r}; use one of "
                              f"{', '.join(self.reports)}")
-        self.remember_aggregate()
+        self.remember_aggregate("coverage" if name == "coverage" else "reports")
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.statuses = self.qms.statuses()
         if name == "master-list":
-            return self.parse_lines(self._master_list(documents))
+            return [self._master_list(documents)]
         if name == "due":
             rows = registers.reviews_due(documents, self.statuses, self.qms.today, 60)
-            return self.parse_lines(self._rows(registers.DueRow.HEADERS,
-                                               [r.cells() for r in rows], "qms-due",
-                                               "No periodic review falls due in the next 60 "
-                                               "days."))
+            return self._rows(registers.DueRow.HEADERS, [r.cells() for r in rows], "qms-due",
+                              "No periodic review falls due in the next 60 days.")
         if name == "training":
             cells = [c for c in self.qms.training_matrix() if c.state != "not-required"]
-            return self.parse_lines(self._rows(
-                Cell.HEADERS[:1] + Cell.HEADERS[2:], [c.cells()[:1] + c.cells()[2:]
-                                                     for c in cells],
-                "qms-training", "No document names an audience yet: nobody owes training."))
+            return self._rows(Cell.HEADERS[:1] + Cell.HEADERS[2:],
+                              [c.cells()[:1] + c.cells()[2:] for c in cells], "qms-training",
+                              "No document names an audience yet: nobody owes training.")
         if name == "change-log":
             since = self.qms.today - dt.timedelta(days=365)
             rows = registers.change_log(self.qms.records.records, since, self.qms.today)
-            return self.parse_lines(self._rows(registers.ChangeEntry.HEADERS[:-1],
-                                               [r.cells()[:-1] for r in reversed(rows)],
-                                               "qms-change-log", "No records in the last 12 "
-                                               "months."))
+            return self._rows(registers.ChangeEntry.HEADERS[:-1],
+                              [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
+                              "No records in the last 12 months.")
         catalog = self.catalog(self.options.get("standard"))
         if name == "coverage":
             return self.parse_lines(self._coverage(catalog, documents))
@@ -145,38 +144,40 @@ class ReportDirective(_QmsDirective):
             return [self._diagram(catalog, documents)]
         if name == "gaps":
             clauses = reports.gaps(catalog, documents, self.statuses)
-            return self.parse_lines(self._rows(
+            return self._rows(
                 ("Clause", "Title"), [[c.number, c.title] for c in clauses], "qms-gaps",
                 f"None: every requirement clause of {rst_text(catalog.short_title)} has an "
-                "effective document."))
+                "effective document.")
         if name == "mandatory":
             rows = reports.mandatory(catalog, documents, self.statuses)
             met = sum(r.met for r in rows)
-            intro = [f"**{met} of {len(rows)} requirements for documented information met.**",
-                     ""]
-            return self.parse_lines(intro + self._rows(
+            intro = self.parse_lines([f"**{met} of {len(rows)} requirements for documented "
+                                      "information met.**", ""])
+            return intro + self._rows(
                 ("Clause", "Title", "Kind", "Met", "Evidence"),
                 [[r.clause.number, r.clause.title,
                   "maintained" if r.kind == "maintain" else "retained",
-                  "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", ""))
-        return self.parse_lines(self._matrix(catalog, documents))
+                  "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")
+        return [self._matrix(catalog, documents)]
 
-    def _matrix(self, catalog: Catalog, documents) -> list[str]:
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 10 40 50",
-                 "   :class: qms-trace-matrix", "",
-                 "   * - Clause", "     - Title", "     - Satisfied by"]
+    def _matrix(self, catalog: Catalog, documents) -> nodes.table:
+        rows = []
         for row in reports.trace_matrix(catalog, documents, self.statuses):
-            title = rst_text(row.clause.title)
-            lines += [f"   * - {need_link(row.clause.need_id, clause=True)}",
-                      f"     - {title if row.clause.is_leaf else '**' + title + '**'}"]
+            title = tables.text(row.clause.title)
+            satisfied: nodes.Node | None = None
             if row.documents:
-                cells = [f"{need_link(d.id)} {rst_text(d.title)} ({d.status})"
-                         for d in row.documents]
-                lines.append(f"     - * {cells[0]}")
-                lines += [f"       * {cell}" for cell in cells[1:]]
-            else:
-                lines.append("     - " + ("**no document**" if row.clause.is_leaf else ""))
-        return lines
+                satisfied = tables.bullet_list(
+                    (tables.need_ref(self.env, d.id),
+                     nodes.Text(f" {tables.escaped(d.title)} ({d.status})"))
+                    for d in row.documents)
+            elif row.clause.is_leaf:
+                satisfied = tables.paragraph(nodes.strong("", "no document"))
+            rows.append([
+                tables.paragraph(tables.need_ref(self.env, row.clause.need_id, clause=True)),
+                tables.paragraph(title if row.clause.is_leaf else nodes.strong("", "", title)),
+                satisfied])
+        return tables.table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
+                            widths=(10, 40, 50))
 
     def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
         """Graphviz: documents (left) -> chapters of the standard (right)."""
@@ -218,15 +219,10 @@ class ReportDirective(_QmsDirective):
         node["classes"] = ["qms-trace-diagram"]
         return node
 
-    def _rows(self, headers, rows, css: str, empty: str) -> list[str]:
+    def _rows(self, headers, rows, css: str, empty: str) -> list[nodes.Node]:
         if not rows:
-            return [empty, ""]
-        lines = [".. list-table::", "   :header-rows: 1", f"   :class: {css}", ""]
-        for index, cells in enumerate([list(headers), *rows]):
-            for position, cell in enumerate(cells):
-                text = "" if cell is None else rst_text(str(cell))
-                lines.append(("   * - " if position == 0 else "     - ") + text)
-        return lines
+            return self.parse_lines([empty, ""])
+        return [tables.table(headers, rows, css)]
 
     def _coverage(self, catalog: Catalog, documents) -> list[str]:
         result = reports.coverage(catalog, documents)
@@ -244,18 +240,15 @@ class ReportDirective(_QmsDirective):
         lines += ["", ".. raw:: html", ""] + ["   " + line for line in chart.splitlines()]
         return lines + [""]
 
-    def _master_list(self, documents) -> list[str]:
-        lines = [".. list-table::", "   :header-rows: 1", "   :class: qms-master-list", "",
-                 "   * - Id", "     - Title", "     - Type", "     - Rev", "     - Status",
-                 "     - Effective", "     - Owner", "     - Last review", "     - Next review"]
-        for row in registers.master_list(self.qms.config, documents, self.statuses):
-            lines += [f"   * - {need_link(row.id)}", f"     - {rst_text(row.title)}",
-                      f"     - {rst_text(row.type_title)}",
-                      f"     - {row.revision if row.revision is not None else '?'}",
-                      f"     - {row.status or '?'}", f"     - {row.effective or ''}",
-                      f"     - {rst_text(row.owner_title or row.owner or '?')}",
-                      f"     - {row.last_review or ''}", f"     - {row.next_review or ''}"]
-        return lines
+    def _master_list(self, documents) -> nodes.table:
+        headers = ("Id", "Title", "Type", "Rev", "Status", "Effective", "Owner", "Last review",
+                   "Next review")
+        rows = [[tables.paragraph(tables.need_ref(self.env, row.id)), row.title, row.type_title,
+                 row.revision if row.revision is not None else "?", row.status or "?",
+                 row.effective, row.owner_title or row.owner or "?", row.last_review,
+                 row.next_review]
+                for row in registers.master_list(self.qms.config, documents, self.statuses)]
+        return tables.table(headers, rows, "qms-master-list")
 
 
 class DocumentsDirective(_QmsDirective):
@@ -276,7 +269,7 @@ class DocumentsDirective(_QmsDirective):
         if unknown:
             raise self.error(f"qms-documents: unknown type(s) {', '.join(unknown)}; "
                              f"use {', '.join(config.types)}")
-        self.remember_aggregate()
+        self.remember_aggregate("documents")
         lines: list[str] = []
         for type_name in wanted:
             docnames = []

@@ -16,7 +16,8 @@ from sphinx.transforms import SphinxTransform
 from sphinx_needs.nodes import Need
 
 from ..revisions import revision_history
-from .control_block import control_block, revision_table
+from .control_block import (ControlBlock, control_data, revision_html, revision_rows,
+                            revision_section, revision_table)
 
 
 class DocumentTitle(SphinxTransform):
@@ -57,28 +58,82 @@ class RevisionHistoryPlaceholder(nodes.General, nodes.Element):
     """Where the revision history table goes, at the end of the document."""
 
 
+class DeferredControlBlock(nodes.General, nodes.Element):
+    """A control block that the HTML writer turns into its nodes.
+
+    Sphinx resolves every page in its main process, one after the other, and writes the
+    pages in parallel processes: building the table there keeps the serial part short.
+    The text child holds the block's words for the search index (fed from the resolved
+    page); the writer never shows it.
+    """
+
+
+class DeferredRevisionTable(nodes.General, nodes.Element):
+    """The revision history table, written as HTML by the (parallel) HTML writer."""
+
+
+def visit_deferred_control_block(translator: nodes.NodeVisitor,
+                                 node: DeferredControlBlock) -> None:
+    block = ControlBlock(node["status"], node["banner"],
+                         tuple((label, tuple(value) if isinstance(value, list) else value, css)
+                               for label, value, css in node["rows"]))
+    for child in block.nodes():
+        child.parent = node.parent
+        child.walkabout(translator)
+    raise nodes.SkipNode
+
+
+def visit_deferred_revision_table(translator: nodes.NodeVisitor,
+                                  node: DeferredRevisionTable) -> None:
+    translator.body.append(revision_html(node["rows"]))  # type: ignore[attr-defined]
+    raise nodes.SkipNode
+
+
+def _placeholders(doctree: nodes.document) -> list[nodes.Element]:
+    """The placeholders of a document page: where DocumentTitle put them, else searched."""
+    section = doctree.children[0] if len(doctree.children) == 1 else None
+    if (isinstance(section, nodes.section) and len(section.children) > 2
+            and isinstance(section[1], ControlBlockPlaceholder)
+            and isinstance(section[-1], RevisionHistoryPlaceholder)):
+        return [section[1], section[-1]]
+    return list(doctree.findall(lambda n: isinstance(
+        n, (ControlBlockPlaceholder, RevisionHistoryPlaceholder))))
+
+
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     qms = app.qms  # type: ignore[attr-defined]
     by_id = qms.documents_by_id()
-    for placeholder in list(doctree.findall(ControlBlockPlaceholder)):
+    html = app.builder.format == "html"
+    for placeholder in _placeholders(doctree):
         document = by_id.get(placeholder["document"])
         if document is None:
             placeholder.parent.remove(placeholder)
-            continue
-        cells = qms.training_by_document().get(document.id, [])
-        placeholder.replace_self(control_block(document, qms.status_of(document), qms.config,
-                                               cells, qms.root / qms.config.signers_file))
-    for placeholder in list(doctree.findall(RevisionHistoryPlaceholder)):
-        document = by_id.get(placeholder["document"])
-        if document is None:
-            placeholder.parent.remove(placeholder)
-            continue
-        entries = revision_history(document, qms.records.for_document(document.id), qms.config)
-        placeholder.replace_self(revision_table(entries, app.builder.format == "html"))
+        elif isinstance(placeholder, ControlBlockPlaceholder):
+            cells = qms.training_by_document().get(document.id, [])
+            block = control_data(document, qms.status_of(document), qms.config, cells,
+                                 qms.root / qms.config.signers_file)
+            if html:
+                deferred = DeferredControlBlock(
+                    "", nodes.Text(block.words()), status=block.status, banner=block.banner,
+                    rows=[[label, list(value) if isinstance(value, tuple) else value, css]
+                          for label, value, css in block.rows])
+                placeholder.replace_self(deferred)
+            else:
+                placeholder.replace_self(block.nodes())
+        else:
+            entries = revision_history(document, qms.records.for_document(document.id),
+                                       qms.config)
+            if html:
+                placeholder.replace_self(revision_section(
+                    DeferredRevisionTable(rows=revision_rows(entries))))
+            else:
+                placeholder.replace_self(revision_table(entries))
 
 
 def setup(app: Sphinx) -> None:
     app.add_node(ControlBlockPlaceholder)
     app.add_node(RevisionHistoryPlaceholder)
+    app.add_node(DeferredControlBlock, html=(visit_deferred_control_block, None))
+    app.add_node(DeferredRevisionTable, html=(visit_deferred_revision_table, None))
     app.add_transform(DocumentTitle)
     app.connect("doctree-resolved", on_doctree_resolved)

@@ -27,6 +27,7 @@ class ProjectState:
     _training: list[Cell] | None = None
     _training_by_doc: dict[str, list[Cell]] | None = None
     _by_id: dict[str, Document] | None = None
+    _statuses: dict[str, StatusInfo] | None = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
@@ -66,4 +67,38 @@ class ProjectState:
         return out
 
     def statuses(self) -> dict[str, StatusInfo]:
-        return derive_all(self.scan.documents, self.records, self.config, self.today)
+        """Status of every document of this build, derived once."""
+        if self._statuses is None:
+            self._statuses = derive_all(self.scan.documents, self.records, self.config,
+                                        self.today)
+        return self._statuses
+
+    def input_digests(self) -> dict[str, str]:
+        """Digests of what the aggregate pages are made of, by what a page shows.
+
+        ``reports``: configuration, standards, every record, and of every document its
+        header and derived status (not its text: editing the text of a document re-reads
+        the reports only when that changes its status); ``clauses`` and ``coverage``: the
+        standards and which document satisfies which clause (the clauses' back-links);
+        ``documents``: which documents there are, of which type, in which file. Each also
+        holds the configuration.
+        """
+        statuses = self.statuses()
+        settings = repr(self.config) + repr(self.catalogs)
+        reports = [settings, self.today.isoformat(),
+                   *(f"{key}:{value}" for key, value in sorted(self.record_digests().items()))]
+        links = [settings]
+        files = [settings]
+        for doc in self.scan.documents:
+            header = (doc.id, doc.type, doc.title, doc.revision, doc.owner, doc.path,
+                      doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section)
+            info = statuses.get(doc.id) if doc.id else None
+            reports.append(f"{header!r}:{info.to_dict() if info else None!r}")
+            links.append(f"{doc.id}:{doc.type}:{doc.satisfies!r}")
+            files.append(f"{doc.id}:{doc.type}:{doc.path}")
+
+        def digest(parts: list[str]) -> str:
+            return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+        return {"reports": digest(reports), "clauses": digest(links),
+                "coverage": digest(links), "documents": digest(files)}

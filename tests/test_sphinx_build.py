@@ -121,3 +121,18 @@ def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
     needs = result.needs()
     kinds = {n["type"] for n in needs.values()}
     assert {"manual", "policy", "sop", "wi", "form", "clause"} <= kinds
+
+
+@pytest.mark.parametrize("builder", ["latex", "text"])
+def test_single_file_builders_build_every_report(scenario, builder):
+    """LaTeX and text have no page per document to link to: the reports, the trace
+    diagram included, still build (the diagram's nodes simply carry no link)."""
+    root = scenario("basic")
+    with open(root / "reports.rst", "a", encoding="utf-8") as handle:
+        handle.write("\nDiagram\n-------\n\n.. qms-report:: trace-diagram\n")
+    result = sphinx_build(root, strict=False, builder=builder)
+    assert result.returncode == 0, result.warnings
+    assert "Traceback" not in result.warnings and "NoUri" not in result.warnings
+    built = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                      for p in result.outdir.rglob("*") if p.suffix in (".tex", ".txt"))
+    assert "SOP-001" in built and "SOP-002" in built

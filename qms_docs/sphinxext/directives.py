@@ -15,6 +15,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.errors import NoUri
 from sphinx.util.docutils import SphinxDirective
 
 import datetime as dt
@@ -199,7 +200,10 @@ class ReportDirective(_QmsDirective):
             uri = ""
             target = self.env.path2doc(str(self.env.srcdir / doc.path))
             if target:
-                uri = builder.get_relative_uri(self.env.docname, target)
+                try:
+                    uri = builder.get_relative_uri(self.env.docname, target)
+                except NoUri:  # a single-file builder (LaTeX, text): no page to link to
+                    uri = ""
             color = config.types[doc.type].color
             lines.append(f'  "{quote(doc.id)}" [label="{quote(doc.id)}\\n'
                          f'{quote(doc.title[:40])}", fillcolor="{color}", '

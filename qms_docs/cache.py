@@ -36,10 +36,6 @@ HISTORY_NAME = "history.json"
 FORMAT = 1
 
 
-def digest(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
-
-
 def git_dir(root: Path) -> Path | None:
     """The git directory of the repository holding ``root`` (no git process started)."""
     for folder in (root, *root.resolve().parents):
@@ -88,7 +84,7 @@ class ContentCache:
         self.file = file
         self.prune = prune
         self.stamp = stamp() if file is not None else ""
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
         if file is not None:
@@ -96,10 +92,7 @@ class ContentCache:
 
     @classmethod
     def for_root(cls, root: Path, name: str = CACHE_NAME, prune: bool = True) -> ContentCache:
-        if os.environ.get("QMS_NO_CACHE"):
-            return cls(None)
-        folder = git_dir(root)
-        return cls(folder / "qms" / name if folder is not None else None, prune)
+        return cls(store_path(root, name), prune)
 
     def _load(self) -> None:
         data = read_store(self.file, self.stamp)
@@ -128,12 +121,13 @@ class ContentCache:
         write_store(self.file, self.stamp, {"entries": entries})
 
 
-def history_store(root: Path) -> Path | None:
-    """Where the full git log is kept (None when caching is off or there is no git dir)."""
+def store_path(root: Path, name: str) -> Path | None:
+    """Where the cache file ``name`` is kept (None when caching is off or there is no git
+    directory)."""
     if os.environ.get("QMS_NO_CACHE"):
         return None
     folder = git_dir(root)
-    return folder / "qms" / HISTORY_NAME if folder is not None else None
+    return folder / "qms" / name if folder is not None else None
 
 
 def read_store(file: Path, expected: str) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .documents import fingerprint
 from .errors import GitError
-from .cache import BLOBS_NAME, ContentCache, history_store, read_store, stamp, write_store
+from .cache import (BLOBS_NAME, HISTORY_NAME, ContentCache, read_store, stamp, store_path,
+                    write_store)
 
 try:  # GitPython needs a git executable; say so plainly if there is none.
     import git
@@ -291,7 +292,8 @@ class PendingHistory:
         self.index = index
         self._output: list[bytes] = []
         self._process = None
-        self._cached: list[list] | None = None
+        self._cached: list[list] | None = None  # the kept log, ending at _cached_tip
+        self._cached_tip = ""
         self._store: Path | None = None
         try:
             self._head = repo.head.commit.hexsha
@@ -300,7 +302,7 @@ class PendingHistory:
             return
         self._done = False
         if paths is None and revisions is None:
-            self._store = history_store(index.repo_dir)
+            self._store = store_path(index.repo_dir, HISTORY_NAME)
             cached = read_store(self._store, stamp()) if self._store else None
             if cached and isinstance(cached.get("tip"), str) and isinstance(
                     cached.get("commits"), list):

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from . import schemas, yamlio
-from .cache import ContentCache, digest
+from .cache import ContentCache
 from .errors import InputError
-from .journal import Write, create_file
+from .journal import Write, create_file, digest
 from .model import Finding
 
 RECORDS_DIR = "records"

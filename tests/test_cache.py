@@ -136,12 +136,17 @@ def _commit_file(root, name, text):
     _git(root, "commit", "-q", "-m", f"edit {name}")
 
 
-def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, monkeypatch):
+def _three_commits(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
     for n in range(3):
         _commit_file(root, f"f{n}.rst", f"text {n}\n")
+    return root
+
+
+def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, monkeypatch):
+    root = _three_commits(tmp_path)
 
     def same():
         fresh = _log_of(root, monkeypatch, cached=False)
@@ -172,11 +177,7 @@ def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, mo
 def test_a_warm_history_reads_no_log_and_a_new_commit_only_itself(tmp_path, monkeypatch):
     import test_history
 
-    root = tmp_path / "repo"
-    root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
-    for n in range(3):
-        _commit_file(root, f"f{n}.rst", f"text {n}\n")
+    root = _three_commits(tmp_path)
     _log_of(root, monkeypatch, cached=True)
     calls = test_history._count_git_logs(monkeypatch)
     _log_of(root, monkeypatch, cached=True)

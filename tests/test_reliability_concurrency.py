@@ -18,7 +18,7 @@ import pytest
 from qms_docs.checks import check_documents
 from qms_docs.workspace import Workspace
 from test_reliability_support import (PEOPLE, THOROUGH, Actor, approved_repo, examples,
-                                      report)
+                                      report, revise_sop_001)
 
 COUNTS: Counter = Counter()
 
@@ -28,9 +28,7 @@ def template(tmp_path_factory) -> Path:
     """SOP-001 revision 2 (Ash) and SOP-003 to SOP-005 (new, Ash): drafts, committed."""
     root = approved_repo(tmp_path_factory.mktemp("concurrency") / "qms")
     act = Actor(root)
-    act("ash", "revise", "SOP-001", "--reason", "Clearer")
-    path = root / "procedures" / "sop-001.rst"
-    path.write_bytes(path.read_bytes() + b"\nA clearer text.\n")
+    revise_sop_001(act, root)
     for title in ("Goods In", "Goods Out", "Stores"):
         act("ash", "new", "sop", title, "--owner", "production-manager")
     act.commit("Drafts", who="ash")

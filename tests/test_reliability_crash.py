@@ -39,7 +39,7 @@ from qms_docs.documents import scan
 from qms_docs.journal import JOURNAL
 from qms_docs.records import load_records
 from test_reliability_support import (PEOPLE, THOROUGH, Actor, approved_repo, examples, git,
-                                      hidden, report, snapshot, visible)
+                                      hidden, report, revise_sop_001, snapshot, visible)
 
 TRACER = r"""
 import os, signal, sys
@@ -95,9 +95,7 @@ def template(tmp_path_factory) -> Path:
     """SOP-002 effective at revision 2; SOP-001 revised by Ash to a committed draft."""
     root = approved_repo(tmp_path_factory.mktemp("crash") / "qms")
     act = Actor(root)
-    act("ash", "revise", "SOP-001", "--reason", "Clearer")
-    path = root / "procedures" / "sop-001.rst"
-    path.write_bytes(path.read_bytes() + b"\nA clearer text.\n")
+    revise_sop_001(act, root)
     act.commit("SOP-001 revision 2", who="ash")
     return root
 

@@ -132,6 +132,13 @@ def approved_repo(root: Path) -> Path:
     return root
 
 
+def revise_sop_001(act: Actor, root: Path) -> None:
+    """Ash revises SOP-001 to revision 2 and edits its text (not committed)."""
+    act("ash", "revise", "SOP-001", "--reason", "Clearer")
+    path = root / "procedures" / "sop-001.rst"
+    path.write_bytes(path.read_bytes() + b"\nA clearer text.\n")
+
+
 CONTROLLED = ("records", "procedures", "manual")
 
 

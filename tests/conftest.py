@@ -28,10 +28,12 @@ class BuildResult:
         return data["versions"][data["current_version"]]["needs"]
 
 
-def sphinx_build(srcdir: Path, *, strict: bool = True, builder: str = "html") -> BuildResult:
+def sphinx_build(srcdir: Path, *, strict: bool = True, builder: str = "html",
+                 options: tuple[str, ...] = (), outdir: Path | None = None) -> BuildResult:
     """Run sphinx-build in a subprocess (sphinx-needs keeps global state per process)."""
-    outdir = srcdir / "_build" / builder
-    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-N", str(srcdir), str(outdir)]
+    outdir = outdir or srcdir / "_build" / builder
+    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-N", *options, str(srcdir),
+               str(outdir)]
     if strict:
         command[3:3] = ["-W", "--keep-going"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=srcdir)

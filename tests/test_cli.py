@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 
-import click
 import pytest
 
 from conftest import REPO, ROOTS, run_qms

@@ -308,9 +308,13 @@ def test_site_shows_status_and_follows_new_records_incrementally(qms):
     master = (first.outdir / "reports.html").read_text(encoding="utf-8")
     assert "in-review" in master
 
+    doctree = first.outdir / ".doctrees" / "procedures" / "sop-002.doctree"
+    read = doctree.stat().st_mtime_ns
     qms("pat", "approve", "SOP-002", "--role", "production-manager")
     second = sphinx_build(qms.root)  # incremental: only records changed
     assert second.returncode == 0, second.warnings
+    # The page is written again from the page read before: its source did not change.
+    assert doctree.stat().st_mtime_ns == read
     page = (second.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
     assert "qms-banner" not in page
     assert "qms-status-effective" in page and "Pat Production (production-manager" in page
@@ -340,6 +344,7 @@ def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms)
     reports = first.outdir / "reports.html"
     assert "(effective)" in reports.read_text(encoding="utf-8")
     written = reports.stat().st_mtime_ns
+    reports_read = (first.outdir / ".doctrees" / "reports.doctree").stat().st_mtime_ns
     standards = first.outdir / "standards.html"
     standards_written = standards.stat().st_mtime_ns
 
@@ -362,4 +367,6 @@ def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms)
     row = _master_row(third.outdir, "SOP-002")
     assert "draft" in row and "effective</p>" not in row
     assert "(effective)" not in reports.read_text(encoding="utf-8")  # the trace matrix
+    # The reports are made when the page is written: it was not read again.
+    assert (third.outdir / ".doctrees" / "reports.doctree").stat().st_mtime_ns == reports_read
     assert standards.stat().st_mtime_ns == standards_written  # no clause link changed

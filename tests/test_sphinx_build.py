@@ -107,12 +107,20 @@ def test_no_deprecation_warnings_from_sphinx_needs(scenario):
     assert "[needs.config]" not in result.warnings
 
 
+def _pages(outdir: Path) -> dict[str, str]:
+    """Every HTML page, without the ids sphinx-needs draws at random for need containers."""
+    return {str(p.relative_to(outdir)): re.sub(r'id="SNCB-[0-9a-f]+"', "", p.read_text("utf-8"))
+            for p in outdir.rglob("*.html")}
+
+
 def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
     import shutil
 
     root = tmp_path / "example"
     shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
         ".venv", "_build", ".git", "tests", "__pycache__", "*.egg-info", ".pytest_cache"))
+    edited = root / "procedures" / "sop-003-competence-training-and-awareness.rst"
+    edited.write_text(edited.read_text("utf-8") + "\nAn edit not yet approved.\n", "utf-8")
     result = sphinx_build(root)
     assert result.returncode == 0, result.warnings
     assert result.warnings.strip() == ""
@@ -121,6 +129,17 @@ def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
     needs = result.needs()
     kinds = {n["type"] for n in needs.values()}
     assert {"manual", "policy", "sop", "wi", "form", "clause"} <= kinds
+    page = (result.outdir / edited.relative_to(root).with_suffix(".html")).read_text("utf-8")
+    assert "qms-banner-draft" in page
+
+    # Control blocks and report tables are written straight as HTML: byte for byte what
+    # the docutils writer makes of their nodes (every report of the example, a banner).
+    nodes = sphinx_build(root, options=("-D", "qms_direct_html=0"),
+                         outdir=tmp_path / "from-nodes")
+    assert nodes.returncode == 0, nodes.warnings
+    direct, written = _pages(result.outdir), _pages(nodes.outdir)
+    assert direct.keys() == written.keys()
+    assert [name for name in direct if direct[name] != written[name]] == []
 
 
 @pytest.mark.parametrize("builder", ["latex", "text"])

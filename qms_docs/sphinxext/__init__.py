@@ -60,37 +60,52 @@ def on_builder_inited(app: Sphinx) -> None:
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
 
+#: Aggregate inputs shown by pages made when they are resolved: a change re-writes them.
+RESOLVED_INPUTS = {"reports"}
+
+
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                         changed: set[str], removed: set[str]) -> list[str]:
-    """Pages to re-read beyond Sphinx's own choice.
-
-    Aggregating pages (standards, reports, document lists) whenever a document came or
-    went, or what they show changed (see ``ProjectState.input_digests``): editing only
-    the text of a document leaves the reports as they are unless its status changed, and
-    the standards page unless its clauses did. A document's page whenever its records
-    changed (its status did).
-    """
+    """Pages to re-read beyond Sphinx's own choice: aggregating pages (standards,
+    coverage, document lists) whenever a document came or went, or what they read in
+    changed (see ``ProjectState.input_digests``): editing only the text of a document
+    leaves the standards page as it is unless its clauses changed."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]
-    srcdir = Path(app.srcdir)
-    digests = state.record_digests()
-    previous: dict[str, str] = getattr(env, "qms_record_digests", {})
-    env.qms_record_digests = digests
-    touched = {doc_id for doc_id in digests.keys() | previous.keys()
-               if digests.get(doc_id) != previous.get(doc_id)}
-    outdated: set[str] = set()
-    for doc in state.scan.documents:
-        if doc.id in touched:
-            docname = env.path2doc(str(srcdir / doc.path))
-            if docname and docname not in removed:
-                outdated.add(docname)
     inputs = state.input_digests()
-    before: dict[str, str] = getattr(env, "qms_input_digests", {})
-    env.qms_input_digests = inputs
+    before: dict[str, str] = getattr(env, "qms_read_digests", {})
+    env.qms_read_digests = {key: value for key, value in inputs.items()
+                            if key not in RESOLVED_INPUTS}
+    outdated: set[str] = set()
     for docname, shown in getattr(env, "qms_aggregate_docs", {}).items():
-        if docname not in removed and (added or removed or any(
-                inputs[key] != before.get(key) for key in shown)):
+        read_in = shown - RESOLVED_INPUTS
+        if docname not in removed and read_in and (added or removed or any(
+                inputs[key] != before.get(key) for key in read_in)):
             outdated.add(docname)
     return sorted(outdated)
+
+
+def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Pages to write again without reading them: the report pages when the statuses
+    or records they show changed, and a document's page when its control block or
+    revision history did (both are made when the page is resolved)."""
+    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    srcdir = Path(app.srcdir)
+    pages = state.page_digests()
+    shown_before: dict[str, str] = getattr(env, "qms_page_digests", {})
+    reports = state.input_digests()["reports"]
+    reports_before = getattr(env, "qms_reports_digest", None)
+    env.qms_page_digests, env.qms_reports_digest = pages, reports
+    updated: set[str] = set()
+    for doc in state.scan.documents:
+        if doc.id and pages.get(doc.id) != shown_before.get(doc.id):
+            docname = env.path2doc(str(srcdir / doc.path))
+            if docname and docname in env.all_docs:
+                updated.add(docname)
+    if reports != reports_before:
+        updated.update(docname for docname, shown in getattr(env, "qms_aggregate_docs",
+                                                             {}).items()
+                       if shown & RESOLVED_INPUTS and docname in env.all_docs)
+    return sorted(updated)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -129,10 +144,15 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     app.add_config_value("qms_as_of", "", "env", types=[str])
+    # Control blocks and report tables written straight as HTML (the same HTML the
+    # docutils writer makes of their nodes, at a fraction of the cost); False gives the
+    # HTML builders the nodes instead, as every other builder gets.
+    app.add_config_value("qms_direct_html", True, "html", types=[bool])
     # Before sphinx-needs (priority 10+) reads its configuration.
     app.connect("config-inited", on_config_inited, priority=5)
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("env-get-updated", on_env_get_updated)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
@@ -141,4 +161,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     pages.setup(app)
     tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 2}
+            "env_version": 3}

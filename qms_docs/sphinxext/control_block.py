@@ -8,7 +8,6 @@ force.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 from docutils import nodes
@@ -26,6 +25,15 @@ BANNERS = {
 
 
 Row = tuple[str, "str | tuple[str, ...]", str]  # label, text (or lines), css class
+
+#: What docutils' HTML writer escapes in text.
+_SPECIAL = {ord("&"): "&amp;", ord("<"): "&lt;", ord('"'): "&quot;", ord(">"): "&gt;",
+            ord("@"): "&#64;"}
+
+
+def encode(text: str) -> str:
+    """``text`` escaped for HTML exactly as docutils' HTML writer escapes it."""
+    return text.translate(_SPECIAL)
 
 
 def _table(rows: list[Row], classes: list[str]) -> nodes.table:
@@ -76,12 +84,26 @@ class ControlBlock:
         out.append(_table(list(self.rows), ["qms-control-block", f"qms-status-{self.status}"]))
         return out
 
-    def words(self) -> str:
-        """All its text (for the search index, which reads the same words from the nodes)."""
-        parts = [self.banner or ""]
-        for label, value, _ in self.rows:
-            parts += [label, *(value if isinstance(value, tuple) else [value])]
-        return " ".join(parts)
+    def html(self) -> str:
+        """Banner and control table as the HTML writer writes :meth:`nodes`, made
+        without docutils nodes (the writer would build them for every page)."""
+        out = []
+        if self.banner is not None:
+            out.append(f'<div class="qms-banner qms-banner-{self.status} docutils container">\n'
+                       f"<p>{encode(self.banner)}</p>\n</div>\n")
+        out.append(f'<table class="qms-control-block qms-status-{self.status} docutils '
+                   'align-default">\n<tbody>\n')
+        for index, (label, value, css) in enumerate(self.rows):
+            parity = "even" if index % 2 else "odd"
+            if isinstance(value, tuple):
+                text = "<br/>".join(encode(line) for line in value)
+            else:
+                text = encode(value)
+            attributes = f' class="{css}"' if css and not isinstance(value, tuple) else ""
+            out.append(f'<tr class="row-{parity}"><td><p><strong>{encode(label)}</strong></p>'
+                       f"</td>\n<td><p{attributes}>{text}</p></td>\n</tr>\n")
+        out.append("</tbody>\n</table>\n")
+        return "".join(out)
 
 
 def control_data(doc: Document, info: StatusInfo, config: Config,
@@ -117,12 +139,6 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
     return ControlBlock(info.status, banner, tuple(rows))
 
 
-def control_block(doc: Document, info: StatusInfo, config: Config,
-                  training: list | None = None, signers: Path | None = None) -> list[nodes.Node]:
-    """Nodes to place under the page title: banner (if not in force) and control table."""
-    return control_data(doc, info, config, training, signers).nodes()
-
-
 REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
                     "Until")
 
@@ -144,12 +160,17 @@ def revision_rows(entries: list) -> list[list[str]]:
 
 
 def revision_html(rows: list[list[str]]) -> str:
-    """The revision history table as escaped HTML."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in REVISION_HEADERS)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return (f'<table class="qms-revision-history"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    """The revision history table as the HTML writer writes :func:`revision_table`."""
+    def row(cells, parity: str, tag: str = "td", attributes: str = "") -> str:
+        return (f'<tr class="row-{parity}">'
+                + "\n".join(f"<{tag}{attributes}><p>{encode(c)}</p></{tag}>" for c in cells)
+                + "\n</tr>\n")
+
+    body = "".join(row(cells, "odd" if index % 2 else "even")
+                   for index, cells in enumerate(rows))
+    return ('<table class="qms-revision-history docutils align-default">\n<thead>\n'
+            + row(REVISION_HEADERS, "odd", "th", ' class="head"')
+            + f"</thead>\n<tbody>\n{body}</tbody>\n</table>\n")
 
 
 def revision_section(table: nodes.Node) -> nodes.section:
@@ -160,16 +181,10 @@ def revision_section(table: nodes.Node) -> nodes.section:
     return section
 
 
-def revision_table(entries: list, html_output: bool = False) -> list[nodes.Node]:
-    """The revision history section: one row per revision, from ``revision_history``.
-
-    For HTML builders the table is written as escaped HTML (building docutils nodes for
-    every cell of every page costs more than the rest of the page); it is left out of
-    the search index either way.
-    """
+def revision_table(entries: list) -> list[nodes.Node]:
+    """The revision history section: one row per revision, from ``revision_history``,
+    left out of the search index. (HTML builders write it with :func:`revision_html`.)"""
     rows = revision_rows(entries)
-    if html_output:
-        return [revision_section(nodes.raw("", revision_html(rows), format="html"))]
     table = nodes.table(classes=["qms-revision-history"])
     group = nodes.tgroup(cols=len(REVISION_HEADERS))
     table += group

@@ -17,6 +17,7 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.errors import NoUri
 from sphinx.util.docutils import SphinxDirective
+from sphinx_needs.utils import add_doc
 
 import datetime as dt
 
@@ -104,8 +105,22 @@ class ClausesDirective(_QmsDirective):
         return self.parse_lines(lines, titles=True)
 
 
+#: Reports made when the page is resolved, from the records as they are then.
+RESOLVED_REPORTS = ("trace-matrix", "master-list", "due", "training", "change-log", "gaps",
+                    "mandatory")
+
+
+class ReportPlaceholder(nodes.General, nodes.Element):
+    """Where a report goes: made when the page is resolved (see :func:`resolve_reports`)."""
+
+
 class ReportDirective(_QmsDirective):
-    """One auditor report of :mod:`qms_docs.reports`, as a table."""
+    """One auditor report of :mod:`qms_docs.reports`, as a table.
+
+    The reports that show statuses are made when the page is resolved (a change of
+    status re-writes the page without reading it again); the coverage summary and the
+    trace diagram, which show only which document satisfies which clause, when it is read.
+    """
 
     required_arguments = 1
     option_spec = {"standard": directives.unchanged}
@@ -118,67 +133,20 @@ class ReportDirective(_QmsDirective):
         if name not in self.reports:
             raise self.error(f"qms-report: unknown report {name!r}; use one of "
                              f"{', '.join(self.reports)}")
-        self.remember_aggregate("coverage" if name == "coverage" else "reports")
+        needs_catalog = name in ("trace-matrix", "coverage", "trace-diagram", "gaps",
+                                 "mandatory")
+        catalog = self.catalog(self.options.get("standard")) if needs_catalog else None
         documents = [doc for doc in self.qms.scan.documents if doc.id]
-        self.statuses = self.qms.statuses()
-        if name == "master-list":
-            return [self._master_list(documents)]
-        if name == "due":
-            rows = registers.reviews_due(documents, self.statuses, self.qms.today, 60)
-            return self._rows(registers.DueRow.HEADERS, [r.cells() for r in rows], "qms-due",
-                              "No periodic review falls due in the next 60 days.")
-        if name == "training":
-            cells = [c for c in self.qms.training_matrix() if c.state != "not-required"]
-            return self._rows(Cell.HEADERS[:1] + Cell.HEADERS[2:],
-                              [c.cells()[:1] + c.cells()[2:] for c in cells], "qms-training",
-                              "No document names an audience yet: nobody owes training.")
-        if name == "change-log":
-            since = self.qms.today - dt.timedelta(days=365)
-            rows = registers.change_log(self.qms.records.records, since, self.qms.today)
-            return self._rows(registers.ChangeEntry.HEADERS[:-1],
-                              [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
-                              "No records in the last 12 months.")
-        catalog = self.catalog(self.options.get("standard"))
         if name == "coverage":
+            self.remember_aggregate("coverage")
             return self.parse_lines(self._coverage(catalog, documents))
         if name == "trace-diagram":
+            self.remember_aggregate("headers")
             return [self._diagram(catalog, documents)]
-        if name == "gaps":
-            clauses = reports.gaps(catalog, documents, self.statuses)
-            return self._rows(
-                ("Clause", "Title"), [[c.number, c.title] for c in clauses], "qms-gaps",
-                f"None: every requirement clause of {rst_text(catalog.short_title)} has an "
-                "effective document.")
-        if name == "mandatory":
-            rows = reports.mandatory(catalog, documents, self.statuses)
-            met = sum(r.met for r in rows)
-            intro = self.parse_lines([f"**{met} of {len(rows)} requirements for documented "
-                                      "information met.**", ""])
-            return intro + self._rows(
-                ("Clause", "Title", "Kind", "Met", "Evidence"),
-                [[r.clause.number, r.clause.title,
-                  "maintained" if r.kind == "maintain" else "retained",
-                  "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")
-        return [self._matrix(catalog, documents)]
-
-    def _matrix(self, catalog: Catalog, documents) -> nodes.table:
-        rows = []
-        for row in reports.trace_matrix(catalog, documents, self.statuses):
-            title = tables.text(row.clause.title)
-            satisfied: nodes.Node | None = None
-            if row.documents:
-                satisfied = tables.bullet_list(
-                    (tables.need_ref(self.env, d.id),
-                     nodes.Text(f" {tables.escaped(d.title)} ({d.status})"))
-                    for d in row.documents)
-            elif row.clause.is_leaf:
-                satisfied = tables.paragraph(nodes.strong("", "no document"))
-            rows.append([
-                tables.paragraph(tables.need_ref(self.env, row.clause.need_id, clause=True)),
-                tables.paragraph(title if row.clause.is_leaf else nodes.strong("", "", title)),
-                satisfied])
-        return tables.table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
-                            widths=(10, 40, 50))
+        self.remember_aggregate("reports")
+        add_doc(self.env, self.env.docname)  # its links are need references
+        return [ReportPlaceholder(report=name,
+                                  standard=catalog.standard if catalog else "")]
 
     def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
         """Graphviz: documents (left) -> chapters of the standard (right)."""
@@ -223,11 +191,6 @@ class ReportDirective(_QmsDirective):
         node["classes"] = ["qms-trace-diagram"]
         return node
 
-    def _rows(self, headers, rows, css: str, empty: str) -> list[nodes.Node]:
-        if not rows:
-            return self.parse_lines([empty, ""])
-        return [tables.table(headers, rows, css)]
-
     def _coverage(self, catalog: Catalog, documents) -> list[str]:
         result = reports.coverage(catalog, documents)
         lines = [f"**{rst_text(catalog.short_title)}: {result.covered} of {result.total} "
@@ -244,15 +207,103 @@ class ReportDirective(_QmsDirective):
         lines += ["", ".. raw:: html", ""] + ["   " + line for line in chart.splitlines()]
         return lines + [""]
 
-    def _master_list(self, documents) -> nodes.table:
-        headers = ("Id", "Title", "Type", "Rev", "Status", "Effective", "Owner", "Last review",
-                   "Next review")
-        rows = [[tables.paragraph(tables.need_ref(self.env, row.id)), row.title, row.type_title,
-                 row.revision if row.revision is not None else "?", row.status or "?",
-                 row.effective, row.owner_title or row.owner or "?", row.last_review,
-                 row.next_review]
-                for row in registers.master_list(self.qms.config, documents, self.statuses)]
-        return tables.table(headers, rows, "qms-master-list")
+def _table_or(headers, rows: list, css: str, empty: str) -> list[tables.Block]:
+    if rows:
+        return [tables.Table(tuple(headers), rows, css)]
+    return [(empty,)] if empty else []
+
+
+def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> list[tables.Block]:
+    """What the report ``name`` shows now: the rows the command line prints."""
+    documents = [doc for doc in state.scan.documents if doc.id]
+    statuses = state.statuses()
+    if name == "master-list":
+        headers = ("Id", "Title", "Type", "Rev", "Status", "Effective", "Owner",
+                   "Last review", "Next review")
+        return [tables.Table(headers, [
+            [(tables.Link(row.id),), row.title, row.type_title,
+             row.revision if row.revision is not None else "?", row.status or "?",
+             row.effective, row.owner_title or row.owner or "?", row.last_review,
+             row.next_review]
+            for row in registers.master_list(state.config, documents, statuses)],
+            "qms-master-list")]
+    if name == "due":
+        rows = registers.reviews_due(documents, statuses, state.today, 60)
+        return _table_or(registers.DueRow.HEADERS, [r.cells() for r in rows], "qms-due",
+                         "No periodic review falls due in the next 60 days.")
+    if name == "training":
+        cells = [c for c in state.training_matrix() if c.state != "not-required"]
+        return _table_or(Cell.HEADERS[:1] + Cell.HEADERS[2:],
+                         [c.cells()[:1] + c.cells()[2:] for c in cells], "qms-training",
+                         "No document names an audience yet: nobody owes training.")
+    if name == "change-log":
+        since = state.today - dt.timedelta(days=365)
+        rows = registers.change_log(state.records.records, since, state.today)
+        return _table_or(registers.ChangeEntry.HEADERS[:-1],
+                         [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
+                         "No records in the last 12 months.")
+    assert catalog is not None
+    if name == "gaps":
+        clauses = reports.gaps(catalog, documents, statuses)
+        return _table_or(("Clause", "Title"), [[c.number, c.title] for c in clauses],
+                         "qms-gaps", f"None: every requirement clause of "
+                         f"{catalog.short_title} has an effective document.")
+    if name == "mandatory":
+        rows = reports.mandatory(catalog, documents, statuses)
+        met = sum(r.met for r in rows)
+        intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
+                                            "documented information met."),)
+        return [intro, *_table_or(
+            ("Clause", "Title", "Kind", "Met", "Evidence"),
+            [[r.clause.number, r.clause.title,
+              "maintained" if r.kind == "maintain" else "retained",
+              "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
+    rows = []
+    for row in reports.trace_matrix(catalog, documents, statuses):
+        satisfied: tables.Cell = None
+        if row.documents:
+            satisfied = tables.Bullets(tuple(
+                (tables.Link(d.id), f" {d.title} ({d.status})") for d in row.documents))
+        elif row.clause.is_leaf:
+            satisfied = (tables.Strong("no document"),)
+        title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)
+        rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
+    return [tables.Table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
+                         widths=(10, 40, 50))]
+
+
+def _catalog(state: ProjectState, name: str) -> Catalog | None:
+    if not name:
+        return None
+    for catalog in state.catalogs:
+        if catalog.standard == name:
+            return catalog
+    return load_standard(name, state.root)
+
+
+def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Make the reports of a page from the records as they are now.
+
+    HTML builders (but single-page HTML, whose links are rewritten on nodes) get the
+    report as written HTML and its words for the search index; the others, and a report
+    with a link that is not a plain link to a page, get docutils nodes.
+    """
+    placeholders = list(doctree.findall(ReportPlaceholder))
+    if not placeholders:
+        return
+    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    direct = (app.builder.format == "html" and app.builder.name != "singlehtml"
+              and app.config.qms_direct_html)
+    link = tables.html_link(app, docname) if direct else None
+    for placeholder in placeholders:
+        blocks = report_blocks(placeholder["report"], state,
+                               _catalog(state, placeholder["standard"]))
+        made = tables.block_html(blocks, link) if link else None
+        if made is not None:
+            html, words = made
+            placeholder.replace_self(tables.DeferredReport("", nodes.Text(words), html=html))
+        else:
+            placeholder.replace_self(tables.block_nodes(blocks, app.env, docname))
 
 
 class DocumentsDirective(_QmsDirective):
@@ -290,6 +341,9 @@ class DocumentsDirective(_QmsDirective):
 
 
 def setup(app: Sphinx) -> None:
+    app.add_node(ReportPlaceholder)
+    # Before the need links of report tables are resolved (tables, priority 400).
+    app.connect("doctree-resolved", resolve_reports, priority=300)
     app.add_directive("qms-documents", DocumentsDirective)
     app.add_directive("qms-clauses", ClausesDirective)
     app.add_directive("qms-report", ReportDirective)

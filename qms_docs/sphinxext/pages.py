@@ -16,7 +16,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx_needs.nodes import Need
 
 from ..revisions import revision_history
-from .control_block import (ControlBlock, control_data, revision_html, revision_rows,
+from .control_block import (control_data, revision_html, revision_rows,
                             revision_section, revision_table)
 
 
@@ -59,12 +59,13 @@ class RevisionHistoryPlaceholder(nodes.General, nodes.Element):
 
 
 class DeferredControlBlock(nodes.General, nodes.Element):
-    """A control block that the HTML writer turns into its nodes.
+    """A control block written by the HTML writer as it is (its ``html``).
 
     Sphinx resolves every page in its main process, one after the other, and writes the
-    pages in parallel processes: building the table there keeps the serial part short.
-    The text child holds the block's words for the search index (fed from the resolved
-    page); the writer never shows it.
+    pages in parallel processes; the block is made as text, without docutils nodes.
+    The search index leaves it out: it is the same labels on every page (a search for
+    "owner" or "revision" would find every document), and the id and title it shows are
+    in the page title, which is indexed.
     """
 
 
@@ -74,12 +75,7 @@ class DeferredRevisionTable(nodes.General, nodes.Element):
 
 def visit_deferred_control_block(translator: nodes.NodeVisitor,
                                  node: DeferredControlBlock) -> None:
-    block = ControlBlock(node["status"], node["banner"],
-                         tuple((label, tuple(value) if isinstance(value, list) else value, css)
-                               for label, value, css in node["rows"]))
-    for child in block.nodes():
-        child.parent = node.parent
-        child.walkabout(translator)
+    translator.body.append(node["html"])  # type: ignore[attr-defined]
     raise nodes.SkipNode
 
 
@@ -103,7 +99,7 @@ def _placeholders(doctree: nodes.document) -> list[nodes.Element]:
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     qms = app.qms  # type: ignore[attr-defined]
     by_id = qms.documents_by_id()
-    html = app.builder.format == "html"
+    html = app.builder.format == "html" and app.config.qms_direct_html
     for placeholder in _placeholders(doctree):
         document = by_id.get(placeholder["document"])
         if document is None:
@@ -113,11 +109,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             block = control_data(document, qms.status_of(document), qms.config, cells,
                                  qms.root / qms.config.signers_file)
             if html:
-                deferred = DeferredControlBlock(
-                    "", nodes.Text(block.words()), status=block.status, banner=block.banner,
-                    rows=[[label, list(value) if isinstance(value, tuple) else value, css]
-                          for label, value, css in block.rows])
-                placeholder.replace_self(deferred)
+                placeholder.replace_self(DeferredControlBlock(html=block.html()))
             else:
                 placeholder.replace_self(block.nodes())
         else:

@@ -66,6 +66,25 @@ class ProjectState:
             out[doc_id] = hashlib.sha256(text.encode()).hexdigest()
         return out
 
+    def page_digests(self) -> dict[str, str]:
+        """Per document id, a digest of what its page shows beyond its source: the
+        control block (status, approvals and their signatures, training) and the
+        revision history (its records). The page is written again when it changes."""
+        records = self.record_digests()
+        signers = self.root / self.config.signers_file
+        try:
+            keys = hashlib.sha256(signers.read_bytes()).hexdigest()
+        except OSError:
+            keys = ""
+        statuses = self.statuses()
+        training = self.training_by_document()
+        out: dict[str, str] = {}
+        for doc_id, info in statuses.items():
+            cells = [c.cells() for c in training.get(doc_id, [])]
+            text = f"{records.get(doc_id)}:{info.to_dict()!r}:{cells!r}:{keys}"
+            out[doc_id] = hashlib.sha256(text.encode()).hexdigest()
+        return out
+
     def statuses(self) -> dict[str, StatusInfo]:
         """Status of every document of this build, derived once."""
         if self._statuses is None:
@@ -76,12 +95,14 @@ class ProjectState:
     def input_digests(self) -> dict[str, str]:
         """Digests of what the aggregate pages are made of, by what a page shows.
 
-        ``reports``: configuration, standards, every record, and of every document its
-        header and derived status (not its text: editing the text of a document re-reads
-        the reports only when that changes its status); ``clauses`` and ``coverage``: the
-        standards and which document satisfies which clause (the clauses' back-links);
-        ``documents``: which documents there are, of which type, in which file. Each also
-        holds the configuration.
+        ``reports`` (made when the page is resolved: a change re-writes the page):
+        configuration, standards, every record, and of every document its header and
+        derived status (not its text: editing the text of a document changes the reports
+        only when that changes its status). The others are read into the page (a change
+        re-reads it): ``clauses`` and ``coverage``, the standards and which document
+        satisfies which clause (the clauses' back-links); ``headers``, every document's
+        header; ``documents``, which documents there are, of which type, in which file.
+        Each also holds the configuration.
         """
         statuses = self.statuses()
         settings = repr(self.config) + repr(self.catalogs)
@@ -89,11 +110,13 @@ class ProjectState:
                    *(f"{key}:{value}" for key, value in sorted(self.record_digests().items()))]
         links = [settings]
         files = [settings]
+        headers = [settings]
         for doc in self.scan.documents:
             header = (doc.id, doc.type, doc.title, doc.revision, doc.owner, doc.path,
                       doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section)
             info = statuses.get(doc.id) if doc.id else None
             reports.append(f"{header!r}:{info.to_dict() if info else None!r}")
+            headers.append(repr(header))
             links.append(f"{doc.id}:{doc.type}:{doc.satisfies!r}")
             files.append(f"{doc.id}:{doc.type}:{doc.path}")
 
@@ -101,4 +124,5 @@ class ProjectState:
             return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
         return {"reports": digest(reports), "clauses": digest(links),
-                "coverage": digest(links), "documents": digest(files)}
+                "coverage": digest(links), "headers": digest(headers),
+                "documents": digest(files)}

@@ -1,23 +1,29 @@
-"""Report tables built directly as docutils nodes, and cheap links to needs.
+"""Report tables: what they hold (plain data), and that data as HTML or docutils nodes.
 
-A report with N rows used to be written as an RST ``list-table`` and parsed again; the
-parse cost more than the rest of the page. These helpers build the same nodes the parser
-made (so the HTML, the search index and the typography are unchanged): text goes through
-:func:`~qms_docs.documents.rst_text` and is kept in docutils' escaped form, which is why
-titles holding markup or HTML stay literal text without any parsing.
+A report page is read once and holds only a placeholder; its tables are made when the
+page is resolved, from the records as they are now, so a change of status re-writes the
+report pages without reading them again. What a report shows is plain data
+(:class:`Table`, :class:`Para`, :class:`Link`, ...). The HTML builders write it straight
+as the HTML the docutils writer would make of the same nodes (a table of thousands of
+rows costs milliseconds, not a tree of nodes resolved, indexed and walked in Sphinx's
+serial main process); the search index gets the same words. Every other builder (LaTeX,
+text) gets the docutils nodes: text goes through :func:`~qms_docs.documents.rst_text` and
+is kept in docutils' escaped form, so titles holding markup or HTML stay literal text.
 
 Links to needs are sphinx-needs ``NeedRef`` nodes, as the ``:need:`` role makes them.
 Resolving thousands of them through sphinx-needs (a Jinja template per link) is serial
 work in the main process; :func:`on_doctree_resolved` resolves the plain cases (a local
 need with a page) to the same reference first and leaves every other case to
-sphinx-needs, which warns about unknown needs as before.
+sphinx-needs, which warns about unknown needs as before; the HTML path writes the same
+reference, and falls back to the nodes when a link is anything but plain.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from docutils import nodes
 from docutils.utils import escape2null
@@ -32,6 +38,7 @@ from sphinx_needs.roles.need_ref import NeedRef
 from sphinx_needs.utils import add_doc
 
 from ..documents import rst_text
+from .control_block import encode
 from .needs_config import ID_REGEX
 
 _NEED_ID = re.compile(ID_REGEX)
@@ -49,15 +56,17 @@ def text(value: object) -> nodes.Text:
     return nodes.Text(escaped(value))
 
 
-def need_ref(env: BuildEnvironment, need_id: str, clause: bool = False) -> nodes.Node:
+def need_ref(env: BuildEnvironment, need_id: str, clause: bool = False,
+             docname: str | None = None) -> nodes.Node:
     """A link to a need showing its id (or, for a clause, its number), the node the
     ``:need:`` role makes; an id that is not a valid need id is shown as text."""
     if not _NEED_ID.match(need_id):
         return text(need_id)
-    add_doc(env, env.docname)  # as the role does: the page holds need references
+    docname = docname or env.docname
+    add_doc(env, docname)  # as the role does: the page holds need references
     label = "number" if clause else "id"
     ref = NeedRef(":need:", reftarget=need_id, refdomain="", reftype="need", refexplicit=True,
-                  refwarn=True, refdoc=env.docname, qms_label=label)
+                  refwarn=True, refdoc=docname, qms_label=label)
     ref["need_link"] = NeedLink.parse_address(need_id)
     ref += nodes.emphasis(":need:", _LABELS[label], classes=["xref", "need"])
     return ref
@@ -106,6 +115,212 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], css: str,
     return table_node
 
 
+# --- what a report shows ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a need, showing its id (or, for a clause, its number)."""
+
+    need_id: str
+    clause: bool = False
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+Inline = str | Link | Strong
+#: A paragraph: its pieces in order.
+Para = tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A bullet list, one paragraph per item."""
+
+    items: tuple[Para, ...]
+
+
+#: A table cell: empty, a paragraph of text, a paragraph of pieces, or a bullet list.
+Cell = None | str | Para | Bullets
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: list[list[Cell]]
+    css: str
+    widths: tuple[int, ...] | None = None
+
+
+#: What a report is made of: tables and paragraphs, in order.
+Block = Table | Para
+
+
+def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> nodes.Node:
+    if isinstance(piece, Link):
+        return need_ref(env, piece.need_id, piece.clause, docname)
+    if isinstance(piece, Strong):
+        return nodes.strong("", "", text(piece.text))
+    return nodes.Text(_spaced(piece))
+
+
+def _spaced(piece: str) -> str:
+    """An inline piece of text as :func:`escaped`, keeping one space it starts with (it
+    follows a link)."""
+    return (" " if piece[:1].isspace() else "") + escaped(piece)
+
+
+def _cell_nodes(cell: Cell, env: BuildEnvironment, docname: str) -> object:
+    if isinstance(cell, Bullets):
+        return bullet_list([_inline_nodes(p, env, docname) for p in item] for item in cell.items)
+    if isinstance(cell, tuple):
+        return paragraph(*(_inline_nodes(p, env, docname) for p in cell))
+    return cell
+
+
+def block_nodes(blocks: Iterable[Block], env: BuildEnvironment,
+                docname: str) -> list[nodes.Node]:
+    """The report as docutils nodes (links as ``NeedRef``, resolved later)."""
+    out: list[nodes.Node] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            out.append(table(block.headers,
+                             ([_cell_nodes(c, env, docname) for c in row] for row in block.rows),
+                             block.css, block.widths))
+        else:
+            out.append(paragraph(*(_inline_nodes(p, env, docname) for p in block)))
+    return out
+
+
+def _html_text(value: object) -> str:
+    """Text as the writer shows ``text(value)``: escaped for RST, then for HTML."""
+    return encode(nodes.Text(escaped(value)).astext())
+
+
+class _Unresolved(Exception):
+    """A link the HTML path does not make (left to sphinx-needs)."""
+
+
+def block_html(blocks: Iterable[Block],
+               link: Callable[[Link], tuple[str, str] | None]) -> tuple[str, str] | None:
+    """The report as the HTML writer writes :func:`block_nodes` once resolved, and the
+    words the search index collects from those nodes; ``None`` when ``link`` (which
+    gives a link's HTML and the label it shows) cannot make one of its links."""
+    words: list[str] = []
+
+    def shown(value: object) -> str:
+        plain = nodes.Text(escaped(value)).astext()
+        words.append(plain)
+        return encode(plain)
+
+    def shown_piece(value: str) -> str:
+        plain = nodes.Text(_spaced(value)).astext()
+        words.append(plain)
+        return encode(plain)
+
+    def inline(piece: Inline) -> str:
+        if isinstance(piece, Link):
+            if not _NEED_ID.match(piece.need_id):
+                return shown(piece.need_id)
+            made = link(piece)
+            if made is None:
+                raise _Unresolved
+            words.append(made[1])
+            return made[0]
+        if isinstance(piece, Strong):
+            return f"<strong>{shown(piece.text)}</strong>"
+        return shown_piece(piece)
+
+    def para(pieces: Para) -> str:
+        return f"<p>{''.join(inline(p) for p in pieces)}</p>"
+
+    def cell(value: Cell, tag: str = "td", attributes: str = "") -> str:
+        if isinstance(value, Bullets):
+            items = "".join(f"<li>{para(item)}</li>\n" for item in value.items)
+            inner = f'<ul class="simple">\n{items}</ul>\n'
+        elif isinstance(value, tuple):
+            inner = para(value)
+        elif value is not None and escaped(value):
+            inner = f"<p>{shown(value)}</p>"
+        else:
+            inner = ""
+        return f"<{tag}{attributes}>{inner}</{tag}>"
+
+    out: list[str] = []
+    try:
+        for block in blocks:
+            if not isinstance(block, Table):
+                out.append(para(block) + "\n")
+                continue
+            out.append(f'<table class="{block.css} docutils align-default">\n')
+            if block.widths:
+                total = sum(block.widths)
+                out.append("<colgroup>\n" + "".join(
+                    f'<col style="width: {w / total:.1%}" />\n' for w in block.widths)
+                    + "</colgroup>\n")
+            out.append('<thead>\n<tr class="row-odd">'
+                       + "\n".join(cell(h, "th", ' class="head"') for h in block.headers)
+                       + "\n</tr>\n</thead>\n<tbody>\n")
+            for index, row in enumerate(block.rows):
+                parity = "odd" if index % 2 else "even"
+                out.append(f'<tr class="row-{parity}">'
+                           + "\n".join(cell(c) for c in row) + "\n</tr>\n")
+            out.append("</tbody>\n</table>\n")
+    except _Unresolved:
+        return None
+    return "".join(out), " ".join(words)
+
+
+class DeferredReport(nodes.General, nodes.Element):
+    """A report the HTML writer writes as it is (its ``html``); its text child holds the
+    report's words for the search index and is never shown."""
+
+
+def visit_deferred_report(translator: nodes.NodeVisitor, node: DeferredReport) -> None:
+    translator.body.append(node["html"])  # type: ignore[attr-defined]
+    raise nodes.SkipNode
+
+
+def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | None]:
+    """Makes the ``<a>`` of a link to a need, as :func:`on_doctree_resolved` resolves it,
+    and the label it shows; ``None`` for anything else (an unknown or external need, one
+    without a page, a builder without URIs)."""
+    needs = SphinxNeedsData(app.env).get_needs_view()
+    max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
+    builder = app.builder
+
+    def make(link: Link) -> tuple[str, str] | None:
+        need = needs.get(link.need_id)
+        if need is None or need["is_external"] or not need["docname"]:
+            return None
+        label = _label(need, link.need_id, "number" if link.clause else "id", max_length)
+        if label is None:
+            return None
+        if need["docname"] == docname:
+            href = f"#{link.need_id}"
+        else:
+            try:
+                href = f"{builder.get_relative_uri(docname, need['docname'])}#{link.need_id}"
+            except NoUri:
+                return None
+        return (f'<a class="reference internal" href="{encode(href)}" '
+                f'title="{encode(link.need_id)}"><em class="xref need">{encode(label)}</em></a>',
+                label)
+    return make
+
+
+def _label(need, need_id: str, kind: str, max_length: int) -> str | None:
+    """What a link shows: the need's id, or the first word of its (shortened) title."""
+    if kind == "id":
+        return need_id
+    title = need["title"]
+    if 3 < max_length < len(title):
+        title = f"{title[:max_length - 3]}..."
+    return title.split()[0] if title.split() else None
+
+
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Resolve the need links of report tables that point at a page of this project.
 
@@ -123,15 +338,9 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         need = needs.get(ref["reftarget"])
         if need is None or need["is_external"] or not need["docname"]:
             continue
-        if ref["qms_label"] == "id":
-            label = ref["reftarget"]
-        else:
-            title = need["title"]
-            if 3 < max_length < len(title):
-                title = f"{title[:max_length - 3]}..."
-            if not title.split():
-                continue
-            label = title.split()[0]
+        label = _label(need, ref["reftarget"], ref["qms_label"], max_length)
+        if label is None:
+            continue
         with contextlib.suppress(NoUri):
             ref.replace_self(make_refnode(
                 app.builder, docname, need["docname"], ref["reftarget"],
@@ -139,5 +348,6 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 
 def setup(app: Sphinx) -> None:
+    app.add_node(DeferredReport, html=(visit_deferred_report, None))
     # Before sphinx-needs' own doctree-resolved handlers (priority 500).
     app.connect("doctree-resolved", on_doctree_resolved, priority=400)

@@ -53,13 +53,19 @@ def rst_text(text: str) -> str:
     whatever the next line says, e.g. ``.. include:: /etc/passwd``); markup characters
     are escaped, and so is anything at the start that would open a list or a directive.
     """
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = plain_text(text)
     text = _SPECIAL.sub(r"\\\1", text)
     block = _BLOCK.match(text)
     if block and not text.startswith("\\"):
         end = block.end() - 1 if block.group().endswith((".", ")")) else 0
         text = text[:end] + "\\" + text[end:]
     return text
+
+
+def plain_text(text: str) -> str:
+    """What a reader sees of ``rst_text(text)`` once parsed: the text with line breaks and
+    control characters as spaces, and runs of spaces as one."""
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def parse_revision(text: str) -> int | None:

@@ -69,3 +69,29 @@ def test_links_to_unknown_documents_are_reported(tmp_path):
     found = [f for f in findings_of(root) if f.code == "unknown-link"]
     assert [(f.path, f.line, f.document) for f in found] == [("procedures/sop-002.rst", 4, "SOP-002")]
     assert "SOP-077" in found[0].message
+
+
+@pytest.mark.parametrize("text", [
+    "1. Numbered", "- bullet", "(a) lettered", "iv) roman", ".. include:: /etc/passwd",
+    "a\\b *c* `d` <e> @f |g| [h]_ :i:", "  spaced\ttext\nover lines  ", "nul\x00and\x1fbell",
+    ">>> doctest", "#. auto", "plain words",
+])
+def test_plain_text_is_what_a_reader_sees_of_escaped_text(text):
+    """The HTML writer's report tables show plain_text(); the nodes show the parsed
+    rst_text(): the same characters."""
+    from docutils import nodes
+    from docutils.utils import escape2null
+
+    from qms_docs.documents import plain_text, rst_text
+
+    assert nodes.Text(escape2null(rst_text(text))).astext() == plain_text(text)
+
+
+@given(st.text(max_size=60))
+def test_plain_text_matches_escaped_text_for_any_text(text):
+    from docutils import nodes
+    from docutils.utils import escape2null
+
+    from qms_docs.documents import plain_text, rst_text
+
+    assert nodes.Text(escape2null(rst_text(text))).astext() == plain_text(text)

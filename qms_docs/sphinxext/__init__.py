@@ -9,6 +9,7 @@ directives that render the standards and the auditor reports.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,15 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
 
 def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
-    state.scan = scan(Path(app.srcdir), state.config)
-    state.records = load_records(Path(app.srcdir))
-    state._training = state._training_by_doc = state._by_id = state._statuses = None
+    # Tens of thousands of objects without cycles: the collector would only walk them,
+    # and the environment loaded for an incremental build, again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        state.reset(scan(Path(app.srcdir), state.config), load_records(Path(app.srcdir)))
+    finally:
+        if collecting:
+            gc.enable()
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 

@@ -28,6 +28,14 @@ class ProjectState:
     _training_by_doc: dict[str, list[Cell]] | None = None
     _by_id: dict[str, Document] | None = None
     _statuses: dict[str, StatusInfo] | None = None
+    _record_digests: dict[str, str] | None = None
+    _inputs: dict[str, str] | None = None
+
+    def reset(self, scan: Scan, records: RecordSet) -> None:
+        """Start a build: this scan and these records, nothing derived yet."""
+        self.scan, self.records = scan, records
+        self._training = self._training_by_doc = self._by_id = self._statuses = None
+        self._record_digests = self._inputs = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
@@ -60,11 +68,12 @@ class ProjectState:
 
     def record_digests(self) -> dict[str, str]:
         """Per document id, a digest of its records (to notice new or changed records)."""
-        out: dict[str, str] = {}
-        for doc_id, records in self.records.by_document().items():
-            text = "\n".join(f"{r.path}:{sorted(r.data.items())}" for r in records)
-            out[doc_id] = hashlib.sha256(text.encode()).hexdigest()
-        return out
+        if self._record_digests is None:
+            self._record_digests = {
+                doc_id: hashlib.sha256("\n".join(f"{r.path}:{r.data!r}" for r in records)
+                                       .encode()).hexdigest()
+                for doc_id, records in self.records.by_document().items()}
+        return self._record_digests
 
     def page_digests(self) -> dict[str, str]:
         """Per document id, a digest of what its page shows beyond its source: the
@@ -104,6 +113,11 @@ class ProjectState:
         header; ``documents``, which documents there are, of which type, in which file.
         Each also holds the configuration.
         """
+        if self._inputs is None:
+            self._inputs = self._input_digests()
+        return self._inputs
+
+    def _input_digests(self) -> dict[str, str]:
         statuses = self.statuses()
         settings = repr(self.config) + repr(self.catalogs)
         reports = [settings, self.today.isoformat(),

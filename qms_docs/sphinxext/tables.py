@@ -37,7 +37,7 @@ from sphinx_needs.need_item import NeedLink
 from sphinx_needs.roles.need_ref import NeedRef
 from sphinx_needs.utils import add_doc
 
-from ..documents import rst_text
+from ..documents import plain_text, rst_text
 from .control_block import encode
 from .needs_config import ID_REGEX
 
@@ -194,11 +194,6 @@ def block_nodes(blocks: Iterable[Block], env: BuildEnvironment,
     return out
 
 
-def _html_text(value: object) -> str:
-    """Text as the writer shows ``text(value)``: escaped for RST, then for HTML."""
-    return encode(nodes.Text(escaped(value)).astext())
-
-
 class _Unresolved(Exception):
     """A link the HTML path does not make (left to sphinx-needs)."""
 
@@ -210,13 +205,13 @@ def block_html(blocks: Iterable[Block],
     gives a link's HTML and the label it shows) cannot make one of its links."""
     words: list[str] = []
 
-    def shown(value: object) -> str:
-        plain = nodes.Text(escaped(value)).astext()
+    def shown(value: object) -> str:  # what the writer shows of text(value)
+        plain = plain_text(str(value))
         words.append(plain)
         return encode(plain)
 
     def shown_piece(value: str) -> str:
-        plain = nodes.Text(_spaced(value)).astext()
+        plain = (" " if value[:1].isspace() else "") + plain_text(value)
         words.append(plain)
         return encode(plain)
 
@@ -242,7 +237,7 @@ def block_html(blocks: Iterable[Block],
             inner = f'<ul class="simple">\n{items}</ul>\n'
         elif isinstance(value, tuple):
             inner = para(value)
-        elif value is not None and escaped(value):
+        elif value is not None and plain_text(str(value)):
             inner = f"<p>{shown(value)}</p>"
         else:
             inner = ""

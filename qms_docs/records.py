@@ -159,10 +159,10 @@ def load_records(root: Path) -> RecordSet:
                                            "move the file out of records/"))
             continue
         try:
-            if entry.stat().st_size > yamlio.MAX_BYTES:  # not read: it could be huge
+            payload = _read(entry.path, display)
+            if len(payload) > yamlio.MAX_BYTES:  # read no further: it could be huge
                 raise InputError(f"record file is too large (limit {yamlio.MAX_BYTES} bytes)",
                                  path=display)
-            payload = _read(entry.path, display)
             key = digest(payload)
             data = parsed.get(key)
             if isinstance(data, dict) and data.get("kind") in KINDS:
@@ -196,8 +196,10 @@ def _walk(folder: Path, display: str):
 
 
 def _read(path: str, display: str) -> bytes:
+    """The file's bytes, up to one byte more than a record may hold."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read(yamlio.MAX_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read the record file: {exc.strerror}", path=display,
                          hint="give the user running qms read access") from None

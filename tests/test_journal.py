@@ -209,7 +209,8 @@ def _denied(monkeypatch, module, name: str, path: Path) -> None:
     real = getattr(module, name)
 
     def fake(self_or_file, *args, **kwargs):
-        if Path(self_or_file).resolve() == path.resolve():
+        if (isinstance(self_or_file, (str, Path))
+                and Path(self_or_file).resolve() == path.resolve()):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real(self_or_file, *args, **kwargs)
 
@@ -221,7 +222,9 @@ def test_an_unreadable_record_is_exit_2_naming_it(tmp_path, monkeypatch):
     act = Actor(root)
     act("quinn", "approve", "SOP-001", "--role", "quality-manager")
     record = next((root / "records" / "SOP-001").glob("*.yaml"))
-    _denied(monkeypatch, Path, "read_bytes", record)
+    import builtins
+
+    _denied(monkeypatch, builtins, "open", record)
     for args in (["status"], ["revise", "SOP-001", "--reason", "x"]):
         result = act("ash", *args, code=2)
         assert record.relative_to(root).as_posix() in result.output

@@ -54,8 +54,10 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
 
 def on_builder_inited(app: Sphinx) -> None:
     state: ProjectState = app.qms  # type: ignore[attr-defined]
-    # Tens of thousands of objects without cycles: the collector would only walk them,
-    # and the environment loaded for an incremental build, again and again.
+    # The scan and the records are tens of thousands of objects that live as long as the
+    # build: the cyclic collector would walk them in every full collection (in Sphinx's
+    # main process, about a third of a build is such collections). Not collected while
+    # they load, and frozen out of collection until the build ends (on_build_finished).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -63,12 +65,17 @@ def on_builder_inited(app: Sphinx) -> None:
     finally:
         if collecting:
             gc.enable()
+    gc.freeze()
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
 
 #: Aggregate inputs shown by pages made when they are resolved: a change re-writes them.
 RESOLVED_INPUTS = {"reports"}
+
+
+def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    gc.unfreeze()  # what on_builder_inited froze can be collected again
 
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -163,6 +170,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
+    app.connect("build-finished", on_build_finished)
     app.add_css_file("qms.css")
     directives.setup(app)
     pages.setup(app)

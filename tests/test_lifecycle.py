@@ -370,3 +370,31 @@ def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms)
     # The reports are made when the page is written: it was not read again.
     assert (third.outdir / ".doctrees" / "reports.doctree").stat().st_mtime_ns == reports_read
     assert standards.stat().st_mtime_ns == standards_written  # no clause link changed
+
+
+def test_the_day_a_revision_takes_effect_re_writes_its_page_and_the_reports(qms):
+    """What a page shows beyond its source is digested per document: the day an
+    approved revision takes effect changes the digest of that document's page and of
+    the reports, and of no other page (the build re-writes exactly those)."""
+    import datetime as dt
+
+    from qms_docs.catalog import load_standard
+    from qms_docs.config import load_config
+    from qms_docs.documents import scan
+    from qms_docs.records import load_records
+    from qms_docs.sphinxext.state import ProjectState
+
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager", "--effective", "2999-01-01")
+    config = load_config(qms.root)
+
+    def digests(day: str) -> tuple[dict[str, str], str]:
+        state = ProjectState(root=qms.root, config=config,
+                             catalogs=[load_standard(n, qms.root) for n in config.standards])
+        state.reset(scan(qms.root, config), load_records(qms.root))
+        state.today = dt.date.fromisoformat(day)
+        return state.page_digests(), state.input_digests()["reports"]
+
+    before, reports_before = digests("2998-12-31")
+    after, reports_after = digests("2999-01-01")
+    assert [doc for doc in before if before[doc] != after[doc]] == ["SOP-001"]
+    assert reports_before != reports_after

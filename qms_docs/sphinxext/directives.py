@@ -133,20 +133,20 @@ class ReportDirective(_QmsDirective):
         if name not in self.reports:
             raise self.error(f"qms-report: unknown report {name!r}; use one of "
                              f"{', '.join(self.reports)}")
-        needs_catalog = name in ("trace-matrix", "coverage", "trace-diagram", "gaps",
-                                 "mandatory")
-        catalog = self.catalog(self.options.get("standard")) if needs_catalog else None
+        uses_catalog = name in ("trace-matrix", "coverage", "trace-diagram", "gaps",
+                                "mandatory")
+        catalog = self.catalog(self.options.get("standard")) if uses_catalog else None
+        if name in RESOLVED_REPORTS:
+            self.remember_aggregate("reports")
+            add_doc(self.env, self.env.docname)  # its links are need references
+            return [ReportPlaceholder(report=name,
+                                      standard=catalog.standard if catalog else "")]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         if name == "coverage":
             self.remember_aggregate("coverage")
             return self.parse_lines(self._coverage(catalog, documents))
-        if name == "trace-diagram":
-            self.remember_aggregate("headers")
-            return [self._diagram(catalog, documents)]
-        self.remember_aggregate("reports")
-        add_doc(self.env, self.env.docname)  # its links are need references
-        return [ReportPlaceholder(report=name,
-                                  standard=catalog.standard if catalog else "")]
+        self.remember_aggregate("headers")
+        return [self._diagram(catalog, documents)]
 
     def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
         """Graphviz: documents (left) -> chapters of the standard (right)."""
@@ -206,6 +206,7 @@ class ReportDirective(_QmsDirective):
         chart = coverage_chart(reports.coverage_by_chapter(catalog, documents))
         lines += ["", ".. raw:: html", ""] + ["   " + line for line in chart.splitlines()]
         return lines + [""]
+
 
 def _table_or(headers, rows: list, css: str, empty: str) -> list[tables.Block]:
     if rows:

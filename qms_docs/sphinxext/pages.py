@@ -59,30 +59,46 @@ class RevisionHistoryPlaceholder(nodes.General, nodes.Element):
 
 
 class DeferredControlBlock(nodes.General, nodes.Element):
-    """A control block written by the HTML writer as it is (its ``html``).
+    """The control block of ``document``, made by the HTML writer as HTML.
 
     Sphinx resolves every page in its main process, one after the other, and writes the
-    pages in parallel processes; the block is made as text, without docutils nodes.
-    The search index leaves it out: it is the same labels on every page (a search for
-    "owner" or "revision" would find every document), and the id and title it shows are
-    in the page title, which is indexed.
+    pages in parallel processes: the block is made there (from the state the main
+    process derived before writing), as text, without docutils nodes. The search index
+    leaves it out: it is the same labels on every page (a search for "owner" or
+    "revision" would find every document), and the id and title it shows are in the page
+    title, which is indexed.
     """
 
 
 class DeferredRevisionTable(nodes.General, nodes.Element):
-    """The revision history table, written as HTML by the (parallel) HTML writer."""
+    """The revision history table of ``document``, made by the HTML writer as HTML."""
+
+
+def _document(translator: nodes.NodeVisitor, node: nodes.Element):
+    qms = translator.builder.app.qms  # type: ignore[attr-defined]
+    return qms, qms.documents_by_id()[node["document"]]
 
 
 def visit_deferred_control_block(translator: nodes.NodeVisitor,
                                  node: DeferredControlBlock) -> None:
-    translator.body.append(node["html"])  # type: ignore[attr-defined]
+    qms, document = _document(translator, node)
+    translator.body.append(_control_data(qms, document).html())  # type: ignore[attr-defined]
     raise nodes.SkipNode
 
 
 def visit_deferred_revision_table(translator: nodes.NodeVisitor,
                                   node: DeferredRevisionTable) -> None:
-    translator.body.append(revision_html(node["rows"]))  # type: ignore[attr-defined]
+    qms, document = _document(translator, node)
+    rows = revision_rows(revision_history(document, qms.records.for_document(document.id),
+                                          qms.config))
+    translator.body.append(revision_html(rows))  # type: ignore[attr-defined]
     raise nodes.SkipNode
+
+
+def _control_data(qms, document):
+    cells = qms.training_by_document().get(document.id, [])
+    return control_data(document, qms.status_of(document), qms.config, cells,
+                        qms.root / qms.config.signers_file)
 
 
 def _placeholders(doctree: nodes.document) -> list[nodes.Element]:
@@ -105,21 +121,22 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         if document is None:
             placeholder.parent.remove(placeholder)
         elif isinstance(placeholder, ControlBlockPlaceholder):
-            cells = qms.training_by_document().get(document.id, [])
-            block = control_data(document, qms.status_of(document), qms.config, cells,
-                                 qms.root / qms.config.signers_file)
-            if html:
-                placeholder.replace_self(DeferredControlBlock(html=block.html()))
-            else:
-                placeholder.replace_self(block.nodes())
+            placeholder.replace_self(DeferredControlBlock(document=document.id) if html
+                                     else _control_data(qms, document).nodes())
+        elif html:
+            placeholder.replace_self(revision_section(DeferredRevisionTable(
+                document=document.id)))
         else:
-            entries = revision_history(document, qms.records.for_document(document.id),
-                                       qms.config)
-            if html:
-                placeholder.replace_self(revision_section(
-                    DeferredRevisionTable(rows=revision_rows(entries))))
-            else:
-                placeholder.replace_self(revision_table(entries))
+            placeholder.replace_self(revision_table(revision_history(
+                document, qms.records.for_document(document.id), qms.config)))
+
+
+def on_write_started(app: Sphinx, builder) -> None:
+    """Derive, once and before the writers start, what every page's control block uses."""
+    qms = app.qms  # type: ignore[attr-defined]
+    qms.statuses()
+    qms.training_by_document()
+    qms.documents_by_id()
 
 
 def setup(app: Sphinx) -> None:
@@ -128,4 +145,5 @@ def setup(app: Sphinx) -> None:
     app.add_node(DeferredControlBlock, html=(visit_deferred_control_block, None))
     app.add_node(DeferredRevisionTable, html=(visit_deferred_revision_table, None))
     app.add_transform(DocumentTitle)
+    app.connect("write-started", on_write_started)
     app.connect("doctree-resolved", on_doctree_resolved)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..control import StatusInfo, derive_all, derive_status
 from ..documents import Scan
+from ..journal import digest
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
 from ..training import Cell, matrix
@@ -70,8 +70,7 @@ class ProjectState:
         """Per document id, a digest of its records (to notice new or changed records)."""
         if self._record_digests is None:
             self._record_digests = {
-                doc_id: hashlib.sha256("\n".join(f"{r.path}:{r.data!r}" for r in records)
-                                       .encode()).hexdigest()
+                doc_id: _digest(*(f"{r.path}:{r.data!r}" for r in records))
                 for doc_id, records in self.records.by_document().items()}
         return self._record_digests
 
@@ -82,7 +81,7 @@ class ProjectState:
         records = self.record_digests()
         signers = self.root / self.config.signers_file
         try:
-            keys = hashlib.sha256(signers.read_bytes()).hexdigest()
+            keys = digest(signers.read_bytes())
         except OSError:
             keys = ""
         statuses = self.statuses()
@@ -90,8 +89,8 @@ class ProjectState:
         out: dict[str, str] = {}
         for doc_id, info in statuses.items():
             cells = [c.cells() for c in training.get(doc_id, [])]
-            text = f"{records.get(doc_id)}:{info.to_dict()!r}:{cells!r}:{keys}"
-            out[doc_id] = hashlib.sha256(text.encode()).hexdigest()
+            out[doc_id] = _digest(str(records.get(doc_id)), repr(info.to_dict()), repr(cells),
+                                  keys)
         return out
 
     def statuses(self) -> dict[str, StatusInfo]:
@@ -134,9 +133,11 @@ class ProjectState:
             links.append(f"{doc.id}:{doc.type}:{doc.satisfies!r}")
             files.append(f"{doc.id}:{doc.type}:{doc.path}")
 
-        def digest(parts: list[str]) -> str:
-            return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        return {"reports": _digest(*reports), "clauses": _digest(*links),
+                "coverage": _digest(*links), "headers": _digest(*headers),
+                "documents": _digest(*files)}
 
-        return {"reports": digest(reports), "clauses": digest(links),
-                "coverage": digest(links), "headers": digest(headers),
-                "documents": digest(files)}
+
+def _digest(*parts: str) -> str:
+    """One SHA-256 over the parts, a line each."""
+    return digest("\n".join(parts).encode())

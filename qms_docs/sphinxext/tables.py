@@ -163,13 +163,13 @@ def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> nodes.N
         return need_ref(env, piece.need_id, piece.clause, docname)
     if isinstance(piece, Strong):
         return nodes.strong("", "", text(piece.text))
-    return nodes.Text(_spaced(piece))
+    return nodes.Text(_lead(piece) + escaped(piece))
 
 
-def _spaced(piece: str) -> str:
-    """An inline piece of text as :func:`escaped`, keeping one space it starts with (it
-    follows a link)."""
-    return (" " if piece[:1].isspace() else "") + escaped(piece)
+def _lead(piece: str) -> str:
+    """The one space an inline piece of text keeps when it starts with one (it follows
+    a link); the rest of its whitespace is normalized."""
+    return " " if piece[:1].isspace() else ""
 
 
 def _cell_nodes(cell: Cell, env: BuildEnvironment, docname: str) -> object:
@@ -205,13 +205,8 @@ def block_html(blocks: Iterable[Block],
     gives a link's HTML and the label it shows) cannot make one of its links."""
     words: list[str] = []
 
-    def shown(value: object) -> str:  # what the writer shows of text(value)
-        plain = plain_text(str(value))
-        words.append(plain)
-        return encode(plain)
-
-    def shown_piece(value: str) -> str:
-        plain = (" " if value[:1].isspace() else "") + plain_text(value)
+    def shown(value: object, lead: str = "") -> str:  # what the writer shows of text()
+        plain = lead + plain_text(str(value))
         words.append(plain)
         return encode(plain)
 
@@ -226,7 +221,7 @@ def block_html(blocks: Iterable[Block],
             return made[0]
         if isinstance(piece, Strong):
             return f"<strong>{shown(piece.text)}</strong>"
-        return shown_piece(piece)
+        return shown(piece, _lead(piece))
 
     def para(pieces: Para) -> str:
         return f"<p>{''.join(inline(p) for p in pieces)}</p>"
@@ -287,8 +282,8 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
     builder = app.builder
 
     def make(link: Link) -> tuple[str, str] | None:
-        need = needs.get(link.need_id)
-        if need is None or need["is_external"] or not need["docname"]:
+        need = _page_need(needs, link.need_id)
+        if need is None:
             return None
         label = _label(need, link.need_id, "number" if link.clause else "id", max_length)
         if label is None:
@@ -304,6 +299,14 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
                 f'title="{encode(link.need_id)}"><em class="xref need">{encode(label)}</em></a>',
                 label)
     return make
+
+
+def _page_need(needs, need_id: str):
+    """The need ``need_id`` when it is a local need with a page, else None."""
+    need = needs.get(need_id)
+    if need is None or need["is_external"] or not need["docname"]:
+        return None
+    return need
 
 
 def _label(need, need_id: str, kind: str, max_length: int) -> str | None:
@@ -330,8 +333,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     needs = SphinxNeedsData(app.env).get_needs_view()
     max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
     for ref in refs:
-        need = needs.get(ref["reftarget"])
-        if need is None or need["is_external"] or not need["docname"]:
+        need = _page_need(needs, ref["reftarget"])
+        if need is None:
             continue
         label = _label(need, ref["reftarget"], ref["qms_label"], max_length)
         if label is None:

@@ -9,14 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import control, history, journal
+from . import control, journal
 from .catalog import load_standard
 from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
 from .model import Catalog, Config, Document, Finding, Person
 from .records import RecordSet, current_date, load_records
+
+if TYPE_CHECKING:
+    from . import history
 
 
 class Workspace:
@@ -53,6 +57,8 @@ class Workspace:
 
     @cached_property
     def repo(self):
+        from . import history  # GitPython loads only for what reads git, not for check
+
         return history.open_repo(self.root)
 
     @cached_property
@@ -64,6 +70,7 @@ class Workspace:
         """When each person took each role, from qms.toml's git history (None without it).
 
         Pass the index of a caller that already read the whole history (one pass)."""
+        from . import history
         from .errors import GitError
         from .training import role_start_dates
 
@@ -123,6 +130,8 @@ class Workspace:
 
     def actor(self) -> Person:
         """The acting person: git's user.email, which must be a person of qms.toml."""
+        from . import history
+
         email = history.acting_email(self.repo)
         person = self.config.person_by_email(email)
         if person is None:

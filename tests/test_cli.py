@@ -14,7 +14,23 @@ from qms_docs.cli import cli, main
 
 
 def all_commands():
-    return sorted(cli.commands)
+    return cli.list_commands(None)
+
+
+def test_every_listed_command_is_found_under_its_own_name():
+    names = all_commands()
+    assert len(names) == 20 and "check" in names and "audit-pack" in names
+    for name in names:
+        assert cli.get_command(None, name).name == name
+    assert cli.get_command(None, "no-such-command") is None
+
+
+def test_a_mistyped_command_gets_a_suggestion_and_exit_2():
+    assert main(["chek"]) == 2
+    done = subprocess.run([sys.executable, "-m", "qms_docs", "aprove"], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert "No such command 'aprove'. Did you mean 'approve'?" in done.stderr
 
 
 def test_group_help_has_an_example(runner):
@@ -28,7 +44,8 @@ def test_every_command_has_help_with_an_example(runner, name):
     result = run_qms(runner, [name, "-h"])
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
-    assert cli.commands[name].help and len(cli.commands[name].help.split()) > 5
+    command = cli.get_command(None, name)
+    assert command.help and len(command.help.split()) > 5
 
 
 def test_check_on_the_example_qms_passes(runner):

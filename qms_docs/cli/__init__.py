@@ -7,6 +7,7 @@ input. Errors are printed as ``file:line: what`` plus a hint; tracebacks only wi
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -14,16 +15,46 @@ import click
 
 from ..errors import QmsError
 from ._common import CONTEXT_SETTINGS, Project
-from .build import build
-from .control import approve, init, keys, new, retire, review, revise, status, verify
-from .documents import check, list_documents
-from .history import history, show
-from .reports import audit_pack, changes, due, trace
-from .training import train, training
+
+#: Each command and the module of ``qms_docs.cli`` that holds it, imported when the
+#: command is run or listed: ``qms check`` in a pre-commit hook loads neither GitPython
+#: nor Jinja nor the acts.
+COMMANDS = {
+    "init": ("control", "init"), "new": ("control", "new"), "revise": ("control", "revise"),
+    "approve": ("control", "approve"), "review": ("control", "review"),
+    "retire": ("control", "retire"), "status": ("control", "status"),
+    "list": ("documents", "list_documents"), "check": ("documents", "check"),
+    "verify": ("control", "verify"), "history": ("history", "history"),
+    "show": ("history", "show"), "trace": ("reports", "trace"), "due": ("reports", "due"),
+    "changes": ("reports", "changes"), "train": ("training", "train"),
+    "training": ("training", "training"), "audit-pack": ("reports", "audit_pack"),
+    "keys": ("control", "keys"), "build": ("build", "build"),
+}
 
 
 class QmsGroup(click.Group):
-    """Maps qms-docs errors to messages and exit codes: the one place that does."""
+    """Maps qms-docs errors to messages and exit codes: the one place that does.
+
+    Its commands are imported on first use (see ``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attr = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+            self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # "no such command": suggest from all, not the loaded
+            name = getattr(exc, "command_name", None)
+            if name is None:
+                raise
+            raise type(exc)(name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -63,12 +94,6 @@ def cli(ctx: click.Context, repo: str | None, debug: bool) -> None:
       qms build html            # the site, in _build/html
     """
     ctx.obj = Project(repo, debug)
-
-
-for _command in (init, new, revise, approve, review, retire, status, list_documents, check, verify,
-                 history, show, trace, due, changes, train, training, audit_pack, keys,
-                 build):
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,7 +54,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         config = ws.config
         documents = [d for d in scan(tree.root, config).documents
                      if d.id and d.type in config.types]
-        records = load_records(tree.root)
+        records = load_records(tree.root, tree.cache_from)
         statuses = derive_all(documents, records, config, as_of)
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)

@@ -45,6 +45,7 @@ class Tree:
 
     root: Path
     controlled: bool
+    cache_from: Path | None = None  # the repository whose caches serve a tree outside git
     included: list[tuple[str, int]] = field(default_factory=list)  # (id, revision)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
 
@@ -65,20 +66,22 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter=_inside_tree)
     root = dest / prefix
-    tree = Tree(root=root, controlled=True)
+    tree = Tree(root=root, controlled=True, cache_from=ws.root)
     day = as_of or ws.today
-    settings = "\n# Added by qms: a controlled build\nqms_controlled = True\n"
+    # the records are the repository's own bytes: its record cache serves them
+    settings = (f"\n# Added by qms: a controlled build\nqms_controlled = True\n"
+                f"qms_cache_from = {str(Path(ws.root).resolve())!r}\n")
     if as_of is not None:
         settings += f"qms_as_of = {as_of.isoformat()!r}\n"
     with open(root / "conf.py", "a", encoding="utf-8") as handle:
         handle.write(settings)
     config = ws.config
-    records = load_records(root)
+    records = load_records(root, tree.cache_from)
     if as_of is not None:
         for record in records.records:
             if record.date.date() > as_of:
                 (root / record.path).unlink()
-        records = load_records(root)
+        records = load_records(root, tree.cache_from)
     current = scan(root, config)
 
     def git_path(doc: Document) -> str:
@@ -198,7 +201,7 @@ def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = T
         run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
                    controlled=tree.controlled)
         current = scan(tree.root, config)
-        records = load_records(tree.root)
+        records = load_records(tree.root, tree.cache_from)
         documents = sorted((d for d in current.documents if d.id and d.type in config.types),
                            key=lambda d: (list(config.types).index(d.type), d.id))
         statuses = {d.id: derive_status(d, records.for_document(d.id), config, today)

@@ -132,8 +132,12 @@ def validate_record(data: Any, display: str, text: str = "") -> Record:
     return Record(kind=kind, path=display, data=data)
 
 
-def load_records(root: Path) -> RecordSet:
-    """Read every ``records/**/*.yaml`` file; invalid ones become ``invalid-record`` findings."""
+def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
+    """Read every ``records/**/*.yaml`` file; invalid ones become ``invalid-record`` findings.
+
+    ``cache_from``: the repository whose record cache serves a tree outside git (a
+    controlled build's copy of its records); entries are kept, not pruned to this tree's.
+    """
     result = RecordSet()
     base = root / RECORDS_DIR
     if base.is_symlink():
@@ -143,7 +147,7 @@ def load_records(root: Path) -> RecordSet:
         return result
     if not base.is_dir():
         return result
-    parsed = ContentCache.for_root(root)
+    parsed = ContentCache.for_root(cache_from or root, prune=cache_from is None)
     for display, entry in _walk(base, RECORDS_DIR):
         if entry.is_symlink():  # never followed: it could lead anywhere
             result.findings.append(Finding("invalid-record", "a symbolic link, not a record "

@@ -107,6 +107,10 @@ def test_ci_templates_are_valid_yaml_with_the_expected_jobs(tmp_path, runner):
     assert set(github["jobs"]) == {"check", "publish", "deploy"}
     steps = github["jobs"]["check"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0
+    for job in ("check", "publish"):  # the caches of .git/qms kept from run to run
+        cached = github["jobs"][job]["steps"][1]
+        assert cached["uses"].startswith("actions/cache@") and cached["with"]["path"] == ".git/qms"
+        assert cached["with"]["key"] == "qms-${{ github.sha }}"
     runs = [s.get("run", "") for s in steps]
     assert "qms check" in runs and "qms verify --base origin/${{ github.base_ref }}" in runs
     assert any(r.startswith("qms build html") for r in runs)

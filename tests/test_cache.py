@@ -213,3 +213,52 @@ def test_the_fast_yaml_reading_returns_what_the_safe_loader_returns():
         assert got == expected and type(got) is type(expected), text
         if isinstance(expected, dict):
             assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+
+
+def test_a_copy_outside_git_is_served_by_its_repository_cache(repo, tmp_path_factory,
+                                                               monkeypatch):
+    """A controlled build reads a copy of the records outside git (as git archive makes
+    it): the repository's cache serves it, keeps every entry, and the copy gets what
+    reading afresh gives."""
+    import shutil
+
+    from qms_docs import yamlio
+
+    fresh = as_tuples(load_records(repo))
+    copy = tmp_path_factory.mktemp("controlled")
+    shutil.copytree(repo / "records", copy / "records")
+    (copy / "records" / "SOP-003").rename(copy / "SOP-003-left-out")  # a subset, as of a day
+
+    def no_parsing(*args):
+        raise AssertionError("a cached record was parsed again")
+
+    monkeypatch.setattr(yamlio, "load_text", no_parsing)
+    served = load_records(copy, cache_from=repo)
+    assert as_tuples(served) == ([r for r in fresh[0] if "SOP-003" not in r[1]], [])
+    assert len(json.loads(cache_file(repo).read_text())["entries"]) == 3  # none pruned
+    monkeypatch.undo()
+    assert as_tuples(load_records(copy)) == as_tuples(served)  # no cache: parsed afresh
+    assert not (copy / ".git").exists()
+
+
+def test_a_controlled_build_reads_records_through_its_repository_cache(scenario, tmp_path):
+    """The wiring: ``qms_cache_from`` (written into a controlled tree's conf.py) makes
+    the build take its records from that repository's cache. Shown with a cache entry
+    whose text differs from the record's, which only the cache can have supplied."""
+    from conftest import sphinx_build
+    from qms_docs.journal import digest
+
+    tree = scenario("basic")  # outside git, as a controlled build's tree is
+    path = write_record(tree, new_record("change", "SOP-001", from_revision=0, to_revision=1,
+                                         reason="Reason written in the record",
+                                         author=AUTHOR))
+    data = load_records(tree).records[0].data
+    origin = tmp_path / "origin"
+    subprocess.run(["git", "init", "-q", str(origin)], check=True)
+    cache_file(origin).parent.mkdir(parents=True)
+    cache_file(origin).write_text(json.dumps({"stamp": cache.stamp(), "entries": {
+        digest(path.read_bytes()): {**data, "reason": "Reason served from the cache"}}}))
+    result = sphinx_build(tree, options=("-D", f"qms_cache_from={origin}"))
+    assert result.returncode == 0, result.warnings
+    page = (result.outdir / "procedures" / "sop-001.html").read_text()
+    assert "Reason served from the cache" in page and "written in the record" not in page

@@ -140,3 +140,14 @@ def test_controlled_pdfs_leave_out_documents_not_in_force(published):
     manual = pdf_pages(out / "cpdf" / "qms-manual.pdf")
     assert "Controlled copy" in manual[0] and "SOP-001" in manual[0]
     assert len(manual) == 1 + len(pdf_pages(out / "cpdf" / "SOP-001.pdf"))
+
+
+def test_a_controlled_tree_names_the_repository_whose_caches_serve_it(published, tmp_path):
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    root, _ = published
+    tree = publish.controlled_tree(Workspace(root), tmp_path / "tree")
+    assert tree.cache_from == root and tree.controlled
+    conf = (tree.root / "conf.py").read_text(encoding="utf-8")
+    assert f"qms_cache_from = {str(root.resolve())!r}\n" in conf

@@ -61,7 +61,9 @@ def on_builder_inited(app: Sphinx) -> None:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        state.reset(scan(Path(app.srcdir), state.config), load_records(Path(app.srcdir)))
+        cache_from = Path(app.config.qms_cache_from) if app.config.qms_cache_from else None
+        state.reset(scan(Path(app.srcdir), state.config),
+                    load_records(Path(app.srcdir), cache_from))
     finally:
         if collecting:
             gc.enable()
@@ -158,6 +160,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     app.add_config_value("qms_as_of", "", "env", types=[str])
+    # a controlled build's tree is outside git: the record cache of the repository it
+    # was made from (content-addressed: it cannot change a result)
+    app.add_config_value("qms_cache_from", "", "", types=[str])
     # Control blocks and report tables written straight as HTML (the same HTML the
     # docutils writer makes of their nodes, at a fraction of the cost); False gives the
     # HTML builders the nodes instead, as every other builder gets.

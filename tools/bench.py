@@ -63,25 +63,25 @@ def measure(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[floa
 
 def median_of(runs: int, command: list[str], cwd: Path, prepare=None,
               env=None) -> tuple[float, int]:
-    results = [measure(command, cwd, prepare, env) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return in_turn(runs, {"": (command, cwd, prepare, env)})[""]
 
 
 def in_turn(runs: int, commands: dict[str, tuple]) -> dict[str, tuple[float, int]]:
-    """Median wall time and peak RSS of each ``name: (command, cwd, prepare)``, run in
-    turn (a, b, c, a, b, c, ...): a shared machine that slows down or speeds up during
-    the run then weighs on every command alike, not on whichever ran in that minute."""
+    """Median wall time and peak RSS of each ``name: (command, cwd, prepare[, env])``,
+    run in turn (a, b, c, a, b, c, ...): a shared machine that slows down or speeds up
+    during the run then weighs on every command alike, not on whichever ran in that
+    minute."""
     results: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
     for _ in range(runs):
-        for name, (command, cwd, prepare) in commands.items():
-            results[name].append(measure(command, cwd, prepare))
+        for name, how in commands.items():
+            results[name].append(measure(*how))
     return {name: (statistics.median(r[0] for r in runs_), max(r[1] for r in runs_))
             for name, runs_ in results.items()}
 
 
 # --- the three variants of the same sources ---------------------------------------------
 
-#: A document's header: its need directive and options, the first thing in the file.
+#: A document's header: its need directive and options.
 HEADER = re.compile(r"^\.\. (\w+):: (.*)\n((?:   :.*\n)*)", re.MULTILINE)
 
 
@@ -94,10 +94,12 @@ def bare_needs_tree(source: Path, target: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from qms_docs.catalog import load_catalog
     from qms_docs.config import load_config
+    from qms_docs.documents import scan
     from qms_docs.sphinxext.needs_config import needs_settings
 
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", "_build"))
-    settings = needs_settings(load_config(source))
+    config = load_config(source)
+    settings = needs_settings(config)
     conf = target / "conf.py"
     text = conf.read_text().replace('"sphinx_needs", "qms_docs"', '"sphinx_needs"')
     conf.write_text(text + "".join(f"{k} = {v!r}\n" for k, v in settings.items()))
@@ -106,14 +108,12 @@ def bare_needs_tree(source: Path, target: Path) -> None:
     for clause in catalog.clauses:
         lines += [f".. clause:: {clause.number} {clause.title}", f"   :id: {clause.need_id}", ""]
     (target / "standards" / "iso9001-2015.rst").write_text("\n".join(lines))
-    for page in _document_pages(target):  # the title qms_docs gives the page, as text
-        text = page.read_text()
-        match = HEADER.match(text)
-        if match:
-            fields = dict(re.findall(r"   :(\w+): (.*)", match.group(3)))
-            title = f"{fields.get('id', '')} {match.group(2)}"
+    for doc in scan(source, config).documents:  # the title qms_docs gives the page, as text
+        page = target / doc.path
+        if doc.id and doc.type in config.types and page.suffix == ".rst":
+            title = f"{doc.id} {doc.title}"
             rule = "=" * len(title)
-            page.write_text(f"{rule}\n{title}\n{rule}\n\n{text}")
+            page.write_text(f"{rule}\n{title}\n{rule}\n\n{page.read_text()}")
     tables = {"trace-matrix": ".. needtable::\n   :types: clause\n   :columns: id, title, "
                               "satisfies_back\n",
               "master-list": ".. needtable::\n   :types: manual;policy;sop;wi;form\n"

@@ -22,6 +22,7 @@ from . import control, history, journal, signing
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
+from .policy import POLICY_ID
 from .records import RECORDS_DIR, inside_repository, new_record, record_write
 from .training import audience, training_revision
 from .workspace import Workspace
@@ -200,7 +201,12 @@ def authors_since_in_force(ws: Workspace, doc: Document,
         positions = [i for i, c in enumerate(changes)
                      if index.content_fingerprint(c) == info.in_force.fingerprint]
         start = positions[-1] + 1 if positions else 0
-    return {c.author_email.lower(): c.author_name for c in changes[start:]}
+    out: dict[str, str] = {}
+    for change in changes[start:]:  # author, committer and co-authors of every commit
+        for email in change.people:
+            out.setdefault(email, change.author_name if email == change.author_email.lower()
+                           else email)
+    return out
 
 
 @contextmanager
@@ -211,9 +217,7 @@ def _one_at_a_time(ws: Workspace, rescan: bool = False) -> Iterator[None]:
     documents are read afresh too when ``rescan`` or when a recovery changed files."""
     with journal.locked(ws.root):
         recovered = journal.recover_locked(ws.root)
-        for cached in ("scan", "records", "statuses"):
-            if cached != "scan" or rescan or recovered:
-                ws.__dict__.pop(cached, None)
+        ws.refresh(documents=rescan or bool(recovered))
         yield
 
 
@@ -248,6 +252,14 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         if approval.data["role"] == role:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
                           f"by {approval.data['approver']['name']} ({approval.path})")
+    reused = next((f for f in control.complete_approvals(ws.records.for_document(doc.id),
+                                                          info.required_roles)
+                   if f.revision == doc.revision and f.fingerprint != doc.fingerprint), None)
+    if reused is not None:
+        raise Refused(f"{doc.id} revision {doc.revision} was already approved with other "
+                      "content: a revision number names one text",
+                      hint=f"run qms revise {doc.id} --reason \"...\" and approve the new "
+                           "revision")
     _check_segregation(ws, doc, info, actor)
     if effective is not None and effective < ws.today:
         raise UsageError(f"--effective {effective} is in the past",
@@ -261,10 +273,9 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         effective=(effective or ws.today).isoformat(), commit=history.head_commit(ws.repo))
     if sign:
         private = signing.signing_key(ws.root, key)
-        record["signature"] = signing.signature_field(signing.sign(signing.payload(record),
-                                                                   private))
-        check = signing.verify(record, signing.check_signers_path(ws.root,
-                                                                  ws.config.signers_file))
+        record["signature"] = signing.signature_field(signing.sign(
+            signing.payload(record, signing.PAYLOAD_VERSION), private))
+        check = _signature_in_force(ws, record)
         if check.state != "verified":
             raise Refused(f"the signature does not verify against {ws.config.signers_file}: "
                           f"{check.detail}", hint=f"add your public key first: qms keys add "
@@ -288,6 +299,10 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     person = ws.config.person_by_email(email)
     if person is None:
         raise Refused(f"{email} is not a person in qms.toml", hint="add them under [[people]]")
+    if person.email.lower() != actor.email.lower():
+        raise Refused(f"{actor.name} cannot add a key for {person.name}: each person adds "
+                      "their own key", hint=f"{person.name} runs: qms keys add {person.email} "
+                                            "~/.ssh/id_ed25519.pub")
     key = signing.read_public_key(public_key)
     signers = signing.check_signers_path(ws.root, ws.config.signers_file)
     rel = signers.relative_to(ws.root.resolve()).as_posix()
@@ -295,13 +310,137 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     content = signing.with_signer(current, person.email, key, rel)
     if content is None:
         return False, None
-    changes = [r for r in ws.records.for_document(signing.SIGNERS_ID) if r.kind == "change"]
+    file = journal.Write(rel, content, None if current is None else journal.digest(current))
+    # The signers file is part of the policy: a new key takes effect once the policy is
+    # approved. A policy revision already open covers it; otherwise this opens one.
+    state = ws.judgement.policy
+    if state is not None and state.open_revision > state.revision:
+        _write(ws, "keys add", [file])
+        return True, ws.root / rel
+    revision = state.revision if state is not None else 1
     record = record_write(ws.root, new_record(
-        "change", signing.SIGNERS_ID, from_revision=len(changes), to_revision=len(changes) + 1,
+        "change", POLICY_ID, from_revision=revision, to_revision=revision + 1,
         reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
         author=_person(actor), training=False))
-    file = journal.Write(rel, content, None if current is None else journal.digest(current))
     return True, _write(ws, "keys add", [file, record])[1]
+
+
+def _signature_in_force(ws: Workspace, record: dict) -> signing.Check:
+    """A new approval's signature checked against the signers file of the policy in force."""
+    from .authority import signature_check
+    from .records import Record
+
+    state = ws.judgement.policy
+    return signature_check(Record("approval", "<new>", record),
+                           state.in_force if state else None,
+                           signing.check_signers_path(ws.root, ws.config.signers_file))
+
+
+# --- the policy item --------------------------------------------------------------------
+
+def _policy_state(ws: Workspace):
+    state = ws.judgement.policy
+    if state is None or state.in_force is None:
+        raise Refused("the policy has no version in force: qms.toml was never committed",
+                      hint="commit qms.toml first (git add qms.toml && git commit): the first "
+                           "commit holding it is the policy in force")
+    return state
+
+
+def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, Path]:
+    """Open a new revision of the policy: a change record (qms.toml has no header)."""
+    if not plain_text(reason, "--reason").strip():
+        raise UsageError("--reason must say why the policy changes")
+    plain_text(summary, "--summary")
+    with _one_at_a_time(ws):
+        actor = ws.actor()
+        state = _policy_state(ws)
+        if state.open_revision > state.revision:
+            raise Refused(f"policy revision {state.open_revision} is already open (revision "
+                          f"{state.revision} is in force): change the files and approve it",
+                          hint="qms approve policy --role ROLE once the change is committed")
+        new = state.revision + 1
+        record = record_write(ws.root, new_record(
+            "change", POLICY_ID, from_revision=state.revision, to_revision=new,
+            reason=reason.strip(), summary=summary.strip(), author=_person(actor),
+            training=False))
+        return new, _write(ws, "revise policy", [record])[0]
+
+
+def policy_writers(ws: Workspace, until: str, paths=()) -> set[str]:
+    """Emails of everyone who authored, committed or co-authored a change of the policy's
+    files since the version in force, up to commit ``until``."""
+    from .authority import policy_changes
+
+    state = _policy_state(ws)
+    return {e for c in policy_changes(ws.history_index, ws.prefix, state.in_force, until, paths)
+            for e in c.people}
+
+
+def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
+                   effective: dt.date | None = None, sign: bool = False,
+                   key: str | None = None) -> Path:
+    """Approve the committed policy (qms.toml, signers file, the site's frame) as ``role``."""
+    from . import policy as policy_item
+
+    with _one_at_a_time(ws):
+        actor = ws.actor()
+        state = _policy_state(ws)
+        config = ws.config
+        if role not in actor.roles:
+            raise Refused(f"{actor.name} does not hold the role {role!r}",
+                          hint=f"{actor.name}'s roles: {', '.join(actor.roles) or 'none'}")
+        if role not in config.policy_approvers:
+            raise Refused(f"the policy is not approved by {role!r}",
+                          hint="[policy] approvers of the policy in force: "
+                               f"{', '.join(config.policy_approvers)}")
+        head = history.head_commit(ws.repo)
+        committed = policy_item.version_at(ws.history_index.repo_dir, ws.prefix, head, ws.root)
+        working = state.working
+        if committed is None or working is None or working.fingerprint != committed.fingerprint:
+            raise Refused("the policy has uncommitted changes: approve what is committed",
+                          hint="commit qms.toml and the other policy files, then approve")
+        if committed.fingerprint == state.in_force.fingerprint:
+            raise Refused(f"this policy is the one in force (revision {state.revision}); "
+                          "there is nothing to approve")
+        if state.open_revision <= state.revision:
+            raise Refused(f"the policy differs from revision {state.revision} in force, and no "
+                          "new revision was opened", hint="qms revise policy --reason \"...\" "
+                                                          "first")
+        revision = state.open_revision
+        for record in ws.records.for_document(POLICY_ID):
+            if (record.kind == "approval" and record.data["revision"] == revision
+                    and record.data["fingerprint"] == committed.fingerprint
+                    and record.data["role"] == role):
+                raise Refused(f"policy revision {revision} is already approved for {role} by "
+                              f"{record.data['approver']['name']} ({record.path})")
+        email = actor.email.lower()
+        wrote = any(r.kind == "change" and r.data["to_revision"] == revision
+                    and r.data["author"]["email"].lower() == email
+                    for r in ws.records.for_document(POLICY_ID))
+        if wrote or email in policy_writers(ws, head, committed.files):
+            raise Refused(f"{actor.name} wrote or committed this change of the policy and "
+                          "cannot approve it",
+                          hint="segregation of duties: another person holding the role approves")
+        if effective is not None and effective < ws.today:
+            raise UsageError(f"--effective {effective} is in the past",
+                             hint="an approval takes effect today or later")
+        if config.policy_require_signature and not sign:
+            raise Refused("approvals of the policy must be signed",
+                          hint=f"qms approve policy --role {role} --sign [--key PATH]")
+        record = new_record(
+            "approval", POLICY_ID, revision=revision, fingerprint=committed.fingerprint,
+            approver=_person(actor), role=role, meaning=meaning,
+            effective=(effective or ws.today).isoformat(), commit=head)
+        if sign:
+            private = signing.signing_key(ws.root, key)
+            record["signature"] = signing.signature_field(signing.sign(
+                signing.payload(record, signing.PAYLOAD_VERSION), private))
+            check = _signature_in_force(ws, record)
+            if check.state != "verified":
+                raise Refused(f"the signature does not verify against the signers file of the "
+                              f"policy in force: {check.detail}")
+        return _write(ws, "approve policy", [record_write(ws.root, record)])[0]
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,
@@ -415,3 +554,44 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
         fields["note"] = note.strip()
     return _write(ws, "train", [record_write(ws.root, new_record("training", doc.id,
                                                                    **fields))])[0]
+
+
+def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
+                     role: str | None = None) -> Path:
+    """Record the acting person's acceptance of a finding about a past event (verify then
+    lists it as an accepted deviation once every role of [policy] approvers did)."""
+    from .policy import is_policy_ref
+    from .verify import verify
+
+    if not plain_text(reason, "--reason").strip():
+        raise UsageError("--reason must say what happened and why it is accepted")
+    document = POLICY_ID if is_policy_ref(doc_ref) else ws.document(doc_ref).id
+    with _one_at_a_time(ws):
+        actor = ws.actor()
+        approvers = ws.config.policy_approvers
+        roles = [r for r in actor.roles if r in approvers]
+        if role is None and roles:
+            role = roles[0]
+        if role is None or role not in roles:
+            raise Refused(f"{actor.name} holds no role of [policy] approvers"
+                          + (f" named {role!r}" if role else ""),
+                          hint=f"deviations are accepted by: {', '.join(approvers)}")
+        findings = [f for f in verify(ws) if f.code == code and f.document == document]
+        if not findings:
+            raise Refused(f"qms verify reports no {code} finding about {document}",
+                          hint="see qms verify for the findings and their codes")
+        if not any(f.when for f in findings):
+            raise Refused(f"the {code} finding about {document} is about the present state, "
+                          "not a past event: fix it instead",
+                          hint=findings[0].hint or "see qms verify")
+        if any(r.kind == "deviation" and r.data["code"] == code and r.data["role"] == role
+               and r.data["author"]["email"].lower() == actor.email.lower()
+               for r in ws.records.for_document(document)):
+            raise Refused(f"{actor.name} already recorded this deviation as {role}")
+        paths = sorted({f.path for f in findings if f.path})
+        fields: dict[str, object] = {"code": code, "reason": reason.strip(),
+                                     "author": _person(actor), "role": role}
+        if paths:
+            fields["record"] = ", ".join(paths)[:500]
+        return _write(ws, "deviation", [record_write(ws.root, new_record(
+            "deviation", document, **fields))])[0]

@@ -18,7 +18,6 @@ from . import export, publish, registers, reports
 from .control import derive_all
 from .documents import scan
 from .errors import UsageError
-from .records import load_records
 from .workspace import Workspace
 
 README = """Audit pack of {organization}
@@ -51,10 +50,10 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         tree = publish.controlled_tree(ws, work / "source", as_of=as_of)
         pack = work / "pack"
         (pack / "documents").mkdir(parents=True)
-        config = ws.config
+        config = tree.config  # the policy in force on that day
         documents = [d for d in scan(tree.root, config).documents
                      if d.id and d.type in config.types]
-        records = load_records(tree.root, tree.cache_from)
+        records = tree.records  # those that count, as they stood that day
         statuses = derive_all(documents, records, config, as_of)
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)

@@ -33,7 +33,7 @@ from typing import Any
 CACHE_NAME = "records-cache.json"
 BLOBS_NAME = "blob-fingerprints.json"
 HISTORY_NAME = "history.json"
-FORMAT = 1
+FORMAT = 2
 
 
 def git_dir(root: Path) -> Path | None:
@@ -68,7 +68,7 @@ def stamp() -> str:
         if entry.name.endswith(".json"):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     # the validation code itself: a change to it changes what "valid" means
-    for module in ("records.py", "yamlio.py", "documents.py"):
+    for module in ("records.py", "yamlio.py", "documents.py", "history.py"):
         h.update(Path(__file__).with_name(module).read_bytes())
     return h.hexdigest()
 

@@ -35,6 +35,9 @@ DEFAULT_TYPES: dict[str, dict[str, Any]] = {
 
 #: Need types the framework reserves for itself.
 RESERVED_TYPES = frozenset({"clause"})
+#: Who approves a change of the policy when ``[policy] approvers`` is not set (those of
+#: them the QMS declares).
+DEFAULT_POLICY_APPROVERS = ("top-management", "quality-manager")
 #: The approver token that means "a person holding the document's :owner: role".
 OWNER = "owner"
 
@@ -63,6 +66,14 @@ def load_config(root: Path) -> Config:
         raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {CONFIG_NAME}: {exc.strerror}", path=display) from None
+    return config_from_bytes(root, raw, display)
+
+
+def config_from_bytes(root: Path, raw: bytes, display: str = CONFIG_NAME) -> Config:
+    """Validate and complete qms.toml given as bytes (a version read from git, too)."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"file is too large ({len(raw)} bytes; limit {MAX_BYTES})",
+                          path=display)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -158,6 +169,15 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
                               path=CONFIG_NAME, line=_line_of(text, f"types.{policy.name}"))
 
     qms = data.get("qms", {})
+    policy = data.get("policy", {})
+    if "approvers" in policy:
+        for role in policy["approvers"]:
+            if role not in roles:
+                raise _unknown_role(text, "policy.approvers", role, roles)
+        policy_approvers = tuple(policy["approvers"])
+    else:  # top management and the quality manager, where the QMS has them
+        policy_approvers = tuple(r for r in DEFAULT_POLICY_APPROVERS if r in roles) or tuple(
+            r for r in types["manual"].approvers if r != OWNER)
     return Config(
         root=str(root),
         organization=data["organization"]["name"],
@@ -167,6 +187,9 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
         types=types,
         id_digits=qms.get("id_digits", 3),
         signers_file=data.get("signatures", {}).get("allowed_signers", "allowed_signers"),
+        policy_approvers=policy_approvers,
+        policy_require_signature=policy.get("require_signature", False),
+        policy_files=tuple(policy.get("files", ())),
     )
 
 

@@ -22,6 +22,8 @@ from .model import Config, Document
 from .records import Record, RecordSet, current_date
 
 STATUSES = ("draft", "in-review", "approved", "effective", "obsolete")
+#: Meanings of an approval that satisfy a required approval (a review signature does not).
+COUNTING_MEANINGS = ("approval",)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def approval_dict(record: Record) -> dict[str, object]:
 
 def required_roles(doc: Document, config: Config) -> tuple[str, ...]:
     """Roles whose approval the document's type requires (``owner`` -> its owner role)."""
+    if doc.type not in config.types:
+        return ()
     roles: list[str] = []
     for role in config.types[doc.type].approvers:
         actual = doc.owner if role == OWNER else role
@@ -102,22 +106,29 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def complete_approvals(records: list[Record], required: tuple[str, ...]) -> list[InForce]:
-    """Every (revision, fingerprint) that got all required approvals, oldest first."""
+    """Every (revision, fingerprint) that got all required approvals, oldest first.
+
+    Only the meaning ``approval`` counts. An approval judged by authority.py carries the
+    roles the policy in force required when it was made (``Record.required``): a set of
+    approvals is complete by the rules of its own time, whatever the policy says now.
+    """
     groups: dict[tuple[int, str], list[Record]] = {}
     for record in records:
-        if record.kind == "approval":
+        if record.kind == "approval" and record.data["meaning"] in COUNTING_MEANINGS:
             key = (record.data["revision"], record.data["fingerprint"])
             groups.setdefault(key, []).append(record)
     complete = []
     for (revision, digest), approvals in groups.items():
         by_role: dict[str, Record] = {}
-        for approval in approvals:
+        for approval in sorted(approvals, key=lambda a: (a.date, a.path)):
             by_role.setdefault(approval.data["role"], approval)
-        if required and all(role in by_role for role in required):
-            chosen = tuple(by_role[role] for role in required)
-            effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
-                            max(a.date.date() for a in chosen))
-            complete.append(InForce(revision, digest, effective, chosen))
+            needed = approval.required if approval.required is not None else required
+            if needed and all(role in by_role for role in needed):
+                chosen = tuple(by_role[role] for role in needed)
+                effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
+                                max(a.date.date() for a in chosen))
+                complete.append(InForce(revision, digest, effective, chosen))
+                break
     # On the same day and revision (a text edited and approved again), the set completed
     # last is the one in force.
     return sorted(complete, key=lambda f: (f.effective, f.revision,

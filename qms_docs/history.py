@@ -40,6 +40,26 @@ class Change:
     path: str
     old_blob: str
     new_blob: str
+    committer_email: str = ""
+    coauthors: tuple[str, ...] = ()  # emails of Co-authored-by trailers, lower case
+
+    @property
+    def people(self) -> set[str]:
+        """Everyone who had a hand in this change: author, committer, co-authors."""
+        return {e.lower() for e in (self.author_email, self.committer_email, *self.coauthors)
+                if e}
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit of HEAD's history: parents, people and when it was committed."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_email: str
+    committer_email: str
+    committer_date: str  # ISO 8601
+    coauthors: tuple[str, ...] = ()
 
 
 def open_repo(root: Path) -> "git.Repo":
@@ -93,10 +113,15 @@ def require_history(repo: "git.Repo") -> None:
 
 def files_at(repo: "git.Repo", commit: str, paths: list[str]) -> dict[str, bytes | None]:
     """The bytes of each path at ``commit`` (None where it did not exist), in one process."""
+    return blobs_at(Path(repo.working_tree_dir), commit, paths)
+
+
+def blobs_at(repo_dir: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """:func:`files_at` for a repository folder (no GitPython object needed)."""
     if not paths:
         return {}
     specs = "".join(f"{commit}:{p}\n" for p in paths).encode()
-    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo.working_tree_dir,
+    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo_dir,
                           input=specs, capture_output=True, check=True)
     data, pos, out = done.stdout, 0, {}
     for path in paths:
@@ -139,6 +164,9 @@ class HistoryIndex:
     _fingerprints: dict[str, str] = field(default_factory=dict)
     _revisions: dict[str, int | None] = field(default_factory=dict)
     _cache: ContentCache | None = field(default=None, repr=False)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # commit ids, oldest first
+    head: str = ""
 
     @classmethod
     def build(cls, repo: "git.Repo", paths: list[str] | None = None,
@@ -157,11 +185,43 @@ class HistoryIndex:
 
     def _add(self, commits: list[list]) -> None:
         """Add commits as :func:`parse_log` gives them, oldest first."""
-        for commit, _parents, email, name, date, files in commits:
+        for entry in commits:
+            commit, parents, email, name, date, files = entry[:6]
+            committer, committed, coauthors = (entry[6:9] if len(entry) >= 9
+                                               else (email, date, []))
+            coauthors = tuple(coauthors)
+            self.commits[commit] = Commit(commit, tuple(parents.split()), email, committer,
+                                          committed, coauthors)
+            self.order.append(commit)
             for status, path, old_blob, new_blob in files:
-                change = Change(commit, email, name, date, status, path, old_blob, new_blob)
+                change = Change(commit, email, name, date, status, path, old_blob, new_blob,
+                                committer, coauthors)
                 self.changes.append(change)
                 self.by_path[path].append(change)
+
+    def mainline(self, tip: str | None = None) -> list[str]:
+        """The first-parent line from ``tip`` (HEAD) back to the root, oldest first."""
+        line = []
+        sha = tip or self.head or (self.order[-1] if self.order else "")
+        while sha and sha in self.commits:
+            line.append(sha)
+            parents = self.commits[sha].parents
+            sha = parents[0] if parents else ""
+        return line[::-1]
+
+    def landings(self, tip: str | None = None) -> dict[str, str]:
+        """Commit -> the commit of the first-parent line that brought it in (a commit of
+        a merged branch lands with its merge). Commits not on HEAD's history are absent."""
+        landed: dict[str, str] = {}
+        for main in self.mainline(tip):
+            stack = [main]
+            while stack:
+                sha = stack.pop()
+                if sha in landed or sha not in self.commits:
+                    continue
+                landed[sha] = main
+                stack.extend(self.commits[sha].parents)
+        return landed
 
     def commits_of(self, path: str) -> list[Change]:
         """Changes to ``path``, oldest first."""
@@ -237,19 +297,29 @@ class HistoryIndex:
         self._cache.save()
 
 
-LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z",
-       "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI"]
+# -m: a merge commit is listed with its diff against each parent, so what a merge itself
+# changed (a record deleted or edited while resolving it) is seen.
+LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", "-m",
+       "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI%x1f%ce%x1f%cI%x1f"
+       "%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"]
+_EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 
 
 def parse_log(output: str) -> list[list]:
     """``git log`` output in :data:`LOG`'s format -> [commit, parents, email, name, date,
-    [[status, path, old blob, new blob], ...]] per commit."""
-    commits = []
+    [[status, path, old blob, new blob], ...], committer email, committer date,
+    [co-author emails]] per commit (a merge's diffs against each parent joined)."""
+    commits: list[list] = []
+    seen: dict[str, list] = {}
     for block in output.split("\x1e"):
         if not block.strip("\x00\n"):
             continue
         head, _, raw = block.partition("\n")
-        commit, parents, email, name, date = head.split("\x1f")
+        fields_ = head.rstrip("\x00").split("\x1f")
+        commit, parents, email, name, date = fields_[:5]
+        committer, committed = (fields_[5], fields_[6]) if len(fields_) > 6 else (email, date)
+        trailers = fields_[7] if len(fields_) > 7 else ""
+        coauthors = sorted({m.lower() for m in _EMAIL.findall(trailers)})
         parts = raw.strip("\n").split("\x00")
         files = []
         i = 0
@@ -261,7 +331,13 @@ def parse_log(output: str) -> list[list]:
             fields = meta.split()
             files.append([fields[4][0], parts[i + 1], fields[2], fields[3]])
             i += 2
-        commits.append([commit, parents, email, name, date, files])
+        if commit in seen:  # a merge, listed once per parent
+            known = seen[commit][5]
+            known.extend(f for f in files if f not in known)
+            continue
+        entry = [commit, parents, email, name, date, files, committer, committed, coauthors]
+        seen[commit] = entry
+        commits.append(entry)
     return commits
 
 
@@ -349,6 +425,7 @@ class PendingHistory:
         self._done = True
         if self._process is None:  # the cache ends at HEAD
             self.index._add(self._cached)
+            self.index.head = self._head
             return self.index
         code, out, err = self._wait()
         if self._cached is not None:  # only the commits after the cached ones were read
@@ -360,6 +437,7 @@ class PendingHistory:
         else:
             commits = parse_log(out)
         self.index._add(commits)
+        self.index.head = self._head
         if self._store is not None:
             write_store(self._store, stamp(), {"tip": self._head, "commits": commits})
         return self.index

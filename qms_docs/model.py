@@ -85,6 +85,11 @@ class Config:
     types: dict[str, TypePolicy]
     id_digits: int = 3
     signers_file: str = "allowed_signers"
+    #: The policy as a controlled item (``[policy]``): roles that approve a change of it,
+    #: whether their approvals must be signed, extra files it covers (globs).
+    policy_approvers: tuple[str, ...] = ()
+    policy_require_signature: bool = False
+    policy_files: tuple[str, ...] = ()
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():
@@ -138,7 +143,8 @@ class Finding:
     line: int | None = None
     hint: str | None = None
     document: str | None = None
-    severity: str = "error"  # "error" or "warning"
+    severity: str = "error"  # "error", "warning", or "accepted" (a deviation on record)
+    when: str | None = field(default=None, compare=False)  # the event's time, if historic
 
     @property
     def location(self) -> str:

@@ -48,16 +48,28 @@ class Tree:
     cache_from: Path | None = None  # the repository whose caches serve a tree outside git
     included: list[tuple[str, int]] = field(default_factory=list)  # (id, revision)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
+    config: object = None  # the policy the tree is built with (controlled: the one in force)
+    records: object = None  # the records that count in it (controlled trees)
+
+
+JUDGEMENT_FILE = ".qms-judgement.json"
 
 
 def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> Tree:
     """HEAD's sources with every document replaced by its revision in force, in ``dest``.
 
-    Documents that were never effective, or are retired, are left out. With ``as_of``,
-    the tree is the QMS as it stood on that day: records made later are left out and each
-    document holds the revision in force then. Nothing in the working tree is read or
-    touched.
+    The policy's files (qms.toml, the signers file, conf.py and the site's frame: see
+    policy.py) are those of the policy in force, from git; frame files it does not hold
+    are removed. Documents that were never effective, or are retired, are left out. Only
+    records that count (authority.py) count: the judgement is written into the tree for
+    the Sphinx extension. With ``as_of``, the tree is the QMS as it stood on that day:
+    records that took effect later are left out, the policy and each document are those
+    in force then. Nothing in the working tree is read or touched.
     """
+    import json
+
+    from . import authority, policy as policy_item
+
     repo = ws.repo
     history.require_history(repo)
     archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"],
@@ -68,26 +80,49 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     root = dest / prefix
     tree = Tree(root=root, controlled=True, cache_from=ws.root)
     day = as_of or ws.today
+    judgement = ws.judgement
+    state = judgement.policy
+    version = None
+    if state is not None:
+        end_of_day = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+        version = state.at(end_of_day) if as_of is not None else state.in_force
+    if version is not None:  # the frame as approved, never HEAD's or the working tree's
+        present = [p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() or p.is_symlink()]
+        conf = version.files.get(policy_item.CONF_NAME)
+        for rel in policy_item.covered(present, version.config,
+                                       conf.decode("utf-8", "replace") if conf else None):
+            if rel not in version.files:
+                (root / rel).unlink(missing_ok=True)
+                tree.excluded.append((rel, "not in the policy in force"))
+        for rel, data in version.files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    config = version.config if version is not None else ws.config
     # the records are the repository's own bytes: its record cache serves them
     settings = (f"\n# Added by qms: a controlled build\nqms_controlled = True\n"
-                f"qms_cache_from = {str(Path(ws.root).resolve())!r}\n")
+                f"qms_cache_from = {str(Path(ws.root).resolve())!r}\n"
+                f"qms_judgement = {JUDGEMENT_FILE!r}\n")
     if as_of is not None:
         settings += f"qms_as_of = {as_of.isoformat()!r}\n"
     with open(root / "conf.py", "a", encoding="utf-8") as handle:
         handle.write(settings)
-    config = ws.config
-    records = load_records(root, tree.cache_from)
+    verdict = judgement.to_dict()
+    records = authority.apply(load_records(root, tree.cache_from), verdict)
     if as_of is not None:
         for record in records.records:
             if record.date.date() > as_of:
                 (root / record.path).unlink()
-        records = load_records(root, tree.cache_from)
+                verdict["counted"].pop(record.path, None)
+        records = authority.apply(load_records(root, tree.cache_from), verdict)
+    (root / JUDGEMENT_FILE).write_text(json.dumps(verdict, sort_keys=True), encoding="utf-8")
     current = scan(root, config)
 
     def git_path(doc: Document) -> str:
         return doc.path if str(prefix) == "." else str(prefix / doc.path)
 
-    index = history.HistoryIndex.build(repo, paths=[git_path(d) for d in current.documents])
+    index = ws.history_index
     for finding in current.findings:  # unreadable or not a document: nothing in force
         (root / finding.path).unlink(missing_ok=True)
         tree.excluded.append((finding.path, finding.code))
@@ -111,6 +146,8 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                                hint="run qms verify")
             target.write_bytes(index.content(change))
         tree.included.append((doc.id, info.in_force.revision))
+    tree.config = config
+    tree.records = records
     return tree
 
 
@@ -142,7 +179,7 @@ def run_sphinx(source: Path, out: Path, builder: str = "html", *, strict: bool =
 def source_tree(ws: Workspace, controlled: bool) -> Iterator[Tree]:
     """The tree to build: the working tree (preview), or a temporary controlled tree."""
     if not controlled:
-        yield Tree(root=ws.root, controlled=False)
+        yield Tree(root=ws.root, controlled=False, config=ws.working_config, records=ws.records)
         return
     with tempfile.TemporaryDirectory(prefix="qms-controlled-") as temporary:
         yield controlled_tree(ws, Path(temporary))
@@ -200,8 +237,9 @@ def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = T
     with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
         run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
                    controlled=tree.controlled)
+        config = tree.config or config
         current = scan(tree.root, config)
-        records = load_records(tree.root, tree.cache_from)
+        records = tree.records if tree.records is not None else _tree_records(tree, config)
         documents = sorted((d for d in current.documents if d.id and d.type in config.types),
                            key=lambda d: (list(config.types).index(d.type), d.id))
         statuses = {d.id: derive_status(d, records.for_document(d.id), config, today)
@@ -218,6 +256,14 @@ def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = T
     manual = out / "qms-manual.pdf"
     _manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today)
     return [*paths, manual]
+
+
+def _tree_records(tree: Tree, config):
+    """The records that count in a preview tree (judged with the repository's history)."""
+    from .authority import judge_tree
+
+    raw = load_records(tree.root, tree.cache_from)
+    return judge_tree(tree.root, raw, scan(tree.root, config).documents, config).records
 
 
 def _manual_pdf(target: Path, organization: str, documents: list[Document],

@@ -26,7 +26,7 @@ from .journal import Write, create_file, digest
 from .model import Finding
 
 RECORDS_DIR = "records"
-KINDS = ("change", "approval", "review", "retirement", "training")
+KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
 _DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 
@@ -37,19 +37,38 @@ class Record:
     kind: str
     path: str
     data: dict[str, Any]
+    #: Set by the judge (authority.py): when the record took effect in git (the commit
+    #: of the first-parent line that brought it in, or now if it is not committed), and
+    #: for approvals the roles the policy in force then required of the document.
+    added: str | None = field(default=None, compare=False)
+    required: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def document(self) -> str:
         return self.data["document"]
 
     @cached_property  # read-only data: parsed once (frozen dataclasses allow this)
-    def date(self) -> dt.datetime:
+    def claimed(self) -> dt.datetime:
+        """The date the record states."""
         return parse_datetime(self.data["date"])
+
+    @cached_property
+    def date(self) -> dt.datetime:
+        """When the record counts from: its stated date, but never before it was committed
+        (a record cannot be dated back)."""
+        if self.added is None:
+            return self.claimed
+        return max(self.claimed, parse_datetime(self.added))
 
     def person(self) -> dict[str, str]:
         key = {"change": "author", "approval": "approver", "review": "reviewer",
-               "retirement": "approver", "training": "trainee"}[self.kind]
+               "retirement": "approver", "training": "trainee",
+               "deviation": "author"}[self.kind]
         return self.data[key]
+
+    def maker(self) -> dict[str, str]:
+        """The person whose act the record is (a training record: the trainer)."""
+        return self.data["trainer"] if self.kind == "training" else self.person()
 
 
 @dataclass

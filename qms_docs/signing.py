@@ -30,13 +30,24 @@ class SigningError(QmsError):
     """Signing could not be done (no key, no ssh-keygen): exit 2."""
 
 
-def payload(record: dict[str, Any]) -> bytes:
-    """The exact bytes an approval's signature covers."""
+PAYLOAD_VERSION = 2
+
+
+def payload(record: dict[str, Any], version: int | None = None) -> bytes:
+    """The exact bytes an approval's signature covers. Version 2 (what qms signs now) also
+    covers the effective date, the printed name and the commit; version 1 signatures
+    (without them) still verify."""
+    if version is None:
+        version = (record.get("signature") or {}).get("version", 1)
     fields = [("document", record["document"]), ("revision", record["revision"]),
               ("fingerprint", record["fingerprint"]), ("role", record["role"]),
               ("meaning", record["meaning"]), ("signer", record["approver"]["email"].lower()),
               ("time", record["date"])]
-    text = "qms-docs approval signature v1\n" + "".join(f"{k}: {v}\n" for k, v in fields)
+    if version >= 2:
+        fields += [("name", record["approver"]["name"]), ("effective", record["effective"]),
+                   ("commit", record["commit"])]
+    text = (f"qms-docs approval signature v{version}\n"
+            + "".join(f"{k}: {v}\n" for k, v in fields))
     return text.encode("utf-8")
 
 
@@ -113,8 +124,11 @@ def verify(record: dict[str, Any], signers: Path | None) -> Check:
     return Check("invalid", reason[-1] if reason else "signature does not verify")
 
 
-def signature_field(signature: str) -> dict[str, str]:
-    return {"format": "ssh", "namespace": NAMESPACE, "signature": signature}
+def signature_field(signature: str, version: int = PAYLOAD_VERSION) -> dict[str, Any]:
+    field = {"format": "ssh", "namespace": NAMESPACE, "signature": signature}
+    if version >= 2:
+        field["version"] = version
+    return field
 
 
 def read_public_key(value: str) -> str:

@@ -6,13 +6,11 @@ fingerprints, not commit ids, so a rebase before merge does not break it.
 
 from __future__ import annotations
 
-import bisect
-
 from .checks import check_documents
-from .control import complete_approvals, required_roles
 from .documents import fingerprint, parse_revision, read_header
 from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
 from .model import Document, Finding
+from .policy import POLICY_ID
 from .records import RECORDS_DIR, Record
 from . import signing
 from .workspace import Workspace
@@ -22,25 +20,24 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     """Every finding about the QMS: static checks, records, approvals, history."""
     repo = ws.repo
     require_history(repo)
-    pending = HistoryIndex.start(repo)  # git reads the history while we read the files
-    findings = check_documents(ws.scan, ws.config, ws.catalogs)
+    findings = check_documents(ws.scan, ws.working_config, ws.catalogs)
     findings += ws.records.findings
-    index = pending.result()
+    index = ws.history_index
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
-    index.preload([d.path for d in documents])
+    index.preload([_git(ws, d.path) for d in documents])
+    findings += ws.judgement.findings
     grouped = ws.records.by_document()
     known_ids = {d.id for d in documents}
-    signers = signing.check_signers_path(ws.root, ws.config.signers_file)
     for doc in documents:
-        findings += _document_findings(ws, doc, grouped.get(doc.id, []), index, strict,
-                                       signers)
-    for doc_id, records in sorted(grouped.items()):
-        if doc_id not in known_ids and doc_id != signing.SIGNERS_ID:
+        findings += _document_findings(ws, doc, grouped.get(doc.id, []), strict)
+    for doc_id, records in sorted(ws.raw_records.by_document().items()):
+        if doc_id not in known_ids and doc_id not in (signing.SIGNERS_ID, POLICY_ID):
             findings.append(Finding("invalid-record", f"records name {doc_id}, which is no "
                                     "document", records[0].path, None,
                                     "restore the document, or retire it instead of deleting it",
                                     doc_id))
     findings += _altered_records(ws, index)
+    findings += policy_findings(ws, gate=False)
     for cell in ws.training_matrix(index):
         if cell.state == "overdue":
             findings.append(Finding(
@@ -48,11 +45,64 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
                 f"{cell.document} revision {cell.required_revision} by {cell.due}", None, None,
                 f"after the training: qms train {cell.document} --person {cell.person.email}",
                 cell.document, "error" if strict else "warning"))
-    return findings
+    return accept_deviations(ws, findings)
+
+
+def _git(ws: Workspace, path: str) -> str:
+    return f"{ws.prefix}/{path}" if ws.prefix else path
+
+
+def policy_findings(ws: Workspace, gate: bool) -> list[Finding]:
+    """An unapproved change of the policy: a warning of verify, a finding of the gate."""
+    state = ws.judgement.policy
+    if state is None or not state.pending or state.in_force is None:
+        return []
+    changed = sorted(set(state.working.files) ^ set(state.in_force.files) | {
+        p for p in state.working.files if state.in_force.files.get(p) != state.working.files[p]})
+    return [Finding("policy-not-approved", f"the policy differs from the policy in force "
+                    f"(revision {state.revision}): {', '.join(changed[:5])}"
+                    f"{' ...' if len(changed) > 5 else ''}; until approved, the policy in "
+                    "force judges every record", changed[0] if changed else "qms.toml", None,
+                    "qms revise policy --reason \"...\", commit, then qms approve policy "
+                    "--role ROLE by the roles of [policy] approvers", POLICY_ID,
+                    "error" if gate else "warning")]
+
+
+def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
+    """Findings about past events that deviation records accept (every role of [policy]
+    approvers recorded one for that code and document) become ``accepted``."""
+    from dataclasses import replace
+
+    from .records import parse_datetime
+
+    needed = set(ws.config.policy_approvers)
+    accepted: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for record in ws.records.records:
+        if record.kind == "deviation":
+            groups.setdefault((record.data["code"], record.document), []).append(record)
+    for key, records in groups.items():
+        roles = {r.data["role"] for r in records}
+        if needed and needed <= roles:
+            accepted[key] = (max(r.date for r in records).isoformat(),
+                             [r.path for r in records])
+    if not accepted:
+        return findings
+    out = []
+    for finding in findings:
+        key = (finding.code, finding.document or "")
+        if key in accepted and finding.when and finding.severity != "accepted" and (
+                parse_datetime(finding.when) <= parse_datetime(accepted[key][0])):
+            out.append(replace(finding, severity="accepted",
+                               message=f"{finding.message} (accepted deviation: "
+                                       f"{', '.join(accepted[key][1])})"))
+        else:
+            out.append(finding)
+    return out
 
 
 def _document_findings(ws: Workspace, doc: Document, records: list[Record],
-                       index: HistoryIndex, strict: bool, signers) -> list[Finding]:
+                       strict: bool) -> list[Finding]:
     out: list[Finding] = []
     approvals = [r for r in records if r.kind == "approval"]
     changes = [r for r in records if r.kind == "change"]
@@ -81,35 +131,6 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"if qms revise was interrupted, run it again to complete it; "
                            f"otherwise restore the text of revision {later} (git checkout)",
                            doc.id))
-    history_fps = index.fingerprints_of(doc.path)
-    required = required_roles(doc, ws.config)
-    path_changes = index.commits_of(doc.path)
-    self_approved = _self_approvals(changes, approvals, path_changes, index, required)
-    for approval in approvals:
-        data = approval.data
-        person = ws.config.person_by_email(data["approver"]["email"])
-        if person is None or data["role"] not in person.roles or data["role"] not in required:
-            why = ("is not a person in qms.toml" if person is None else
-                   f"does not hold the role {data['role']}" if data["role"] not in person.roles
-                   else f"approved as {data['role']}, which {doc.type} does not require")
-            out.append(Finding("unauthorized-approval",
-                               f"{data['approver']['name']} <{data['approver']['email']}> {why}",
-                               approval.path, None, "approvals come from 'qms approve' by a "
-                               "person holding a required role", doc.id))
-        if data["fingerprint"] not in history_fps:
-            out.append(Finding("approval-of-unknown-content",
-                               f"approves content of {doc.id} that no commit ever held "
-                               f"(fingerprint {data['fingerprint'][:12]}...)", approval.path,
-                               None, "approve committed content only: commit, then qms approve",
-                               doc.id))
-        elif approval.path in self_approved:
-            out.append(Finding("self-approval",
-                               f"{data['approver']['name']} approved revision "
-                               f"{data['revision']} of {doc.id}, which they wrote",
-                               approval.path, None,
-                               "segregation of duties: another person holding the role "
-                               "approves; remove this approval in a new revision", doc.id))
-    out += _signature_findings(ws, doc, approvals, signers)
     info = ws.status(doc)
     if info.review_overdue:
         out.append(Finding("review-overdue",
@@ -120,91 +141,42 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
     return out
 
 
-def _signature_findings(ws: Workspace, doc: Document, approvals: list[Record],
-                        signers) -> list[Finding]:
-    out = []
-    required = ws.config.types[doc.type].require_signature
-    for approval in approvals:
-        check = signing.verify(approval.data, signers)
-        if check.state == "invalid":
-            out.append(Finding("bad-signature", f"the signature of "
-                               f"{approval.data['approver']['name']} on {doc.id} revision "
-                               f"{approval.data['revision']} does not verify: {check.detail}",
-                               approval.path, None, "the record or the signature was altered, "
-                               "or the key is not listed for this person in "
-                               f"{ws.config.signers_file}", doc.id))
-        elif check.state == "unsigned" and required:
-            out.append(Finding("missing-signature", f"{doc.type} approvals must be signed; "
-                               f"{approval.data['approver']['name']}'s is not",
-                               approval.path, None, f"approve again with: qms approve {doc.id} "
-                               f"--role {approval.data['role']} --sign (in a new revision)",
-                               doc.id))
-    return out
-
-
-def _self_approvals(changes: list[Record], approvals: list[Record], path_changes: list,
-                    index: HistoryIndex, required: tuple[str, ...]) -> set[str]:
-    """Paths of the approval records whose approver wrote what they approved.
-
-    The rule qms approve enforces: the author of the revision's change record, or of a
-    commit that changed the file after the content in force when the approval was made
-    (after the whole history if none was) and up to the approved content. Near-linear in
-    the document's commits and approvals (hot documents have hundreds of each).
-    """
-    wrote = {(c.data["to_revision"], c.data["author"]["email"].lower()) for c in changes}
-    positions: dict[str, list[int]] = {}  # fingerprint -> where the file had it, in order
-    authors: dict[str, list[int]] = {}
-    for position, change in enumerate(path_changes):
-        digest = index.content_fingerprint(change)
-        if digest is not None:
-            positions.setdefault(digest, []).append(position)
-        authors.setdefault(change.author_email.lower(), []).append(position)
-    complete = sorted(((max(a.date for a in f.approvals), f)
-                       for f in complete_approvals(approvals, required)), key=lambda x: x[0])
-    found = set()
-    for approval in approvals:
-        email = approval.data["approver"]["email"].lower()
-        revision, digest = approval.data["revision"], approval.data["fingerprint"]
-        if (revision, email) in wrote:
-            found.add(approval.path)
-            continue
-        if digest not in positions:
-            continue
-        end = positions[digest][-1]
-        when = approval.date
-        day = when.date()
-        in_force = None  # as qms approve saw it: complete and effective by then
-        for made, candidate in complete:
-            if made > when:
-                break
-            if (candidate.effective <= day
-                    and (candidate.revision, candidate.fingerprint) != (revision, digest)
-                    and (in_force is None or (candidate.effective, candidate.revision)
-                         >= (in_force.effective, in_force.revision))):
-                in_force = candidate
-        start = -1
-        if in_force is not None:
-            spots = positions.get(in_force.fingerprint, [])
-            before = bisect.bisect_right(spots, end)
-            start = spots[before - 1] if before else -1
-        mine = authors.get(email, [])
-        first = bisect.bisect_right(mine, start)
-        if first < len(mine) and mine[first] <= end:
-            found.add(approval.path)
-    return found
+def _record_document(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == RECORDS_DIR else None
 
 
 def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
+    """Committed records modified or deleted: in any commit (merges read against each
+    parent), and in the working tree. A record whose current bytes are those it was added
+    with (restored, e.g. by git revert) is a warning: the record stands, the event is shown."""
     out: list[Finding] = []
-    prefix = f"{RECORDS_DIR}/"
+    prefix = f"{_git(ws, RECORDS_DIR)}/"
+    lead = f"{ws.prefix}/" if ws.prefix else ""
+    seen: set[tuple[str, str]] = set()
     for change in index.changes:
-        if change.path.startswith(prefix) and change.status != "A":
-            what = "deleted" if change.status == "D" else "modified"
-            out.append(Finding("record-altered",
-                               f"committed record was {what} in commit {change.commit[:10]} by "
-                               f"{change.author_email}", change.path, None,
-                               "records are never edited or deleted: restore it "
-                               "(git revert) and add a new record for the new fact", None))
+        if not change.path.startswith(prefix) or change.status == "A":
+            continue
+        if (change.commit, change.path) in seen:
+            continue
+        seen.add((change.commit, change.path))
+        history = index.commits_of(change.path)
+        first = next((c for c in history if c.status == "A"), None)
+        last = history[-1] if history else None
+        restored = (first is not None and last is not None and last.status != "D"
+                    and last.new_blob == first.new_blob)
+        path = change.path[len(lead):]
+        what = "deleted" if change.status == "D" else "modified"
+        when = index.commits[change.commit].committer_date if change.commit in index.commits \
+            else change.date
+        out.append(Finding("record-altered",
+                           f"committed record was {what} in commit {change.commit[:10]} by "
+                           f"{change.author_email}" + (" (restored since: the record stands)"
+                                                       if restored else ""), path, None,
+                           "records are never edited or deleted: restore it "
+                           "(git revert) and add a new record for the new fact; a past event is "
+                           "accepted on the record with qms deviation", _record_document(path),
+                           "warning" if restored else "error", when=when))
     entries = ws.repo.git.status("--porcelain", "-z", "--", RECORDS_DIR).split("\x00")
     while entries:
         entry = entries.pop(0)
@@ -214,64 +186,144 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
             path = original if code[0] == "R" else path
         if any(c in code for c in "MDRT"):  # T: replaced by a symlink (a type change)
             out.append(Finding("record-altered", "committed record is changed in the working "
-                               "tree", path, None, f"restore it: git checkout -- {path}", None))
+                               "tree", path, None, f"restore it: git checkout -- {path}",
+                               _record_document(path)))
     return out
 
 
 def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     """The pull-request gate: is every change since ``base`` (its merge base) controlled?
 
-    For documents changed since the merge base: each content change has a revision bump
-    and its change record; records were only added; approvals added in the branch
-    approve content that the branch holds.
+    Reads every commit of the branch, not only the net difference (a squash merge would
+    hide a record added and then edited): records were only added, each by a commit
+    authored by the person it names (or signed); documents were neither deleted nor
+    changed without a revision bump and its change record; approvals approve content the
+    branch holds; every record added counts under the policy in force; the policy itself
+    is unchanged or approved.
     """
     repo = ws.repo
     require_history(repo)
     merge_base = repo.git.merge_base(resolve(repo, base), "HEAD").strip()
     changed = changed_paths(repo, merge_base)
+    lead = f"{ws.prefix}/" if ws.prefix else ""
+    changed = [(status, path[len(lead):]) for status, path in changed if path.startswith(lead)]
     changed_set = {path for _, path in changed}
-    findings = [f for f in check_documents(ws.scan, ws.config, ws.catalogs)
+    findings = [f for f in check_documents(ws.scan, ws.working_config, ws.catalogs)
                 if f.path in changed_set]
     findings += [f for f in ws.records.findings if f.path in changed_set]
     prefix = f"{RECORDS_DIR}/"
+    branch = HistoryIndex.build(repo, revisions=f"{merge_base}..HEAD")
+    altered: set[str] = set()
+    for change in branch.changes:  # every commit of the branch, merges against each parent
+        path = change.path[len(lead):] if change.path.startswith(lead) else None
+        if path and path.startswith(prefix) and change.status != "A" and path not in altered:
+            altered.add(path)
+            what = "deleted" if change.status == "D" else "modified"
+            findings.append(Finding("record-altered", f"commit {change.commit[:10]} of this "
+                                    f"branch {what} a record", path, None,
+                                    "records are only ever added: restore it and add a new "
+                                    "record instead", _record_document(path)))
     for status, path in changed:
-        if path.startswith(prefix) and status != "A":
+        if path.startswith(prefix) and status != "A" and path not in altered:
             what = "deleted" if status == "D" else "modified"
             findings.append(Finding("record-altered", f"this branch {what} a committed record",
                                     path, None, f"restore it from {base}: git checkout "
-                                    f"{merge_base[:10]} -- {path}; add a new record instead"))
+                                    f"{merge_base[:10]} -- {path}; add a new record instead",
+                                    _record_document(path)))
     documents = {d.path: d for d in ws.scan.documents if d.id and d.type in ws.config.types}
-    touched = [documents[p] for p in sorted(changed_set) if p in documents]
-    before = files_at(repo, merge_base, [d.path for d in touched])
+    gone = [p for s, p in changed if s == "D"]
+    base_files = files_at(repo, merge_base, [_git(ws, p) for p in [*documents, *gone]])
+    base_ids: dict[str, str] = {}  # document id -> its path at the merge base
+    for path in [*documents, *gone]:
+        old = base_files.get(_git(ws, path))
+        header = _header_of(old, path)
+        if header is not None and header.options.get("id"):
+            base_ids.setdefault(header.options["id"].strip(), path)
     grouped = ws.records.by_document()
-    for doc in touched:
-        findings += _branch_document_findings(doc, before.get(doc.path), grouped.get(doc.id, []))
-    branch = HistoryIndex.build(repo, revisions=f"{merge_base}..HEAD")
-    base_files = files_at(repo, merge_base, [d.path for d in documents.values()])
-    new_records = {path for status, path in changed if status == "A" and path.startswith(prefix)}
     by_id = {d.id: d for d in documents.values()}
+    for doc_id, old_path in sorted(base_ids.items()):
+        if doc_id not in by_id and grouped.get(doc_id):
+            findings.append(Finding("invalid-record", f"this branch deletes {doc_id} "
+                                    f"({old_path}), whose records stay", old_path, None,
+                                    f"retire it instead: qms retire {doc_id} --reason "
+                                    "\"...\"", doc_id))
+    for doc in sorted(documents.values(), key=lambda d: d.path):
+        old_path = base_ids.get(doc.id)
+        if doc.path not in changed_set and old_path == doc.path:
+            continue
+        old = base_files.get(_git(ws, old_path)) if old_path else None
+        findings += _branch_document_findings(doc, old, grouped.get(doc.id, []))
+    new_records = {path for status, path in changed if status == "A"
+                   and path.startswith(prefix)}
     for record in ws.records.records:
         if record.kind != "approval" or record.path not in new_records:
             continue
         doc = by_id.get(record.document)
         if doc is None:
             continue
-        known = set(branch.fingerprints_of(doc.path))
-        if base_files.get(doc.path) is not None:
-            known.add(fingerprint(base_files[doc.path]))
+        known = set(branch.fingerprints_of(_git(ws, doc.path)))
+        old_path = base_ids.get(doc.id)
+        if old_path and base_files.get(_git(ws, old_path)) is not None:
+            known.add(fingerprint(base_files[_git(ws, old_path)]))
         if record.data["fingerprint"] not in known:
             findings.append(Finding("approval-of-unknown-content",
                                     f"approves content of {doc.id} that this branch does not "
                                     "hold", record.path, None,
                                     "commit the document first, then approve it (qms approve)",
                                     doc.id))
+    findings += [f for f in ws.judgement.findings if f.path in new_records]
+    findings += _identity_findings(ws, branch, new_records, lead)
+    findings += policy_findings(ws, gate=True)
     return findings
+
+
+def _header_of(content: bytes | None, path: str):
+    if content is None:
+        return None
+    try:
+        return read_header(content.decode("utf-8", errors="replace"), path)
+    except Exception:  # an unreadable old header: nothing to compare with
+        return None
+
+
+def _identity_findings(ws: Workspace, branch: HistoryIndex, new_records: set[str],
+                       lead: str) -> list[Finding]:
+    """Each record added in the branch was added by a commit authored by the person it
+    names, unless its signature verifies (identity without signatures rests on this gate
+    and the hosting platform)."""
+    raw = {r.path: r for r in ws.raw_records.records}
+    out = []
+    for path in sorted(new_records):
+        record = raw.get(path)
+        if record is None:
+            continue
+        adding = next((c for c in branch.commits_of(f"{lead}{path}") if c.status == "A"), None)
+        if adding is None:
+            continue  # not committed yet: verify again once it is
+        email = record.maker()["email"].lower()
+        if adding.author_email.lower() == email:
+            continue
+        if record.kind == "approval" and record.data.get("signature"):
+            state = ws.judgement.policy
+            version = state.in_force if state else None
+            from .authority import signature_check
+
+            if signature_check(record, version, ws.root / ws.config.signers_file
+                               ).state == "verified":
+                continue
+        out.append(Finding("identity-not-proven", f"the {record.kind} record names "
+                           f"{record.maker()['name']} <{email}>, but commit "
+                           f"{adding.commit[:10]} that adds it was authored by "
+                           f"{adding.author_email}", path, None,
+                           "each person commits the records they make (git config user.email), "
+                           "or signs them (qms approve --sign)", record.document))
+    return out
 
 
 def _branch_document_findings(doc: Document, old: bytes | None,
                               records: list[Record]) -> list[Finding]:
     if old is None or fingerprint(old) == doc.fingerprint:
-        return []  # new in this branch, or unchanged content
+        return []  # new in this branch, or unchanged content (moved as it was)
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
     old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0
     if doc.revision == old_revision:

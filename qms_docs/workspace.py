@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import control, journal
+from . import authority, control, journal
 from .catalog import load_standard
 from .config import load_config
 from .documents import Scan, scan
@@ -40,20 +40,78 @@ class Workspace:
         return self._today or current_date()
 
     @cached_property
-    def config(self) -> Config:
+    def working_config(self) -> Config:
+        """qms.toml as the working tree holds it (what ``qms check`` reads)."""
         return load_config(self.root)
 
     @cached_property
+    def config(self) -> Config:
+        """The policy in force (the last approved qms.toml, from git): what every act and
+        status is judged by. The working tree's where there is no history."""
+        return self.judgement.config
+
+    @cached_property
     def catalogs(self) -> list[Catalog]:
-        return [load_standard(name, self.root) for name in self.config.standards]
+        return [load_standard(name, self.root) for name in self.working_config.standards]
 
     @cached_property
     def scan(self) -> Scan:
-        return scan(self.root, self.config)
+        return scan(self.root, self.working_config)
+
+    @cached_property
+    def raw_records(self) -> RecordSet:
+        """Every valid record file, judged or not (``qms check``)."""
+        return load_records(self.root)
 
     @cached_property
     def records(self) -> RecordSet:
-        return load_records(self.root)
+        """The records that count (authority.py): what status and every report use."""
+        return self.judgement.records
+
+    @cached_property
+    def history_index(self) -> history.HistoryIndex | None:
+        """HEAD's whole history, read once (None where there is none: no repository, no
+        commit, a shallow clone)."""
+        from . import history
+        from .errors import GitError
+
+        try:
+            repo = self.repo
+            history.require_history(repo)
+        except GitError:
+            return None
+        return history.HistoryIndex.start(repo).result()
+
+    @property
+    def prefix(self) -> str:
+        """The QMS root inside its git repository ("" at the top)."""
+        top = Path(self.repo.working_tree_dir).resolve()
+        rel = self.root.resolve().relative_to(top).as_posix()
+        return "" if rel == "." else rel
+
+    @cached_property
+    def judgement(self) -> authority.Judgement:
+        """Every record judged against the policy in force when it was made."""
+        from . import policy
+
+        index = self.history_index
+        working = None
+        if index is not None:
+            try:
+                working = policy.working_version(self.root)
+            except Exception:  # an unreadable file: nothing pending can be shown
+                working = None
+        return authority.judge(self.root, self.raw_records, self.scan.documents,
+                               self.working_config, index, self.prefix if index else "",
+                               working_policy=working)
+
+    def refresh(self, documents: bool = False) -> None:
+        """Forget what was read of the records (and documents): an act wrote files."""
+        names = ["raw_records", "records", "judgement", "statuses", "config", "history_index"]
+        if documents:
+            names.append("scan")
+        for name in names:
+            self.__dict__.pop(name, None)
 
     @cached_property
     def repo(self):
@@ -81,7 +139,7 @@ class Workspace:
             return None
         rel = (self.root.resolve() / "qms.toml").relative_to(
             Path(repo.working_tree_dir).resolve()).as_posix()
-        index = index or history.HistoryIndex.build(repo, paths=[rel])
+        index = index or self.history_index or history.HistoryIndex.build(repo, paths=[rel])
         versions = [(dt.date.fromisoformat(c.date[:10]), index.content(c))
                     for c in index.commits_of(rel) if c.status != "D"]
         return role_start_dates(versions)
@@ -100,7 +158,7 @@ class Workspace:
         an act or a status derived from them could be wrong.
         """
         blocking = ("bad-header", "not-a-document", "invalid-record")
-        problems = [f for f in [*self.scan.findings, *self.records.findings]
+        problems = [f for f in [*self.scan.findings, *self.raw_records.findings]
                     if f.code in blocking]
         problems += [Finding("missing-id", "the document has no :id:", d.path, d.line,
                              "add ':id: PREFIX-NNN' to the header")

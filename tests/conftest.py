@@ -92,6 +92,16 @@ class QmsRepo:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message, who=who)
 
+    def change_policy(self, reason: str = "Change the policy", author: str = "ash",
+                      approver: str = "quinn", role: str = "quality-manager") -> None:
+        """Put the working tree's qms.toml (and the site's frame) in force the controlled
+        way: a policy revision opened and committed by ``author``, approved by ``approver``
+        (the basic scenario's [policy] approvers: its quality manager)."""
+        self.qms(author, "revise", "policy", "--reason", reason)
+        self.commit(reason, who=author)
+        self.qms(approver, "approve", "policy", "--role", role)
+        self.commit("Approve the policy", who=approver)
+
     def qms(self, who: str, *args: str, code: int | None = 0):
         """Run ``qms`` as ``who`` (git's user.email); check the exit code unless None."""
         self.git("config", "user.email", EMAILS[who])

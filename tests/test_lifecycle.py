@@ -131,7 +131,16 @@ def test_refuse_role_not_required_unknown_person_uncommitted_and_duplicate(draft
     with open(repo / "qms.toml", "a", encoding="utf-8") as handle:
         handle.write('\n[[people]]\nname = "Sal Sales"\nemail = "sal@example.com"\n'
                      'roles = ["sales-manager"]\n')
-    drafted.commit("Add Sal", who="quinn")
+    drafted.commit("Add Sal", who="ash")
+    git(repo, "config", "user.email", "sal@example.com")
+    result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
+                                      "sales-manager"])
+    # qms.toml's new person counts once the policy change is approved, not before
+    assert result.exit_code == 1 and "not a person in qms.toml" in result.output
+    drafted("ash", "revise", "policy", "--reason", "Sal joins")
+    drafted.commit("Open policy revision 2", who="ash")
+    drafted("quinn", "approve", "policy", "--role", "quality-manager")
+    drafted.commit("Approve the policy", who="quinn")
     git(repo, "config", "user.email", "sal@example.com")
     result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
                                       "sales-manager"])

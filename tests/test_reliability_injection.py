@@ -61,7 +61,7 @@ def site(tmp_path_factory) -> dict:
             for name in ("change-log", "training", "due", "gaps", "mandatory", "trace-diagram")),
         encoding="utf-8")
     act = Actor(root)
-    act.commit("Hostile people", who="quinn")
+    act.change_policy("Hostile people")
     paths = {}
     for key, title in TITLES.items():
         paths[key] = act("ash", "new", "--owner", "production-manager", "--", "sop", title

@@ -115,6 +115,8 @@ class Model:
             return False
         if email in self.committers_since_in_force(doc):
             return False
+        if any(rev == revision and fp != digest for rev, fp, _, _ in self.complete(doc)):
+            return False  # a revision number names one text: once approved, revise first
         return not any(a["doc"] == doc and (a["revision"], a["fingerprint"], a["role"]) ==
                        (revision, digest, role) for a in self.approvals)
 

@@ -109,6 +109,15 @@ class Actor:
     def commit(self, message: str, who: str = "ash") -> None:
         commit(self.root, message, who)
 
+    def change_policy(self, reason: str = "Change the policy", author: str = "ash",
+                      approver: str = "quinn") -> None:
+        """Commit the working tree's qms.toml (and frame) and put it in force: a policy
+        revision opened by ``author``, approved by ``approver`` (quality manager)."""
+        self(author, "revise", "policy", "--reason", reason)
+        self.commit(reason, who=author)
+        self(approver, "approve", "policy", "--role", "quality-manager")
+        self.commit("Approve the policy", who=approver)
+
 
 def approved_repo(root: Path) -> Path:
     """SOP-001 effective at revision 1 (approved by Quinn); SOP-002 effective at revision 2

@@ -42,13 +42,17 @@ def signed(tmp_path, runner, monkeypatch) -> Signed:
     keys.mkdir()
     for who in ("quinn", "pat", "mallory"):
         keygen(keys, who)
+    from qms_docs import signing
+
+    signers = None
+    for who in ("quinn", "pat"):  # the baseline policy lists their keys
+        key = signing.read_public_key(str(keys / f"{who}.pub"))
+        signers = signing.with_signer(signers, f"{who}@example.com", key)
+    (root / "allowed_signers").write_bytes(signers)
     s = Signed(root, runner, monkeypatch)
     s.keys = keys
     s.git("init", "-q", "-b", "main")
     s.commit("initial")
-    s.qms("quinn", "keys", "add", "quinn@example.com", str(keys / "quinn.pub"))
-    s.qms("quinn", "keys", "add", "pat@example.com", str(keys / "pat.pub"))
-    s.commit("signers", who="quinn")
     return s
 
 
@@ -130,18 +134,29 @@ def test_missing_signature_where_required(signed):
     assert "missing-signature" in {f["code"] for f in signed.findings()}
 
 
-def test_keys_add_keeps_a_change_record(signed):
-    records = list((signed.root / "records" / "QMS-SIGNERS").glob("*.yaml"))
-    assert len(records) == 2
+def test_keys_add_keeps_a_change_record_and_counts_once_the_policy_is_approved(signed):
+    keygen(signed.keys, "pat2")
+    other = signed.qms("quinn", "keys", "add", "pat@example.com", str(signed.keys / "pat2.pub"),
+                       code=1)
+    assert "each person adds their own key" in other.output
+    signed.qms("pat", "keys", "add", "pat@example.com", str(signed.keys / "pat2.pub"))
+    records = list((signed.root / "records" / "QMS-POLICY").glob("*.yaml"))
     data = [yaml.safe_load(r.read_text()) for r in records]
-    assert sorted(d["to_revision"] for d in data) == [1, 2]
+    assert [(d["kind"], d["from_revision"], d["to_revision"]) for d in data] == [
+        ("change", 1, 2)]
     signers = (signed.root / "allowed_signers").read_text()
-    assert 'quinn@example.com namespaces="qms-docs-approval" ssh-ed25519 ' in signers
-    again = signed.qms("quinn", "keys", "add", "quinn@example.com",
-                       str(signed.keys / "quinn.pub"))
+    assert signers.count('pat@example.com namespaces="qms-docs-approval" ssh-ed25519 ') == 2
+    again = signed.qms("pat", "keys", "add", "pat@example.com", str(signed.keys / "pat2.pub"))
     assert "already listed" in again.output
-    bad = signed.qms("quinn", "keys", "add", "quinn@example.com", "not a key", code=2)
+    bad = signed.qms("pat", "keys", "add", "pat@example.com", "not a key", code=2)
     assert "not an SSH public key" in bad.output
+    signed.commit("Pat's second key", who="pat")
+    # the new key is not in the policy in force yet: a signature with it does not count
+    refused = approve(signed, "pat", "SOP-002", "production-manager", key="pat2", code=1)
+    assert "does not verify" in refused.output
+    signed.qms("quinn", "approve", "policy", "--role", "quality-manager")
+    signed.commit("Approve the policy", who="quinn")
+    approve(signed, "pat", "SOP-002", "production-manager", key="pat2")
 
 
 def _forge(s: Signed, key: str, as_email: str) -> None:

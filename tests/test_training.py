@@ -99,7 +99,7 @@ def test_person_added_to_a_role_later_owes_it_from_then(plant):
     plant.at("2025-04-01")
     toml.write_text(toml.read_text() + '\n[[people]]\nname = "Nia New"\nemail = '
                     '"nia@example.com"\nroles = ["operator"]\n')
-    plant.commit("Nia joins", who="quinn")
+    plant.change_policy("Nia joins")
     m = plant.at("2025-04-05").matrix()
     nia = m[("nia", "SOP-002")]
     assert nia["state"] == "due" and nia["due"] == "2025-04-11"

@@ -29,6 +29,7 @@ COMMANDS = {
     "changes": ("reports", "changes"), "train": ("training", "train"),
     "training": ("training", "training"), "audit-pack": ("reports", "audit_pack"),
     "keys": ("control", "keys"), "build": ("build", "build"),
+    "deviation": ("control", "deviation"),
 }
 
 

@@ -10,7 +10,62 @@ import click
 from .. import actions
 from ..verify import verify as run_verify
 from ..verify import verify_branch
+from ..policy import POLICY_ID, is_policy_ref
 from ._common import emit_json, emit_table, format_option, pass_project, report_findings
+
+
+def policy_status(ws) -> dict:
+    """The policy item: revision in force, since when, approved by whom, and whether the
+    working tree differs (and which roles still have to approve it)."""
+    state = ws.judgement.policy
+    if state is None or state.in_force is None:
+        return {"document": POLICY_ID, "status": "not under control",
+                "note": "qms.toml was never committed: commit it; that commit is the baseline"}
+    approvals = [a for a in ws.records.for_document(POLICY_ID) if a.kind == "approval"]
+    working = state.working
+    pending = working is not None and working.fingerprint != state.in_force.fingerprint
+    current = [a for a in approvals if working is not None
+               and a.data["fingerprint"] == working.fingerprint
+               and a.data["revision"] == state.open_revision]
+    have = {a.data["role"] for a in current}
+    changed = sorted(p for p in {*(working.files if working else {}), *state.in_force.files}
+                     if working is None or state.in_force.files.get(p) != working.files.get(p))
+    return {"document": POLICY_ID, "revision": state.revision,
+            "status": "draft" if pending and not current else
+                      "in-review" if pending else "effective",
+            "in_force": {"revision": state.revision,
+                         "since": state.since.isoformat() if state.since else None,
+                         "approvals": [{"name": a.data["approver"]["name"],
+                                        "role": a.data["role"], "date": a.data["date"],
+                                        "record": a.path} for a in state.approvals]},
+            "open_revision": state.open_revision, "pending_files": changed if pending else [],
+            "missing_roles": [r for r in ws.config.policy_approvers if r not in have]
+            if pending else [], "approvers": list(ws.config.policy_approvers),
+            "files": sorted(state.in_force.files)}
+
+
+def _print_policy(ws) -> None:
+    data = policy_status(ws)
+    if "in_force" not in data:
+        click.echo(f"policy: {data['status']} ({data['note']})")
+        return
+    force = data["in_force"]
+    who = "; ".join(f"{a['name']} ({a['role']}, {a['date'][:10]})" for a in force["approvals"])
+    click.echo(f"policy: revision {force['revision']} in force since "
+               f"{(force['since'] or '')[:10]}"
+               + (f", approved by {who}" if who else " (the baseline: the first commit of "
+                                                    "qms.toml)"))
+    click.echo(f"  covers {len(data['files'])} files (qms.toml, the signers file, conf.py and "
+               "the site's frame); approved by: " + ", ".join(data["approvers"]))
+    if data["pending_files"]:
+        click.echo(f"  the working tree differs ({data['status']}, revision "
+                   f"{data['open_revision']}): {', '.join(data['pending_files'][:8])}")
+        if data["open_revision"] <= force["revision"]:
+            click.echo("  next: qms revise policy --reason \"...\", commit, then qms approve "
+                       "policy --role ROLE")
+        elif data["missing_roles"]:
+            click.echo(f"  awaiting approval by: {', '.join(data['missing_roles'])} "
+                       "(commit first, then qms approve policy --role ROLE)")
 
 
 def _relative(project, path) -> str:
@@ -64,6 +119,12 @@ def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> N
       qms revise SOP-004 --reason "New gauge supplier" --summary "Section 5 updated"
     """
     ws = project.ws
+    if is_policy_ref(doc):
+        revision, record = actions.revise_policy(ws, reason, summary)
+        click.echo(f"The policy is now at revision {revision} (draft): change qms.toml or the "
+                   f"site's frame, commit, and have it approved (qms approve policy). Change "
+                   f"record: {_relative(project, record)}")
+        return
     document = ws.document(doc)
     revision, record = actions.revise(ws, document, reason, summary, not no_training)
     click.echo(f"{document.id} is now at revision {revision} (draft). "
@@ -93,10 +154,17 @@ def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime |
       qms approve SOP-004 --role quality-manager --sign
     """
     ws = project.ws
+    if is_policy_ref(doc):
+        record = actions.approve_policy(ws, role, meaning,
+                                        effective.date() if effective else None, sign, key)
+        ws.refresh()
+        click.echo(f"Approved the policy as {role}: {_relative(project, record)}")
+        _print_policy(ws)
+        return
     document = ws.document(doc)
     record = actions.approve(ws, document, role, meaning,
                              effective.date() if effective else None, sign, key)
-    ws.__dict__.pop("records", None)
+    ws.refresh()
     info = ws.status(document)
     click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
                f"{_relative(project, record)}")
@@ -158,6 +226,12 @@ def status(project, doc: str | None, fmt: str) -> None:
       qms status SOP-004 --format json
     """
     ws = project.ws
+    if doc and is_policy_ref(doc):
+        if fmt == "json":
+            emit_json(policy_status(ws))
+        else:
+            _print_policy(ws)
+        return
     ws.require_readable()
     order = {name: index for index, name in enumerate(ws.config.types)}
     documents = [ws.document(doc)] if doc else sorted(
@@ -256,5 +330,28 @@ def keys_add(project, email: str, pubkey: str) -> None:
     if not added:
         click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
         return
-    click.echo(f"Added to {ws.config.signers_file}; change record: "
-               f"{_relative(project, record)}. Commit both.")
+    click.echo(f"Added to {ws.config.signers_file} ({_relative(project, record)}). Commit it: "
+               "the key counts once the policy is approved (qms approve policy).")
+
+
+@click.command()
+@click.argument("code")
+@click.argument("doc")
+@click.option("--reason", required=True, help="What happened and why it is accepted.")
+@click.option("--role", default=None, help="Your role of [policy] approvers (default: the "
+              "first you hold).")
+@pass_project
+def deviation(project, code: str, doc: str, reason: str, role: str | None) -> None:
+    """Accept, on the record, a finding about a past event that cannot be undone.
+
+    Every role of [policy] approvers records one; then qms verify lists the finding as an
+    accepted deviation and exits 0. Only findings about events before the deviation are
+    covered; a false finding is a bug, not a deviation.
+
+    \b
+    Example:
+      qms deviation record-altered SOP-004 --reason "Record edited by mistake in 2025; restored"
+    """
+    record = actions.record_deviation(project.ws, code, doc, reason, role)
+    click.echo(f"Deviation recorded: {_relative(project, record)}. Commit it; the finding is "
+               "accepted once every role of [policy] approvers has recorded one.")

@@ -24,7 +24,7 @@ def check(project, fmt: str) -> None:
     """
     ws = project.ws
     result = ws.scan
-    findings = check_documents(result, ws.config, ws.catalogs) + ws.records.findings
+    findings = check_documents(result, ws.working_config, ws.catalogs) + ws.raw_records.findings
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":

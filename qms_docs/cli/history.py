@@ -31,9 +31,11 @@ def history(project, doc: str, fmt: str) -> None:
       qms history SOP-004 --format json
     """
     ws = project.ws
-    document = ws.document(doc)
+    from ..policy import is_policy_ref, policy_document
+
+    document = policy_document() if is_policy_ref(doc) else ws.document(doc)
     git_history.require_history(ws.repo)
-    index = git_history.HistoryIndex.build(ws.repo)
+    index = ws.history_index
     entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
     signers = ws.root / ws.config.signers_file
     if fmt == "json":

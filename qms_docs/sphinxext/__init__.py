@@ -62,14 +62,35 @@ def on_builder_inited(app: Sphinx) -> None:
     gc.disable()
     try:
         cache_from = Path(app.config.qms_cache_from) if app.config.qms_cache_from else None
-        state.reset(scan(Path(app.srcdir), state.config),
-                    load_records(Path(app.srcdir), cache_from))
+        srcdir = Path(app.srcdir)
+        found = scan(srcdir, state.config)
+        state.reset(found, _counted_records(app, srcdir, found, cache_from, state))
     finally:
         if collecting:
             gc.enable()
     gc.freeze()
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
+
+
+def _counted_records(app: Sphinx, srcdir: Path, found, cache_from: Path | None,
+                     state: ProjectState):
+    """The records that count (authority.py): a controlled build gets the judgement made
+    by qms from git with its tree; any other build judges them with the history of the
+    repository holding the sources (without one, against the working tree's qms.toml)."""
+    import json
+
+    from .. import authority
+
+    raw = load_records(srcdir, cache_from)
+    if app.config.qms_judgement:
+        file = srcdir / app.config.qms_judgement
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SphinxConfigError(f"qms-docs: cannot read the judgement {file}: {exc}")
+        return authority.apply(raw, data)
+    return authority.judge_tree(srcdir, raw, found.documents, state.config).records
 
 
 #: Aggregate inputs shown by pages made when they are resolved: a change re-writes them.
@@ -163,6 +184,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # a controlled build's tree is outside git: the record cache of the repository it
     # was made from (content-addressed: it cannot change a result)
     app.add_config_value("qms_cache_from", "", "", types=[str])
+    # a controlled build: which records count, judged by qms from git (authority.py)
+    app.add_config_value("qms_judgement", "", "env", types=[str])
     # Control blocks and report tables written straight as HTML (the same HTML the
     # docutils writer makes of their nodes, at a fraction of the cost); False gives the
     # HTML builders the nodes instead, as every other builder gets.

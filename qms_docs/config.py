@@ -36,7 +36,7 @@ DEFAULT_TYPES: dict[str, dict[str, Any]] = {
 #: Need types the framework reserves for itself.
 RESERVED_TYPES = frozenset({"clause"})
 #: Who approves a change of the policy when ``[policy] approvers`` is not set (those of
-#: them the QMS declares).
+#: them someone holds).
 DEFAULT_POLICY_APPROVERS = ("top-management", "quality-manager")
 #: The approver token that means "a person holding the document's :owner: role".
 OWNER = "owner"
@@ -175,8 +175,8 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
             if role not in roles:
                 raise _unknown_role(text, "policy.approvers", role, roles)
         policy_approvers = tuple(policy["approvers"])
-    else:  # top management and the quality manager, where the QMS has them
-        policy_approvers = tuple(r for r in DEFAULT_POLICY_APPROVERS if r in roles) or tuple(
+    else:  # top management and the quality manager, where someone holds the role
+        policy_approvers = tuple(r for r in DEFAULT_POLICY_APPROVERS if r in held) or tuple(
             r for r in types["manual"].approvers if r != OWNER)
     return Config(
         root=str(root),

@@ -7,6 +7,7 @@ overwritten: if any file to be written exists, nothing is written at all.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -144,4 +145,18 @@ def init_repository(target: Path, org: str, ci: str = "github",
                             capture_output=True, text=True)
     if inside.returncode != 0:
         subprocess.run(["git", "init", "-q", "-b", "main"], cwd=target, check=True)
+        baseline_commit(target)
     return sorted(files)
+
+
+def baseline_commit(target: Path) -> bool:
+    """Commit the new QMS: the first commit holding qms.toml is the policy in force without
+    approvals (policy.py). False if git cannot commit (no identity): the first commit the
+    user makes is the baseline then."""
+    name, email = _git_identity()
+    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    subprocess.run(["git", "add", "-A"], cwd=target, check=True, capture_output=True)
+    done = subprocess.run(["git", "commit", "-q", "-m", "Baseline of the QMS (qms init)"],
+                          cwd=target, env=env, capture_output=True)
+    return done.returncode == 0

@@ -53,6 +53,8 @@ def acme(tmp_path, runner) -> Path:
     text = toml.read_text()
     toml.write_text(re.sub(r'email = "quinn@acme.example" #[^\n]*', 'email = "quinn@acme.example"',
                            text))
+    # as qms init advises: the people go into the first commit, the policy in force
+    git(root, "commit", "-q", "--amend", "-a", "--no-edit")
     return root
 
 
@@ -76,7 +78,7 @@ def test_init_refuses_to_overwrite(acme, runner):
 
 def test_init_new_approve_build(acme, runner):
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "Initial QMS")
+    git(acme, "commit", "-q", "--allow-empty", "-m", "Initial QMS")
     made = qms_cli(acme, "oscar@acme.example", "new", "sop", "Calibration",
                    "--owner", "process-owner", "--satisfies", "7.1.5.1")
     assert made.returncode == 0, made.stderr
@@ -132,7 +134,7 @@ def _check_job_commands(root: Path) -> list[str]:
 @pytest.mark.parametrize("controlled", [True, False])
 def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "Initial QMS")
+    git(acme, "commit", "-q", "--allow-empty", "-m", "Initial QMS")
     assert qms_cli(acme, "quinn@acme.example", "approve", "SOP-001", "--role",
                    "quality-manager").returncode == 0
     git(acme, "add", "-A")
@@ -161,7 +163,7 @@ def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
 
 def test_markdown_document_is_checked_revised_and_built(acme):
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "Initial QMS")
+    git(acme, "commit", "-q", "--allow-empty", "-m", "Initial QMS")
     made = qms_cli(acme, "oscar@acme.example", "new", "wi", "Packing", "--format", "md",
                    "--owner", "process-owner", "--satisfies", "8.5.4")
     assert made.returncode == 0, made.stderr

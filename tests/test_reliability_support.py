@@ -109,14 +109,15 @@ class Actor:
     def commit(self, message: str, who: str = "ash") -> None:
         commit(self.root, message, who)
 
-    def change_policy(self, reason: str = "Change the policy", author: str = "ash",
-                      approver: str = "quinn") -> None:
+    def change_policy(self, reason: str = "Change the policy", author: str = "ash") -> None:
         """Commit the working tree's qms.toml (and frame) and put it in force: a policy
-        revision opened by ``author``, approved by ``approver`` (quality manager)."""
+        revision opened by ``author``, approved by the quality manager (Quinn) and top
+        management (Tom), the [policy] approvers of this QMS."""
         self(author, "revise", "policy", "--reason", reason)
         self.commit(reason, who=author)
-        self(approver, "approve", "policy", "--role", "quality-manager")
-        self.commit("Approve the policy", who=approver)
+        for who, role in (("quinn", "quality-manager"), ("tom", "top-management")):
+            self(who, "approve", "policy", "--role", role)
+            self.commit("Approve the policy", who=who)
 
 
 def approved_repo(root: Path) -> Path:

@@ -299,7 +299,11 @@ def init(directory: Path, org: str, ci: str, standard: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     files = init_repository(directory, org, ci, standard)
     click.echo(f"Created {len(files)} files in {directory}.", err=True)
-    click.echo("Next: edit qms.toml (people and roles), then run qms check and "
+    click.echo("The first commit holding qms.toml is the policy in force: add your "
+               "colleagues under [[people]] in qms.toml and amend that commit (git commit "
+               "--amend -a) before you share it; later policy changes need approval by "
+               "[policy] approvers (qms status policy).", err=True)
+    click.echo("Next: qms check and "
                "qms build html; qms trace --gaps lists what is still to write.", err=True)
     click.echo(str(directory))
 

@@ -151,3 +151,93 @@ def test_a_controlled_tree_names_the_repository_whose_caches_serve_it(published,
     assert tree.cache_from == root and tree.controlled
     conf = (tree.root / "conf.py").read_text(encoding="utf-8")
     assert f"qms_cache_from = {str(root.resolve())!r}\n" in conf
+
+
+def _pdf_bytes(data: bytes) -> bytes:
+    """A PDF's bytes with every compressed stream inflated, to search them for text."""
+    import zlib
+
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+        except zlib.error:
+            pass
+    return b"".join(parts)
+
+
+def _audit_pack(project, folder: Path, tz: str) -> bytes:
+    """Build the pack as of 2026-03-02 from ``folder`` (its own cwd, temporary folder and
+    time zone) and return the zip's bytes."""
+    import os
+    import tempfile
+    import time
+
+    (folder / "tmp").mkdir(parents=True)
+    saved = os.environ.get("TZ"), tempfile.tempdir, os.getcwd()
+    os.environ["TZ"], tempfile.tempdir = tz, str(folder / "tmp")
+    time.tzset()
+    os.chdir(folder)
+    try:
+        project.qms("quinn", "audit-pack", "--as-of", "2026-03-02", "-o", "audit.zip")
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved[0]
+        tempfile.tempdir = saved[1]
+        os.chdir(saved[2])
+        time.tzset()
+    return (folder / "audit.zip").read_bytes()
+
+
+def test_the_audit_pack_is_the_same_bytes_when_built_again(make_repo, tmp_path):
+    """Same commit, same --as-of: the same zip, built in other folders, another time zone,
+    a clock days and seconds later; no file names a path or the time of the build."""
+    import io
+    import json
+    import time
+    import zipfile
+
+    from pypdf import PdfReader
+
+    project = make_repo(day="2026-03-02")
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    project.commit("approvals", who="quinn")
+    project.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    project.commit("approval", who="pat")
+    first = _audit_pack(project.at("2026-03-05"), tmp_path / "first", "UTC")
+    time.sleep(1.1)
+    second = _audit_pack(project.at("2026-04-20"), tmp_path / "second" / "deeper",
+                         "Pacific/Auckland")
+    assert first == second
+
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        names = archive.namelist()
+        assert names == sorted(names) and "documents/SOP-002.pdf" in names
+        for info in archive.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0) and info.create_system == 3
+            assert info.external_attr >> 16 & 0o777 == 0o644
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["as_of"] == "2026-03-02"
+        assert {"qms-docs", "sphinx", "sphinx-needs", "weasyprint", "pypdf"} <= set(
+            manifest["toolchain"])
+        leaks = [b"file:", b"qms-pdf-html-", b"qms-audit-", b"qms-controlled-",
+                 str(tmp_path).encode(), str(project.root).encode(), b"2026-03-05",
+                 b"2026-04-20", b"20260305", b"20260420"]
+        for name in names:
+            data = archive.read(name)
+            if name.endswith(".pdf"):
+                data = _pdf_bytes(data)
+            found = [leak for leak in leaks if leak in data]
+            assert not found, (name, found)
+        sop = PdfReader(io.BytesIO(archive.read("documents/SOP-002.pdf")))
+        assert sop.metadata["/CreationDate"] == sop.metadata["/ModDate"] == "D:20260302000000Z"
+        assert sop.trailer["/ID"][0]  # an id, derived from the content
+        links = [a.get_object()["/A"]["/URI"] for page in sop.pages
+                 for a in page.get("/Annots", []) if "/A" in a.get_object()]
+        assert links and set(links) == {"SOP-001.pdf#SOP-001"}  # the other document's PDF
+        manual = PdfReader(io.BytesIO(archive.read("documents/qms-manual.pdf")))
+        assert manual.metadata["/CreationDate"] == "D:20260302000000Z"
+        assert manual.trailer["/ID"][0]

@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +31,7 @@ from .control import StatusInfo, derive_status
 from .documents import scan
 from .errors import QmsError
 from .model import Document
-from .records import load_records
+from .records import RECORDS_DIR, load_records
 from .workspace import Workspace
 
 
@@ -125,6 +125,50 @@ def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
         return None
 
 
+@dataclass(frozen=True)
+class PendingRecord:
+    """A record file of the working tree that HEAD does not hold, or holds otherwise."""
+
+    path: str  # relative to the QMS root
+    state: str  # "untracked", "staged" (added or changed in the index) or "modified"
+    kind: str  # approval, change, ...; "" when the file is not a valid record
+    document: str  # the document it is about; "" when the file is not a valid record
+    person: str  # who made it (name); "" when the file is not a valid record
+
+
+def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[PendingRecord]:
+    """The records a controlled build or an audit pack would leave out: not committed.
+
+    Both read HEAD, never the working tree, so an approval made but not committed changes
+    nothing they publish; the command says so instead of publishing the QMS without it.
+    With ``as_of``, only records of that day or before (later ones are left out anyway).
+    Files deleted from the working tree are not listed: HEAD still holds them.
+    """
+    repo = ws.repo
+    history.require_history(repo)
+    top = Path(repo.working_tree_dir).resolve()
+    prefix = Path(ws.root).resolve().relative_to(top)
+    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                           "--no-renames", "--", str(prefix / RECORDS_DIR)],
+                          cwd=top, capture_output=True, check=True)
+    valid = {r.path: r for r in ws.records.records}
+    pending = []
+    for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        code, path = entry[:2], entry[3:]
+        if not path or "D" in code:
+            continue
+        path = Path(path).relative_to(prefix).as_posix()
+        record = valid.get(path)
+        if record is not None and as_of is not None and record.date.date() > as_of:
+            continue
+        state = ("untracked" if code == "??" else "modified" if code[1] == "M"
+                 else "staged")
+        pending.append(PendingRecord(
+            path, state, record.kind if record else "", record.document if record else "",
+            record.person().get("name", "") if record else ""))
+    return sorted(pending, key=lambda p: (p.document, p.path))
+
+
 def run_sphinx(source: Path, out: Path, builder: str = "html", *, strict: bool = True,
                jobs: str = "auto", controlled: bool = False) -> None:
     """Build ``source`` into ``out``; raise BuildFailed when Sphinx fails."""
@@ -151,9 +195,14 @@ def source_tree(ws: Workspace, controlled: bool) -> Iterator[Tree]:
 
 
 def build_site(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
-               jobs: str = "auto") -> Tree:
-    """Build the HTML site (preview: the working tree; controlled: what is in force)."""
+               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None) -> Tree:
+    """Build the HTML site (preview: the working tree; controlled: what is in force).
+
+    ``on_tree`` sees the tree before Sphinx runs (to say what will be published, even if
+    the build then fails)."""
     with source_tree(ws, controlled) as tree:
+        if on_tree is not None:
+            on_tree(tree)
         run_sphinx(tree.root, out, strict=strict, jobs=jobs, controlled=controlled)
         return tree
 
@@ -223,9 +272,13 @@ def print_css(organization: str, watermark: str | None) -> str:
 
 
 def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
-               jobs: str = "auto") -> list[Path]:
-    """One PDF per document and one for the whole QMS, in ``out``; returns their paths."""
+               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None) -> list[Path]:
+    """One PDF per document and one for the whole QMS, in ``out``; returns their paths.
+
+    ``on_tree``: as for :func:`build_site`."""
     with source_tree(ws, controlled) as tree:
+        if on_tree is not None:
+            on_tree(tree)
         return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs)
 
 

@@ -241,3 +241,67 @@ def test_the_audit_pack_is_the_same_bytes_when_built_again(make_repo, tmp_path):
         manual = PdfReader(io.BytesIO(archive.read("documents/qms-manual.pdf")))
         assert manual.metadata["/CreationDate"] == "D:20260302000000Z"
         assert manual.trailer["/ID"][0]
+
+
+def test_a_controlled_build_refuses_records_head_does_not_hold(make_repo, tmp_path):
+    """Approvals made but not committed: the controlled build and the audit pack say which
+    records and documents, how to publish them, and exit 1; --allow-uncommitted builds HEAD."""
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    project = make_repo(day="2026-03-02")
+    (project.root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("SOP-001 approved", who="quinn")
+    project.at("2026-03-10").qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    project.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    made = sorted(p.relative_to(project.root).as_posix()
+                  for p in (project.root / "records" / "SOP-002").glob("*.yaml"))
+    assert len(made) == 2
+    project.git("add", made[0])
+
+    pending = publish.uncommitted_records(Workspace(project.root))
+    assert [(p.path, p.state, p.kind, p.document) for p in pending] == [
+        (made[0], "staged", "approval", "SOP-002"), (made[1], "untracked", "approval", "SOP-002")]
+
+    for target in ("html", "pdf"):
+        result = project.qms("quinn", "build", target, "--controlled", code=1)
+        assert "2 records about SOP-002 in the working tree are not committed" in result.output
+        assert all(path in result.output for path in made)
+        assert "approval by Quinn Quality" in result.output
+        assert "approval by Pat Production" in result.output
+        assert f"git add {made[0]} {made[1]} && git commit" in result.output
+        assert "--allow-uncommitted" in result.output
+        assert not (project.root / "_build" / f"controlled-{target}").exists()
+    pack = tmp_path / "pack.zip"
+    refused = project.qms("quinn", "audit-pack", "--as-of", "2026-03-10", "-o", str(pack),
+                          code=1)
+    assert "the audit pack reads HEAD" in refused.output and not pack.exists()
+
+    out = tmp_path / "site"
+    built = project.qms("quinn", "build", "html", "--controlled", "--allow-uncommitted",
+                        "--out", str(out))
+    assert "warning: 2 records about SOP-002" in built.output
+    assert "building from HEAD without them" in built.output
+    assert (out / "procedures" / "sop-001.html").is_file()
+    assert not (out / "procedures" / "sop-002.html").exists()  # its approvals are not in HEAD
+    # records dated after the pack's date change nothing in it: no refusal
+    project.qms("quinn", "audit-pack", "--as-of", "2026-03-05", "-o", str(pack))
+    assert pack.is_file()
+
+    project.commit("SOP-002 approved", who="quinn")
+    assert publish.uncommitted_records(Workspace(project.root)) == []
+
+
+def test_a_controlled_build_with_nothing_in_force_says_so(make_repo, tmp_path):
+    project = make_repo(day="2026-03-02")
+    result = project.qms("quinn", "build", "html", "--controlled", "--allow-warnings",
+                         "--out", str(tmp_path / "site"))
+    assert ("warning: the controlled build publishes no document: none of the 2 documents "
+            "of HEAD is in force (SOP-001, SOP-002)") in result.output
+    assert "qms status shows what each awaits" in result.output
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("SOP-001 approved", who="quinn")
+    result = project.qms("quinn", "build", "html", "--controlled", "--allow-warnings",
+                         "--out", str(tmp_path / "site2"))
+    assert "publishes no document" not in result.output

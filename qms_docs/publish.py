@@ -151,13 +151,14 @@ def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[Pen
     done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
                            "--no-renames", "--", str(prefix / RECORDS_DIR)],
                           cwd=top, capture_output=True, check=True)
+    entries = [(entry[:2], Path(entry[3:]).relative_to(prefix).as_posix())
+               for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
+               if entry[3:] and "D" not in entry[:2]]
+    if not entries:
+        return []
     valid = {r.path: r for r in ws.records.records}
     pending = []
-    for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        code, path = entry[:2], entry[3:]
-        if not path or "D" in code:
-            continue
-        path = Path(path).relative_to(prefix).as_posix()
+    for code, path in entries:
         record = valid.get(path)
         if record is not None and as_of is not None and record.date.date() > as_of:
             continue

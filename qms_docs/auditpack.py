@@ -39,8 +39,8 @@ manifest.json              the same, with sizes, the commit, the date of the pac
                            versions of the tools that made it
 
 Built from commit {commit} by qms audit-pack. Rebuilt from the same commit with
-"qms audit-pack --as-of {as_of}", with the tool versions of manifest.json, the zip is
-the same, byte for byte: no file in it holds the time or place it was built.
+"qms audit-pack --as-of {as_of}", the tool versions of manifest.json and the same fonts,
+the zip is the same, byte for byte: no file in it holds the time or place it was built.
 """
 
 # what renders the pack: the same versions of these give the same bytes

@@ -132,8 +132,8 @@ def commit(root: Path, writes: list[Write], command: str) -> None:
     refuse_tracked(root)
     zone = write_zone(root)
     for write in writes:
-        _check_target(root, write)
         check_allowed(root, write.path, zone)
+        _check_target(root, write)
         _check_folders(root, write.path)
         if _state(root, write) == "other":
             if write.prior is None:
@@ -276,9 +276,8 @@ def check_allowed(root: Path, rel: str, zone: WriteZone) -> None:
     """Refuse (:class:`JournalRefused`) a path the acts never write: outside the zone,
     under ``.git/``, outside the root, the journal itself, or through a symbolic link."""
     path = PurePosixPath(rel)
-    parts = path.parts
-    if (not parts or path.is_absolute() or "\\" in rel
-            or any(p in ("", ".", "..") for p in parts)):
+    parts = tuple(rel.split("/"))  # as written: PurePosixPath drops "." and "//"
+    if path.is_absolute() or "\\" in rel or any(p in ("", ".", "..") for p in parts):
         raise JournalRefused(f"{rel} is not a plain path inside the QMS", path=rel)
     if any(p.casefold() == ".git" for p in parts) or parts == (JOURNAL,):
         raise JournalRefused(f"{rel} is git's or qms's own state: qms never writes it through "

@@ -262,9 +262,12 @@ def write_zone(root: Path) -> WriteZone:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
     types = data.get("types") if isinstance(data.get("types"), dict) else {}
-    folders = {str(t["folder"]) for t in DEFAULT_TYPES.values()}
-    folders |= {t["folder"] for t in types.values()
-                if isinstance(t, dict) and isinstance(t.get("folder"), str)}
+    folders = set()
+    for name in {*DEFAULT_TYPES, *types}:  # each type's folder as config.py merges it
+        own = types.get(name) if isinstance(types.get(name), dict) else {}
+        folder = own.get("folder", DEFAULT_TYPES.get(name, {}).get("folder"))
+        if isinstance(folder, str):
+            folders.add(folder)
     signatures = data.get("signatures") if isinstance(data.get("signatures"), dict) else {}
     signers = signatures.get("allowed_signers", "allowed_signers")
     files = [CONFIG_NAME] + ([signers] if isinstance(signers, str) else [])

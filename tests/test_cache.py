@@ -269,3 +269,16 @@ def test_a_controlled_build_reads_records_through_its_repository_cache(scenario,
     assert result.returncode == 0, result.warnings
     page = (result.outdir / "procedures" / "sop-001.html").read_text()
     assert "Reason served from the cache" in page and "written in the record" not in page
+
+
+def test_a_cache_file_is_believed_only_with_the_repository_key(repo):
+    """One changed byte, or a MAC made with another key, and the file is not believed."""
+    load_records(repo)
+    raw = cache_file(repo).read_bytes()
+    assert raw.startswith(cache._MAGIC) and stored(cache_file(repo))["entries"]
+    cache_file(repo).write_bytes(raw.replace(b'"kind":"change"', b'"kind":"chanGe"', 1))
+    assert cache.read_store(cache_file(repo), cache.stamp()) is None
+    key = repo / ".git" / "qms" / cache.KEY_NAME
+    key.write_bytes(b"x" * 32)  # the cache was made with another key
+    cache_file(repo).write_bytes(raw)
+    assert cache.read_store(cache_file(repo), cache.stamp()) is None

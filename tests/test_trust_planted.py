@@ -323,3 +323,22 @@ def test_a_record_id_used_twice_counts_once(sop2_in_review):
     counted = [r.path for r in load_records(root).records]
     assert quinn.relative_to(root).as_posix() not in counted
     assert copy.relative_to(root).as_posix() in counted
+
+
+def test_the_pull_request_gate_reports_a_misplaced_record_and_a_reused_id(sop2_in_review):
+    """``verify --base`` reports the records a branch adds; a reused id is reported at the
+    copy the branch adds even when the record that stops counting is the old one."""
+    root, act = sop2_in_review
+    git(root, "checkout", "-q", "-b", "forgery")
+    quinn = next((root / "records" / "SOP-002").glob("*approval*.yaml"))
+    misplaced = root / "records" / "SOP-001" / "20260105T100000Z-approval-aaaaaa.yaml"
+    misplaced.parent.mkdir(exist_ok=True)
+    misplaced.write_bytes(forged_approval(root, "SOP-002"))
+    copy = root / "records" / "SOP-002" / "00000000T000000Z-approval-000000.yaml"
+    quinn_id = re.search(rb"^id: (\S+)", quinn.read_bytes(), re.M).group(1)
+    copy.write_bytes(forged_approval(root, "SOP-002").replace(b"f" * 32, quinn_id))
+    act.commit("Two forged approvals", who="pat")
+    result = act("quinn", "verify", "--base", "main", "--format", "json", code=1)
+    found = {(f["code"], f["path"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("record-misplaced", misplaced.relative_to(root).as_posix()) in found
+    assert ("duplicate-record-id", copy.relative_to(root).as_posix()) in found

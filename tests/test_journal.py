@@ -290,7 +290,8 @@ def test_the_places_a_journal_may_write_follow_qms_toml(tree):
     zone = journal.write_zone(tree)
     for allowed in ("sops/a/sop-009.rst", "keys/signers", "procedures/wi-001.rst"):
         journal.check_allowed(tree, allowed, zone)
-    (tree / "qms.toml").write_text('[types.sop]\nfolder = "sops/"\n[types.wi]\nfolder = "sops"\n'
+    (tree / "qms.toml").write_text('[types.sop]\nfolder = "sops/"\n'
+                                   '[types.wi]\nfolder = "sops"\n'
                                    '[types.form]\nfolder = "forms"\n'
                                    '[signatures]\nallowed_signers = "keys/signers"\n')
     zone = journal.write_zone(tree)

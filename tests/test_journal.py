@@ -296,7 +296,8 @@ def test_the_places_a_journal_may_write_follow_qms_toml(tree):
                                    '[signatures]\nallowed_signers = "keys/signers"\n')
     zone = journal.write_zone(tree)
     for refused in ("allowed_signers", "sops/sop.py", "procedures/sop.rst",
-                    "records/SOP-001/x.yml", "records//x.yaml", "/etc/passwd", ".GIT/config", "sops\\..\\conf.py"):
+                    "records/SOP-001/x.yml", "records//x.yaml", "/etc/passwd", ".GIT/config",
+                    "sops\\..\\conf.py"):
         with pytest.raises(journal.JournalRefused):
             journal.check_allowed(tree, refused, zone)
 

@@ -213,19 +213,43 @@ def recover_locked(root: Path) -> bool:
 
 def tracked_by_git(root: Path) -> str | None:
     """Where git tracks the journal's path ('the index', 'HEAD'), None if it does not (or
-    there is no git). A tracked journal came with the repository (a clone, a pull, a
-    checkout): no qms command was interrupted here."""
-    checks = (("the index", ["ls-files", "--cached", "--error-unmatch", "--", JOURNAL]),
-              ("HEAD", ["cat-file", "-e", f"HEAD:./{JOURNAL}"]))
-    for where, command in checks:
-        try:
-            done = subprocess.run(["git", "-C", str(root), *command], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except OSError:  # no git: nothing can be tracked
-            return None
-        if done.returncode == 0:
-            return where
-    return None
+    there is no git repository). A tracked journal came with the repository (a clone, a
+    pull, a checkout): no qms command was interrupted here. Where a repository exists but
+    git cannot answer (not installed, 'dubious ownership'), the journal is refused: the
+    check fails closed."""
+    index = _git(root, "ls-files", "--cached", "--error-unmatch", "--", JOURNAL)
+    if index is not None and index[0] == 0:
+        return "the index"
+    if index is None or index[0] != 1:  # 1: not in the index; anything else: no answer
+        return _no_answer(root, index)
+    head = _git(root, "ls-tree", "--name-only", "HEAD", "--", JOURNAL)
+    if head is not None and head[0] == 0:
+        return "HEAD" if head[1].strip() else None
+    unborn = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    return None if unborn is not None and unborn[0] == 1 else _no_answer(root, head)
+
+
+def _git(root: Path, *args: str) -> tuple[int, str, str] | None:
+    """(exit code, stdout, stderr) of a git command in ``root``; None without git."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, errors="replace")
+    except OSError:
+        return None
+    return done.returncode, done.stdout, done.stderr.strip()
+
+
+def _no_answer(root: Path, done: tuple[int, str, str] | None) -> None:
+    """Outside a git repository nothing is tracked; inside one, git's failure refuses."""
+    from .cache import git_dir
+
+    if git_dir(root) is None:
+        return None
+    detail = done[2].splitlines()[0] if done and done[2] else "git is not available"
+    raise JournalRefused(f"cannot ask git whether it tracks {JOURNAL} ({detail}), so qms "
+                         "does not roll it forward", path=JOURNAL,
+                         hint="nothing was written: make git work here (git status), then "
+                              "run the command again")
 
 
 def refuse_tracked(root: Path) -> None:

@@ -310,3 +310,24 @@ def test_a_repository_without_git_is_no_reason_to_refuse(tree, monkeypatch):
         with pytest.raises(Killed):
             journal.commit(tree, _writes(tree), "revise")
     assert journal.recover_locked(tree) is True and _final(tree)
+
+
+def test_where_git_cannot_answer_a_journal_is_not_rolled_forward(tmp_path, monkeypatch):
+    """The tracked check fails closed: a repository whose index git cannot read."""
+    root = new_repo(tmp_path / "qms")
+    sop = root / "procedures" / "sop-001.rst"
+    original = sop.read_bytes()
+    with monkeypatch.context() as patch:
+        _kill_on_call(patch, "replace_file")
+        with pytest.raises(Killed):
+            journal.commit(root, [journal.replacement(root, "procedures/sop-001.rst",
+                                                      original + b"\nMore.\n")], "revise")
+    index = root / ".git" / "index"
+    saved = index.read_bytes()
+    index.write_bytes(b"not an index")
+    result = Actor(root)("quinn", "status", code=2)
+    assert "cannot ask git" in result.output and journal.JOURNAL in result.output
+    assert sop.read_bytes() == original
+    index.write_bytes(saved)
+    Actor(root)("quinn", "status")
+    assert sop.read_bytes() == original + b"\nMore.\n"

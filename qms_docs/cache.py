@@ -168,7 +168,14 @@ def cache_key(folder: Path, create: bool = False) -> bytes | None:
             return None
         with os.fdopen(fd, "rb") as handle:
             key = handle.read(64)
-        return key if len(key) == 32 else None
+        if len(key) == 32:
+            return key
+        if not create:
+            return None
+        try:  # a damaged key: a new one (which no cache file verifies with)
+            path.unlink()
+        except OSError:
+            return None
     return None
 
 

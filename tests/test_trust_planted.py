@@ -268,6 +268,10 @@ def test_the_cache_key_is_private_and_never_followed_through_a_link(sop2_in_revi
     root, _ = sop2_in_review
     key = root / ".git" / "qms" / cache.KEY_NAME
     assert key.is_file() and key.stat().st_mode & 0o777 == 0o600
+    key.write_bytes(b"short")  # damaged: replaced by a new key when a cache is written
+    assert cache.cache_key(key.parent) is None
+    fresh = cache.cache_key(key.parent, create=True)
+    assert fresh is not None and len(fresh) == 32 and key.read_bytes() == fresh
     key.unlink()
     elsewhere = tmp_path / "known-key"
     elsewhere.write_bytes(b"k" * 32)

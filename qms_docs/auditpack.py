@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
-from . import export, publish, registers, reports
+from . import __version__, export, publish, registers, reports
 from .control import derive_all
 from .documents import scan
 from .errors import UsageError
@@ -32,10 +34,16 @@ approvals.csv              every approval: who, role, meaning, date and time, si
 training-matrix.csv        who was trained on which revision, what was due or overdue
 documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
 MANIFEST.sha256            SHA-256 of every file (check with: sha256sum -c MANIFEST.sha256)
-manifest.json              the same, with sizes, the commit and the date of the pack
+manifest.json              the same, with sizes, the commit, the date of the pack and the
+                           versions of the tools that made it
 
-Built from commit {commit} by qms audit-pack.
+Built from commit {commit} by qms audit-pack. Rebuilt from the same commit with
+"qms audit-pack --as-of {as_of}", the tool versions of manifest.json and the same fonts,
+the zip is the same, byte for byte: no file in it holds the time or place it was built.
 """
+
+# what renders the pack: the same versions of these give the same bytes
+TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf")
 
 
 def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto") -> dict:
@@ -115,15 +123,39 @@ def _manifest(pack: Path, as_of: dt.date, commit: str) -> dict:
         data = file.read_bytes()
         files.append({"path": file.relative_to(pack).as_posix(),
                       "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
-    return {"as_of": as_of.isoformat(), "commit": commit, "files": files}
+    return {"as_of": as_of.isoformat(), "commit": commit, "toolchain": toolchain(),
+            "files": files}
+
+
+def toolchain() -> dict[str, str]:
+    """The versions of qms-docs and of the tools that render the pack.
+
+    The pack is reproducible for a given commit, date and these versions: another
+    WeasyPrint (or font, or zlib) may lay out or compress a PDF differently, and the
+    manifest says which to install to check a pack by rebuilding it.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"qms-docs": __version__}
+    for name in TOOLCHAIN:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["zlib"] = zlib.ZLIB_RUNTIME_VERSION
+    return versions
 
 
 def _zip(pack: Path, target: Path) -> None:
-    """A reproducible zip (sorted names, fixed times), written atomically."""
+    """A reproducible zip, written atomically: entries in sorted order, each with the same
+    time (1980-01-01 00:00, the earliest a zip holds), Unix permissions rw-r--r-- and
+    maker system, whatever the machine, its clock, its time zone or its umask."""
     temporary = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in sorted(p for p in pack.rglob("*") if p.is_file()):
             info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, file.read_bytes())
+            info.create_system = 3  # Unix (ZipInfo says 0 on Windows)
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, file.read_bytes(), compresslevel=9)
     os.replace(temporary, target)

@@ -14,6 +14,14 @@ afresh. A missing, unreadable or damaged cache is ignored and rewritten; writes 
 atomic (temporary file and rename), so concurrent processes leave one whole cache.
 ``QMS_NO_CACHE=1`` turns it off.
 
+Nor can a cache be planted: every cache file opens with an HMAC-SHA256 of the rest of
+its bytes, made with a random key of this repository that qms keeps beside the caches
+(``.git/qms/key``, mode 0600, never committed). A file whose MAC does not verify (one
+written by hand, by a journal, restored from elsewhere) is ignored as a damaged one: an
+entry claiming that a training record's bytes are an approval is never believed. One MAC
+over the whole file costs one pass of SHA-256 over it (milliseconds), where a MAC per
+entry would cost a canonical JSON dump of each entry.
+
 The same mechanism keeps the fingerprint and header revision of every document version
 in the history under its git blob id (itself a hash of the content), so ``qms verify``
 does not read every old version again (``.git/qms/blob-fingerprints.json``).
@@ -22,6 +30,7 @@ does not read every old version again (``.git/qms/blob-fingerprints.json``).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -31,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 CACHE_NAME = "records-cache.json"
+KEY_NAME = "key"
+_MAGIC = b"qms-cache hmac-sha256 "
 BLOBS_NAME = "blob-fingerprints.json"
 HISTORY_NAME = "history.json"
 FORMAT = 2
@@ -130,11 +141,65 @@ def store_path(root: Path, name: str) -> Path | None:
     return folder / "qms" / name if folder is not None else None
 
 
+def cache_key(folder: Path, create: bool = False) -> bytes | None:
+    """The repository's secret cache key (``folder/key``), made on first use when
+    ``create``; None if there is none or it cannot be read or made (then no cache is
+    believed or kept). Never followed through a symbolic link."""
+    path = folder / KEY_NAME
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | nofollow)
+        except FileNotFoundError:
+            if not create:
+                return None
+            try:
+                folder.mkdir(exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+            except FileExistsError:
+                continue  # another process made it just now: read theirs
+            except OSError:
+                return None
+            key = secrets.token_bytes(32)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+            return key
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            key = handle.read(64)
+        if len(key) == 32:
+            return key
+        if not create:
+            return None
+        try:  # a damaged key: a new one (which no cache file verifies with)
+            path.unlink()
+        except OSError:
+            return None
+    return None
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest().encode("ascii")
+
+
 def read_store(file: Path, expected: str) -> dict[str, Any] | None:
-    """A cache file's data if it is whole JSON made by this version (else None)."""
+    """A cache file's data if its MAC verifies with the repository's key and it is whole
+    JSON made by this version (else None: a damaged, foreign or planted cache)."""
+    key = cache_key(file.parent)
+    if key is None:
+        return None
     try:
-        data = json.loads(file.read_bytes())
-    except (OSError, ValueError):
+        raw = file.read_bytes()
+    except OSError:
+        return None
+    head, _, payload = raw.partition(b"\n")
+    if not (head.startswith(_MAGIC)
+            and hmac.compare_digest(head[len(_MAGIC):], _mac(key, payload))):
+        return None
+    try:
+        data = json.loads(payload)
+    except ValueError:
         return None
     if isinstance(data, dict) and data.get("stamp") == expected:
         return data
@@ -142,12 +207,15 @@ def read_store(file: Path, expected: str) -> dict[str, Any] | None:
 
 
 def write_store(file: Path, stamp_: str, data: dict[str, Any]) -> None:
-    """Replace a cache file atomically; a read-only repository simply keeps no cache."""
+    """Replace a cache file atomically, with its MAC; a read-only repository simply keeps
+    no cache."""
+    key = cache_key(file.parent, create=True)
+    if key is None:
+        return
     payload = json.dumps({"stamp": stamp_, **data}, separators=(",", ":")).encode("utf-8")
     temporary = file.with_name(f".{file.name}.{secrets.token_hex(6)}")
     try:
-        file.parent.mkdir(exist_ok=True)
-        temporary.write_bytes(payload)
+        temporary.write_bytes(_MAGIC + _mac(key, payload) + b"\n" + payload)
         os.replace(temporary, file)
     except OSError:
         temporary.unlink(missing_ok=True)

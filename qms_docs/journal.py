@@ -9,6 +9,13 @@ rolls forward before it reads anything (:func:`recover`). Rolling forward writes
 files that do not hold their final content yet, so a kill during a recovery is recovered
 by the next command; a file that holds neither what the act expected nor what it meant to
 write (edited by hand in between) is refused, never overwritten.
+
+A journal is the tool's own state, never the repository's content: one that git tracks (in
+the index or in HEAD: it came with a clone or a pull, not from a crash here) is never rolled
+forward, and a journal may only write where the acts write (:func:`check_allowed`): the
+document types' folders, ``records/<ID>/``, ``qms.toml`` and the signers file; never under
+``.git/``, outside the QMS root or through a symbolic link. Both are checked before any
+file is written, when the journal is made and when it is rolled forward.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ import json
 import os
 import re
 import secrets
+import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import InputError, UsageError
 
@@ -51,6 +59,11 @@ class Write:
 class RecoveryBlocked(InputError):
     """An interrupted act cannot be completed here (a file that cannot be read or written,
     a read-only repository)."""
+
+
+class JournalRefused(InputError):
+    """A journal qms does not roll forward: tracked by git, or naming a file outside the
+    places the acts write (exit 2, nothing written)."""
 
 
 class LockBusy(Exception):
@@ -116,7 +129,10 @@ def locked(root: Path, timeout: float | None = None) -> Iterator[None]:
 def commit(root: Path, writes: list[Write], command: str) -> None:
     """Write the files of one act, all or nothing. The caller holds the lock and has
     recovered (:func:`recover_locked`), so there is no journal yet."""
+    refuse_tracked(root)
+    zone = write_zone(root)
     for write in writes:
+        check_allowed(root, write.path, zone)
         _check_target(root, write)
         _check_folders(root, write.path)
         if _state(root, write) == "other":
@@ -180,8 +196,133 @@ def recover_locked(root: Path) -> bool:
     if raw is None:
         _remove_temporaries([root])
         return False
-    _finish(root, _decode(raw))
+    refuse_tracked(root)
+    writes = _decode(raw)
+    zone = write_zone(root)
+    for write in writes:  # every path, before any file is written
+        try:
+            check_allowed(root, write.path, zone)
+        except JournalRefused as exc:
+            raise JournalRefused(
+                f"{JOURNAL} would write {write.path}: {exc.message}", path=JOURNAL,
+                hint=f"nothing was written. If no qms command was interrupted here, the "
+                     f"journal was planted: remove {JOURNAL}") from None
+    _finish(root, writes)
     return True
+
+
+def tracked_by_git(root: Path) -> str | None:
+    """Where git tracks the journal's path ('the index', 'HEAD'), None if it does not (or
+    there is no git repository). A tracked journal came with the repository (a clone, a
+    pull, a checkout): no qms command was interrupted here. Where a repository exists but
+    git cannot answer (not installed, 'dubious ownership'), the journal is refused: the
+    check fails closed."""
+    index = _git(root, "ls-files", "--cached", "--error-unmatch", "--", JOURNAL)
+    if index is not None and index[0] == 0:
+        return "the index"
+    if index is None or index[0] != 1:  # 1: not in the index; anything else: no answer
+        return _no_answer(root, index)
+    head = _git(root, "ls-tree", "--name-only", "HEAD", "--", JOURNAL)
+    if head is not None and head[0] == 0:
+        return "HEAD" if head[1].strip() else None
+    unborn = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    return None if unborn is not None and unborn[0] == 1 else _no_answer(root, head)
+
+
+def _git(root: Path, *args: str) -> tuple[int, str, str] | None:
+    """(exit code, stdout, stderr) of a git command in ``root``; None without git."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, errors="replace")
+    except OSError:
+        return None
+    return done.returncode, done.stdout, done.stderr.strip()
+
+
+def _no_answer(root: Path, done: tuple[int, str, str] | None) -> None:
+    """Outside a git repository nothing is tracked; inside one, git's failure refuses."""
+    from .cache import git_dir
+
+    if git_dir(root) is None:
+        return None
+    detail = done[2].splitlines()[0] if done and done[2] else "git is not available"
+    raise JournalRefused(f"cannot ask git whether it tracks {JOURNAL} ({detail}), so qms "
+                         "does not roll it forward", path=JOURNAL,
+                         hint="nothing was written: make git work here (git status), then "
+                              "run the command again")
+
+
+def refuse_tracked(root: Path) -> None:
+    """Refuse (exit 2) to roll forward, or to write, a journal whose path git tracks."""
+    where = tracked_by_git(root)
+    if where is not None:
+        raise JournalRefused(
+            f"{JOURNAL} is tracked by git (in {where}): it came with the repository, not "
+            "from a qms command interrupted here, so qms does not roll it forward",
+            path=JOURNAL,
+            hint=f"nothing was written. Remove it from git and from the folder: git rm "
+                 f"--cached {JOURNAL}, delete the file, commit; keep {JOURNAL} in "
+                 ".gitignore")
+
+
+@dataclass(frozen=True)
+class WriteZone:
+    """Where the acts write: the document types' folders ('' is the root), qms.toml and the
+    signers file (records/ is always part of it)."""
+
+    folders: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+def write_zone(root: Path) -> WriteZone:
+    """The places of :class:`WriteZone`, from qms.toml as it is on disk (its defaults where
+    it cannot be read: then only the default folders and files)."""
+    import tomllib
+
+    from .config import CONFIG_NAME, DEFAULT_TYPES
+
+    try:
+        data = tomllib.loads((root / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    types = data.get("types") if isinstance(data.get("types"), dict) else {}
+    folders = set()
+    for name in {*DEFAULT_TYPES, *types}:  # each type's folder as config.py merges it
+        own = types.get(name) if isinstance(types.get(name), dict) else {}
+        folder = own.get("folder", DEFAULT_TYPES.get(name, {}).get("folder"))
+        if isinstance(folder, str):
+            folders.add(folder)
+    signatures = data.get("signatures") if isinstance(data.get("signatures"), dict) else {}
+    signers = signatures.get("allowed_signers", "allowed_signers")
+    files = [CONFIG_NAME] + ([signers] if isinstance(signers, str) else [])
+    return WriteZone(tuple(sorted({f.strip("/") for f in folders})),
+                     tuple(os.path.normpath(f).replace(os.sep, "/") for f in files))
+
+
+def check_allowed(root: Path, rel: str, zone: WriteZone) -> None:
+    """Refuse (:class:`JournalRefused`) a path the acts never write: outside the zone,
+    under ``.git/``, outside the root, the journal itself, or through a symbolic link."""
+    path = PurePosixPath(rel)
+    parts = tuple(rel.split("/"))  # as written: PurePosixPath drops "." and "//"
+    if path.is_absolute() or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+        raise JournalRefused(f"{rel} is not a plain path inside the QMS", path=rel)
+    if any(p.casefold() == ".git" for p in parts) or parts == (JOURNAL,):
+        raise JournalRefused(f"{rel} is git's or qms's own state: qms never writes it through "
+                             "a journal", path=rel)
+    in_zone = (rel in zone.files
+               or (len(parts) == 3 and parts[0] == "records" and rel.endswith(".yaml"))
+               or (path.suffix in (".rst", ".md") and any(
+                   f == "" or rel.startswith(f"{f}/") for f in zone.folders)))
+    if not in_zone:
+        raise JournalRefused(
+            f"{rel} is none of the places qms writes (the document folders "
+            f"{', '.join(f + '/' for f in zone.folders)}, records/<ID>/, "
+            f"{', '.join(zone.files)})", path=rel)
+    for depth in range(1, len(parts) + 1):
+        if (root / PurePosixPath(*parts[:depth])).is_symlink():
+            raise JournalRefused(f"{PurePosixPath(*parts[:depth])} is a symbolic link: qms "
+                                 "writes nothing through one", path=rel,
+                                 hint="replace the link by the folder or file itself")
 
 
 def _finish(root: Path, writes: list[Write]) -> None:

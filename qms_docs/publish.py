@@ -15,7 +15,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,12 +26,12 @@ from pathlib import Path
 
 import jinja2
 
-from . import history
+from . import __version__, history
 from .control import StatusInfo, derive_status
 from .documents import scan
 from .errors import QmsError
 from .model import Document
-from .records import load_records
+from .records import RECORDS_DIR, load_records
 from .workspace import Workspace
 
 
@@ -160,6 +162,51 @@ def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
         return None
 
 
+@dataclass(frozen=True)
+class PendingRecord:
+    """A record file of the working tree that HEAD does not hold, or holds otherwise."""
+
+    path: str  # relative to the QMS root
+    state: str  # "untracked", "staged" (added or changed in the index) or "modified"
+    kind: str  # approval, change, ...; "" when the file is not a valid record
+    document: str  # the document it is about; "" when the file is not a valid record
+    person: str  # who made it (name); "" when the file is not a valid record
+
+
+def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[PendingRecord]:
+    """The records a controlled build or an audit pack would leave out: not committed.
+
+    Both read HEAD, never the working tree, so an approval made but not committed changes
+    nothing they publish; the command says so instead of publishing the QMS without it.
+    With ``as_of``, only records of that day or before (later ones are left out anyway).
+    Files deleted from the working tree are not listed: HEAD still holds them.
+    """
+    repo = ws.repo
+    history.require_history(repo)
+    top = Path(repo.working_tree_dir).resolve()
+    prefix = Path(ws.root).resolve().relative_to(top)
+    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                           "--no-renames", "--", str(prefix / RECORDS_DIR)],
+                          cwd=top, capture_output=True, check=True)
+    entries = [(entry[:2], Path(entry[3:]).relative_to(prefix).as_posix())
+               for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
+               if entry[3:] and "D" not in entry[:2]]
+    if not entries:
+        return []
+    valid = {r.path: r for r in ws.records.records}
+    pending = []
+    for code, path in entries:
+        record = valid.get(path)
+        if record is not None and as_of is not None and record.date.date() > as_of:
+            continue
+        state = ("untracked" if code == "??" else "modified" if code[1] == "M"
+                 else "staged")
+        pending.append(PendingRecord(
+            path, state, record.kind if record else "", record.document if record else "",
+            record.person().get("name", "") if record else ""))
+    return sorted(pending, key=lambda p: (p.document, p.path))
+
+
 def run_sphinx(source: Path, out: Path, builder: str = "html", *, strict: bool = True,
                jobs: str = "auto", controlled: bool = False) -> None:
     """Build ``source`` into ``out``; raise BuildFailed when Sphinx fails."""
@@ -186,9 +233,14 @@ def source_tree(ws: Workspace, controlled: bool) -> Iterator[Tree]:
 
 
 def build_site(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
-               jobs: str = "auto") -> Tree:
-    """Build the HTML site (preview: the working tree; controlled: what is in force)."""
+               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None) -> Tree:
+    """Build the HTML site (preview: the working tree; controlled: what is in force).
+
+    ``on_tree`` sees the tree before Sphinx runs (to say what will be published, even if
+    the build then fails)."""
     with source_tree(ws, controlled) as tree:
+        if on_tree is not None:
+            on_tree(tree)
         run_sphinx(tree.root, out, strict=strict, jobs=jobs, controlled=controlled)
         return tree
 
@@ -204,14 +256,48 @@ class PdfJob:
     html: str
     pdf: str
     css: str
+    date: str = ""  # the PDF's creation and modification date, W3C (YYYY-MM-DDThh:mm:ssZ)
+    # the HTML page of each document (its absolute path) and its PDF's name
+    pages: tuple[tuple[str, str], ...] = ()
 
 
 def _render_pdf(job: PdfJob) -> str:
+    """Render one document's HTML page as PDF, the same bytes for the same page and date.
+
+    The PDF's dates are ``job.date`` (never the clock), its /ID a digest of its content,
+    and links between pages, which WeasyPrint makes absolute (``file:///tmp/...``, a
+    temporary folder gone after the build), point to the other document's PDF beside it
+    (``SOP-002.pdf#SOP-002``) or, for a page that has no PDF, are left out (the text stays).
+    """
     import weasyprint
 
-    weasyprint.HTML(filename=job.html).write_pdf(
-        job.pdf, stylesheets=[weasyprint.CSS(string=job.css)])
+    document = weasyprint.HTML(filename=job.html).render(
+        stylesheets=[weasyprint.CSS(string=job.css)])
+    document.metadata.created = document.metadata.modified = job.date or None
+    pdfs = dict(job.pages)
+    for page in document.pages:
+        page.links[:] = [link for link in (_portable_link(link, pdfs) for link in page.links)
+                         if link is not None]
+    document.write_pdf(job.pdf, pdf_identifier=True)
     return job.pdf
+
+
+def _portable_link(link: tuple, pdfs: dict[str, str]) -> tuple | None:
+    """A WeasyPrint link (type, target, rectangle, box) that names no local path."""
+    kind, target, rectangle, box = link
+    url = urllib.parse.urlsplit(target)
+    if kind != "external" or url.scheme != "file":
+        return link
+    pdf = pdfs.get(urllib.request.url2pathname(url.path))
+    if pdf is None:
+        return None
+    return kind, f"{pdf}#{url.fragment}" if url.fragment else pdf, rectangle, box
+
+
+def pdf_date(day: dt.date) -> str:
+    """The date written into the PDFs of a status as of ``day`` (midnight UTC): fixed for
+    the day, so the same sources give the same PDFs whenever and wherever they are built."""
+    return f"{day.isoformat()}T00:00:00Z"
 
 
 def print_css(organization: str, watermark: str | None) -> str:
@@ -224,9 +310,13 @@ def print_css(organization: str, watermark: str | None) -> str:
 
 
 def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
-               jobs: str = "auto") -> list[Path]:
-    """One PDF per document and one for the whole QMS, in ``out``; returns their paths."""
+               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None) -> list[Path]:
+    """One PDF per document and one for the whole QMS, in ``out``; returns their paths.
+
+    ``on_tree``: as for :func:`build_site`."""
     with source_tree(ws, controlled) as tree:
+        if on_tree is not None:
+            on_tree(tree)
         return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs)
 
 
@@ -244,9 +334,12 @@ def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = T
                            key=lambda d: (list(config.types).index(d.type), d.id))
         statuses = {d.id: derive_status(d, records.for_document(d.id), config, today)
                     for d in documents}
-        pdf_jobs = [PdfJob(str(Path(html_dir) / Path(d.path).with_suffix(".html")),
-                           str(out / f"{d.id}.pdf"),
-                           print_css(config.organization, BANNER_WORDS.get(statuses[d.id].status)))
+        pages = {d.id: Path(html_dir).resolve() / Path(d.path).with_suffix(".html")
+                 for d in documents}
+        links = tuple((str(path), f"{name}.pdf") for name, path in pages.items())
+        pdf_jobs = [PdfJob(str(pages[d.id]), str(out / f"{d.id}.pdf"),
+                           print_css(config.organization, BANNER_WORDS.get(statuses[d.id].status)),
+                           pdf_date(today), links)
                     for d in documents]
         if len(pdf_jobs) > 4:
             with ProcessPoolExecutor(max_workers=2) as pool:
@@ -291,8 +384,32 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
       <table><tr><th>Id</th><th>Title</th><th>Revision</th><th>Status</th><th>Effective</th></tr>
       {rows}</table></body></html>"""
     writer = pypdf.PdfWriter()
-    writer.append(io.BytesIO(weasyprint.HTML(string=cover).write_pdf()))
+    cover_pdf = weasyprint.HTML(string=cover).render()
+    cover_pdf.metadata.created = cover_pdf.metadata.modified = pdf_date(today)
+    writer.append(io.BytesIO(cover_pdf.write_pdf(pdf_identifier=True)))
     for pdf in pdfs:
         writer.append(str(pdf), outline_item=pdf.stem)
+    stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
+    writer.add_metadata({"/Producer": f"qms-docs {__version__} (pypdf {pypdf.__version__})",
+                         "/Title": f"{organization}: Quality Management System",
+                         "/CreationDate": stamp, "/ModDate": stamp})
+    _write_reproducibly(writer, target)
+
+
+def _write_reproducibly(writer, target: Path) -> None:
+    """Write a pypdf document whose trailer /ID is a digest of its content.
+
+    pypdf has no public setter for the /ID; without one it writes none, or a random one
+    once asked to encrypt. A digest of the bytes written without it is stable and still
+    tells two different files apart.
+    """
+    import hashlib
+
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    first = io.BytesIO()
+    writer.write(first)
+    digest = ByteStringObject(hashlib.md5(first.getvalue(), usedforsecurity=False).digest())
+    writer._ID = ArrayObject([digest, digest])  # noqa: SLF001 (see above)
     with open(target, "wb") as handle:
         writer.write(handle)

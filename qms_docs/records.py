@@ -199,8 +199,44 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
             result.findings.append(Finding("invalid-record", exc.message, display, exc.line,
                                            exc.hint))
     parsed.save()
+    result.records = _placed_and_unique(result)
     result.records.sort(key=lambda r: (r.data["date"], r.path))
     return result
+
+
+def _placed_and_unique(result: RecordSet) -> list[Record]:
+    """The records that count: those in ``records/<their document>/`` whose id no record
+    before them (in path order) holds. The others become findings and count nowhere: a
+    record filed under another document, or copied under a second name, could otherwise
+    make a document effective or hide a record that should count."""
+    kept: list[Record] = []
+    first: dict[str, Record] = {}
+    for record in sorted(result.records, key=lambda r: r.path):  # path order, as walked
+        parts = record.path.split("/")
+        if len(parts) != 3 or parts[1] != record.document:
+            where = ("directly in records/" if len(parts) == 2
+                     else f"in {'/'.join(parts[:-1])}/")
+            result.findings.append(Finding(
+                "record-misplaced", f"a {record.kind} record of {record.document} filed "
+                f"{where}: it counts nowhere", record.path, None,
+                f"records of {record.document} sit in records/{record.document}/: move it "
+                "there (git mv) if it is genuine, or remove it", record.document))
+            continue
+        other = first.get(record.data["id"])
+        if other is not None:
+            result.findings.append(Finding(
+                "duplicate-record-id", f"record id {record.data['id']} is already used by "
+                f"{other.path}: this record counts nowhere", record.path, None,
+                "each record has its own id (qms writes a fresh one): remove the copy",
+                record.document))
+            result.findings.append(Finding(
+                "duplicate-record-id", f"record id {record.data['id']} is used again by "
+                f"{record.path}, which counts nowhere", other.path, None,
+                f"remove the copy {record.path}", other.document))
+            continue
+        first[record.data["id"]] = record
+        kept.append(record)
+    return kept
 
 
 def _walk(folder: Path, display: str):

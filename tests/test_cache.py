@@ -29,6 +29,13 @@ def cache_file(root):
     return root / ".git" / "qms" / cache.CACHE_NAME
 
 
+def stored(file):
+    """A cache file's data, read as qms reads it (its MAC checked)."""
+    data = cache.read_store(file, cache.stamp())
+    assert data is not None, f"{file} is not a cache qms wrote"
+    return data
+
+
 def as_tuples(result):
     return ([(r.kind, r.path, r.data) for r in result.records],
             [(f.code, f.path, f.message) for f in result.findings])
@@ -37,7 +44,7 @@ def as_tuples(result):
 def test_a_warm_cache_gives_what_reading_afresh_gives(repo, monkeypatch):
     cold = load_records(repo)
     assert cache_file(repo).is_file()
-    entries = json.loads(cache_file(repo).read_text())["entries"]
+    entries = stored(cache_file(repo))["entries"]
     assert len(entries) == 3
     warm = load_records(repo)
     assert as_tuples(warm) == as_tuples(cold)
@@ -54,17 +61,17 @@ def test_a_changed_record_is_read_again_and_its_error_reported(repo):
     assert "to_revision" in result.findings[0].message
     assert len(result.records) == 2
     # the invalid record is never cached; the removed content drops out of the cache
-    assert len(json.loads(cache_file(repo).read_text())["entries"]) == 2
+    assert len(stored(cache_file(repo))["entries"]) == 2
 
 
 def test_a_forged_or_damaged_cache_is_not_trusted(repo):
     cold = as_tuples(load_records(repo))
     for damage in (b"{not json", b"[]", json.dumps({"stamp": "other", "entries": {
             k: {"kind": "change", "document": "X-1"} for k in
-            json.loads(cache_file(repo).read_text())["entries"]}}).encode()):
+            stored(cache_file(repo))["entries"]}}).encode()):
         cache_file(repo).write_bytes(damage)
         assert as_tuples(load_records(repo)) == cold
-        assert json.loads(cache_file(repo).read_text())["stamp"] == cache.stamp()
+        assert stored(cache_file(repo))["stamp"] == cache.stamp()
 
 
 def test_no_cache_when_turned_off_or_outside_git(tmp_path, monkeypatch):
@@ -101,11 +108,11 @@ def test_verify_gives_the_same_findings_with_blob_cache_warm_cold_or_damaged(mak
     first = t.qms("quinn", "verify", code=None)
     assert "approval-of-unknown-content" in first.output
     blobs = t.root / ".git" / "qms" / cache.BLOBS_NAME
-    assert blobs.is_file() and json.loads(blobs.read_text())["entries"]
+    assert blobs.is_file() and stored(blobs)["entries"]
     assert t.qms("quinn", "verify", code=None).output == first.output
-    entries = json.loads(blobs.read_text())["entries"]
-    blobs.write_text(json.dumps({"stamp": cache.stamp(),
-                                 "entries": {k: "not a pair" for k in entries}}))
+    entries = stored(blobs)["entries"]
+    cache.write_store(blobs, cache.stamp(),  # signed, but of the wrong shape
+                      {"entries": {k: "not a pair" for k in entries}})
     assert t.qms("quinn", "verify", code=None).output == first.output
     monkeypatch.setenv("QMS_NO_CACHE", "1")
     assert t.qms("quinn", "verify", code=None).output == first.output
@@ -152,7 +159,7 @@ def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, mo
         fresh = _log_of(root, monkeypatch, cached=False)
         assert _log_of(root, monkeypatch, cached=True) == fresh
         assert _log_of(root, monkeypatch, cached=True) == fresh  # read from the cache
-        assert json.loads((root / ".git" / "qms" / cache.HISTORY_NAME).read_text())["tip"] \
+        assert stored(root / ".git" / "qms" / cache.HISTORY_NAME)["tip"] \
             == _git(root, "rev-parse", "HEAD").strip()
         return fresh
 
@@ -235,7 +242,7 @@ def test_a_copy_outside_git_is_served_by_its_repository_cache(repo, tmp_path_fac
     monkeypatch.setattr(yamlio, "load_text", no_parsing)
     served = load_records(copy, cache_from=repo)
     assert as_tuples(served) == ([r for r in fresh[0] if "SOP-003" not in r[1]], [])
-    assert len(json.loads(cache_file(repo).read_text())["entries"]) == 3  # none pruned
+    assert len(stored(cache_file(repo))["entries"]) == 3  # none pruned
     monkeypatch.undo()
     assert as_tuples(load_records(copy)) == as_tuples(served)  # no cache: parsed afresh
     assert not (copy / ".git").exists()
@@ -257,9 +264,22 @@ def test_a_controlled_build_reads_records_through_its_repository_cache(scenario,
     origin = tmp_path / "origin"
     subprocess.run(["git", "init", "-q", str(origin)], check=True)
     cache_file(origin).parent.mkdir(parents=True)
-    cache_file(origin).write_text(json.dumps({"stamp": cache.stamp(), "entries": {
-        digest(path.read_bytes()): {**data, "reason": "Reason served from the cache"}}}))
+    cache.write_store(cache_file(origin), cache.stamp(), {"entries": {  # with its key
+        digest(path.read_bytes()): {**data, "reason": "Reason served from the cache"}}})
     result = sphinx_build(tree, options=("-D", f"qms_cache_from={origin}"))
     assert result.returncode == 0, result.warnings
     page = (result.outdir / "procedures" / "sop-001.html").read_text()
     assert "Reason served from the cache" in page and "written in the record" not in page
+
+
+def test_a_cache_file_is_believed_only_with_the_repository_key(repo):
+    """One changed byte, or a MAC made with another key, and the file is not believed."""
+    load_records(repo)
+    raw = cache_file(repo).read_bytes()
+    assert raw.startswith(cache._MAGIC) and stored(cache_file(repo))["entries"]
+    cache_file(repo).write_bytes(raw.replace(b'"kind":"change"', b'"kind":"chanGe"', 1))
+    assert cache.read_store(cache_file(repo), cache.stamp()) is None
+    key = repo / ".git" / "qms" / cache.KEY_NAME
+    key.write_bytes(b"x" * 32)  # the cache was made with another key
+    cache_file(repo).write_bytes(raw)
+    assert cache.read_store(cache_file(repo), cache.stamp()) is None

@@ -277,3 +277,57 @@ def test_a_non_utf8_allowed_signers_is_exit_2_naming_it(tmp_path):
     assert "allowed_signers:1" in result.output and "UTF-8" in result.output
     assert "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()
+
+
+def test_the_places_a_journal_may_write_follow_qms_toml(tree):
+    """Defaults without qms.toml; a type's own folder and the signers file it names."""
+    zone = journal.write_zone(tree)
+    for allowed in ("records/SOP-001/x.yaml", "procedures/sop.rst", "manual/qm.md",
+                    "qms.toml", "allowed_signers"):
+        journal.check_allowed(tree, allowed, zone)
+    (tree / "qms.toml").write_text('[types.sop]\nfolder = "sops/"\n'
+                                   '[signatures]\nallowed_signers = "keys/signers"\n')
+    zone = journal.write_zone(tree)
+    for allowed in ("sops/a/sop-009.rst", "keys/signers", "procedures/wi-001.rst"):
+        journal.check_allowed(tree, allowed, zone)
+    (tree / "qms.toml").write_text('[types.sop]\nfolder = "sops/"\n'
+                                   '[types.wi]\nfolder = "sops"\n'
+                                   '[types.form]\nfolder = "forms"\n'
+                                   '[signatures]\nallowed_signers = "keys/signers"\n')
+    zone = journal.write_zone(tree)
+    for refused in ("allowed_signers", "sops/sop.py", "procedures/sop.rst",
+                    "records/SOP-001/x.yml", "records//x.yaml", "/etc/passwd", ".GIT/config",
+                    "sops\\..\\conf.py"):
+        with pytest.raises(journal.JournalRefused):
+            journal.check_allowed(tree, refused, zone)
+
+
+def test_a_repository_without_git_is_no_reason_to_refuse(tree, monkeypatch):
+    """Outside git nothing is tracked: an interrupted act there is rolled forward."""
+    assert journal.tracked_by_git(tree) is None
+    with monkeypatch.context() as patch:
+        _kill_on_call(patch, "replace_file")
+        with pytest.raises(Killed):
+            journal.commit(tree, _writes(tree), "revise")
+    assert journal.recover_locked(tree) is True and _final(tree)
+
+
+def test_where_git_cannot_answer_a_journal_is_not_rolled_forward(tmp_path, monkeypatch):
+    """The tracked check fails closed: a repository whose index git cannot read."""
+    root = new_repo(tmp_path / "qms")
+    sop = root / "procedures" / "sop-001.rst"
+    original = sop.read_bytes()
+    with monkeypatch.context() as patch:
+        _kill_on_call(patch, "replace_file")
+        with pytest.raises(Killed):
+            journal.commit(root, [journal.replacement(root, "procedures/sop-001.rst",
+                                                      original + b"\nMore.\n")], "revise")
+    index = root / ".git" / "index"
+    saved = index.read_bytes()
+    index.write_bytes(b"not an index")
+    result = Actor(root)("quinn", "status", code=2)
+    assert "cannot ask git" in result.output and journal.JOURNAL in result.output
+    assert sop.read_bytes() == original
+    index.write_bytes(saved)
+    Actor(root)("quinn", "status")
+    assert sop.read_bytes() == original + b"\nMore.\n"

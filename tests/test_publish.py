@@ -151,3 +151,157 @@ def test_a_controlled_tree_names_the_repository_whose_caches_serve_it(published,
     assert tree.cache_from == root and tree.controlled
     conf = (tree.root / "conf.py").read_text(encoding="utf-8")
     assert f"qms_cache_from = {str(root.resolve())!r}\n" in conf
+
+
+def _pdf_bytes(data: bytes) -> bytes:
+    """A PDF's bytes with every compressed stream inflated, to search them for text."""
+    import zlib
+
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+        except zlib.error:
+            pass
+    return b"".join(parts)
+
+
+def _audit_pack(project, folder: Path, tz: str) -> bytes:
+    """Build the pack as of 2026-03-02 from ``folder`` (its own cwd, temporary folder and
+    time zone) and return the zip's bytes."""
+    import os
+    import tempfile
+    import time
+
+    (folder / "tmp").mkdir(parents=True)
+    saved = os.environ.get("TZ"), tempfile.tempdir, os.getcwd()
+    os.environ["TZ"], tempfile.tempdir = tz, str(folder / "tmp")
+    time.tzset()
+    os.chdir(folder)
+    try:
+        project.qms("quinn", "audit-pack", "--as-of", "2026-03-02", "-o", "audit.zip")
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved[0]
+        tempfile.tempdir = saved[1]
+        os.chdir(saved[2])
+        time.tzset()
+    return (folder / "audit.zip").read_bytes()
+
+
+def test_the_audit_pack_is_the_same_bytes_when_built_again(make_repo, tmp_path):
+    """Same commit, same --as-of: the same zip, built in other folders, another time zone,
+    a clock days and seconds later; no file names a path or the time of the build."""
+    import io
+    import json
+    import time
+    import zipfile
+
+    from pypdf import PdfReader
+
+    project = make_repo(day="2026-03-02")
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    project.commit("approvals", who="quinn")
+    project.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    project.commit("approval", who="pat")
+    first = _audit_pack(project.at("2026-03-05"), tmp_path / "first", "UTC")
+    time.sleep(1.1)
+    second = _audit_pack(project.at("2026-04-20"), tmp_path / "second" / "deeper",
+                         "Pacific/Auckland")
+    assert first == second
+
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        names = archive.namelist()
+        assert names == sorted(names) and "documents/SOP-002.pdf" in names
+        for info in archive.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0) and info.create_system == 3
+            assert info.external_attr >> 16 & 0o777 == 0o644
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["as_of"] == "2026-03-02"
+        assert {"qms-docs", "sphinx", "sphinx-needs", "weasyprint", "pypdf"} <= set(
+            manifest["toolchain"])
+        leaks = [b"file:", b"qms-pdf-html-", b"qms-audit-", b"qms-controlled-",
+                 str(tmp_path).encode(), str(project.root).encode(), b"2026-03-05",
+                 b"2026-04-20", b"20260305", b"20260420"]
+        for name in names:
+            data = archive.read(name)
+            if name.endswith(".pdf"):
+                data = _pdf_bytes(data)
+            found = [leak for leak in leaks if leak in data]
+            assert not found, (name, found)
+        sop = PdfReader(io.BytesIO(archive.read("documents/SOP-002.pdf")))
+        assert sop.metadata["/CreationDate"] == sop.metadata["/ModDate"] == "D:20260302000000Z"
+        assert sop.trailer["/ID"][0]  # an id, derived from the content
+        links = [a.get_object()["/A"]["/URI"] for page in sop.pages
+                 for a in page.get("/Annots", []) if "/A" in a.get_object()]
+        assert links and set(links) == {"SOP-001.pdf#SOP-001"}  # the other document's PDF
+        manual = PdfReader(io.BytesIO(archive.read("documents/qms-manual.pdf")))
+        assert manual.metadata["/CreationDate"] == "D:20260302000000Z"
+        assert manual.trailer["/ID"][0]
+
+
+def test_a_controlled_build_refuses_records_head_does_not_hold(make_repo, tmp_path):
+    """Approvals made but not committed: the controlled build and the audit pack say which
+    records and documents, how to publish them, and exit 1; --allow-uncommitted builds HEAD."""
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    project = make_repo(day="2026-03-02")
+    (project.root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("SOP-001 approved", who="quinn")
+    project.at("2026-03-10").qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    project.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    made = sorted(p.relative_to(project.root).as_posix()
+                  for p in (project.root / "records" / "SOP-002").glob("*.yaml"))
+    assert len(made) == 2
+    project.git("add", made[0])
+
+    pending = publish.uncommitted_records(Workspace(project.root))
+    assert [(p.path, p.state, p.kind, p.document) for p in pending] == [
+        (made[0], "staged", "approval", "SOP-002"), (made[1], "untracked", "approval", "SOP-002")]
+
+    for target in ("html", "pdf"):
+        result = project.qms("quinn", "build", target, "--controlled", code=1)
+        assert "2 records about SOP-002 in the working tree are not committed" in result.output
+        assert all(path in result.output for path in made)
+        assert "approval by Quinn Quality" in result.output
+        assert "approval by Pat Production" in result.output
+        assert f"git add {made[0]} {made[1]} && git commit" in result.output
+        assert "--allow-uncommitted" in result.output
+        assert not (project.root / "_build" / f"controlled-{target}").exists()
+    pack = tmp_path / "pack.zip"
+    refused = project.qms("quinn", "audit-pack", "--as-of", "2026-03-10", "-o", str(pack),
+                          code=1)
+    assert "the audit pack reads HEAD" in refused.output and not pack.exists()
+
+    out = tmp_path / "site"
+    built = project.qms("quinn", "build", "html", "--controlled", "--allow-uncommitted",
+                        "--out", str(out))
+    assert "warning: 2 records about SOP-002" in built.output
+    assert "building from HEAD without them" in built.output
+    assert (out / "procedures" / "sop-001.html").is_file()
+    assert not (out / "procedures" / "sop-002.html").exists()  # its approvals are not in HEAD
+    # records dated after the pack's date change nothing in it: no refusal
+    project.qms("quinn", "audit-pack", "--as-of", "2026-03-05", "-o", str(pack))
+    assert pack.is_file()
+
+    project.commit("SOP-002 approved", who="quinn")
+    assert publish.uncommitted_records(Workspace(project.root)) == []
+
+
+def test_a_controlled_build_with_nothing_in_force_says_so(make_repo, tmp_path):
+    project = make_repo(day="2026-03-02")
+    result = project.qms("quinn", "build", "html", "--controlled", "--allow-warnings",
+                         "--out", str(tmp_path / "site"))
+    assert ("warning: the controlled build publishes no document: none of the 2 documents "
+            "of HEAD is in force (SOP-001, SOP-002)") in result.output
+    assert "qms status shows what each awaits" in result.output
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("SOP-001 approved", who="quinn")
+    result = project.qms("quinn", "build", "html", "--controlled", "--allow-warnings",
+                         "--out", str(tmp_path / "site2"))
+    assert "publishes no document" not in result.output

@@ -22,9 +22,13 @@ from ._common import pass_project
                    "a warning is a nonconformity).")
 @click.option("--jobs", "-j", default="auto", show_default=True,
               help="Parallel Sphinx processes (a number or 'auto').")
+@click.option("--allow-uncommitted", is_flag=True,
+              help="With --controlled: build from HEAD even though the working tree holds "
+                   "records HEAD does not (they are left out, with a warning). By default "
+                   "the build refuses (exit 1): it would publish the QMS without them.")
 @pass_project
 def build(project, target: str, controlled: bool, out: Path | None, allow_warnings: bool,
-          jobs: str) -> None:
+          jobs: str, allow_uncommitted: bool) -> None:
     """Build the QMS site or its PDFs.
 
     \b
@@ -32,6 +36,9 @@ def build(project, target: str, controlled: bool, out: Path | None, allow_warnin
       qms build html                      # preview of the working tree
       qms build html --controlled         # what readers may use: effective revisions only
       qms build pdf --controlled --out dist/pdf
+
+    A controlled build publishes HEAD: records not committed (an approval just made) are
+    not in it, and it refuses to build until they are, unless --allow-uncommitted.
     """
     from .. import publish  # Sphinx and Jinja load only for a build
 
@@ -40,16 +47,60 @@ def build(project, target: str, controlled: bool, out: Path | None, allow_warnin
     name = f"controlled-{target}" if controlled else target
     out = (out or ws.root / "_build" / name).resolve()
     mode = "controlled" if controlled else "preview"
+    if controlled:
+        refuse_uncommitted(publish.uncommitted_records(ws), allow_uncommitted,
+                           "a controlled build")
     click.echo(f"Building the {mode} {target} of {ws.config.organization} ...", err=True)
     if target == "html":
         tree = publish.build_site(ws, out, controlled=controlled, strict=not allow_warnings,
-                                  jobs=jobs)
+                                  jobs=jobs, on_tree=warn_if_nothing_in_force)
         if controlled:
             click.echo(f"{len(tree.included)} documents in force; {len(tree.excluded)} left "
                        "out (never effective or retired).", err=True)
         click.echo(f"Site built: {out / 'index.html'}")
         return
     paths = publish.build_pdfs(ws, out, controlled=controlled, strict=not allow_warnings,
-                               jobs=jobs)
+                               jobs=jobs, on_tree=warn_if_nothing_in_force)
     click.echo(f"{len(paths) - 1} document PDFs and the whole QMS: {paths[-1]}", err=True)
     click.echo(f"PDFs built: {out}")
+
+
+def refuse_uncommitted(pending, allow: bool, what: str) -> None:
+    """Say which records HEAD lacks, which documents they are about and how to publish
+    them; exit 1 unless ``allow`` (then a warning: the build goes on from HEAD)."""
+    if not pending:
+        return
+    lines = [f"  {p.document or '?':<9} "
+             f"{f'{p.kind} by {p.person}' if p.kind else 'not a valid record (qms check)':<34} "
+             f"{p.path} ({p.state})" for p in pending]
+    documents = sorted({p.document for p in pending if p.document})
+    about = f" about {', '.join(documents)}" if documents else ""
+    head = (f"{len(pending)} record{'s' if len(pending) != 1 else ''}{about} in the working "
+            f"tree {'are' if len(pending) != 1 else 'is'} not committed; {what} reads HEAD "
+            "and would leave "f"{'them' if len(pending) != 1 else 'it'} out:")
+    if allow:
+        click.echo(f"warning: {head}\n" + "\n".join(lines) +
+                   "\n  building from HEAD without them (--allow-uncommitted).", err=True)
+        return
+    paths = " ".join(p.path for p in pending) if len(pending) <= 3 else "records"
+    click.echo(f"error: {head}\n" + "\n".join(lines) +
+               f"\n  hint: commit them, then build again: git add {paths} && git commit -m "
+               f"\"Records of {', '.join(documents) or 'the QMS'}\" (each person commits the "
+               "records they made); or build from HEAD without them: --allow-uncommitted",
+               err=True)
+    raise click.exceptions.Exit(1)
+
+
+def warn_if_nothing_in_force(tree) -> None:
+    """A controlled tree with no document in force, of a QMS that has documents, is almost
+    always a mistake (approvals not committed, effective dates still to come): say so
+    before Sphinx runs, so that it is seen even when the empty build then fails."""
+    documents = sorted(name for name, why in tree.excluded
+                       if why in ("never effective", "retired"))
+    if not tree.controlled or tree.included or not documents:
+        return
+    shown = ", ".join(documents[:5]) + (", ..." if len(documents) > 5 else "")
+    click.echo(f"warning: the controlled build publishes no document: none of the "
+               f"{len(documents)} documents of HEAD is in force ({shown}).\n"
+               "  hint: qms status shows what each awaits; an approval counts once it is "
+               "committed, and from its effective date", err=True)

@@ -134,21 +134,31 @@ def changes(project, since: dt.datetime | None, until: dt.datetime | None, fmt: 
               help="The date, YYYY-MM-DD.")
 @click.option("-o", "--output", "output", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+@click.option("--allow-uncommitted", is_flag=True,
+              help="Build from HEAD even though the working tree holds records of that date "
+                   "or before that HEAD does not (left out, with a warning). By default the "
+                   "pack is refused (exit 1): it would show the QMS without them.")
 @pass_project
-def audit_pack(project, as_of: dt.datetime, output: Path) -> None:
+def audit_pack(project, as_of: dt.datetime, output: Path, allow_uncommitted: bool) -> None:
     """Everything as it stood on a date, in one zip, with a SHA-256 manifest.
 
     Master list, traceability matrix, gaps, mandatory documented information, the change
-    log of the 12 months before, and every document then in force as PDF.
+    log of the 12 months before, and every document then in force as PDF. Built from
+    HEAD: records of that date or before that are not committed stop it (exit 1) unless
+    --allow-uncommitted.
 
     \b
     Example:
       qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
     """
     from ..auditpack import build_audit_pack
+    from ..publish import uncommitted_records
+    from .build import refuse_uncommitted
 
     ws = project.ws
     ws.require_readable()
+    refuse_uncommitted(uncommitted_records(ws, as_of.date()), allow_uncommitted,
+                       "the audit pack")
     click.echo(f"Building the audit pack as of {as_of.date()} ...", err=True)
     manifest = build_audit_pack(ws, as_of.date(), output)
     documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")

@@ -10,6 +10,8 @@ changes when a record is added, even though the page's source did not).
 
 from __future__ import annotations
 
+import hashlib
+
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
@@ -131,6 +133,25 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
                 document, qms.records.for_document(document.id), qms.config)))
 
 
+def on_doctree_resolved_stable_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Give the boxes sphinx-needs draws around needs ids that do not change between builds.
+
+    sphinx-needs names each box ``SNCB-`` and 8 random hex digits (uuid4), so two builds of
+    the same sources differ in their HTML and, through it, in every PDF's named
+    destinations: the audit pack could not be reproduced. The ids become a digest of the
+    page and the box's place on it; the ``SNCB-`` prefix stays, which its collapse button's
+    script looks for.
+    """
+    number = 0
+    for container in doctree.findall(nodes.container):
+        ids = container["ids"]
+        if not ids or not ids[0].startswith("SNCB-"):
+            continue
+        number += 1
+        digest = hashlib.sha256(f"{docname}\n{number}".encode()).hexdigest()[:8]
+        ids[0] = f"SNCB-{digest}"
+
+
 def on_write_started(app: Sphinx, builder) -> None:
     """Derive, once and before the writers start, what every page's control block uses."""
     qms = app.qms  # type: ignore[attr-defined]
@@ -147,3 +168,5 @@ def setup(app: Sphinx) -> None:
     app.add_transform(DocumentTitle)
     app.connect("write-started", on_write_started)
     app.connect("doctree-resolved", on_doctree_resolved)
+    # after sphinx-needs has drawn the needs (its handlers run at priority 100 and 500)
+    app.connect("doctree-resolved", on_doctree_resolved_stable_ids, priority=900)

@@ -193,14 +193,14 @@ def authors_since_in_force(ws: Workspace, doc: Document,
                            info: control.StatusInfo) -> dict[str, str]:
     """Emails -> names of people whose commits changed the document since its in-force
     revision (all its commits if none was ever in force)."""
-    index = history.HistoryIndex.build(ws.repo, paths=[doc.path])
-    changes = index.commits_of(doc.path)
+    index = history.HistoryIndex.build(ws.repo, paths=[doc.path, *doc.includes])
+    changes = index.timeline(doc.path)  # changes of its included files count
     start = 0
     if info.in_force is not None:
-        positions = [i for i, c in enumerate(changes)
-                     if index.content_fingerprint(c) == info.in_force.fingerprint]
+        positions = [i for i, (_, digest) in enumerate(changes)
+                     if digest == info.in_force.fingerprint]
         start = positions[-1] + 1 if positions else 0
-    return {c.author_email.lower(): c.author_name for c in changes[start:]}
+    return {c.author_email.lower(): c.author_name for c, _ in changes[start:]}
 
 
 @contextmanager
@@ -244,6 +244,11 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
     if history.has_uncommitted_changes(ws.repo, doc.path):
         raise Refused(f"{doc.path} has uncommitted changes: approve what is committed",
                       hint="commit the document first (git add, git commit), then approve")
+    for shown in doc.includes:  # what the document shows is approved with it
+        if history.has_uncommitted_changes(ws.repo, shown):
+            raise Refused(f"{shown}, which {doc.id} shows, has uncommitted changes: approve "
+                          "what is committed", hint="commit it first (git add, git commit), "
+                                                    "then approve")
     for approval in info.approvals:
         if approval.data["role"] == role:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "

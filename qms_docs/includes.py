@@ -19,6 +19,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import Finding
 
@@ -224,6 +225,56 @@ def _resolve(found: Directive, target: str, base: str, parsed: bool) -> Referenc
         return Reference(found, code="unsafe-include",
                          why=f"{target!r} leads outside the repository")
     return Reference(found, path=path, parsed=parsed)
+
+
+def refused(text: str, rel: str, document: str, root: Path) -> list[Reference]:
+    """The references of the page ``rel`` in the tree at ``root`` that a build must not
+    follow: unsafe or remote ones, links out of the tree, raw HTML files that load
+    something from elsewhere."""
+    inside = root.resolve()
+    out = []
+    for ref in references(text, rel, document):
+        if ref.code:
+            out.append(ref)
+            continue
+        if ref.path is None:
+            continue
+        file = root / ref.path
+        try:
+            if not file.resolve().is_relative_to(inside):
+                out.append(Reference(ref.directive, code="unsafe-include",
+                                     why=f"{ref.path} is a symbolic link that leads outside "
+                                         "the repository"))
+            elif ref.directive.name == "raw" and file.is_file() and REMOTE_HTML.search(
+                    file.read_text("utf-8", "replace")):
+                out.append(Reference(ref.directive, code="remote-resource",
+                                     why=f"{ref.path} holds HTML that loads a script or a "
+                                         "resource from another site"))
+        except OSError:
+            continue
+    return out
+
+
+def file_directives(text: str, markdown: bool) -> list[list]:
+    """The directives of ``text`` that may name a file, as plain data to keep in a cache
+    (``[name, argument, options, line]``); :func:`references_from` resolves them."""
+    if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
+                                         "![")):
+        return []
+    wanted = {*FILE_ARGUMENT, *FILE_OPTION, "md-image"}
+    keep = {"file", "url", "literal", "code"}
+    return [[d.name, d.argument, {k: v for k, v in d.options.items() if k in keep}, d.line]
+            for d in directives(text, markdown) if d.name in wanted]
+
+
+def references_from(found: list[list], rel: str, document: str | None = None
+                    ) -> list[Reference]:
+    """:func:`references` of the directives :func:`file_directives` gave."""
+    out: list[Reference] = []
+    for name, argument, options, line in found:
+        out.extend(_judge(Directive(name, argument, line, line + 1, dict(options)), rel,
+                          document or rel))
+    return out
 
 
 HINTS = {

@@ -11,7 +11,8 @@ import bisect
 from .checks import check_documents
 from .control import complete_approvals, required_roles
 from .documents import fingerprint, parse_revision, read_header
-from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
+from .history import (HistoryIndex, changed_paths, files_at, fingerprint_at, require_history,
+                      resolve)
 from .model import Document, Finding
 from .records import RECORDS_DIR, Record
 from . import signing
@@ -81,9 +82,9 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"if qms revise was interrupted, run it again to complete it; "
                            f"otherwise restore the text of revision {later} (git checkout)",
                            doc.id))
-    history_fps = index.fingerprints_of(doc.path)
+    history_fps = index.held_fingerprints(doc.path)
     required = required_roles(doc, ws.config)
-    path_changes = index.commits_of(doc.path)
+    path_changes = index.timeline(doc.path)
     self_approved = _self_approvals(changes, approvals, path_changes, index, required)
     for approval in approvals:
         data = approval.data
@@ -154,8 +155,7 @@ def _self_approvals(changes: list[Record], approvals: list[Record], path_changes
     wrote = {(c.data["to_revision"], c.data["author"]["email"].lower()) for c in changes}
     positions: dict[str, list[int]] = {}  # fingerprint -> where the file had it, in order
     authors: dict[str, list[int]] = {}
-    for position, change in enumerate(path_changes):
-        digest = index.content_fingerprint(change)
+    for position, (change, digest) in enumerate(path_changes):
         if digest is not None:
             positions.setdefault(digest, []).append(position)
         authors.setdefault(change.author_email.lower(), []).append(position)
@@ -241,13 +241,15 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                                     path, None, f"restore it from {base}: git checkout "
                                     f"{merge_base[:10]} -- {path}; add a new record instead"))
     documents = {d.path: d for d in ws.scan.documents if d.id and d.type in ws.config.types}
-    touched = [documents[p] for p in sorted(changed_set) if p in documents]
+    # a document is touched by a change of its text or of a file it shows
+    touched = [d for _, d in sorted(documents.items())
+               if d.path in changed_set or changed_set.intersection(d.includes)]
     before = files_at(repo, merge_base, [d.path for d in touched])
     grouped = ws.records.by_document()
     for doc in touched:
-        findings += _branch_document_findings(doc, before.get(doc.path), grouped.get(doc.id, []))
+        findings += _branch_document_findings(doc, before.get(doc.path), grouped.get(doc.id, []),
+                                              fingerprint_at(repo, merge_base, doc.path))
     branch = HistoryIndex.build(repo, revisions=f"{merge_base}..HEAD")
-    base_files = files_at(repo, merge_base, [d.path for d in documents.values()])
     new_records = {path for status, path in changed if status == "A" and path.startswith(prefix)}
     by_id = {d.id: d for d in documents.values()}
     for record in ws.records.records:
@@ -256,9 +258,10 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
         doc = by_id.get(record.document)
         if doc is None:
             continue
-        known = set(branch.fingerprints_of(doc.path))
-        if base_files.get(doc.path) is not None:
-            known.add(fingerprint(base_files[doc.path]))
+        known = set(branch.held_fingerprints(doc.path))
+        base_fingerprint = fingerprint_at(repo, merge_base, doc.path)
+        if base_fingerprint is not None:
+            known.add(base_fingerprint)
         if record.data["fingerprint"] not in known:
             findings.append(Finding("approval-of-unknown-content",
                                     f"approves content of {doc.id} that this branch does not "
@@ -268,9 +271,9 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     return findings
 
 
-def _branch_document_findings(doc: Document, old: bytes | None,
-                              records: list[Record]) -> list[Finding]:
-    if old is None or fingerprint(old) == doc.fingerprint:
+def _branch_document_findings(doc: Document, old: bytes | None, records: list[Record],
+                              old_fingerprint: str | None = None) -> list[Finding]:
+    if old is None or (old_fingerprint or fingerprint(old)) == doc.fingerprint:
         return []  # new in this branch, or unchanged content
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
     old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0

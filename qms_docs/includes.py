@@ -186,6 +186,9 @@ def references(text: str, rel: str, document: str | None = None) -> list[Referen
     the folder of ``rel`` (docutils' rule)."""
     document = document or rel
     out: list[Reference] = []
+    if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
+                                         "![", "<")):
+        return out  # nothing to parse for (most documents)
     for found in directives(text, rel.endswith(".md")):
         out.extend(_judge(found, rel, document))
     return out
@@ -388,6 +391,9 @@ def stray_documents(text: str, rel: str, types: Iterable[str],
     """Directives of document types in ``text`` other than the header at
     ``header_line`` (None: the file is no document, so every one is stray)."""
     wanted = set(types)
+    hits = sum(text.count(f"{name}::") + text.count(f"{{{name}}}") for name in wanted)
+    if hits <= (0 if header_line is None else 1):
+        return []  # only the header (most documents): nothing to parse for
     return [d for d in directives(text, rel.endswith(".md"))
             if d.name in wanted and d.line != header_line]
 

@@ -29,7 +29,9 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
 
 def on_include_read(app: Sphinx, relative_path: Path, parent_docname: str,
                     content: list[str]) -> None:
-    document = _relative(app, app.env.doc2path(parent_docname))
+    # the page being read (MyST names its parent by the file's stem, not its docname)
+    current = getattr(getattr(app.env, "current_document", None), "docname", "")
+    document = _relative(app, app.env.doc2path(current or parent_docname))
     rel = Path(relative_path).as_posix()
     if document is not None:
         content[0] = _guard(app, rel, document, content[0], None, included=True)

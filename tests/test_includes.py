@@ -278,3 +278,23 @@ def test_finer_needs_are_not_affected(scenario):
         "procedures/index.rst")
     result = sphinx_build(root, strict=False)
     assert "not_a_document" not in result.warnings
+
+
+def test_a_myst_include_is_guarded_like_the_page(scenario):
+    root = scenario()
+    (root / "shared").mkdir()
+    (root / "shared" / "part.md").write_text("Shared part ![logo](https://cdn.example.com/l.png)"
+                                             "\n\n```{literalinclude} ../../../../../../etc/passwd"
+                                             "\n```\n", encoding="utf-8")
+    (root / "procedures" / "sop-003.md").write_text(
+        "```{sop} Markdown Procedure\n:id: SOP-003\n:revision: 1\n:owner: quality-manager\n"
+        "```\n\n```{include} ../shared/part.md\n```\n", encoding="utf-8")
+    findings = {(f.code, f.path, f.line) for f in scan(root, load_config(root)).content_findings}
+    assert findings == {("remote-resource", "shared/part.md", 1),
+                        ("unsafe-include", "shared/part.md", 3)}
+    result = sphinx_build(root)
+    assert result.returncode != 0
+    assert "[qms.remote_resource]" in result.warnings
+    assert "[qms.unsafe_include]" in result.warnings
+    html = (result.outdir / "procedures" / "sop-003.html").read_text(encoding="utf-8")
+    assert "Shared part" in html and "cdn.example.com" not in html and PASSWD not in html

@@ -298,3 +298,53 @@ def test_a_myst_include_is_guarded_like_the_page(scenario):
     assert "[qms.unsafe_include]" in result.warnings
     html = (result.outdir / "procedures" / "sop-003.html").read_text(encoding="utf-8")
     assert "Shared part" in html and "cdn.example.com" not in html and PASSWD not in html
+
+
+# --- history: the fingerprints a document held ----------------------------------------
+
+def _git(root: Path, *args: str) -> str:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "Ash", "GIT_AUTHOR_EMAIL": "ash@example.com",
+           "GIT_COMMITTER_NAME": "Ash", "GIT_COMMITTER_EMAIL": "ash@example.com",
+           "PATH": "/usr/bin:/bin", "HOME": str(root)}
+    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, tmp_path):
+    """The QMS is a folder of a larger repository; the table changes in commits of its
+    own. Every fingerprint the working tree had is one the history says it held, the
+    approved files come from the commit that held it, and the blob cache keeps only the
+    document's own fingerprint under its blob id."""
+    from qms_docs import cache, history
+    from qms_docs.publish import approved_files
+
+    repo = tmp_path / "company"
+    repo.mkdir()
+    root = scenario()
+    root = Path(root.rename(repo / "qms"))
+    (root / "procedures" / "data.csv").write_text("v,1\n")
+    add(root, "\n.. csv-table:: T\n   :file: data.csv\n")
+    _git(repo, "init", "-q", "-b", "main")
+    seen = []
+    for value in ("1", "2", "3"):
+        (root / "procedures" / "data.csv").write_text(f"v,{value}\n")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", f"table {value}")
+        [doc] = [d for d in scan(root, load_config(root)).documents if d.id == "SOP-001"]
+        seen.append(doc.fingerprint)
+    assert len(set(seen)) == 3
+    gitrepo = history.open_repo(repo)
+    for _ in range(2):  # the second time from the blob cache
+        index = history.HistoryIndex.build(gitrepo, paths=["qms/procedures/sop-001.rst"])
+        index.preload(["qms/procedures/sop-001.rst"])  # as verify does
+        held = index.held_fingerprints("qms/procedures/sop-001.rst", "qms")
+        assert list(held) == seen
+        assert [c.status for c in held.values()] == ["A", "I", "I"]
+        files = approved_files(index, doc, seen[1], "qms")
+        assert files["procedures/data.csv"] == b"v,2\n"
+        assert files[SOP] == (root / SOP).read_bytes()
+    blob = _git(repo, "rev-parse", "HEAD:qms/procedures/sop-001.rst").strip()
+    entries = json.loads((repo / ".git" / "qms" / cache.BLOBS_NAME).read_text())["entries"]
+    assert entries[blob][0] == hashlib.sha256((root / SOP).read_bytes()).hexdigest()

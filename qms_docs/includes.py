@@ -151,9 +151,6 @@ def _myst(lines: list[str], start: int, stop: int, out: list[Directive]) -> None
                     _myst(lines, body, close, out)
             index = close + 1
             continue
-        if line.startswith(("    ", "\t")) and index > start and not lines[index - 1].strip():
-            index += 1  # an indented code block
-            continue
         spans = [m.span() for m in CODE_SPAN.finditer(line)]
         for image in MD_IMAGE.finditer(line):
             if not any(a <= image.start() < b for a, b in spans):

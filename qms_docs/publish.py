@@ -27,7 +27,7 @@ import jinja2
 from . import history
 from .control import StatusInfo, derive_status
 from .documents import scan
-from .errors import QmsError
+from .errors import QmsError, Refused
 from .model import Document
 from .records import load_records
 from .workspace import Workspace
@@ -146,7 +146,7 @@ def _check_shared_files(head: dict[str, bytes], documents: list[Document], tree:
         for path, data in files.items():
             other = wanted.setdefault(path, (doc.id, data))
             if path != doc.path and other[1] != data:
-                raise QmsError(f"{other[0]} and {doc.id} are in force with different versions "
+                raise Refused(f"{other[0]} and {doc.id} are in force with different versions "
                                f"of {path}, which both show", path=path,
                                hint=f"revise and approve the one whose approved {path} is "
                                     "older, so both show the same file")

@@ -348,3 +348,27 @@ def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, t
     blob = _git(repo, "rev-parse", "HEAD:qms/procedures/sop-001.rst").strip()
     entries = json.loads((repo / ".git" / "qms" / cache.BLOBS_NAME).read_text())["entries"]
     assert entries[blob][0] == hashlib.sha256((root / SOP).read_bytes()).hexdigest()
+
+
+def test_two_documents_in_force_with_different_versions_of_a_shared_file(with_csv):
+    """SOP-002 shows the table too and was approved with it; SOP-001 is revised and
+    approved with a new table. One site cannot show both: the controlled build says which
+    document to revise."""
+    t = with_csv
+    add(t.root, "\n.. csv-table:: Limits\n   :file: data.csv\n", "procedures/sop-002.rst")
+    t.commit("SOP-002 shows the table")
+    t.at("2025-01-12").qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    t.qms("pat", "approve", "SOP-002", "--role", "production-manager")
+    t.commit("Approve SOP-002", who="quinn")
+    t.at("2025-02-01").qms("ash", "revise", "SOP-001", "--reason", "New limit")
+    edit_csv(t, "NEW-VALUE")
+    t.commit("SOP-001 r2 with a new table")
+    t.at("2025-02-03").qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    t.commit("Approve r2", who="quinn")
+    result = t.qms("quinn", "verify", "--format", "json", code=1)
+    assert {(f["code"], f["document"]) for f in json.loads(result.stdout)["findings"]} == {
+        ("edited-after-approval", "SOP-002")}
+    out = t.root.parent / "controlled"
+    result = t.qms("quinn", "build", "html", "--controlled", "--out", str(out), code=1)
+    assert "SOP-001 and SOP-002 are in force with different versions of " \
+           "procedures/data.csv" in result.output

@@ -2,8 +2,8 @@
 
 A controlled document may pull other files into what readers see: ``.. include::``,
 ``.. literalinclude::``, ``.. image::``, ``.. figure::``, ``.. csv-table::`` and
-``.. raw::`` with ``:file:``, and in MyST Markdown the same directives fenced
-(```` ```{image} ````) and Markdown images ``![alt](path)``. Approving a document
+``.. raw::`` with ``:file:``, the ``:download:`` role, and in MyST Markdown the same
+directives fenced (```` ```{image} ````) and Markdown images ``![alt](path)``. Approving a document
 approves what it shows, so its fingerprint covers those files (:func:`composite`), and
 a file that leaves the repository or a resource fetched from the network is refused.
 
@@ -40,6 +40,9 @@ MYST_NAME = re.compile(r"^\{(?P<name>[A-Za-z][\w-]*(?::[\w-]+)*)\}(?:[ \t]+(?P<a
 MYST_OPTION = re.compile(r"^[ \t]*:(?P<key>[A-Za-z][\w-]*):(?:[ \t]+(?P<value>.*))?$")
 MD_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<target><[^>]*>|[^\s)]+)(?:[ \t]+\"[^\"]*\")?\)")
 CODE_SPAN = re.compile(r"(`+).*?\1")
+#: The download role (rst ``:download:`...```, MyST ``{download}`...```): Sphinx copies
+#: the file into the site.
+DOWNLOAD = re.compile(r"(?::download:|\{download\})`(?P<body>[^`]+)`")
 URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 #: HTML that makes a browser fetch or run something from elsewhere.
 REMOTE_HTML = re.compile(r"<script\b|\b(?:src|href|srcset|data)\s*=\s*[\"']?\s*"
@@ -56,7 +59,7 @@ class Directive:
     end: int  # 1-based line after its block
     options: dict[str, str] = field(default_factory=dict)
     content: list[str] = field(default_factory=list)
-    span: tuple[int, int] | None = None  # a Markdown image: its characters in the line
+    span: tuple[int, int] | None = None  # an inline one (image, role): its characters
 
 
 def directives(text: str, markdown: bool) -> list[Directive]:
@@ -109,10 +112,23 @@ def _rst(lines: list[str], start: int, stop: int, out: list[Directive]) -> None:
         if stripped.startswith("..") and (stripped == ".." or stripped[2:3] in (" ", "\t")):
             index = _block_end(lines, index, _indent(line), stop)  # a comment or a target
             continue
+        _roles(line, index, out, [m.span() for m in re.finditer(r"``.+?``", line)])
         if stripped.endswith("::") and not stripped.startswith(".."):
             index = _block_end(lines, index, _indent(line), stop)  # a literal block follows
             continue
         index += 1
+
+
+def _roles(line: str, index: int, out: list[Directive], spans: list[tuple[int, int]]) -> None:
+    """Download roles of a line of text (outside the code ``spans``)."""
+    for role in DOWNLOAD.finditer(line):
+        if any(a <= role.start() < b for a, b in spans):
+            continue
+        body = role.group("body").strip()
+        target = re.search(r"<([^<>]+)>$", body)
+        shown = body[:target.start()].strip() if target else body
+        out.append(Directive("download", (target.group(1) if target else body).strip(),
+                             index + 1, index + 2, content=[shown], span=role.span()))
 
 
 def _myst(lines: list[str], start: int, stop: int, out: list[Directive]) -> None:
@@ -155,8 +171,11 @@ def _myst(lines: list[str], start: int, stop: int, out: list[Directive]) -> None
         for image in MD_IMAGE.finditer(line):
             if not any(a <= image.start() < b for a, b in spans):
                 target = image.group("target").strip("<>")
+                alt = image.group("alt").replace("[", "").replace("]", "")
                 out.append(Directive("md-image", target, index + 1, index + 2,
-                                     span=image.span()))
+                                     content=[alt], span=image.span()))
+        _roles(line, index, out, [s for s in spans
+                                  if not line[s[0] - 1:s[0]] == "}"])
         if REMOTE_HTML.search(line) and "<" in line and not any(
                 a <= REMOTE_HTML.search(line).start() < b for a, b in spans):
             out.append(Directive("html", "", index + 1, index + 2, content=[line]))
@@ -184,7 +203,7 @@ def references(text: str, rel: str, document: str | None = None) -> list[Referen
     document = document or rel
     out: list[Reference] = []
     if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
-                                         "![", "<")):
+                                         "![", "<", "download")):
         return out  # nothing to parse for (most documents)
     for found in directives(text, rel.endswith(".md")):
         out.extend(_judge(found, rel, document))
@@ -193,7 +212,7 @@ def references(text: str, rel: str, document: str | None = None) -> list[Referen
 
 def _judge(found: Directive, rel: str, document: str) -> Iterable[Reference]:
     name = found.name
-    if name in FILE_ARGUMENT or name == "md-image":
+    if name in FILE_ARGUMENT or name in ("md-image", "download"):
         target = found.argument.strip()
         if name in ("include", "literalinclude") and target.startswith("<") and target.endswith(">"):
             return  # one of docutils' own standard definition files
@@ -259,9 +278,9 @@ def file_directives(text: str, markdown: bool) -> list[list]:
     """The directives of ``text`` that may name a file, as plain data to keep in a cache
     (``[name, argument, options, line]``); :func:`references_from` resolves them."""
     if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
-                                         "![")):
+                                         "![", "download")):
         return []
-    wanted = {*FILE_ARGUMENT, *FILE_OPTION, "md-image"}
+    wanted = {*FILE_ARGUMENT, *FILE_OPTION, "md-image", "download"}
     keep = {"file", "url", "literal", "code"}
     return [[d.name, d.argument, {k: v for k, v in d.options.items() if k in keep}, d.line]
             for d in directives(text, markdown) if d.name in wanted]
@@ -406,16 +425,16 @@ def stray_finding(found: Directive, rel: str, types: Iterable[str]) -> Finding:
 
 def blank(text: str, found: list[Directive]) -> str:
     """``text`` with the blocks of ``found`` left out (their lines kept, empty, so the
-    line numbers of everything else stay), Markdown images reduced to their alt text."""
+    line numbers of everything else stay), Markdown images reduced to their alt text and
+    download roles to their text."""
     if not found:
         return text
     lines = text.split("\n")
     for item in sorted(found, key=lambda d: (d.line, -(d.span or (0, 0))[0])):
-        if item.span is not None:
+        if item.span is not None:  # an inline image or role: what it says stays
             line = lines[item.line - 1]
-            alt = MD_IMAGE.match(line, item.span[0])
-            text_alt = alt.group("alt").replace("[", "").replace("]", "") if alt else ""
-            lines[item.line - 1] = line[:item.span[0]] + text_alt + line[item.span[1]:]
+            shown = item.content[0] if item.content else ""
+            lines[item.line - 1] = line[:item.span[0]] + shown + line[item.span[1]:]
             continue
         for number in range(item.line - 1, min(item.end - 1, len(lines))):
             lines[number] = ""

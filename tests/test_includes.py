@@ -372,3 +372,20 @@ def test_two_documents_in_force_with_different_versions_of_a_shared_file(with_cs
     result = t.qms("quinn", "build", "html", "--controlled", "--out", str(out), code=1)
     assert "SOP-001 and SOP-002 are in force with different versions of " \
            "procedures/data.csv" in result.output
+
+
+def test_a_downloaded_file_counts_and_may_not_leave_the_repository(scenario):
+    root = scenario()
+    (root / "procedures" / "form.pdf").write_bytes(b"%PDF-1.4\0form")
+    add(root, "\nGet :download:`the form <form.pdf>`, not "
+              ":download:`this <../../../../../../../etc/passwd>` (``:download:`x```).\n")
+    result = scan(root, load_config(root))
+    [doc] = [d for d in result.documents if d.id == "SOP-001"]
+    assert doc.includes == ("procedures/form.pdf",)
+    assert [(f.code, f.line) for f in result.content_findings] == [("unsafe-include", 12)]
+    built = sphinx_build(root)
+    assert "[qms.unsafe_include]" in built.warnings
+    html = (built.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert "form.pdf" in html and "not this (" in html
+    downloads = [p.read_bytes() for p in (built.outdir / "_downloads").rglob("*") if p.is_file()]
+    assert downloads == [b"%PDF-1.4\0form"]

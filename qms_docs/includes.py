@@ -28,7 +28,10 @@ LITERAL = {"code-block", "code", "sourcecode", "raw", "math", "csv-table", "grap
            "digraph", "graph", "literalinclude", "highlight", "parsed-literal", "comment",
            "needflow", "uml", "mermaid", "list-table"}
 #: Directives that read a file named by their argument.
-FILE_ARGUMENT = ("include", "literalinclude", "image", "figure")
+FILE_ARGUMENT = ("include", "literalinclude", "image", "figure", "graphviz", "needimport")
+#: Words without which a text names no file (most documents: nothing to parse).
+TRIGGERS = ("include", "image", "figure", "csv-table", "raw", "![", "download", "graphviz",
+            "needimport")
 #: Directives that read a file named by their ``:file:`` option (from the file they are in).
 FILE_OPTION = ("csv-table", "raw")
 
@@ -202,8 +205,7 @@ def references(text: str, rel: str, document: str | None = None) -> list[Referen
     the folder of ``rel`` (docutils' rule)."""
     document = document or rel
     out: list[Reference] = []
-    if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
-                                         "![", "<", "download")):
+    if "<" not in text and not any(word in text for word in TRIGGERS):
         return out  # nothing to parse for (most documents)
     for found in directives(text, rel.endswith(".md")):
         out.extend(_judge(found, rel, document))
@@ -277,8 +279,7 @@ def refused(text: str, rel: str, document: str, root: Path) -> list[Reference]:
 def file_directives(text: str, markdown: bool) -> list[list]:
     """The directives of ``text`` that may name a file, as plain data to keep in a cache
     (``[name, argument, options, line]``); :func:`references_from` resolves them."""
-    if not any(word in text for word in ("include", "image", "figure", "csv-table", "raw",
-                                         "![", "download")):
+    if not any(word in text for word in TRIGGERS):
         return []
     wanted = {*FILE_ARGUMENT, *FILE_OPTION, "md-image", "download"}
     keep = {"file", "url", "literal", "code"}

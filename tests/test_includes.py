@@ -73,6 +73,8 @@ def test_the_fingerprint_covers_each_included_file_by_path_and_bytes(scenario):
     (".. raw:: html\n\n   <script>alert(1)</script>", "remote-resource"),
     (".. raw:: html\n\n   <img src=\"https://tracker.example/p.gif\">", "remote-resource"),
     (".. include:: nothing-here.rst", "missing-include"),
+    (".. graphviz:: ../../../../../../../etc/passwd", "unsafe-include"),
+    (".. needimport:: https://example.com/needs.json", "remote-resource"),
 ])
 def test_check_refuses_what_a_document_must_not_show(make_repo, directive, code):
     t = make_repo()

@@ -194,15 +194,15 @@ def authors_since_in_force(ws: Workspace, doc: Document,
                            info: control.StatusInfo) -> dict[str, str]:
     """Emails -> names of people whose commits changed the document since its in-force
     revision (all its commits if none was ever in force)."""
-    index = history.HistoryIndex.build(ws.repo, paths=[doc.path])
-    changes = index.commits_of(doc.path)
+    index = history.HistoryIndex.build(ws.repo, paths=[doc.path, *doc.includes])
+    changes = index.timeline(doc.path)  # changes of its included files count
     start = 0
     if info.in_force is not None:
-        positions = [i for i, c in enumerate(changes)
-                     if index.content_fingerprint(c) == info.in_force.fingerprint]
+        positions = [i for i, (_, digest) in enumerate(changes)
+                     if digest == info.in_force.fingerprint]
         start = positions[-1] + 1 if positions else 0
     out: dict[str, str] = {}
-    for change in changes[start:]:  # author, committer and co-authors of every commit
+    for change, _ in changes[start:]:  # author, committer and co-authors of every commit
         for email in change.people:
             out.setdefault(email, change.author_name if email == change.author_email.lower()
                            else email)
@@ -248,6 +248,11 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
     if history.has_uncommitted_changes(ws.repo, doc.path):
         raise Refused(f"{doc.path} has uncommitted changes: approve what is committed",
                       hint="commit the document first (git add, git commit), then approve")
+    for shown in doc.includes:  # what the document shows is approved with it
+        if history.has_uncommitted_changes(ws.repo, shown):
+            raise Refused(f"{shown}, which {doc.id} shows, has uncommitted changes: approve "
+                          "what is committed", hint="commit it first (git add, git commit), "
+                                                    "then approve")
     for approval in info.approvals:
         if approval.data["role"] == role:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "

@@ -398,7 +398,7 @@ class _Judge:
         """The approved content was committed, and not after the approval's stated date."""
         if self.index is None:
             return None
-        held = self.index.fingerprints_of(self.git_path(doc.path))
+        held = self.index.held_fingerprints(self.git_path(doc.path), self.prefix)
         first = held.get(record.data["fingerprint"])
         if first is None:
             return _finding("approval-of-unknown-content", record, f"approves content of "
@@ -424,11 +424,10 @@ class _Judge:
                 return True
         if self.index is None:
             return False
-        path = self.git_path(doc.path)
-        history = self.index.commits_of(path)
+        timeline = self.index.timeline(self.git_path(doc.path), self.prefix)
+        history = [change for change, _ in timeline]
         positions: dict[str, list[int]] = {}
-        for position, change in enumerate(history):
-            fp = self.index.content_fingerprint(change)
+        for position, (_, fp) in enumerate(timeline):  # the text and the files it shows
             if fp is not None:
                 positions.setdefault(fp, []).append(position)
         mine = positions.get(digest)

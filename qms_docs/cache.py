@@ -79,7 +79,8 @@ def stamp() -> str:
         if entry.name.endswith(".json"):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     # the validation code itself: a change to it changes what "valid" means
-    for module in ("records.py", "yamlio.py", "documents.py", "history.py"):
+    for module in ("records.py", "yamlio.py", "documents.py", "history.py",
+                   "includes.py"):
         h.update(Path(__file__).with_name(module).read_bytes())
     return h.hexdigest()
 

@@ -16,7 +16,7 @@ from .model import Catalog, Config, Document, Finding
 
 def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list[Finding]:
     """Every finding about the documents of ``scan``, in file order."""
-    findings = list(scan.findings)
+    findings = [*scan.findings, *scan.content_findings]
     clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
     for doc in scan.documents:

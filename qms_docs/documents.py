@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
+from .includes import composite, shown_files, stray_documents, stray_finding
 from .model import Config, Document, Finding
 
 DIRECTIVE = re.compile(r"^\.\.\s+([A-Za-z][\w-]*)::(?:\s+(.*))?$")
@@ -75,7 +76,8 @@ def parse_revision(text: str) -> int | None:
 
 
 def fingerprint(data: bytes) -> str:
-    """sha256 of the bytes with CRLF and CR line endings normalized to LF."""
+    """sha256 of the bytes with CRLF and CR line endings normalized to LF: a document's
+    own fingerprint (with the files it shows: :func:`qms_docs.includes.composite`)."""
     return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
 
 
@@ -203,8 +205,12 @@ class Scan:
     """Every document of a QMS tree, and what could not be read."""
 
     documents: list[Document]
-    findings: list[Finding]
+    findings: list[Finding]  # files that cannot be read as documents
     headers: dict[str, Header] = field(default_factory=dict)  # by relative path
+    #: what documents show (unsafe or missing includes) and need directives of document
+    #: types outside a document's header: findings of check, not unreadable files
+    content_findings: list[Finding] = field(default_factory=list)
+    pages: set[str] = field(default_factory=set)  # every file read (relative paths)
 
     def by_id(self) -> dict[str, Document]:
         return {doc.id: doc for doc in self.documents}
@@ -262,14 +268,71 @@ def scan(root: Path, config: Config) -> Scan:
         except InputError as exc:
             result.findings.append(Finding("bad-header", exc.message, exc.path, exc.line, exc.hint))
             continue
+        result.pages.add(rel)
         if header is None or header.directive not in types:
             if file.name not in INDEX_NAMES:
                 result.findings.append(_not_a_document(rel, header, types))
+            result.content_findings += [stray_finding(d, rel, types)
+                                        for d in stray_documents(text, rel, types, None)]
             continue
         result.headers[rel] = header
-        result.documents.append(to_document(header, rel, fingerprint(raw),
-                                            bool(RECORDS_SECTION.search(text))))
+        doc_id = header.options.get("id", "").strip() or None
+        shown = shown_files(rel, text, tree_reader(root), doc_id)
+        result.content_findings += [stray_finding(d, rel, types) for d in
+                                    stray_documents(text, rel, types, header.line)]
+        result.content_findings += shown.findings
+        document = to_document(header, rel, composite(fingerprint(raw), shown.files),
+                               bool(RECORDS_SECTION.search(text)))
+        result.documents.append(replace(document, includes=tuple(sorted(shown.files))))
+    _scan_pages(root, config, result)
     return result
+
+
+#: Folders of site pages (besides the document folders) that qms check reads for need
+#: directives of document types: those ``qms init`` makes. The build reads every page.
+PAGE_FOLDERS = ("reports", "standards")
+
+
+def _scan_pages(root: Path, config: Config, result: Scan) -> None:
+    """Need directives of document types in the site's other pages (the root's own
+    pages and :data:`PAGE_FOLDERS`) are findings: no document is there."""
+    files = [p for p in root.glob("*") if p.suffix in (".rst", ".md")]
+    for folder in PAGE_FOLDERS:
+        if folder not in config.folders and (root / folder).is_dir():
+            files += [p for p in (root / folder).rglob("*") if p.suffix in (".rst", ".md")]
+    inside = root.resolve()
+    for file in sorted(files):
+        rel = file.relative_to(root).as_posix()
+        try:
+            if not file.is_file() or not file.resolve().is_relative_to(inside):
+                continue
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        result.pages.add(rel)
+        result.content_findings += [stray_finding(d, rel, config.types) for d in
+                                    stray_documents(text, rel, config.types, None)]
+
+
+def tree_reader(root: Path):
+    """A reader of included files in a working tree (see :data:`qms_docs.includes.Reader`):
+    a link that leads outside ``root`` is not read."""
+    inside = root.resolve()
+
+    def read(paths: list[str]) -> dict[str, bytes | str | None]:
+        out: dict[str, bytes | str | None] = {}
+        for path in paths:
+            file = root / path
+            try:
+                if not file.resolve().is_relative_to(inside):
+                    out[path] = "is a symbolic link that leads outside the repository"
+                    continue
+                out[path] = file.read_bytes() if file.is_file() else None
+            except OSError:
+                out[path] = None
+        return out
+
+    return read
 
 
 def to_document(header: Header, rel: str, digest: str, records_section: bool = False) -> Document:

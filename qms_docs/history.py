@@ -6,6 +6,7 @@ with the number of commits, not with documents x commits.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .documents import fingerprint
 from .errors import GitError
+from .includes import composite, file_directives, references_from, shown_files
 from .cache import (BLOBS_NAME, HISTORY_NAME, ContentCache, read_store, stamp, store_path,
                     write_store)
 
@@ -167,6 +169,12 @@ class HistoryIndex:
     commits: dict[str, Commit] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # commit ids, oldest first
     head: str = ""
+    #: what the log was limited to: (paths or None, revisions or None)
+    scope: tuple[tuple[str, ...] | None, str | None] = (None, None)
+    _references: dict[str, list] = field(default_factory=dict)  # "md:<blob>" -> directives
+    _timelines: dict[tuple[str, str], list] = field(default_factory=dict)
+    _order: dict[str, int] | None = field(default=None, repr=False)
+    _complete: "HistoryIndex | None" = field(default=None, repr=False)
 
     @classmethod
     def build(cls, repo: "git.Repo", paths: list[str] | None = None,
@@ -180,8 +188,9 @@ class HistoryIndex:
               revisions: str | None = None) -> "PendingHistory":
         """Start reading the history in the background (``git log`` is its own process):
         the caller does its own work meanwhile and takes the index with ``result()``."""
-        return PendingHistory(cls(repo_dir=Path(repo.working_tree_dir)), repo, paths,
-                              revisions)
+        index = cls(repo_dir=Path(repo.working_tree_dir),
+                    scope=(tuple(paths) if paths else None, revisions))
+        return PendingHistory(index, repo, paths, revisions)
 
     def _add(self, commits: list[list]) -> None:
         """Add commits as :func:`parse_log` gives them, oldest first."""
@@ -237,9 +246,13 @@ class HistoryIndex:
         return out
 
     def preload(self, paths: list[str]) -> None:
-        """Fingerprint every version of these files with one ``git cat-file`` process."""
+        """Fingerprint every version of these files with one ``git cat-file`` process
+        (and find the files each version includes: :meth:`timeline`)."""
         self._load_blobs([c.new_blob for p in paths for c in self.commits_of(p)
                           if c.status != "D"])
+        for markdown in (False, True):
+            self._load_references([c.new_blob for p in paths if p.endswith(".md") == markdown
+                                   for c in self.commits_of(p) if c.status != "D"], markdown)
 
     def content_fingerprint(self, change: Change) -> str | None:
         """Fingerprint of the file as ``change`` left it (None for a deletion)."""
@@ -295,6 +308,217 @@ class HistoryIndex:
             self._cache.put(blob, [self._fingerprints[blob], self._revisions[blob]])
             pos = end + 1 + size + 1
         self._cache.save()
+
+
+    # --- what a document showed: its text and the files it includes ---------------
+
+    def timeline(self, path: str, root: str = "") -> list[tuple[Change, str | None]]:
+        """Every change of what the document at ``path`` shows, oldest first, with the
+        fingerprint it left (None where the document was deleted).
+
+        ``root`` is the QMS folder inside the repository ("" at its top): included
+        files are named relative to it, as in :func:`qms_docs.documents.scan`. For a
+        document that never included anything, these are its own changes and their
+        fingerprints (:meth:`content_fingerprint`). Otherwise the fingerprint is the
+        composite one of each commit that changed the document or a file any of its
+        versions included, read as they were in that commit (changes to an included file
+        only are Changes of the document with status ``I``).
+        """
+        key = (path, root)
+        if key not in self._timelines:
+            self._timelines[key] = self._timeline(path, root)
+        return self._timelines[key]
+
+    def held_fingerprints(self, path: str, root: str = "") -> dict[str, Change]:
+        """Every fingerprint the document at ``path`` ever had (its included files
+        counted) -> the first change that gave it."""
+        out: dict[str, Change] = {}
+        for change, digest in self.timeline(path, root):
+            if digest is not None:
+                out.setdefault(digest, change)
+        return out
+
+    def shown_at(self, change: Change, root: str = "") -> dict[str, bytes]:
+        """The document of ``change`` and every file it showed, as they were in that
+        commit: QMS-relative path -> bytes (files missing then are left out)."""
+        text, files = _shown(self.repo_dir, change.commit, change.path, root)
+        if text is None:
+            return {}
+        return {_inside(change.path, root): text,
+                **{p: data for p, data in files.items() if data is not None}}
+
+    def _timeline(self, path: str, root: str) -> list[tuple[Change, str | None]]:
+        own = self.commits_of(path)
+        markdown = path.endswith(".md")
+        blobs = [c.new_blob for c in own if c.status != "D"]
+        self._load_references(blobs, markdown)
+        rel = _inside(path, root)
+        direct = {r.path: r.parsed for b in blobs
+                  for r in references_from(self._references[_ref_key(b, markdown)], rel)
+                  if r.path is not None}
+        if not direct:
+            return [(c, self.content_fingerprint(c)) for c in own]
+        ever = self._ever_included(rel, root, direct)
+        paths, revisions = self.scope
+        if paths is not None and not {_outside(p, root) for p in ever} <= set(paths):
+            if self._complete is None:  # the log left out the included files: read it all
+                self._complete = HistoryIndex.build(open_repo(self.repo_dir),
+                                                    revisions=revisions)
+            return self._complete.timeline(path, root)
+        return self._composite_timeline(path, root, own, ever)
+
+    def _ever_included(self, rel: str, root: str, direct: dict[str, bool]) -> set[str]:
+        """Every file (QMS-relative) that any version of the document or of a file it
+        includes as text ever named."""
+        ever = set(direct)
+        frontier = [p for p, parsed in direct.items() if parsed]
+        seen: set[str] = set()
+        while frontier:
+            batch = [p for p in dict.fromkeys(frontier) if p not in seen]
+            seen.update(batch)
+            frontier = []
+            blobs = [(p, c.new_blob) for p in batch for c in self.commits_of(_outside(p, root))
+                     if c.status != "D"]
+            found = _cat(self.repo_dir, [blob for _, blob in blobs])
+            for (where, _), (_, data) in zip(blobs, found):
+                if not isinstance(data, bytes):
+                    continue
+                named = file_directives(data.decode("utf-8", "replace"), where.endswith(".md"))
+                for ref in references_from(named, where, rel):
+                    if ref.path is not None and ref.path not in ever:
+                        ever.add(ref.path)
+                        if ref.parsed:
+                            frontier.append(ref.path)
+        return ever
+
+    def _composite_timeline(self, path: str, root: str, own: list[Change],
+                            ever: set[str]) -> list[tuple[Change, str | None]]:
+        if self._order is None:
+            self._order = {}
+            for position, change in enumerate(self.changes):
+                self._order.setdefault(change.commit, position)
+        by_commit: dict[str, Change] = {}
+        for p in ever:
+            for change in self.commits_of(_outside(p, root)):
+                by_commit.setdefault(change.commit, change)
+        for change in own:
+            by_commit[change.commit] = change  # the document's own change wins
+        commits = sorted(by_commit, key=lambda c: self._order.get(c, 0))
+        files = [path, *sorted(_outside(p, root) for p in ever)]
+        found = _cat(self.repo_dir, [f"{c}:{f}" for c in commits for f in files])
+        rel = _inside(path, root)
+        out: list[tuple[Change, str | None]] = []
+        for number, commit in enumerate(commits):
+            row = found[number * len(files):(number + 1) * len(files)]
+            state = {_inside(f, root): data for f, (_, data) in zip(files, row)}
+            change = by_commit[commit]
+            text = row[0][1]
+            if not isinstance(text, bytes):
+                if change.path == path:  # deleted (or not yet there) in this commit
+                    out.append((change, None))
+                continue
+            if change.path != path:
+                change = Change(commit, change.author_email, change.author_name, change.date,
+                                "I", path, row[0][0], row[0][0])
+            shown = shown_files(rel, text.decode("utf-8", "replace"),
+                                lambda wanted: {p: state.get(p) for p in wanted})
+            out.append((change, composite(fingerprint(text), shown.files)))
+        return out
+
+    def _load_references(self, blobs: list[str], markdown: bool) -> None:
+        """The directives naming files in each document blob: from the blob cache, else
+        read with one ``git cat-file --batch``."""
+        wanted = [b for b in dict.fromkeys(blobs) if _ref_key(b, markdown) not in self._references]
+        if not wanted:
+            return
+        if self._cache is None:
+            self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
+        missing = []
+        for blob in wanted:
+            known = self._cache.get(_ref_key(blob, markdown))
+            if isinstance(known, list):
+                self._references[_ref_key(blob, markdown)] = known
+            else:
+                missing.append(blob)
+        if not missing:
+            return
+        for blob, (_, data) in zip(missing, _cat(self.repo_dir, missing)):
+            named = file_directives(data.decode("utf-8", "replace"), markdown) if isinstance(
+                data, bytes) else []
+            self._references[_ref_key(blob, markdown)] = named
+            self._cache.put(_ref_key(blob, markdown), named)
+        self._cache.save()
+
+
+def fingerprint_at(repo: "git.Repo", commit: str, path: str, root: str = "") -> str | None:
+    """The fingerprint of the document at ``path`` as it was in ``commit``, the files it
+    showed then counted (None if it did not exist)."""
+    text, files = _shown(Path(repo.working_tree_dir), commit, path, root)
+    return None if text is None else composite(fingerprint(text), files)
+
+
+def _shown(repo_dir: Path, commit: str, path: str, root: str
+           ) -> tuple[bytes | None, dict[str, bytes | None]]:
+    """A document's bytes in ``commit`` and the files it showed then (QMS-relative)."""
+    [(_, text)] = _cat(repo_dir, [f"{commit}:{path}"])
+    if not isinstance(text, bytes):
+        return None, {}
+
+    def read(paths: list[str]) -> dict[str, bytes | str | None]:
+        found = _cat(repo_dir, [f"{commit}:{_outside(p, root)}" for p in paths])
+        return {p: data for p, (_, data) in zip(paths, found)}
+
+    return text, shown_files(_inside(path, root), text.decode("utf-8", "replace"), read).files
+
+
+def _ref_key(blob: str, markdown: bool) -> str:
+    """The blob cache's key of a blob's file-naming directives (its fingerprint is kept
+    under the bare blob id)."""
+    return f"refs:{'md' if markdown else 'rst'}:{blob}"
+
+
+def _inside(path: str, root: str) -> str:
+    """A repository path relative to the QMS folder ``root``."""
+    return posixpath.relpath(path, root) if root not in ("", ".") else path
+
+
+def _outside(path: str, root: str) -> str:
+    """A QMS-relative path relative to the repository."""
+    return posixpath.normpath(posixpath.join(root, path)) if root not in ("", ".") else path
+
+
+#: What ``git cat-file --batch --follow-symlinks`` says of a link it does not follow.
+_LINK_STATES = {b"symlink": "is a symbolic link that leads outside the repository",
+                b"dangling": None, b"loop": None, b"notdir": None}
+
+
+def _cat(repo_dir: Path, specs: list[str]) -> list[tuple[str, bytes | str | None]]:
+    """(blob id, bytes) of each object spec (``<commit>:<path>`` or a blob id), in one
+    ``git cat-file`` process that follows symbolic links inside the repository; bytes
+    are None for what is missing or no file, and a reason (str) for a link out."""
+    if not specs:
+        return []
+    done = subprocess.run(["git", "cat-file", "--batch", "--follow-symlinks"], cwd=repo_dir,
+                          input="".join(f"{s}\n" for s in specs).encode(),
+                          capture_output=True, check=True)
+    data, pos, out = done.stdout, 0, []
+    for _ in specs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if header[-1] == b"missing" or header[-1] == b"ambiguous":
+            out.append(("", None))
+            pos = end + 1
+            continue
+        if header[0] in _LINK_STATES:
+            size = int(header[1])
+            out.append(("", _LINK_STATES[header[0]]))
+            pos = end + 1 + size + 1
+            continue
+        size = int(header[2])
+        content = data[end + 1:end + 1 + size]
+        out.append((header[0].decode(), content if header[1] == b"blob" else None))
+        pos = end + 1 + size + 1
+    return out
 
 
 # -m: a merge commit is listed with its diff against each parent, so what a merge itself

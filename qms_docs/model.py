@@ -126,6 +126,7 @@ class Document:
     fingerprint: str = ""
     records: tuple[str, ...] = ()  # the :records: option
     records_section: bool = False  # the text has a "Records" section
+    includes: tuple[str, ...] = ()  # files it shows (relative to the QMS root), sorted
     option_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     def line_of(self, option: str) -> int:

@@ -29,7 +29,7 @@ import jinja2
 from . import __version__, history
 from .control import StatusInfo, derive_status
 from .documents import scan
-from .errors import QmsError
+from .errors import QmsError, Refused
 from .model import Document
 from .records import RECORDS_DIR, load_records
 from .workspace import Workspace
@@ -125,6 +125,9 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
         return doc.path if str(prefix) == "." else str(prefix / doc.path)
 
     index = ws.history_index
+    rewritten: dict[str, dict[str, bytes]] = {}  # id -> files written from its approval
+    head = {p: (root / p).read_bytes() for d in current.documents for p in d.includes
+            if (root / p).is_file()}
     for finding in current.findings:  # unreadable or not a document: nothing in force
         (root / finding.path).unlink(missing_ok=True)
         tree.excluded.append((finding.path, finding.code))
@@ -141,16 +144,51 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                                   else "never effective"))
             continue
         if info.in_force.fingerprint != doc.fingerprint:
-            change = index.fingerprints_of(git_path(doc)).get(info.in_force.fingerprint)
-            if change is None:
-                raise QmsError(f"no commit holds the approved text of {doc.id} revision "
-                               f"{info.in_force.revision}", path=doc.path,
-                               hint="run qms verify")
-            target.write_bytes(index.content(change))
+            files = approved_files(index, doc, info.in_force.fingerprint, str(prefix))
+            for path, data in files.items():
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_bytes(data)
+            rewritten[doc.id] = files
         tree.included.append((doc.id, info.in_force.revision))
+    _check_shared_files(head, current.documents, tree, rewritten)
     tree.config = config
     tree.records = records
     return tree
+
+
+def approved_files(index: history.HistoryIndex, doc: Document, fingerprint: str,
+                   prefix: str = ".") -> dict[str, bytes]:
+    """The document and every file it shows as they were in the commit that held the
+    approved ``fingerprint``: QMS-relative path -> bytes."""
+    root = "" if prefix in ("", ".") else prefix
+    path = doc.path if not root else f"{root}/{doc.path}"
+    change = index.held_fingerprints(path, root).get(fingerprint)
+    if change is None:
+        raise QmsError(f"no commit holds the approved text of {doc.id} (fingerprint "
+                       f"{fingerprint[:12]}...)", path=doc.path, hint="run qms verify")
+    return index.shown_at(change, root)
+
+
+def _check_shared_files(head: dict[str, bytes], documents: list[Document], tree: Tree,
+                        rewritten: dict[str, dict[str, bytes]]) -> None:
+    """Refuse a tree in which two documents in force need different versions of a file
+    they both show (one site holds one version of each file). ``head``: the files as
+    HEAD holds them, for the documents in force as HEAD holds them."""
+    wanted: dict[str, tuple[str, bytes]] = {}
+    in_force = {doc_id for doc_id, _ in tree.included}
+    for doc in documents:
+        if doc.id not in in_force:
+            continue
+        files = rewritten.get(doc.id)
+        if files is None:
+            files = {p: head[p] for p in doc.includes if p in head}
+        for path, data in files.items():
+            other = wanted.setdefault(path, (doc.id, data))
+            if path != doc.path and other[1] != data:
+                raise Refused(f"{other[0]} and {doc.id} are in force with different versions "
+                               f"of {path}, which both show", path=path,
+                               hint=f"revise and approve the one whose approved {path} is "
+                                    "older, so both show the same file")
 
 
 def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .checks import check_documents
 from .documents import fingerprint, parse_revision, read_header
-from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
+from .history import (HistoryIndex, changed_paths, files_at, fingerprint_at, require_history,
+                      resolve)
 from .model import Document, Finding
 from .policy import POLICY_ID
 from .records import RECORDS_DIR, Record
@@ -249,10 +250,15 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                                     "\"...\"", doc_id))
     for doc in sorted(documents.values(), key=lambda d: d.path):
         old_path = base_ids.get(doc.id)
-        if doc.path not in changed_set and old_path == doc.path:
+        # a document is touched by a change of its text or of a file it shows
+        if (doc.path not in changed_set and old_path == doc.path
+                and not changed_set.intersection(doc.includes)):
             continue
         old = base_files.get(_git(ws, old_path)) if old_path else None
-        findings += _branch_document_findings(doc, old, grouped.get(doc.id, []))
+        old_fingerprint = (fingerprint_at(repo, merge_base, _git(ws, old_path), ws.prefix)
+                           if old_path else None)
+        findings += _branch_document_findings(doc, old, grouped.get(doc.id, []),
+                                              old_fingerprint)
     new_records = {path for status, path in changed if status == "A"
                    and path.startswith(prefix)}
     for record in ws.records.records:
@@ -261,10 +267,12 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
         doc = by_id.get(record.document)
         if doc is None:
             continue
-        known = set(branch.fingerprints_of(_git(ws, doc.path)))
+        known = set(branch.held_fingerprints(_git(ws, doc.path), ws.prefix))
         old_path = base_ids.get(doc.id)
-        if old_path and base_files.get(_git(ws, old_path)) is not None:
-            known.add(fingerprint(base_files[_git(ws, old_path)]))
+        base_fingerprint = (fingerprint_at(repo, merge_base, _git(ws, old_path), ws.prefix)
+                            if old_path else None)
+        if base_fingerprint is not None:
+            known.add(base_fingerprint)
         if record.data["fingerprint"] not in known:
             findings.append(Finding("approval-of-unknown-content",
                                     f"approves content of {doc.id} that this branch does not "
@@ -320,9 +328,9 @@ def _identity_findings(ws: Workspace, branch: HistoryIndex, new_records: set[str
     return out
 
 
-def _branch_document_findings(doc: Document, old: bytes | None,
-                              records: list[Record]) -> list[Finding]:
-    if old is None or fingerprint(old) == doc.fingerprint:
+def _branch_document_findings(doc: Document, old: bytes | None, records: list[Record],
+                              old_fingerprint: str | None = None) -> list[Finding]:
+    if old is None or (old_fingerprint or fingerprint(old)) == doc.fingerprint:
         return []  # new in this branch, or unchanged content (moved as it was)
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
     old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0

@@ -86,7 +86,7 @@ def show(project, doc: str, as_of: dt.datetime, fmt: str) -> None:
                          hint=f"see its revisions: qms history {document.id}")
     git_history.require_history(ws.repo)
     index = git_history.HistoryIndex.build(ws.repo, paths=[document.path])
-    change = index.fingerprints_of(document.path).get(in_force.fingerprint)
+    change = index.held_fingerprints(document.path).get(in_force.fingerprint)
     if change is None:
         raise QmsError(f"no commit holds the approved text of {document.id} revision "
                        f"{in_force.revision} at {document.path}",

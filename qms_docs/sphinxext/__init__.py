@@ -27,7 +27,7 @@ from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
 from ..records import load_records
-from . import directives, needs_config, pages, tables
+from . import directives, guard, needs_config, pages, tables
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -201,6 +201,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", on_build_finished)
     app.add_css_file("qms.css")
     directives.setup(app)
+    guard.setup(app)
     pages.setup(app)
     tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,

@@ -65,23 +65,29 @@ def revision_history(doc: Document, records: list[Record], config: Config,
     for number in range(1, latest + 1):
         change = next((r for r in reversed(records) if r.kind == "change"
                        and r.data["to_revision"] == number), None)
-        in_force = next((f for f in complete if f.revision == number), None)
-        approvals = (in_force.approvals if in_force else
-                     tuple(r for r in records if r.kind == "approval"
-                           and r.data["revision"] == number))
-        until = None
-        if in_force is not None:
-            later = [f.effective for f in complete
-                     if f.revision > number and f.effective >= in_force.effective]
-            until = min(later) if later else None
-            if retired_on and (until is None or retired_on < until):
-                until = retired_on
+        # Every text approved under this number: one, unless a revision number was reused
+        # before qms refused it (verify: revision-reused); each is listed.
+        texts = [f for f in complete if f.revision == number] or [None]
         commits: tuple[Change, ...] = ()
         if index is not None:
             commits = _commits_of_revision(index, doc, number, records)
-        entries.append(RevisionEntry(number, change, approvals,
-                                     in_force.fingerprint if in_force else None,
-                                     in_force.effective if in_force else None, until, commits))
+        for in_force in texts:
+            approvals = (in_force.approvals if in_force else
+                         tuple(r for r in records if r.kind == "approval"
+                               and r.data["revision"] == number))
+            until = None
+            if in_force is not None:
+                order = complete.index(in_force)  # a newer revision, or the same number
+                later = [f.effective for i, f in enumerate(complete)  # approved again later
+                         if f.effective >= in_force.effective
+                         and (f.revision > number or f.revision == number and i > order)]
+                until = min(later) if later else None
+                if retired_on and (until is None or retired_on < until):
+                    until = retired_on
+            entries.append(RevisionEntry(number, change, approvals,
+                                         in_force.fingerprint if in_force else None,
+                                         in_force.effective if in_force else None, until,
+                                         commits))
     return entries
 
 
@@ -90,7 +96,8 @@ def _commits_of_revision(index: HistoryIndex, doc: Document, number: int,
     found = [c for c in index.commits_of(doc.path) if index.header_revision(c) == number]
     for record in records:
         if record.data.get("to_revision", record.data.get("revision")) == number:
-            found += [c for c in index.commits_of(record.path) if c.status == "A"]
+            found += [c for c in index.commits_of(record.path) if c.status == "A"
+                      and len(getattr(index.commits.get(c.commit), "parents", ())) < 2]
     unique = {c.commit: c for c in sorted(found, key=lambda c: c.date)}
     return tuple(unique.values())
 

@@ -33,7 +33,8 @@ def history(project, doc: str, fmt: str) -> None:
     ws = project.ws
     from ..policy import is_policy_ref, policy_document
 
-    document = policy_document() if is_policy_ref(doc) else ws.document(doc)
+    is_policy = is_policy_ref(doc)
+    document = policy_document() if is_policy else ws.document(doc)
     git_history.require_history(ws.repo)
     index = ws.history_index
     entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
@@ -49,6 +50,13 @@ def history(project, doc: str, fmt: str) -> None:
         author = data["author"]["name"] if data["author"] else ""
         approvals = "; ".join(a["text"] for a in data["approvals"])
         reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
+        if is_policy and entry.revision == 1 and not approvals:  # the baseline commit
+            state = ws.judgement.policy
+            approvals = "baseline: the first commit of qms.toml, in force without approvals"
+            if state is not None and state.versions:
+                data["effective_from"] = state.versions[0][2].date().isoformat()
+                if len(state.versions) > 1:
+                    data["effective_until"] = state.versions[1][2].date().isoformat()
         rows.append([entry.revision, (data["date"] or "")[:10], reason or "(initial issue)",
                      author, approvals or "not approved", data["effective_from"] or "",
                      data["effective_until"] or ("" if not data["effective_from"] else "in force"),

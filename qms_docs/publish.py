@@ -30,6 +30,7 @@ from .documents import scan
 from .errors import QmsError
 from .model import Document
 from .records import load_records
+from .reports import STATE_OF_EXCLUDED
 from .workspace import Workspace
 
 
@@ -111,7 +112,17 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                                hint="run qms verify")
             target.write_bytes(index.content(change))
         tree.included.append((doc.id, info.in_force.revision))
+    tell_sphinx_what_is_left_out(tree)
     return tree
+
+
+def tell_sphinx_what_is_left_out(tree: Tree) -> None:
+    """Name, in the tree's conf.py (``qms_not_in_force``), each document left out because
+    no revision of it is in force, and why: the build shows a reference to it as plain
+    text with its state ("FRM-008 (withdrawn)") and reports it."""
+    left_out = {doc_id: why for doc_id, why in tree.excluded if why in STATE_OF_EXCLUDED}
+    with open(tree.root / "conf.py", "a", encoding="utf-8") as handle:
+        handle.write(f"qms_not_in_force = {left_out!r}\n")
 
 
 def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:

@@ -27,7 +27,7 @@ from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
 from ..records import load_records
-from . import directives, needs_config, pages, tables
+from . import directives, needs_config, pages, references, tables
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -42,13 +42,12 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
         catalogs = [load_standard(name, root) for name in config.standards]
     except QmsError as exc:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
-    app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
+    # A controlled build names the documents it left out (not in force): references to
+    # them become plain text with their state, and warnings (see references.py).
+    app.qms = ProjectState(root=root, config=config, catalogs=catalogs,  # type: ignore[attr-defined]
+                           not_in_force=references.states_of(sphinx_config))
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
-    if sphinx_config.qms_controlled not in (False, 0, "", "0"):
-        # Documents not in force are left out of a controlled build; links to them
-        # become plain text instead of warnings.
-        sphinx_config.suppress_warnings = [*sphinx_config.suppress_warnings, "needs.link_ref"]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
 
@@ -68,6 +67,8 @@ def on_builder_inited(app: Sphinx) -> None:
         if collecting:
             gc.enable()
     gc.freeze()
+    state.source = Path(app.srcdir)
+    state.controlled = app.config.qms_controlled not in (False, 0, "", "0")
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
@@ -140,7 +141,9 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     """Report every header finding as a located ``[qms.<code>]`` warning."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     srcdir = Path(app.srcdir)
-    findings = check_documents(state.scan, state.config, state.catalogs)
+    scan = references.without_links_to(state.scan, state.not_in_force)
+    findings = check_documents(scan, state.config, state.catalogs)
+    findings += references.findings(state, srcdir)
     for finding in [*findings, *state.records.findings]:
         location: Any = None
         if finding.path:
@@ -179,6 +182,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("qms.css")
     directives.setup(app)
     pages.setup(app)
+    references.setup(app)
     tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 3}
+            "env_version": 4}

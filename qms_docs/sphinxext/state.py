@@ -11,6 +11,7 @@ from ..documents import Scan
 from ..journal import digest
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
+from ..reports import Basis, load_basis
 from ..training import Cell, matrix
 
 
@@ -24,18 +25,24 @@ class ProjectState:
     scan: Scan = field(default_factory=lambda: Scan(documents=[], findings=[]))
     records: RecordSet = field(default_factory=RecordSet)
     today: dt.date = field(default_factory=current_date)
+    #: a controlled build: id -> state of each document it left out (not in force)
+    not_in_force: dict[str, str] = field(default_factory=dict)
+    withheld_links: dict = field(default_factory=dict)
+    source: Path | None = None  # the folder this build reads (Sphinx's srcdir)
+    controlled: bool = False
     _training: list[Cell] | None = None
     _training_by_doc: dict[str, list[Cell]] | None = None
     _by_id: dict[str, Document] | None = None
     _statuses: dict[str, StatusInfo] | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
+    _basis: Basis | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:
         """Start a build: this scan and these records, nothing derived yet."""
         self.scan, self.records = scan, records
         self._training = self._training_by_doc = self._by_id = self._statuses = None
-        self._record_digests = self._inputs = None
+        self._record_digests = self._inputs = self._basis = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
@@ -99,6 +106,17 @@ class ProjectState:
             self._statuses = derive_all(self.scan.documents, self.records, self.config,
                                         self.today)
         return self._statuses
+
+    def basis(self) -> Basis:
+        """What coverage counts (each document as its revision in force declares it),
+        derived once: the same function ``qms trace`` calls. A preview build reads from
+        git the texts in force that its tree does not hold; a controlled build's tree
+        holds only texts in force."""
+        if self._basis is None:
+            documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
+            self._basis = load_basis(self.source or self.root, documents, self.statuses(),
+                                     use_git=not self.controlled)
+        return self._basis
 
     def input_digests(self) -> dict[str, str]:
         """Digests of what the aggregate pages are made of, by what a page shows.

@@ -47,7 +47,7 @@ def test_trace_matrix_rows_in_every_text_format(project, golden):
     assert rows[0] == ["Clause", "Clause title", "Document", "Document title", "Revision",
                        "Status"]
     assert ["7.5.2", "Creating and updating", "SOP-002", "Production Planning", "1",
-            "draft"] in rows
+            "pending: SOP-002 rev 1"] in rows  # never in force: its clauses are pending
     assert len(rows) == 1 + 91 - 6 + 7  # 91 clauses; 6 of them have 7 document rows
 
 
@@ -62,8 +62,10 @@ def test_gaps_lists_clauses_without_effective_document_and_exits_1(project, gold
     result = project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1)
     golden("gaps-basic.csv", result.stdout)
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert ["8.1", "Operational planning and control"] in rows  # only a draft covers it
-    assert ["7.5.1", "General"] not in rows
+    assert rows[0] == ["Clause", "Title", "Pending"]
+    assert ["8.1", "Operational planning and control",
+            "pending: SOP-002 rev 1"] in rows  # only a draft covers it
+    assert ["7.5.1", "General", ""] not in rows
     assert len(rows) == 1 + 65 - 5
     assert "60 requirement clause(s) of ISO 9001:2015 have no effective document" in result.stderr
 
@@ -161,11 +163,12 @@ def test_second_standard_and_an_own_catalog(project):
     rows = list(csv.reader(io.StringIO(project.qms(
         "quinn", "trace", "--standard", "iso13485-2016", "--format", "csv").stdout)))
     assert ["4.2.4", "Control of documents", "SOP-002", "Production Planning", "1",
-            "draft"] in rows
+            "pending: SOP-002 rev 1"] in rows
     assert {r[0] for r in rows[1:]} >= {"7.5.9.2", "8.5.3"}
     acme = project.qms("quinn", "trace", "--standard", "acme-1", "--gaps", "--format", "csv",
                        code=1)
-    assert acme.stdout.splitlines() == ["Clause,Title", "1,Packaging"]
+    assert acme.stdout.splitlines() == ["Clause,Title,Pending",
+                                        "1,Packaging,pending: SOP-002 rev 1"]
 
 
 def test_audit_pack_as_of_a_date(project, tmp_path):

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,17 +112,24 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                                hint="run qms verify")
             target.write_bytes(index.content(change))
         tree.included.append((doc.id, info.in_force.revision))
-    tell_sphinx_what_is_left_out(tree)
+    tell_sphinx_what_is_left_out(tree, () if as_of is not None else current.documents)
     return tree
 
 
-def tell_sphinx_what_is_left_out(tree: Tree) -> None:
-    """Name, in the tree's conf.py (``qms_not_in_force``), each document left out because
-    no revision of it is in force, and why: the build shows a reference to it as plain
-    text with its state ("FRM-008 (withdrawn)") and reports it."""
+def tell_sphinx_what_is_left_out(tree: Tree, head: Iterable[Document] = ()) -> None:
+    """Name, in the tree's conf.py, each document left out because no revision of it is
+    in force, and why (``qms_not_in_force``: a reference to it reads as plain text with
+    its state, "FRM-008 (withdrawn)", and is reported); and, from ``head`` (HEAD's
+    headers), each revision not yet in force with the clauses it names (``qms_pending``:
+    the coverage reports show them as pending, as ``qms trace`` does)."""
     left_out = {doc_id: why for doc_id, why in tree.excluded if why in STATE_OF_EXCLUDED}
+    in_force = dict(tree.included)
+    pending = {doc.id: {"type": doc.type, "title": doc.title, "revision": doc.revision,
+                        "satisfies": list(doc.satisfies)}
+               for doc in head if left_out.get(doc.id) == "never effective"
+               or doc.id in in_force and doc.revision != in_force[doc.id]}
     with open(tree.root / "conf.py", "a", encoding="utf-8") as handle:
-        handle.write(f"qms_not_in_force = {left_out!r}\n")
+        handle.write(f"qms_not_in_force = {left_out!r}\nqms_pending = {pending!r}\n")
 
 
 def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:

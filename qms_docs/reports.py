@@ -177,9 +177,9 @@ def _cells(documents: Iterable[Document], statuses: Statuses | None, basis: Basi
         for ref in doc.satisfies:
             if ref in covered or not newer:
                 continue
-            if info is not None and info.status != "obsolete":
-                cell = _pending_ref(doc)
-            else:  # retired, or no status known
+            if info is None or info.status != "obsolete":
+                cell = _pending_ref(doc)  # (no status: a revision a controlled build left out)
+            else:  # retired
                 cell = doc_ref(doc, statuses)
             by_clause.setdefault(ref, []).append(cell)
     return by_clause

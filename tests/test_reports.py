@@ -287,6 +287,14 @@ def test_coverage_reads_git_only_for_documents_with_a_newer_text(project, monkey
     assert not any(r[0] in ("4.3", "7.5.2") for r in gaps)
 
 
+def _gap_table(page: str) -> list[list[str]]:
+    table = page[page.index('class="qms-gaps'):]
+    table = table[: table.index("</table>")]
+    return [[re.sub(r"<[^>]+>", "", cell).strip()
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+
+
 def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
     from conftest import sphinx_build
 
@@ -297,12 +305,7 @@ def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
     built = sphinx_build(project.root, outdir=tmp_path / "site")
     assert built.returncode == 0, built.warnings
     page = (built.outdir / "reports.html").read_text(encoding="utf-8")
-    table = page[page.index('class="qms-gaps'):]
-    table = table[: table.index("</table>")]
-    site = [[re.sub(r"<[^>]+>", "", cell).strip()
-             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
-    assert site == cli
+    assert _gap_table(page) == cli
     coverage = page[: page.index("qms-trace-matrix")]
     assert "5 of 65 requirement clauses covered" in coverage  # 4.3, 4.4.1-2, 7.5.1-2
     assert "nonconforming outputs (pending: SOP-001 rev 2)" in re.sub(r"<[^>]+>", "",
@@ -323,3 +326,28 @@ def test_preview_site_without_git_counts_working_headers_with_a_note(project, tm
     page = re.sub(r"<[^>]+>", "", (built.outdir / "reports.html").read_text(encoding="utf-8"))
     assert ("Note: SOP-001: the text of revision 1, in force, could not be read" in page
             and "the clauses of the working header (revision 2) count instead" in page)
+
+
+def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
+    """The controlled tree holds revision 1 of SOP-001 and no SOP-002; its reports still
+    name the revisions pending (from HEAD's headers), without a link to what it leaves out."""
+    from conftest import sphinx_build
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    _draft_adding_and_dropping_clauses(project)
+    with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
+        handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
+    project.commit("gaps page")
+    cli = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    tree = publish.controlled_tree(Workspace(project.root), tmp_path / "tree")
+    assert ":satisfies: ISO9001-7-5-1, ISO9001-7-5-2\n" in (
+        tree.root / "procedures" / "sop-001.rst").read_text()  # revision 1, in force
+    built = sphinx_build(tree.root)
+    assert built.returncode == 0, built.warnings
+    page = (built.outdir / "reports.html").read_text(encoding="utf-8")
+    assert _gap_table(page) == cli
+    assert "5 of 65 requirement clauses covered" in page
+    matrix = re.sub(r"<[^>]+>", "", page[page.index("qms-trace-matrix"):])
+    assert "SOP-002 Production Planning (pending: SOP-002 rev 1)" in matrix
+    assert "Unknown need" not in page

@@ -45,7 +45,8 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     # A controlled build names the documents it left out (not in force): references to
     # them become plain text with their state, and warnings (see references.py).
     app.qms = ProjectState(root=root, config=config, catalogs=catalogs,  # type: ignore[attr-defined]
-                           not_in_force=references.states_of(sphinx_config))
+                           not_in_force=references.states_of(sphinx_config),
+                           pending=dict(sphinx_config.qms_pending or {}))
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
@@ -164,6 +165,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     app.add_config_value("qms_as_of", "", "env", types=[str])
+    # a controlled build: the revisions not yet in force, as HEAD declares them (pending)
+    app.add_config_value("qms_pending", {}, "env", types=[dict])
     # a controlled build's tree is outside git: the record cache of the repository it
     # was made from (content-addressed: it cannot change a result)
     app.add_config_value("qms_cache_from", "", "", types=[str])

@@ -214,6 +214,7 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          "No records in the last 12 months.")
     assert catalog is not None
     basis = state.basis()
+    documents = state.coverage_documents()
     notes: list[tables.Block] = [(f"Note: {note}",) for note in basis.notes]
     if name == "coverage":
         return notes + _coverage_blocks(catalog, documents, statuses, basis)
@@ -233,11 +234,13 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
               "maintained" if r.kind == "maintain" else "retained",
               "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
     rows = []
+    in_build = state.documents_by_id()
     for row in reports.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
-        if row.documents:
+        if row.documents:  # a revision of a document not in this build: its id as text
             satisfied = tables.Bullets(tuple(
-                (tables.Link(d.id), f" {d.title} ({d.status})") for d in row.documents))
+                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.title} ({d.status})")
+                for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
         title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)

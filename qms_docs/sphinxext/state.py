@@ -28,6 +28,9 @@ class ProjectState:
     #: a controlled build: id -> state of each document it left out (not in force)
     not_in_force: dict[str, str] = field(default_factory=dict)
     withheld_links: dict = field(default_factory=dict)
+    #: a controlled build: id -> HEAD's header of each revision not yet in force
+    #: (``qms_pending``: type, title, revision, satisfies)
+    pending: dict[str, dict] = field(default_factory=dict)
     source: Path | None = None  # the folder this build reads (Sphinx's srcdir)
     controlled: bool = False
     _training: list[Cell] | None = None
@@ -117,6 +120,27 @@ class ProjectState:
             self._basis = load_basis(self.source or self.root, documents, self.statuses(),
                                      use_git=not self.controlled)
         return self._basis
+
+    def coverage_documents(self) -> list[Document]:
+        """The documents the coverage reports read, each as its newest revision declares it:
+        the scanned ones, and in a controlled build (whose tree holds texts in force only)
+        the header HEAD holds where that is a revision not yet in force, so that the
+        reports name it as pending, as ``qms trace`` does."""
+        documents = [doc for doc in self.scan.documents if doc.id]
+        if not self.pending:
+            return documents
+        heads = {}
+        for doc_id, data in self.pending.items():
+            try:
+                heads[doc_id] = Document(
+                    id=str(doc_id), type=str(data["type"]), title=str(data["title"]),
+                    revision=data["revision"], owner=None, path="", line=0,
+                    satisfies=tuple(str(ref) for ref in data["satisfies"]),
+                    fingerprint="(not in force)")
+            except (KeyError, TypeError):
+                continue  # not written by qms: ignored
+        return ([heads.pop(doc.id, doc) for doc in documents]
+                + sorted(heads.values(), key=lambda doc: doc.id))
 
     def input_digests(self) -> dict[str, str]:
         """Digests of what the aggregate pages are made of, by what a page shows.

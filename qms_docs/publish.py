@@ -30,7 +30,7 @@ from .documents import scan
 from .errors import QmsError
 from .model import Document
 from .records import load_records
-from .reports import STATE_OF_EXCLUDED
+from .references import STATE_OF_EXCLUDED
 from .workspace import Workspace
 
 

@@ -11,8 +11,7 @@ import bisect
 from .checks import check_documents
 from .control import complete_approvals, required_roles
 from .documents import fingerprint, parse_revision, read_header
-from .history import (HistoryIndex, changed_paths, files_at, require_history, resolve,
-                      texts_with_fingerprints)
+from .history import HistoryIndex, changed_paths, files_at, require_history, resolve
 from .model import Document, Finding
 from .records import RECORDS_DIR, Record
 from . import signing
@@ -228,11 +227,12 @@ def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
     controlled site shows such a reference as plain text with that state; the owner
     revises the referring document. Texts in force that the working tree does not hold
     are read from git (``index``: the whole history, already read)."""
-    from . import reports
+    from . import references, reports
+    from .history import texts_with_fingerprints
 
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
-    states = reports.reference_states(documents, statuses)
+    states = references.reference_states(documents, statuses)
     if not states:
         return []
     live = [d for d in documents if reports.in_force(d, statuses)]
@@ -249,8 +249,8 @@ def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
                 raw = None
         if raw is None:  # no commit holds the approved text: approval-of-unknown-content
             continue
-        findings += reports.reference_findings(doc, raw.decode("utf-8", "replace"), states,
-                                               statuses[doc.id].in_force.revision, strict)
+        findings += references.reference_findings(doc, raw.decode("utf-8", "replace"), states,
+                                                  statuses[doc.id].in_force.revision, strict)
     return findings
 
 

@@ -6,7 +6,7 @@ or never effective), and names them in its conf.py as ``qms_not_in_force`` (see
 would be a dead link (``href="#Unknown need"``); here it becomes plain text with the
 document's state, "FRM-008 (withdrawn)" or "SOP-016 (not yet issued)", and each is a
 ``[qms.reference_not_in_force]`` warning with file and line, found by the same function
-``qms verify`` uses (:func:`qms_docs.reports.reference_findings`). A preview build holds
+``qms verify`` uses (:func:`qms_docs.references.reference_findings`). A preview build holds
 every document: its references stay links.
 """
 
@@ -22,7 +22,7 @@ from sphinx_needs.roles.need_ref import NeedRef
 
 from ..documents import Scan
 from ..model import Finding
-from ..reports import STATE_OF_EXCLUDED, reference_findings
+from ..references import STATE_OF_EXCLUDED, reference_findings
 from .state import ProjectState
 
 #: The class of the text a reference to a document not in force becomes.

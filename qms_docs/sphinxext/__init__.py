@@ -85,7 +85,7 @@ def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                         changed: set[str], removed: set[str]) -> list[str]:
     """Pages to re-read beyond Sphinx's own choice: aggregating pages (standards,
-    coverage, document lists) whenever a document came or went, or what they read in
+    trace diagram, document lists) whenever a document came or went, or what they read in
     changed (see ``ProjectState.input_digests``): editing only the text of a document
     leaves the standards page as it is unless its clauses changed."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]

@@ -149,8 +149,8 @@ class ProjectState:
         configuration, standards, every record, and of every document its header and
         derived status (not its text: editing the text of a document changes the reports
         only when that changes its status). The others are read into the page (a change
-        re-reads it): ``clauses`` and ``coverage``, the standards and which document
-        satisfies which clause (the clauses' back-links); ``headers``, every document's
+        re-reads it): ``clauses``, the standards and which document satisfies which
+        clause (the clauses' back-links); ``headers``, every document's
         header; ``documents``, which documents there are, of which type, in which file.
         Each also holds the configuration.
         """
@@ -176,7 +176,7 @@ class ProjectState:
             files.append(f"{doc.id}:{doc.type}:{doc.path}")
 
         return {"reports": _digest(*reports), "clauses": _digest(*links),
-                "coverage": _digest(*links), "headers": _digest(*headers),
+                "headers": _digest(*headers),
                 "documents": _digest(*files)}
 
 

@@ -254,3 +254,18 @@ def test_preview_keeps_links_to_documents_not_in_force(retired_form, tmp_path):
     repo.qms("quinn", "build", "html", "--out", str(out))
     page = (out / "procedures" / "sop-001.html").read_text(encoding="utf-8")
     assert 'href="frm-001.html#FRM-001"' in page and "qms-not-in-force" not in page
+
+
+def test_references_are_read_from_rst_and_myst_text_with_their_lines():
+    from qms_docs.references import Reference, references
+
+    rst = (".. sop:: A\n   :id: SOP-001\n   :links: FRM-001, WI-002\n\n"
+           "See :need:`SOP-002` and :need:`the form <FRM-003>`,\nthen :need:`SOP-004.2`.\n")
+    assert references(rst) == [Reference("FRM-001", 3, ":links:"),
+                               Reference("WI-002", 3, ":links:"),
+                               Reference("SOP-002", 5, ":need:"),
+                               Reference("FRM-003", 5, ":need:"),
+                               Reference("SOP-004", 6, ":need:")]
+    myst = "```{wi} B\n:id: WI-007\n:links: SOP-001\n```\n\n# Purpose\n\nUse {need}`FRM-008`.\n"
+    assert references(myst) == [Reference("SOP-001", 3, ":links:"),
+                                Reference("FRM-008", 8, ":need:")]

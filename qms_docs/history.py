@@ -665,3 +665,47 @@ class PendingHistory:
         if self._store is not None:
             write_store(self._store, stamp(), {"tip": self._head, "commits": commits})
         return self.index
+
+
+def read_blobs(repo_dir: Path, blobs: list[str]) -> dict[str, bytes]:
+    """The bytes of each blob (by id), with one ``git cat-file --batch`` process."""
+    wanted = list(dict.fromkeys(blobs))
+    if not wanted:
+        return {}
+    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo_dir,
+                          input=("\n".join(wanted) + "\n").encode(), capture_output=True,
+                          check=True)
+    data, pos, out = done.stdout, 0, {}
+    for blob in wanted:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if header[-1] == b"missing":
+            pos = end + 1
+            continue
+        size = int(header[2])
+        out[blob] = data[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+    return out
+
+
+def texts_with_fingerprints(repo: "git.Repo", root: Path, wanted: dict[str, str],
+                            index: HistoryIndex | None = None) -> dict[str, bytes | None]:
+    """For each path (relative to the QMS ``root``) the bytes it had when it held the given
+    fingerprint, None where no commit of HEAD's history did. One ``git log`` over these
+    paths (none with an ``index`` of the whole history) and one ``git cat-file --batch``
+    for the texts (fingerprints of versions come from the blob cache where known)."""
+    if not wanted:
+        return {}
+    head_commit(repo)
+    prefix = Path(root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
+    in_git = {path: path if str(prefix) == "." else (prefix / path).as_posix()
+              for path in wanted}
+    index = index or HistoryIndex.build(repo, paths=sorted(set(in_git.values())))
+    index.preload(list(in_git.values()))
+    blobs: dict[str, str] = {}
+    for path, digest in wanted.items():
+        change = index.fingerprints_of(in_git[path]).get(digest)
+        if change is not None:
+            blobs[path] = change.new_blob
+    contents = read_blobs(index.repo_dir, list(blobs.values()))
+    return {path: contents.get(blobs[path]) if path in blobs else None for path in wanted}

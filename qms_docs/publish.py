@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ from .documents import scan
 from .errors import QmsError, Refused
 from .model import Document
 from .records import RECORDS_DIR, load_records
+from .references import STATE_OF_EXCLUDED
 from .workspace import Workspace
 
 
@@ -151,6 +152,7 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
             rewritten[doc.id] = files
         tree.included.append((doc.id, info.in_force.revision))
     _check_shared_files(head, current.documents, tree, rewritten)
+    tell_sphinx_what_is_left_out(tree, () if as_of is not None else current.documents)
     tree.config = config
     tree.records = records
     return tree
@@ -189,6 +191,22 @@ def _check_shared_files(head: dict[str, bytes], documents: list[Document], tree:
                                f"of {path}, which both show", path=path,
                                hint=f"revise and approve the one whose approved {path} is "
                                     "older, so both show the same file")
+
+
+def tell_sphinx_what_is_left_out(tree: Tree, head: Iterable[Document] = ()) -> None:
+    """Name, in the tree's conf.py, each document left out because no revision of it is
+    in force, and why (``qms_not_in_force``: a reference to it reads as plain text with
+    its state, "FRM-008 (withdrawn)", and is reported); and, from ``head`` (HEAD's
+    headers), each revision not yet in force with the clauses it names (``qms_pending``:
+    the coverage reports show them as pending, as ``qms trace`` does)."""
+    left_out = {doc_id: why for doc_id, why in tree.excluded if why in STATE_OF_EXCLUDED}
+    in_force = dict(tree.included)
+    pending = {doc.id: {"type": doc.type, "title": doc.title, "revision": doc.revision,
+                        "satisfies": list(doc.satisfies)}
+               for doc in head if left_out.get(doc.id) == "never effective"
+               or doc.id in in_force and doc.revision != in_force[doc.id]}
+    with open(tree.root / "conf.py", "a", encoding="utf-8") as handle:
+        handle.write(f"qms_not_in_force = {left_out!r}\nqms_pending = {pending!r}\n")
 
 
 def _inside_tree(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:

@@ -2,16 +2,23 @@
 
 One function per report returns plain rows. The CLI prints them and the Sphinx report
 directives render them, so a page of the site and ``qms`` output always agree. Document
-statuses come in as :class:`~qms_docs.control.StatusInfo` (a document counts as
-effective while any of its revisions is in force, even with a newer draft open).
+statuses come in as :class:`~qms_docs.control.StatusInfo`.
+
+Coverage counts only what is in force: a clause is covered by a document when the header
+of its revision *in force* names it (its approved text, read from git when the working
+text is a newer draft: :func:`load_basis`). A clause that only a newer revision names is
+shown as pending ("pending: SOP-001 rev 3") and stays a gap until that revision is in force.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from .control import StatusInfo
+from .documents import RECORDS_SECTION, fingerprint, read_header, to_document
+from .errors import QmsError
 from .model import Catalog, Clause, Document
 
 Statuses = dict[str, StatusInfo]
@@ -22,9 +29,98 @@ def in_force(doc: Document, statuses: Statuses | None) -> bool:
     return info is not None and info.in_force is not None and info.status != "obsolete"
 
 
+# --- what is in force -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Basis:
+    """What coverage counts: each document in force as the header of its revision in force
+    declares it (id -> document), and notes where that text could not be read."""
+
+    in_force: dict[str, Document]
+    notes: tuple[str, ...] = ()
+
+
+def needs_in_force_text(documents: Iterable[Document], statuses: Statuses) -> dict[str, str]:
+    """Path -> approved fingerprint of every document in force whose working text is not
+    the text in force (a newer draft, or an edit): only these need a read from git."""
+    out = {}
+    for doc in documents:
+        info = statuses.get(doc.id)
+        if in_force(doc, statuses) and info.in_force.fingerprint != doc.fingerprint:
+            out[doc.path] = info.in_force.fingerprint
+    return out
+
+
+def coverage_basis(documents: Iterable[Document], statuses: Statuses,
+                   texts: Mapping[str, bytes | None] | None = None,
+                   why: str = "") -> Basis:
+    """The :class:`Basis` of these documents. ``texts`` holds, by path, the text in force of
+    each document :func:`needs_in_force_text` names (None: no commit held it); where it is
+    missing, the working header stands in, with a note saying so (and ``why``)."""
+    chosen: dict[str, Document] = {}
+    notes = []
+    for doc in documents:
+        if not in_force(doc, statuses):
+            continue
+        info = statuses[doc.id]
+        if info.in_force.fingerprint == doc.fingerprint:
+            chosen.setdefault(doc.id, doc)
+            continue
+        raw = (texts or {}).get(doc.path)
+        parsed = _in_force_document(raw, doc.path) if raw is not None else None
+        if parsed is None:
+            reason = why or "no commit holds it"
+            notes.append(f"{doc.id}: the text of revision {info.in_force.revision}, in force, "
+                         f"could not be read ({reason}); the clauses of the working header "
+                         f"(revision {doc.revision}) count instead.")
+            parsed = doc
+        chosen.setdefault(doc.id, parsed)
+    return Basis(chosen, tuple(notes))
+
+
+def _in_force_document(raw: bytes, path: str) -> Document | None:
+    """The document as an older text of ``path`` declares it (None if it cannot be read)."""
+    try:
+        text = raw.decode("utf-8")
+        header = read_header(text, path)
+    except (UnicodeDecodeError, QmsError):
+        return None
+    if header is None:
+        return None
+    return to_document(header, path, fingerprint(raw), bool(RECORDS_SECTION.search(text)))
+
+
+def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
+               use_git: bool = True) -> Basis:
+    """The :class:`Basis` of the documents of the QMS at ``root``: texts in force that the
+    working tree does not hold are read from git (one ``git log`` over their files, one
+    ``git cat-file --batch``), and only when there are any. Without git (or with
+    ``use_git`` False) their working headers stand in, with a note."""
+    documents = list(documents)
+    wanted = needs_in_force_text(documents, statuses)
+    if not wanted:
+        return coverage_basis(documents, statuses)
+    if not use_git:
+        return coverage_basis(documents, statuses, None, "no git history here")
+    from . import history  # GitPython loads only when a text must come from git
+    from .errors import GitError
+
+    try:
+        texts = history.texts_with_fingerprints(history.open_repo(root), root, wanted)
+    except GitError as exc:
+        return coverage_basis(documents, statuses, None, exc.message)
+    return coverage_basis(documents, statuses, texts)
+
+
+def pending_label(doc: Document) -> str:
+    """How a revision not yet in force shows where it names a clause."""
+    return f"pending: {doc.id} rev {doc.revision if doc.revision is not None else '?'}"
+
+
 @dataclass(frozen=True)
 class DocRef:
-    """A document as a report cell shows it."""
+    """A document as a report cell shows it: ``effective`` when the revision in force
+    names the clause, ``pending`` when only a revision not yet in force does."""
 
     id: str
     title: str
@@ -32,16 +128,57 @@ class DocRef:
     revision: int | None
     status: str | None = None
     effective: bool = False
+    pending: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "title": self.title, "type": self.type,
-                "revision": self.revision, "status": self.status}
+                "revision": self.revision, "status": self.status, "in_force": self.effective,
+                "pending": self.pending}
 
 
 def doc_ref(doc: Document, statuses: Statuses | None) -> DocRef:
     info = (statuses or {}).get(doc.id)
     return DocRef(doc.id, doc.title, doc.type, doc.revision, info.label if info else None,
                   in_force(doc, statuses))
+
+
+def _in_force_ref(doc: Document, current: Document, info: StatusInfo) -> DocRef:
+    """A cell of the revision in force (its title and revision; "effective" while a newer
+    revision is open)."""
+    status = info.label if info.status == "effective" else "effective"
+    return DocRef(doc.id, current.title, doc.type, current.revision, status, True)
+
+
+def _pending_ref(doc: Document) -> DocRef:
+    return DocRef(doc.id, doc.title, doc.type, doc.revision, pending_label(doc), False, True)
+
+
+def _cells(documents: Iterable[Document], statuses: Statuses | None, basis: Basis | None,
+           only_effective: bool) -> dict[str, list[DocRef]]:
+    """Clause need id -> the cells of the documents that name it: the revision in force
+    where its header names the clause, else a pending (or, retired, obsolete) one."""
+    statuses = statuses or {}
+    by_clause: dict[str, list[DocRef]] = {}
+    for doc in documents:
+        info = statuses.get(doc.id)
+        current = (basis.in_force.get(doc.id) if basis is not None
+                   else doc if in_force(doc, statuses) else None)
+        covered = set(current.satisfies) if current is not None else set()
+        if current is not None:
+            for ref in current.satisfies:
+                by_clause.setdefault(ref, []).append(_in_force_ref(doc, current, info))
+        if only_effective:
+            continue
+        newer = current is None or current.fingerprint != doc.fingerprint
+        for ref in doc.satisfies:
+            if ref in covered or not newer:
+                continue
+            if info is None or info.status != "obsolete":
+                cell = _pending_ref(doc)  # (no status: a revision a controlled build left out)
+            else:  # retired
+                cell = doc_ref(doc, statuses)
+            by_clause.setdefault(ref, []).append(cell)
+    return by_clause
 
 
 @dataclass(frozen=True)
@@ -53,7 +190,13 @@ class TraceRow:
 
     @property
     def covered(self) -> bool:
-        return bool(self.documents)
+        """A revision in force names the clause."""
+        return any(d.effective for d in self.documents)
+
+    @property
+    def pending(self) -> tuple[DocRef, ...]:
+        """Revisions not yet in force that name the clause."""
+        return tuple(d for d in self.documents if d.pending)
 
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title,
@@ -62,27 +205,26 @@ class TraceRow:
 
 
 def trace_matrix(catalog: Catalog, documents: Iterable[Document],
-                 statuses: Statuses | None = None, only_effective: bool = False) -> list[TraceRow]:
-    """Every clause of ``catalog`` in order, with the documents whose :satisfies: name it."""
-    by_clause: dict[str, list[Document]] = {}
-    for doc in documents:
-        if only_effective and not in_force(doc, statuses):
-            continue
-        for ref in doc.satisfies:
-            by_clause.setdefault(ref, []).append(doc)
-    return [TraceRow(clause, tuple(doc_ref(d, statuses) for d in
-                                   sorted(by_clause.get(clause.need_id, []), key=lambda d: d.id)))
+                 statuses: Statuses | None = None, only_effective: bool = False,
+                 basis: Basis | None = None) -> list[TraceRow]:
+    """Every clause of ``catalog`` in order, with the documents whose :satisfies: name it:
+    as in force (``basis``; without it, the working header of a document in force), and,
+    unless ``only_effective``, the revisions not yet in force that add it (pending)."""
+    by_clause = _cells(documents, statuses, basis, only_effective)
+    return [TraceRow(clause, tuple(sorted(by_clause.get(clause.need_id, []),
+                                          key=lambda d: (d.id, d.pending))))
             for clause in catalog.clauses]
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """How many requirement clauses (the leaves of the tree) have a document."""
+    """How many requirement clauses (the leaves of the tree) a revision in force covers."""
 
     standard: str
     total: int
     covered: int
     uncovered: tuple[Clause, ...] = ()
+    pending: dict[str, tuple[DocRef, ...]] = field(default_factory=dict, compare=False)
 
     @property
     def percent(self) -> float:
@@ -91,21 +233,62 @@ class Coverage:
     def to_dict(self) -> dict[str, object]:
         return {"standard": self.standard, "total": self.total, "covered": self.covered,
                 "percent": round(self.percent, 1),
-                "uncovered": [{"clause": c.number, "title": c.title} for c in self.uncovered]}
+                "uncovered": [{"clause": c.number, "title": c.title,
+                               "pending": pending_dicts(self.pending.get(c.number, ()))}
+                              for c in self.uncovered]}
+
+
+def pending_dicts(refs: Iterable[DocRef]) -> list[dict[str, object]]:
+    return [{"document": d.id, "revision": d.revision} for d in refs]
+
+
+def pending_text(refs: Iterable[DocRef]) -> str:
+    """``pending: SOP-001 rev 3`` (several joined by "; "), or empty."""
+    return "; ".join(d.status or "" for d in refs)
 
 
 def coverage(catalog: Catalog, documents: Iterable[Document], statuses: Statuses | None = None,
-             only_effective: bool = False) -> Coverage:
-    """Requirement clauses (leaves) covered by at least one document."""
-    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective)
+             only_effective: bool = False, basis: Basis | None = None) -> Coverage:
+    """Requirement clauses (leaves) covered by a revision in force."""
+    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis)
             if r.clause.is_leaf]
     uncovered = tuple(row.clause for row in rows if not row.covered)
-    return Coverage(catalog.standard, len(rows), len(rows) - len(uncovered), uncovered)
+    pending = {row.clause.number: row.pending for row in rows
+               if not row.covered and row.pending}
+    return Coverage(catalog.standard, len(rows), len(rows) - len(uncovered), uncovered,
+                    pending)
 
 
-def gaps(catalog: Catalog, documents: Iterable[Document], statuses: Statuses) -> list[Clause]:
-    """Requirement clauses with no *effective* document."""
-    return list(coverage(catalog, documents, statuses, only_effective=True).uncovered)
+@dataclass(frozen=True)
+class GapRow:
+    """A requirement clause no revision in force covers, and the revisions that would."""
+
+    clause: Clause
+    pending: tuple[DocRef, ...] = ()
+
+    HEADERS = ("Clause", "Title", "Pending")
+
+    def cells(self) -> list[object]:
+        return [self.clause.number, self.clause.title, pending_text(self.pending)]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"clause": self.clause.number, "title": self.clause.title,
+                "pending": pending_dicts(self.pending)}
+
+
+def gap_rows(catalog: Catalog, documents: Iterable[Document], statuses: Statuses,
+             basis: Basis | None = None) -> list[GapRow]:
+    """Requirement clauses with no revision in force naming them, each with the revisions
+    not yet in force that do (pending)."""
+    return [GapRow(row.clause, row.pending)
+            for row in trace_matrix(catalog, documents, statuses, False, basis)
+            if row.clause.is_leaf and not row.covered]
+
+
+def gaps(catalog: Catalog, documents: Iterable[Document], statuses: Statuses,
+         basis: Basis | None = None) -> list[Clause]:
+    """Requirement clauses with no *effective* document (no revision in force names them)."""
+    return [row.clause for row in gap_rows(catalog, documents, statuses, basis)]
 
 
 @dataclass(frozen=True)
@@ -117,9 +300,10 @@ class ChapterCoverage:
 
 def coverage_by_chapter(catalog: Catalog, documents: Iterable[Document],
                         statuses: Statuses | None = None,
-                        only_effective: bool = False) -> list[ChapterCoverage]:
-    """Requirement clauses covered per top-level clause (for the coverage chart)."""
-    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective)
+                        only_effective: bool = False,
+                        basis: Basis | None = None) -> list[ChapterCoverage]:
+    """Requirement clauses covered in force per top-level clause (the coverage chart)."""
+    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis)
             if r.clause.is_leaf]
     out = []
     for chapter in (c for c in catalog.clauses if c.parent is None):
@@ -138,40 +322,53 @@ class MandatoryRow:
     met: bool
     documents: tuple[DocRef, ...]
     detail: str
+    pending: tuple[DocRef, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title, "kind": self.kind,
                 "met": self.met, "documents": [d.id for d in self.documents],
-                "detail": self.detail}
+                "detail": self.detail, "pending": pending_dicts(self.pending)}
 
 
 def mandatory(catalog: Catalog, documents: Iterable[Document],
-              statuses: Statuses) -> list[MandatoryRow]:
+              statuses: Statuses, basis: Basis | None = None) -> list[MandatoryRow]:
     """Mandatory documented information: maintained documents and retained records.
 
-    Maintained: an effective document satisfies the clause. Retained: an effective
-    document satisfying the clause names its records (a ``:records:`` option or a
-    "Records" section).
+    Maintained: the revision in force of a document satisfies the clause. Retained: the
+    revision in force of a document satisfying the clause names its records (a
+    ``:records:`` option or a "Records" section). What only a revision not yet in force
+    would meet is missing, with that revision named as pending.
     """
     documents = list(documents)
-    keepers_all = _record_keepers(documents)
+    basis = basis if basis is not None else coverage_basis(documents, statuses)
+    keepers_all = _record_keepers(basis.in_force.values())
     rows = []
-    for row in trace_matrix(catalog, documents, statuses, only_effective=True):
+    for row in trace_matrix(catalog, documents, statuses, False, basis):
         clause = row.clause
+        effective = tuple(d for d in row.documents if d.effective)
+        pending = row.pending
         if clause.maintain:
-            met = bool(row.documents)
-            rows.append(MandatoryRow(clause, "maintain", met, row.documents,
-                                     "effective document: " + ", ".join(d.id for d in row.documents)
-                                     if met else "no effective document satisfies this clause"))
+            met = bool(effective)
+            detail = ("effective document: " + ", ".join(d.id for d in effective) if met
+                      else _with_pending("no effective document satisfies this clause",
+                                         pending))
+            rows.append(MandatoryRow(clause, "maintain", met, effective, detail,
+                                     () if met else pending))
         if clause.retain:
-            keepers = tuple(d for d in row.documents if d.id in keepers_all)
+            keepers = tuple(d for d in effective if d.id in keepers_all)
             met = bool(keepers)
             detail = ("records named in: " + ", ".join(d.id for d in keepers) if met else
                       "no effective document satisfying this clause names its records "
-                      "(a :records: option or a Records section)" if row.documents else
+                      "(a :records: option or a Records section)" if effective else
                       "no effective document satisfies this clause")
-            rows.append(MandatoryRow(clause, "retain", met, keepers, detail))
+            rows.append(MandatoryRow(clause, "retain", met, keepers,
+                                     detail if met else _with_pending(detail, pending),
+                                     () if met else pending))
     return rows
+
+
+def _with_pending(detail: str, pending: tuple[DocRef, ...]) -> str:
+    return f"{detail}; {pending_text(pending)}" if pending else detail
 
 
 def _record_keepers(documents: Iterable[Document]) -> set[str]:
@@ -201,3 +398,4 @@ def chapter_links(catalog: Catalog, documents: Iterable[Document]) -> list[Chapt
         out += [ChapterLink(doc, chapters[number], tuple(numbers))
                 for number, numbers in grouped.items() if number in chapters]
     return out
+

@@ -39,6 +39,7 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
                                     doc_id))
     findings += _altered_records(ws, index)
     findings += policy_findings(ws, gate=False)
+    findings += references_not_in_force(ws, index, strict)
     for cell in ws.training_matrix(index):
         if cell.state == "overdue":
             findings.append(Finding(
@@ -190,6 +191,41 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
                                "tree", path, None, f"restore it: git checkout -- {path}",
                                _record_document(path)))
     return out
+
+
+def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
+                            strict: bool = False) -> list[Finding]:
+    """``reference-not-in-force`` (a warning; an error with ``strict``): every ``:need:``
+    role and ``:links:`` entry in the text in force of a document in force that names a
+    document no revision of which is in force (retired, or never effective). The
+    controlled site shows such a reference as plain text with that state; the owner
+    revises the referring document. Texts in force that the working tree does not hold
+    are read from git (``index``: the whole history, already read)."""
+    from . import references, reports
+    from .history import texts_with_fingerprints
+
+    documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
+    statuses = ws.statuses
+    states = references.reference_states(documents, statuses)
+    if not states:
+        return []
+    live = [d for d in documents if reports.in_force(d, statuses)]
+    wanted = reports.needs_in_force_text(live, statuses)
+    texts = texts_with_fingerprints(ws.repo, ws.root, wanted, index) if wanted else {}
+    findings: list[Finding] = []
+    for doc in live:
+        if doc.path in wanted:
+            raw = texts.get(doc.path)
+        else:
+            try:
+                raw = (ws.root / doc.path).read_bytes()
+            except OSError:
+                raw = None
+        if raw is None:  # no commit holds the approved text: approval-of-unknown-content
+            continue
+        findings += references.reference_findings(doc, raw.decode("utf-8", "replace"), states,
+                                                  statuses[doc.id].in_force.revision, strict)
+    return findings
 
 
 def verify_branch(ws: Workspace, base: str) -> list[Finding]:

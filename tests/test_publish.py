@@ -305,3 +305,121 @@ def test_a_controlled_build_with_nothing_in_force_says_so(make_repo, tmp_path):
     result = project.qms("quinn", "build", "html", "--controlled", "--allow-warnings",
                          "--out", str(tmp_path / "site2"))
     assert "publishes no document" not in result.output
+
+
+# --- references to documents not in force -------------------------------------------------
+
+FORM = (".. form:: Incoming Inspection Record\n   :id: FRM-001\n   :revision: 1\n"
+        "   :owner: quality-manager\n\nFields\n======\n\nPart, lot, result.\n")
+
+
+@pytest.fixture
+def retired_form(make_repo):
+    """SOP-001 (effective) names FRM-001 (retired) in :links: (line 6) and :need: (line 13),
+    and SOP-002 (never effective) with a label of its own (line 13)."""
+    repo = make_repo()
+    (repo.root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    (repo.root / "procedures" / "frm-001.rst").write_text(FORM, encoding="utf-8")
+    sop = repo.root / "procedures" / "sop-001.rst"
+    text = sop.read_text().replace(":satisfies: ISO9001-7-5-1, ISO9001-7-5-2\n",
+                                   ":satisfies: ISO9001-7-5-1, ISO9001-7-5-2\n   :links: FRM-001\n")
+    sop.write_text(text + "\nRecord the result on :need:`FRM-001`; plan with "
+                   ":need:`the plan <SOP-002>`.\n", encoding="utf-8")
+    assert sop.read_text().splitlines()[5] == "   :links: FRM-001"
+    assert ":need:`FRM-001`" in sop.read_text().splitlines()[12]
+    repo.commit("a form, referenced")
+    repo.qms("quinn", "approve", "FRM-001", "--role", "quality-manager")
+    repo.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    repo.commit("approvals", who="quinn")
+    repo.qms("quinn", "retire", "FRM-001", "--reason", "Replaced by the ERP", "--yes")
+    repo.commit("retire FRM-001", who="quinn")
+    return repo
+
+
+def _not_in_force(result) -> list[tuple]:
+    import json
+
+    return sorted((f["path"], f["line"], f["severity"], f["document"],
+                   f["message"].split(" refers to ")[1].split(",")[0])
+                  for f in json.loads(result.stdout)["findings"]
+                  if f["code"] == "reference-not-in-force")
+
+
+def test_verify_reports_references_to_documents_not_in_force(retired_form):
+    repo = retired_form
+    result = repo.qms("quinn", "verify", "--format", "json")  # warnings: exit 0
+    sop = "procedures/sop-001.rst"
+    assert _not_in_force(result) == [
+        (sop, 6, "warning", "SOP-001", "FRM-001 (:links:)"),
+        (sop, 13, "warning", "SOP-001", "FRM-001 (:need:)"),
+        (sop, 13, "warning", "SOP-001", "SOP-002 (:need:)")]
+    text = repo.qms("quinn", "verify").output
+    assert (f"{sop}:13: warning: [reference-not-in-force] SOP-001 revision 1, in force, "
+            "refers to FRM-001 (:need:), which is withdrawn") in text
+    assert "which is not yet issued" in text and "qms revise SOP-001" in text
+    strict = repo.qms("quinn", "verify", "--strict", "--format", "json", code=1)
+    assert {f[2] for f in _not_in_force(strict)} == {"error"}
+    # A draft that drops the references does not change what is in force: the text of
+    # revision 1 is read from git and still refers to them.
+    repo.qms("ash", "revise", "SOP-001", "--reason", "Drop the retired form")
+    path = repo.root / sop
+    path.write_text(path.read_text().split("\nRecord the result")[0].replace(
+        "   :links: FRM-001\n", ""), encoding="utf-8")
+    repo.commit("r2 draft")
+    assert len(_not_in_force(repo.qms("quinn", "verify", "--format", "json"))) == 3
+
+
+def test_controlled_site_and_pdf_show_documents_not_in_force_as_text(retired_form, tmp_path):
+    from conftest import sphinx_build
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    repo = retired_form
+    tree = publish.controlled_tree(Workspace(repo.root), tmp_path / "tree")
+    assert sorted(tree.excluded) == [("FRM-001", "retired"), ("SOP-002", "never effective")]
+    built = sphinx_build(tree.root)
+    # a warning of the strict controlled build, with file and line, for each reference
+    assert built.returncode == 1
+    lines = [line for line in built.warnings.splitlines() if "WARNING" in line]
+    assert [(line.split(": WARNING")[0].rsplit("/", 2)[-2:], line.endswith(
+        "[qms.reference_not_in_force]")) for line in lines] == [
+        (["procedures", "sop-001.rst:6"], True), (["procedures", "sop-001.rst:13"], True),
+        (["procedures", "sop-001.rst:13"], True)], built.warnings
+    page = (built.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert '<span class="qms-not-in-force">FRM-001 (withdrawn)</span>' in page  # :links:
+    assert "Record the result on <span class=\"qms-not-in-force\">FRM-001 (withdrawn)</span>" \
+        in page
+    assert '<span class="qms-not-in-force">the plan (SOP-002, not yet issued)</span>' in page
+    for html_file in built.outdir.rglob("*.html"):
+        assert "Unknown need" not in html_file.read_text(encoding="utf-8"), html_file
+    # the PDFs (built with --allow-warnings: the warnings are the same) read the same
+    out = tmp_path / "cpdf"
+    repo.qms("quinn", "build", "pdf", "--controlled", "--allow-warnings", "--out", str(out))
+    flat = " ".join(" ".join(pdf_pages(out / "SOP-001.pdf")).split())
+    assert "FRM-001 (withdrawn)" in flat and "the plan (SOP-002, not yet issued)" in flat
+    assert "Unknown need" not in flat
+    assert repo.qms("quinn", "build", "html", "--controlled", "--out",
+                    str(tmp_path / "strict"), code=1).exit_code == 1
+
+
+def test_preview_keeps_links_to_documents_not_in_force(retired_form, tmp_path):
+    repo = retired_form
+    out = tmp_path / "preview"
+    repo.qms("quinn", "build", "html", "--out", str(out))
+    page = (out / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert 'href="frm-001.html#FRM-001"' in page and "qms-not-in-force" not in page
+
+
+def test_references_are_read_from_rst_and_myst_text_with_their_lines():
+    from qms_docs.references import Reference, references
+
+    rst = (".. sop:: A\n   :id: SOP-001\n   :links: FRM-001, WI-002\n\n"
+           "See :need:`SOP-002` and :need:`the form <FRM-003>`,\nthen :need:`SOP-004.2`.\n")
+    assert references(rst) == [Reference("FRM-001", 3, ":links:"),
+                               Reference("WI-002", 3, ":links:"),
+                               Reference("SOP-002", 5, ":need:"),
+                               Reference("FRM-003", 5, ":need:"),
+                               Reference("SOP-004", 6, ":need:")]
+    myst = "```{wi} B\n:id: WI-007\n:links: SOP-001\n```\n\n# Purpose\n\nUse {need}`FRM-008`.\n"
+    assert references(myst) == [Reference("SOP-001", 3, ":links:"),
+                                Reference("FRM-008", 8, ":need:")]

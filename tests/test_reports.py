@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import zipfile
 
@@ -47,7 +48,7 @@ def test_trace_matrix_rows_in_every_text_format(project, golden):
     assert rows[0] == ["Clause", "Clause title", "Document", "Document title", "Revision",
                        "Status"]
     assert ["7.5.2", "Creating and updating", "SOP-002", "Production Planning", "1",
-            "draft"] in rows
+            "pending: SOP-002 rev 1"] in rows  # never in force: its clauses are pending
     assert len(rows) == 1 + 91 - 6 + 7  # 91 clauses; 6 of them have 7 document rows
 
 
@@ -62,8 +63,10 @@ def test_gaps_lists_clauses_without_effective_document_and_exits_1(project, gold
     result = project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1)
     golden("gaps-basic.csv", result.stdout)
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert ["8.1", "Operational planning and control"] in rows  # only a draft covers it
-    assert ["7.5.1", "General"] not in rows
+    assert rows[0] == ["Clause", "Title", "Pending"]
+    assert ["8.1", "Operational planning and control",
+            "pending: SOP-002 rev 1"] in rows  # only a draft covers it
+    assert ["7.5.1", "General", ""] not in rows
     assert len(rows) == 1 + 65 - 5
     assert "60 requirement clause(s) of ISO 9001:2015 have no effective document" in result.stderr
 
@@ -161,11 +164,12 @@ def test_second_standard_and_an_own_catalog(project):
     rows = list(csv.reader(io.StringIO(project.qms(
         "quinn", "trace", "--standard", "iso13485-2016", "--format", "csv").stdout)))
     assert ["4.2.4", "Control of documents", "SOP-002", "Production Planning", "1",
-            "draft"] in rows
+            "pending: SOP-002 rev 1"] in rows
     assert {r[0] for r in rows[1:]} >= {"7.5.9.2", "8.5.3"}
     acme = project.qms("quinn", "trace", "--standard", "acme-1", "--gaps", "--format", "csv",
                        code=1)
-    assert acme.stdout.splitlines() == ["Clause,Title", "1,Packaging"]
+    assert acme.stdout.splitlines() == ["Clause,Title,Pending",
+                                        "1,Packaging,pending: SOP-002 rev 1"]
 
 
 def test_audit_pack_as_of_a_date(project, tmp_path):
@@ -200,3 +204,150 @@ def test_audit_pack_as_of_a_date(project, tmp_path):
             io.BytesIO(archive.read("documents/SOP-001.pdf"))).pages)
         assert "REVISION-TWO-TEXT" not in text and "Revision 1" in text
     assert manifest["as_of"] == "2025-03-01"
+
+
+# --- coverage counts only what is in force --------------------------------------------------
+
+def _draft_adding_and_dropping_clauses(project) -> None:
+    """SOP-001 revision 2, a draft: adds 8.7.1 and 5.2.2 (maintained information), drops
+    7.5.2; revision 1 (7.5.1, 7.5.2) stays in force."""
+    path = project.root / "procedures" / "sop-001.rst"
+    project.at("2025-02-01").qms("ash", "revise", "SOP-001", "--reason", "Nonconforming output")
+    path.write_text(path.read_text().replace(
+        ":satisfies: ISO9001-7-5-1, ISO9001-7-5-2",
+        ":satisfies: ISO9001-7-5-1, ISO9001-8-7-1, ISO9001-5-2-2"), encoding="utf-8")
+    project.commit("SOP-001 r2 draft")
+
+
+def _csv(result) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(result.stdout)))
+
+
+def test_a_draft_adding_a_clause_does_not_close_the_gap(project):
+    _draft_adding_and_dropping_clauses(project)
+    gaps = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    nonconforming = ["8.7.1", "Identifying and controlling nonconforming outputs",
+                     "pending: SOP-001 rev 2"]
+    assert nonconforming in gaps
+    assert not any(r[0] in ("7.5.1", "7.5.2") for r in gaps)  # revision 1 names them
+    as_json = json.loads(project.qms("quinn", "trace", "--gaps", "--format", "json",
+                                     code=1).stdout)
+    assert {"clause": "8.7.1", "title": nonconforming[1],
+            "pending": [{"document": "SOP-001", "revision": 2}]} in as_json["gaps"]
+    for fmt in ("table", "md"):
+        out = project.qms("quinn", "trace", "--gaps", "--format", fmt, code=1).stdout
+        line = next(line for line in out.splitlines() if "8.7.1" in line)
+        assert "pending: SOP-001 rev 2" in line
+    matrix = _csv(project.qms("quinn", "trace", "--format", "csv"))
+    assert ["7.5.2", "Creating and updating", "SOP-001", "Control of Documented Information",
+            "1", "effective"] in matrix  # in force: revision 1 names it
+    assert ["8.7.1", nonconforming[1], "SOP-001", "Control of Documented Information", "2",
+            "pending: SOP-001 rev 2"] in matrix
+    effective = _csv(project.qms("quinn", "trace", "--status", "effective", "--format", "csv"))
+    assert ["8.7.1", nonconforming[1], "", "", "", ""] in effective
+    rows = {(r["clause"], r["kind"]): r for r in json.loads(project.qms(
+        "quinn", "trace", "--mandatory", "--format", "json", code=1).stdout)["rows"]}
+    policy = rows[("5.2.2", "maintain")]
+    assert not policy["met"] and policy["pending"] == [{"document": "SOP-001", "revision": 2}]
+    assert policy["detail"] == ("no effective document satisfies this clause; "
+                                "pending: SOP-001 rev 2")
+    # once revision 2 is in force, it counts, and 7.5.2 (dropped) is a gap
+    project.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    project.commit("approve r2", who="quinn")
+    gaps = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    assert not any(r[0] == "8.7.1" for r in gaps)
+    assert ["7.5.2", "Creating and updating", "pending: SOP-002 rev 1"] in gaps
+
+
+def test_coverage_reads_git_only_for_documents_with_a_newer_text(project, monkeypatch):
+    from qms_docs import history
+
+    calls = {"log": 0, "blobs": 0}
+    build, read = history.HistoryIndex.build, history.read_blobs
+
+    def counted_build(*args, **kwargs):
+        calls["log"] += 1
+        return build(*args, **kwargs)
+
+    def counted_read(repo_dir, blobs):
+        calls["blobs"] += 1
+        return read(repo_dir, blobs)
+
+    monkeypatch.setattr(history.HistoryIndex, "build", counted_build)
+    monkeypatch.setattr(history, "read_blobs", counted_read)
+    project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1)
+    assert calls == {"log": 0, "blobs": 0}  # every text in force is the working text
+    _draft_adding_and_dropping_clauses(project)
+    qm = project.root / "manual" / "qm-001.rst"
+    project.qms("ash", "revise", "QM-001", "--reason", "Scope")
+    qm.write_text(qm.read_text().replace("ISO9001-4-3, ", ""), encoding="utf-8")
+    project.commit("QM-001 r2 draft")
+    gaps = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    assert calls == {"log": 1, "blobs": 1}  # both texts in force in one batch
+    assert not any(r[0] in ("4.3", "7.5.2") for r in gaps)
+
+
+def _gap_table(page: str) -> list[list[str]]:
+    table = page[page.index('class="qms-gaps'):]
+    table = table[: table.index("</table>")]
+    return [[re.sub(r"<[^>]+>", "", cell).strip()
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+
+
+def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
+    from conftest import sphinx_build
+
+    _draft_adding_and_dropping_clauses(project)
+    with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
+        handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
+    cli = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    built = sphinx_build(project.root, outdir=tmp_path / "site")
+    assert built.returncode == 0, built.warnings
+    page = (built.outdir / "reports.html").read_text(encoding="utf-8")
+    assert _gap_table(page) == cli
+    coverage = page[: page.index("qms-trace-matrix")]
+    assert "5 of 65 requirement clauses covered" in coverage  # 4.3, 4.4.1-2, 7.5.1-2
+    assert "nonconforming outputs (pending: SOP-001 rev 2)" in re.sub(r"<[^>]+>", "",
+                                                                        coverage)
+    matrix = page[page.index("qms-trace-matrix"):]
+    row = matrix[matrix.index(">8.7.1<"):]
+    assert "(pending: SOP-001 rev 2)" in row[: row.index("</tr>")]
+
+
+def test_preview_site_without_git_counts_working_headers_with_a_note(project, tmp_path):
+    from conftest import sphinx_build
+
+    _draft_adding_and_dropping_clauses(project)
+    copy = tmp_path / "no-git"
+    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(".git"))
+    built = sphinx_build(copy, outdir=tmp_path / "site")
+    assert built.returncode == 0, built.warnings
+    page = re.sub(r"<[^>]+>", "", (built.outdir / "reports.html").read_text(encoding="utf-8"))
+    assert ("Note: SOP-001: the text of revision 1, in force, could not be read" in page
+            and "the clauses of the working header (revision 2) count instead" in page)
+
+
+def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
+    """The controlled tree holds revision 1 of SOP-001 and no SOP-002; its reports still
+    name the revisions pending (from HEAD's headers), without a link to what it leaves out."""
+    from conftest import sphinx_build
+    from qms_docs import publish
+    from qms_docs.workspace import Workspace
+
+    _draft_adding_and_dropping_clauses(project)
+    with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
+        handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
+    project.commit("gaps page")
+    cli = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
+    tree = publish.controlled_tree(Workspace(project.root), tmp_path / "tree")
+    assert ":satisfies: ISO9001-7-5-1, ISO9001-7-5-2\n" in (
+        tree.root / "procedures" / "sop-001.rst").read_text()  # revision 1, in force
+    built = sphinx_build(tree.root)
+    assert built.returncode == 0, built.warnings
+    page = (built.outdir / "reports.html").read_text(encoding="utf-8")
+    assert _gap_table(page) == cli
+    assert "5 of 65 requirement clauses covered" in page
+    matrix = re.sub(r"<[^>]+>", "", page[page.index("qms-trace-matrix"):])
+    assert "SOP-002 Production Planning (pending: SOP-002 rev 1)" in matrix
+    assert "Unknown need" not in page

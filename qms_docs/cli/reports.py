@@ -25,9 +25,10 @@ def _catalog(ws, standard: str | None):
 @click.option("--standard", default=None, help="Standard to trace (default: the first one in "
               "qms.toml), e.g. iso9001-2015, iso13485-2016 or your own catalog file.")
 @click.option("--status", "status", type=click.Choice(["effective", "any"]), default="any",
-              show_default=True, help="Count only documents in force, or every document.")
-@click.option("--gaps", is_flag=True, help="Only requirement clauses with no effective "
-              "document; exit 1 when there are any.")
+              show_default=True, help="List only revisions in force, or also those pending "
+              "(coverage counts only what is in force).")
+@click.option("--gaps", is_flag=True, help="Only requirement clauses that no revision in "
+              "force names (with the revisions pending that do); exit 1 when there are any.")
 @click.option("--mandatory", is_flag=True, help="Mandatory documented information: maintained "
               "documents and retained records, met or missing; exit 1 when any is missing.")
 @format_option("table", "csv", "json", "md", "xlsx")
@@ -49,20 +50,25 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
     catalog = _catalog(ws, standard)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
+    basis = reports.load_basis(ws.root, documents, statuses)
+    for note in basis.notes:
+        click.echo(f"note: {note}", err=True)
     if gaps:
-        clauses = reports.gaps(catalog, documents, statuses)
-        emit(fmt, ["Clause", "Title"], [[c.number, c.title] for c in clauses],
-             {"standard": catalog.standard, "gaps": [{"clause": c.number, "title": c.title}
-                                                     for c in clauses]}, output, "Gaps")
-        if clauses:
-            click.echo(f"{len(clauses)} requirement clause(s) of {catalog.short_title} have no "
-                       "effective document.", err=True)
+        rows = reports.gap_rows(catalog, documents, statuses, basis)
+        emit(fmt, reports.GapRow.HEADERS, [r.cells() for r in rows],
+             {"standard": catalog.standard, "gaps": [r.to_dict() for r in rows]}, output,
+             "Gaps")
+        if rows:
+            pending = sum(1 for r in rows if r.pending)
+            click.echo(f"{len(rows)} requirement clause(s) of {catalog.short_title} have no "
+                       "effective document" + (f" ({pending} with a revision pending that "
+                                               "names it)" if pending else "") + ".", err=True)
             raise click.exceptions.Exit(1)
         click.echo(f"No gaps: every requirement clause of {catalog.short_title} has an "
                    "effective document.", err=True)
         return
     if mandatory:
-        rows = reports.mandatory(catalog, documents, statuses)
+        rows = reports.mandatory(catalog, documents, statuses, basis)
         emit(fmt, ["Clause", "Title", "Kind", "Met", "Evidence"],
              [[r.clause.number, r.clause.title, r.kind, "met" if r.met else "MISSING", r.detail]
               for r in rows], {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]},
@@ -72,7 +78,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
         if missing:
             raise click.exceptions.Exit(1)
         return
-    matrix = reports.trace_matrix(catalog, documents, statuses, status == "effective")
+    matrix = reports.trace_matrix(catalog, documents, statuses, status == "effective", basis)
     flat = []
     for row in matrix:
         for doc in row.documents or (None,):

@@ -27,7 +27,7 @@ from ..config import load_config
 from ..documents import scan
 from ..errors import QmsError
 from ..records import load_records
-from . import directives, guard, needs_config, pages, tables
+from . import directives, guard, needs_config, pages, references, tables
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -42,13 +42,13 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
         catalogs = [load_standard(name, root) for name in config.standards]
     except QmsError as exc:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
-    app.qms = ProjectState(root=root, config=config, catalogs=catalogs)  # type: ignore[attr-defined]
+    # A controlled build names the documents it left out (not in force): references to
+    # them become plain text with their state, and warnings (see references.py).
+    app.qms = ProjectState(root=root, config=config, catalogs=catalogs,  # type: ignore[attr-defined]
+                           not_in_force=references.states_of(sphinx_config),
+                           pending=dict(sphinx_config.qms_pending or {}))
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
-    if sphinx_config.qms_controlled not in (False, 0, "", "0"):
-        # Documents not in force are left out of a controlled build; links to them
-        # become plain text instead of warnings.
-        sphinx_config.suppress_warnings = [*sphinx_config.suppress_warnings, "needs.link_ref"]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
 
@@ -69,6 +69,8 @@ def on_builder_inited(app: Sphinx) -> None:
         if collecting:
             gc.enable()
     gc.freeze()
+    state.source = Path(app.srcdir)
+    state.controlled = app.config.qms_controlled not in (False, 0, "", "0")
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
@@ -104,7 +106,7 @@ def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                         changed: set[str], removed: set[str]) -> list[str]:
     """Pages to re-read beyond Sphinx's own choice: aggregating pages (standards,
-    coverage, document lists) whenever a document came or went, or what they read in
+    trace diagram, document lists) whenever a document came or went, or what they read in
     changed (see ``ProjectState.input_digests``): editing only the text of a document
     leaves the standards page as it is unless its clauses changed."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]
@@ -161,7 +163,10 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     """Report every header finding as a located ``[qms.<code>]`` warning."""
     state: ProjectState = app.qms  # type: ignore[attr-defined]
     srcdir = Path(app.srcdir)
-    findings = check_documents(state.scan, state.config, state.catalogs)
+    scan = references.without_links_to(state.scan, state.not_in_force)
+    findings = check_documents(scan, state.config, state.catalogs)
+    if not app.config.qms_as_of:  # an audit pack records the past as it was: no finding
+        findings += references.findings(state, srcdir)
     for finding in [*findings, *state.records.findings]:
         location: Any = None
         if finding.path:
@@ -181,6 +186,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_root", "", "env", types=[str])
     app.add_config_value("qms_controlled", False, "env", types=[bool, int, str])
     app.add_config_value("qms_as_of", "", "env", types=[str])
+    # a controlled build: the revisions not yet in force, as HEAD declares them (pending)
+    app.add_config_value("qms_pending", {}, "env", types=[dict])
     # a controlled build's tree is outside git: the record cache of the repository it
     # was made from (content-addressed: it cannot change a result)
     app.add_config_value("qms_cache_from", "", "", types=[str])
@@ -203,6 +210,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     directives.setup(app)
     guard.setup(app)
     pages.setup(app)
+    references.setup(app)
     tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 3}
+            "env_version": 4}

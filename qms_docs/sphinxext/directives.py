@@ -8,7 +8,6 @@ renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from docutils import nodes
@@ -25,23 +24,11 @@ from .. import registers, reports
 from ..training import Cell
 from . import tables
 from .charts import coverage_chart
-from .needs_config import ID_REGEX
 from ..catalog import load_standard
 from ..documents import rst_text
 from ..errors import QmsError
 from ..model import Catalog
 from .state import ProjectState
-
-_NEED_ID = re.compile(ID_REGEX)
-
-
-def need_link(need_id: str, clause: bool = False) -> str:
-    """A link to a need showing its id (or, for a clause, its number); an id that is not
-    a valid need id (a broken header) is shown as text."""
-    if not _NEED_ID.match(need_id):
-        return rst_text(need_id)
-    label = "[[ title.split()[0] ]]" if clause else "[[ id ]]"
-    return f":need:`{label} <{need_id}>`"
 
 
 class _QmsDirective(SphinxDirective):
@@ -107,7 +94,7 @@ class ClausesDirective(_QmsDirective):
 
 #: Reports made when the page is resolved, from the records as they are then.
 RESOLVED_REPORTS = ("trace-matrix", "master-list", "due", "training", "change-log", "gaps",
-                    "mandatory")
+                    "mandatory", "coverage")
 
 
 class ReportPlaceholder(nodes.General, nodes.Element):
@@ -117,9 +104,10 @@ class ReportPlaceholder(nodes.General, nodes.Element):
 class ReportDirective(_QmsDirective):
     """One auditor report of :mod:`qms_docs.reports`, as a table.
 
-    The reports that show statuses are made when the page is resolved (a change of
-    status re-writes the page without reading it again); the coverage summary and the
-    trace diagram, which show only which document satisfies which clause, when it is read.
+    The reports that show statuses (coverage too: it counts what is in force) are made
+    when the page is resolved (a change of status re-writes the page without reading it
+    again); the trace diagram, which shows only which document names which clause, when
+    it is read.
     """
 
     required_arguments = 1
@@ -142,9 +130,6 @@ class ReportDirective(_QmsDirective):
             return [ReportPlaceholder(report=name,
                                       standard=catalog.standard if catalog else "")]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
-        if name == "coverage":
-            self.remember_aggregate("coverage")
-            return self.parse_lines(self._coverage(catalog, documents))
         self.remember_aggregate("headers")
         return [self._diagram(catalog, documents)]
 
@@ -191,22 +176,6 @@ class ReportDirective(_QmsDirective):
         node["classes"] = ["qms-trace-diagram"]
         return node
 
-    def _coverage(self, catalog: Catalog, documents) -> list[str]:
-        result = reports.coverage(catalog, documents)
-        lines = [f"**{rst_text(catalog.short_title)}: {result.covered} of {result.total} "
-                 f"requirement clauses covered ({result.percent:.0f}%).**", "",
-                 "A requirement clause is one without subclauses; it is covered when at "
-                 "least one controlled document names it in ``:satisfies:``.", ""]
-        if result.uncovered:
-            lines += ["Clauses with no document:", ""]
-            lines += [f"* {need_link(c.need_id, clause=True)} {rst_text(c.title)}"
-                      for c in result.uncovered]
-        else:
-            lines.append("Clauses with no document: none.")
-        chart = coverage_chart(reports.coverage_by_chapter(catalog, documents))
-        lines += ["", ".. raw:: html", ""] + ["   " + line for line in chart.splitlines()]
-        return lines + [""]
-
 
 def _table_or(headers, rows: list, css: str, empty: str) -> list[tables.Block]:
     if rows:
@@ -244,33 +213,65 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
                          "No records in the last 12 months.")
     assert catalog is not None
+    basis = state.basis()
+    documents = state.coverage_documents()
+    notes: list[tables.Block] = [(f"Note: {note}",) for note in basis.notes]
+    if name == "coverage":
+        return notes + _coverage_blocks(catalog, documents, statuses, basis)
     if name == "gaps":
-        clauses = reports.gaps(catalog, documents, statuses)
-        return _table_or(("Clause", "Title"), [[c.number, c.title] for c in clauses],
-                         "qms-gaps", f"None: every requirement clause of "
-                         f"{catalog.short_title} has an effective document.")
+        gaps = reports.gap_rows(catalog, documents, statuses, basis)
+        return notes + _table_or(reports.GapRow.HEADERS, [r.cells() for r in gaps], "qms-gaps",
+                                 f"None: every requirement clause of {catalog.short_title} "
+                                 "has an effective document.")
     if name == "mandatory":
-        rows = reports.mandatory(catalog, documents, statuses)
+        rows = reports.mandatory(catalog, documents, statuses, basis)
         met = sum(r.met for r in rows)
         intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
                                             "documented information met."),)
-        return [intro, *_table_or(
+        return [*notes, intro, *_table_or(
             ("Clause", "Title", "Kind", "Met", "Evidence"),
             [[r.clause.number, r.clause.title,
               "maintained" if r.kind == "maintain" else "retained",
               "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
     rows = []
-    for row in reports.trace_matrix(catalog, documents, statuses):
+    in_build = state.documents_by_id()
+    for row in reports.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
-        if row.documents:
+        if row.documents:  # a revision of a document not in this build: its id as text
             satisfied = tables.Bullets(tuple(
-                (tables.Link(d.id), f" {d.title} ({d.status})") for d in row.documents))
+                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.title} ({d.status})")
+                for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
         title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
-    return [tables.Table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
-                         widths=(10, 40, 50))]
+    return notes + [tables.Table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
+                                 widths=(10, 40, 50))]
+
+
+def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[tables.Block]:
+    """Requirement clauses covered by a revision in force, those that are not (with the
+    revisions pending that name them), and the chart per chapter."""
+    result = reports.coverage(catalog, documents, statuses, basis=basis)
+    blocks: list[tables.Block] = [
+        (tables.Strong(f"{catalog.short_title}: {result.covered} of {result.total} "
+                       f"requirement clauses covered ({result.percent:.0f}%)."),),
+        ("A requirement clause is one without subclauses; it is covered when the revision "
+         "in force of a controlled document names it in its :satisfies: header. A revision "
+         "not yet in force that names it is shown as pending.",)]
+    if result.uncovered:
+        blocks.append(("Clauses with no document in force:",))
+        items = []
+        for clause in result.uncovered:
+            pending = reports.pending_text(result.pending.get(clause.number, ()))
+            items.append((tables.Link(clause.need_id, clause=True), f" {clause.title}",
+                          *((f" ({pending})",) if pending else ())))
+        blocks.append(tables.Bullets(tuple(items)))
+    else:
+        blocks.append(("Clauses with no document in force: none.",))
+    chart = coverage_chart(reports.coverage_by_chapter(catalog, documents, statuses,
+                                                       basis=basis))
+    return blocks + [tables.Raw(chart)]
 
 
 def _catalog(state: ProjectState, name: str) -> Catalog | None:

@@ -11,6 +11,7 @@ from ..documents import Scan
 from ..journal import digest
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
+from ..reports import Basis, load_basis
 from ..training import Cell, matrix
 
 
@@ -24,18 +25,27 @@ class ProjectState:
     scan: Scan = field(default_factory=lambda: Scan(documents=[], findings=[]))
     records: RecordSet = field(default_factory=RecordSet)
     today: dt.date = field(default_factory=current_date)
+    #: a controlled build: id -> state of each document it left out (not in force)
+    not_in_force: dict[str, str] = field(default_factory=dict)
+    withheld_links: dict = field(default_factory=dict)
+    #: a controlled build: id -> HEAD's header of each revision not yet in force
+    #: (``qms_pending``: type, title, revision, satisfies)
+    pending: dict[str, dict] = field(default_factory=dict)
+    source: Path | None = None  # the folder this build reads (Sphinx's srcdir)
+    controlled: bool = False
     _training: list[Cell] | None = None
     _training_by_doc: dict[str, list[Cell]] | None = None
     _by_id: dict[str, Document] | None = None
     _statuses: dict[str, StatusInfo] | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
+    _basis: Basis | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:
         """Start a build: this scan and these records, nothing derived yet."""
         self.scan, self.records = scan, records
         self._training = self._training_by_doc = self._by_id = self._statuses = None
-        self._record_digests = self._inputs = None
+        self._record_digests = self._inputs = self._basis = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
@@ -100,6 +110,38 @@ class ProjectState:
                                         self.today)
         return self._statuses
 
+    def basis(self) -> Basis:
+        """What coverage counts (each document as its revision in force declares it),
+        derived once: the same function ``qms trace`` calls. A preview build reads from
+        git the texts in force that its tree does not hold; a controlled build's tree
+        holds only texts in force."""
+        if self._basis is None:
+            documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
+            self._basis = load_basis(self.source or self.root, documents, self.statuses(),
+                                     use_git=not self.controlled)
+        return self._basis
+
+    def coverage_documents(self) -> list[Document]:
+        """The documents the coverage reports read, each as its newest revision declares it:
+        the scanned ones, and in a controlled build (whose tree holds texts in force only)
+        the header HEAD holds where that is a revision not yet in force, so that the
+        reports name it as pending, as ``qms trace`` does."""
+        documents = [doc for doc in self.scan.documents if doc.id]
+        if not self.pending:
+            return documents
+        heads = {}
+        for doc_id, data in self.pending.items():
+            try:
+                heads[doc_id] = Document(
+                    id=str(doc_id), type=str(data["type"]), title=str(data["title"]),
+                    revision=data["revision"], owner=None, path="", line=0,
+                    satisfies=tuple(str(ref) for ref in data["satisfies"]),
+                    fingerprint="(not in force)")
+            except (KeyError, TypeError):
+                continue  # not written by qms: ignored
+        return ([heads.pop(doc.id, doc) for doc in documents]
+                + sorted(heads.values(), key=lambda doc: doc.id))
+
     def input_digests(self) -> dict[str, str]:
         """Digests of what the aggregate pages are made of, by what a page shows.
 
@@ -107,8 +149,8 @@ class ProjectState:
         configuration, standards, every record, and of every document its header and
         derived status (not its text: editing the text of a document changes the reports
         only when that changes its status). The others are read into the page (a change
-        re-reads it): ``clauses`` and ``coverage``, the standards and which document
-        satisfies which clause (the clauses' back-links); ``headers``, every document's
+        re-reads it): ``clauses``, the standards and which document satisfies which
+        clause (the clauses' back-links); ``headers``, every document's
         header; ``documents``, which documents there are, of which type, in which file.
         Each also holds the configuration.
         """
@@ -134,7 +176,7 @@ class ProjectState:
             files.append(f"{doc.id}:{doc.type}:{doc.path}")
 
         return {"reports": _digest(*reports), "clauses": _digest(*links),
-                "coverage": _digest(*links), "headers": _digest(*headers),
+                "headers": _digest(*headers),
                 "documents": _digest(*files)}
 
 

@@ -154,8 +154,15 @@ class Table:
     widths: tuple[int, ...] | None = None
 
 
-#: What a report is made of: tables and paragraphs, in order.
-Block = Table | Para
+@dataclass(frozen=True)
+class Raw:
+    """HTML made by qms itself (the coverage chart): shown as it is by HTML builders."""
+
+    html: str
+
+
+#: What a report is made of: tables, paragraphs, bullet lists and raw HTML, in order.
+Block = Table | Para | Bullets | Raw
 
 
 def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> nodes.Node:
@@ -189,6 +196,10 @@ def block_nodes(blocks: Iterable[Block], env: BuildEnvironment,
             out.append(table(block.headers,
                              ([_cell_nodes(c, env, docname) for c in row] for row in block.rows),
                              block.css, block.widths))
+        elif isinstance(block, Bullets):
+            out.append(_cell_nodes(block, env, docname))
+        elif isinstance(block, Raw):
+            out.append(nodes.raw("", block.html, format="html"))
         else:
             out.append(paragraph(*(_inline_nodes(p, env, docname) for p in block)))
     return out
@@ -226,10 +237,13 @@ def block_html(blocks: Iterable[Block],
     def para(pieces: Para) -> str:
         return f"<p>{''.join(inline(p) for p in pieces)}</p>"
 
+    def bullets(value: Bullets) -> str:
+        items = "".join(f"<li>{para(item)}</li>\n" for item in value.items)
+        return f'<ul class="simple">\n{items}</ul>\n'
+
     def cell(value: Cell, tag: str = "td", attributes: str = "") -> str:
         if isinstance(value, Bullets):
-            items = "".join(f"<li>{para(item)}</li>\n" for item in value.items)
-            inner = f'<ul class="simple">\n{items}</ul>\n'
+            inner = bullets(value)
         elif isinstance(value, tuple):
             inner = para(value)
         elif value is not None and plain_text(str(value)):
@@ -241,6 +255,11 @@ def block_html(blocks: Iterable[Block],
     out: list[str] = []
     try:
         for block in blocks:
+            if isinstance(block, Raw):
+                raise _Unresolved  # its words for the search index are Sphinx's to collect
+            if isinstance(block, Bullets):
+                out.append(bullets(block))
+                continue
             if not isinstance(block, Table):
                 out.append(para(block) + "\n")
                 continue

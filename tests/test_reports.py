@@ -338,7 +338,7 @@ def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
     _draft_adding_and_dropping_clauses(project)
     with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
         handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
-    project.commit("gaps page")
+    project.change_policy("A gaps page")  # a page of the site's frame: approved to publish
     cli = _csv(project.qms("quinn", "trace", "--gaps", "--format", "csv", code=1))
     tree = publish.controlled_tree(Workspace(project.root), tmp_path / "tree")
     assert ":satisfies: ISO9001-7-5-1, ISO9001-7-5-2\n" in (

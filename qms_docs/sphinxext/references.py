@@ -51,7 +51,7 @@ def without_links_to(scan: Scan, states: dict[str, str]) -> Scan:
     documents = [replace(doc, links=tuple(ref for ref in doc.links if ref not in states))
                  if any(ref in states for ref in doc.links) else doc
                  for doc in scan.documents]
-    return Scan(documents=documents, findings=scan.findings, headers=scan.headers)
+    return replace(scan, documents=documents)
 
 
 def findings(state: ProjectState, srcdir: Path) -> list[Finding]:

@@ -277,15 +277,23 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         approver=_person(actor), role=role, meaning=meaning,
         effective=(effective or ws.today).isoformat(), commit=history.head_commit(ws.repo))
     if sign:
-        private = signing.signing_key(ws.root, key)
-        record["signature"] = signing.signature_field(signing.sign(
-            signing.payload(record, signing.PAYLOAD_VERSION), private))
-        check = _signature_in_force(ws, record)
-        if check.state != "verified":
-            raise Refused(f"the signature does not verify against {ws.config.signers_file}: "
-                          f"{check.detail}", hint=f"add your public key first: qms keys add "
-                          f"{actor.email} ~/.ssh/id_ed25519.pub (and commit it)")
+        _sign(ws, record, key, actor)
     return _write(ws, "approve", [record_write(ws.root, record)])[0]
+
+
+def _sign(ws: Workspace, record: dict, key: str | None, actor: Person) -> None:
+    """Sign a new approval with the actor's SSH key; refused unless the signature verifies
+    against the signers file of the policy in force (a key added since counts once the
+    policy is approved)."""
+    private = signing.signing_key(ws.root, key)
+    record["signature"] = signing.signature_field(signing.sign(
+        signing.payload(record, signing.PAYLOAD_VERSION), private))
+    check = _signature_in_force(ws, record)
+    if check.state != "verified":
+        raise Refused(f"the signature does not verify against the signers file of the policy "
+                      f"in force: {check.detail}", hint=f"add your public key first: qms keys "
+                      f"add {actor.email} ~/.ssh/id_ed25519.pub, commit it, and have the "
+                      "policy approved")
 
 
 def _current(ws: Workspace, doc: Document) -> Document:
@@ -438,13 +446,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
             approver=_person(actor), role=role, meaning=meaning,
             effective=(effective or ws.today).isoformat(), commit=head)
         if sign:
-            private = signing.signing_key(ws.root, key)
-            record["signature"] = signing.signature_field(signing.sign(
-                signing.payload(record, signing.PAYLOAD_VERSION), private))
-            check = _signature_in_force(ws, record)
-            if check.state != "verified":
-                raise Refused(f"the signature does not verify against the signers file of the "
-                              f"policy in force: {check.detail}")
+            _sign(ws, record, key, actor)
         return _write(ws, "approve policy", [record_write(ws.root, record)])[0]
 
 

@@ -66,6 +66,10 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
     """Create a document from its type's template at revision 1, with a change record."""
     config = ws.config
     if type_name not in config.types:
+        if type_name in ws.working_config.types:
+            raise Refused(f"document type {type_name!r} is in qms.toml but not in the policy "
+                          "in force", hint="it can be used once the policy change is "
+                                           "approved: qms status policy")
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
     ws.require_readable()

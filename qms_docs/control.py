@@ -139,6 +139,11 @@ def derive_status(doc: Document, records: list[Record], config: Config,
                   today: dt.date | None = None) -> StatusInfo:
     """The status of ``doc`` as it is in the working tree, from its records."""
     today = today or current_date()
+    if doc.type not in config.types:  # a type the policy in force does not know (yet)
+        return StatusInfo(document=doc.id, revision=doc.revision, status="draft",
+                          required_roles=(), approvals=(), missing_roles=(), effective=None,
+                          in_force=None, notes=(f"the policy in force has no document type "
+                                                f"{doc.type!r}: approve the policy first",))
     required = required_roles(doc, config)
     retirement = next((r for r in records if r.kind == "retirement"), None)
     complete = complete_approvals(records, required)

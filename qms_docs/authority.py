@@ -398,7 +398,7 @@ class _Judge:
         """The approved content was committed, and not after the approval's stated date."""
         if self.index is None:
             return None
-        held = self.index.fingerprints_of(self.git_path(doc.path))
+        held = self.index.fingerprints_along_moves(self.git_path(doc.path))
         first = held.get(record.data["fingerprint"])
         if first is None:
             return _finding("approval-of-unknown-content", record, f"approves content of "

@@ -236,6 +236,34 @@ class HistoryIndex:
             out.setdefault(self._fingerprints[change.new_blob], change)
         return out
 
+    def earlier_paths(self, path: str) -> list[str]:
+        """``path`` and the paths its file had before it was moved unchanged (``git mv``:
+        the commit that added ``path`` deleted a file with the very same blob), newest
+        first. History is read without rename detection, so a move is seen this way."""
+        out, seen = [path], {path}
+        while True:
+            added = next((c for c in self.commits_of(out[-1]) if c.status == "A"), None)
+            if added is None:
+                return out
+            moved = [c.path for c in self.changes if c.commit == added.commit
+                     and c.status == "D" and c.old_blob == added.new_blob
+                     and c.path not in seen]
+            if len(moved) != 1:
+                return out
+            out.append(moved[0])
+            seen.add(moved[0])
+
+    def fingerprints_along_moves(self, path: str) -> dict[str, Change]:
+        """:meth:`fingerprints_of` over ``path`` and the paths it was moved from: a
+        document moved with ``git mv`` keeps the history of its approved texts."""
+        out: dict[str, Change] = {}
+        for earlier in self.earlier_paths(path):
+            for digest, change in self.fingerprints_of(earlier).items():
+                if digest not in out or (self.order.index(change.commit)
+                                         < self.order.index(out[digest].commit)):
+                    out[digest] = change
+        return out
+
     def preload(self, paths: list[str]) -> None:
         """Fingerprint every version of these files with one ``git cat-file`` process."""
         self._load_blobs([c.new_blob for p in paths for c in self.commits_of(p)

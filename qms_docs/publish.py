@@ -139,7 +139,8 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
                                   else "never effective"))
             continue
         if info.in_force.fingerprint != doc.fingerprint:
-            change = index.fingerprints_of(git_path(doc)).get(info.in_force.fingerprint)
+            change = index.fingerprints_along_moves(git_path(doc)).get(
+                info.in_force.fingerprint)
             if change is None:
                 raise QmsError(f"no commit holds the approved text of {doc.id} revision "
                                f"{info.in_force.revision}", path=doc.path,

@@ -116,8 +116,8 @@ def play(repo: Repo, step: tuple) -> None:
         elif email not in text:
             text += (f'\n[[people]]\nname = "{name}"\nemail = "{email}"\n'
                      'roles = ["quality-manager"]\n')
+        outcome = 0 if text != toml.read_text(encoding="utf-8") else 1  # 1: nothing new
         toml.write_text(text, encoding="utf-8")
-        outcome = 0
     COUNTS[f"{kind} {'done' if outcome == 0 else 'refused'}"] += 1
     if outcome == 0:
         repo.commit(f"{kind} by {who}", who=who)

@@ -68,6 +68,8 @@ steps = st.one_of(
     st.tuples(st.just("forge-retirement"), anyone, docs),
     st.tuples(st.just("forge-review"), anyone, docs),
     st.tuples(st.just("policy-edit"), insiders, st.sampled_from(["eve", "ash", "mallory"])),
+    st.tuples(st.just("edit-as"), insiders, docs, insiders),  # committer, doc, author
+    st.tuples(st.just("alter"), insiders, docs, st.integers(0, 5)),  # an approval re-aimed
 )
 
 
@@ -80,6 +82,27 @@ def play(repo: Repo, step: tuple) -> None:
     elif kind == "edit":
         with open(repo.root / FILES[rest[0]], "a", encoding="utf-8") as handle:
             handle.write(f"\nEdited by {who} at {repo.when:%Y-%m-%d %H:%M}.\n")
+        outcome = 0
+    elif kind == "edit-as":  # written by ``who``, recorded as ``author``'s commit
+        doc, author = rest
+        with open(repo.root / FILES[doc], "a", encoding="utf-8") as handle:
+            handle.write(f"\nEdited by {who} at {repo.when:%Y-%m-%d %H:%M}.\n")
+        repo.commit(f"{doc} edited", who=who, author=author)
+        COUNTS[kind] += 1
+        return
+    elif kind == "alter":  # a committed approval edited to approve the current text
+        import yaml
+
+        from qms_docs.documents import fingerprint, read_header
+
+        doc, number = rest
+        approvals = sorted((repo.root / "records" / doc).glob("*-approval-*.yaml"))
+        path = approvals[number % len(approvals)]
+        text = (repo.root / FILES[doc]).read_text(encoding="utf-8")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data.update(fingerprint=fingerprint(text.encode()), date=repo.when.isoformat(),
+                    revision=int(read_header(text, FILES[doc]).options["revision"]))
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         outcome = 0
     elif kind == "approve":
         outcome = repo.qms(who, "approve", rest[0], "--role", rest[1], code=None).exit_code
@@ -171,6 +194,8 @@ def check(repo: Repo, plan: list) -> None:
 @example(plan=[("policy-edit", "ash", "mallory"),
                ("forge", "mallory", "SOP-001", "quality-manager", "mallory"),
                ("forge-retirement", "mallory", "SOP-002")])
+@example(plan=[("revise", "ash", "SOP-001"), ("edit", "ash", "SOP-001"),  # Quinn's old
+               ("alter", "ash", "SOP-001", 0)])                        # approval re-aimed
 @given(plan=st.lists(steps, min_size=1, max_size=10))
 def test_status_and_verify_agree_on_what_counts(templates, scratch, plan):
     folder = Path(tempfile.mkdtemp(dir=scratch))

@@ -113,6 +113,7 @@ def test_one_person_given_both_roles_in_the_pr(repo):
     repo.approve_and_commit("pat", "SOP-002", "production-manager")
     assert_held(repo)
     assert_gate(repo, "policy-not-approved", "unauthorized-approval")
+    assert_site(repo)
 
 
 def test_require_signature_deleted_in_the_pr(signed_repo):
@@ -148,6 +149,7 @@ def test_own_key_appended_under_an_approvers_email(repo):
     repo.approve_and_commit("pat", "SOP-002", "production-manager")
     assert_held(repo)
     assert_gate(repo, "policy-not-approved", "bad-signature", "identity-not-proven")
+    assert_site(repo)
 
 
 # --- records nobody with the authority made ---------------------------------------------
@@ -165,6 +167,7 @@ def test_hand_written_approval_naming_the_quality_manager(repo):
     if repo.signed:
         assert "missing-signature" in found
         assert_held(repo)
+        assert_site(repo)
 
 
 @pytest.mark.parametrize("case", ["non-person", "author", "bad-signature"])
@@ -192,6 +195,7 @@ def test_approval_without_authority(repo, case):
     assert_gate(repo, code)
     full = repo.errors()
     assert code in full, full
+    assert_site(repo)
 
 
 @pytest.mark.parametrize("who", ["mallory", "ash"])
@@ -210,6 +214,7 @@ def test_retirement_and_review_without_authority(repo, who):
     assert review["next_review"] == before["next_review"], review
     assert review["last_review"] == before["last_review"], review
     assert_gate(repo, "unauthorized-retirement", "unauthorized-review")
+    assert_site(repo, "procedures/sop-001.html", "How documents are written")
 
 
 # --- dates, revision numbers, authorship ------------------------------------------------
@@ -233,6 +238,7 @@ def test_approval_dated_before_its_content_existed(repo):
         assert ATTACK not in shown.output
     assert_gate(repo, "record-predates-content")
     assert "record-predates-content" in repo.errors()
+    assert repo.controlled_page("procedures/sop-003.html") is None
 
 
 @pytest.mark.slow
@@ -291,6 +297,7 @@ def test_writer_hidden_behind_another_author(repo, how):
     repo.approve_and_commit("quinn", "SOP-002", "quality-manager")
     assert_held(repo)
     assert_gate(repo, "self-approval")
+    assert_site(repo)
 
 
 # --- records altered, documents removed -------------------------------------------------

@@ -270,10 +270,11 @@ def test_revision_number_reused_for_new_content(repo):
     assert_site(repo)
 
 
-@pytest.mark.parametrize("how", ["amend", "squash"])
+@pytest.mark.parametrize("how", ["amend", "squash", "co-author"])
 def test_writer_hidden_behind_another_author(repo, how):
     """Pat opens revision 2; Ash writes the text but records Pat as its author (amend or
-    a squash he commits), then approves as production-manager: the committer counts."""
+    a squash he commits), then approves as production-manager: the committer counts. Or
+    Pat commits the text Ash co-wrote (a Co-authored-by trailer): the co-author counts."""
     repo.qms("pat", "revise", "SOP-002", "--reason", "Faster release")
     repo.commit("Open SOP-002 revision 2", who="pat")
     if how == "amend":
@@ -281,6 +282,12 @@ def test_writer_hidden_behind_another_author(repo, how):
         repo.commit("SOP-002: faster release")
         repo.git("commit", "-q", "--amend", "--no-edit", "--author",
                  "Pat Production <pat@example.com>")
+    elif how == "co-author":
+        repo.write_attack()
+        repo.git("add", "-A", who="pat")
+        repo.git("commit", "-q", "-m", "SOP-002: faster release\n\n"
+                 "Co-authored-by: Ash Author <ash@example.com>", who="pat")
+        repo.later()
     else:
         repo.git("checkout", "-q", "-b", "work")
         repo.write_attack()
@@ -289,7 +296,8 @@ def test_writer_hidden_behind_another_author(repo, how):
         repo.git("merge", "-q", "--squash", "work")
         repo.commit("SOP-002: faster release", who="ash", author="pat")
     log = repo.git("log", "-1", "--format=%ae %ce")
-    assert log.split() == ["pat@example.com", "ash@example.com"]
+    assert log.split() == ["pat@example.com",
+                           "pat@example.com" if how == "co-author" else "ash@example.com"]
     repo.approve("ash", "SOP-002", "production-manager", code=1)
     repo.forge("approval", "SOP-002", "ash", role="production-manager",
                sign_with=sign(repo, "ash"))

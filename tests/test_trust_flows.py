@@ -172,3 +172,26 @@ def test_document_moved_with_git_mv_stays_in_force(repo):
     assert page is not None and "How production is planned." in page
     assert "Planned weekly." not in page
     green(repo)
+
+
+def test_deviation_closes_a_historic_finding(repo):
+    """A non-person's retirement reached main (an incident): it never counted, verify
+    reports it until the roles of [policy] approvers accept it on the record; afterwards
+    verify is green, and the same act made later is reported again."""
+    repo.git("checkout", "-q", "main")
+    repo.forge("retirement", "SOP-001", "mallory")
+    repo.commit("Retire SOP-001", who="mallory")
+    assert repo.errors() == {"unauthorized-retirement"}
+    assert in_force(repo, "SOP-001") == 1
+    repo.at(LATE_DAY)
+    repo.qms("quinn", "deviation", "unauthorized-retirement", "SOP-001", "--reason",
+             "Mallory's record was merged unreviewed; SOP-001 was never retired")
+    repo.commit("Deviation", who="quinn")
+    code, findings = repo.verify()
+    assert code == 0 and [f["severity"] for f in findings
+                          if f["code"] == "unauthorized-retirement"] == ["accepted"], findings
+    assert in_force(repo, "SOP-001") == 1
+    repo.later(60 * 24)
+    repo.forge("retirement", "SOP-001", "mallory")
+    repo.commit("Retire SOP-001 again", who="mallory")
+    assert repo.errors() == {"unauthorized-retirement"}

@@ -217,6 +217,71 @@ def test_retirement_and_review_without_authority(repo, who):
     assert_site(repo, "procedures/sop-001.html", "How documents are written")
 
 
+def test_review_meaning_is_no_approval(repo):
+    """Quinn signs as reviewer (``--meaning review``), Pat approves: the type needs an
+    approval of the quality manager, so revision 2 is not in force, and nothing is wrong
+    with either record."""
+    open_attack(repo)
+    sign_args = ("--sign", "--key", str(repo.keys / "quinn")) if repo.signed else ()
+    repo.qms("quinn", "approve", "SOP-002", "--role", "quality-manager", "--meaning",
+             "review", *sign_args)
+    repo.commit("Review SOP-002 revision 2", who="quinn")
+    repo.approve_and_commit("pat", "SOP-002", "production-manager")
+    assert_held(repo)
+    assert repo.status("SOP-002")["missing_roles"] == ["quality-manager"]
+    assert repo.errors(base="main") == set()
+    assert_site(repo)
+    repo.approve_and_commit("quinn", "SOP-002", "quality-manager")  # now Quinn approves
+    assert repo.status("SOP-002")["in_force"]["revision"] == 2
+
+
+@pytest.mark.parametrize("field", ["effective", "name", "meaning"])
+def test_signature_covers_date_name_and_meaning(signed_repo, field):
+    """A signed review turned into an approval, a signed approval moved to another
+    effective date or shown under another printed name: the signature no longer verifies."""
+    import yaml
+
+    repo = signed_repo
+    open_attack(repo)
+    meaning = "review" if field == "meaning" else "approval"
+    repo.qms("quinn", "approve", "SOP-002", "--role", "quality-manager", "--meaning", meaning,
+             "--sign", "--key", str(repo.keys / "quinn"))
+    path = max((repo.root / "records" / "SOP-002").glob("*-approval-*.yaml"))
+    data = yaml.safe_load(path.read_text())
+    if field == "effective":
+        data["effective"] = "2026-01-01"
+    elif field == "name":
+        data["approver"]["name"] = "Quinn Quality (for the board)"
+    else:
+        data["meaning"] = "approval"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    repo.commit("Approve SOP-002 as quality-manager", who="quinn")
+    repo.approve_and_commit("pat", "SOP-002", "production-manager")
+    assert_held(repo)
+    assert_gate(repo, "bad-signature")
+
+
+def test_effective_date_in_the_past_is_not_in_force_earlier(repo):
+    """``qms approve --effective`` refuses a day in the past; records stating one (by hand,
+    each committed and signed by the person it names) put the text in force from the
+    approval on, never earlier (status, show --as-of)."""
+    open_attack(repo)
+    repo.at(LATE_DAY)
+    refused = repo.qms("quinn", "approve", "SOP-002", "--role", "quality-manager",
+                       "--effective", "2026-01-10", code=2)
+    assert "in the past" in refused.output
+    for who, role in (("quinn", "quality-manager"), ("pat", "production-manager")):
+        repo.forge("approval", "SOP-002", who, role=role, effective="2026-01-10",
+                   sign_with=sign(repo, who))
+        repo.commit(f"Approve SOP-002 as {role}", who=who)
+    for day in ("2026-01-10", "2026-03-05"):
+        shown = repo.qms("quinn", "show", "SOP-002", "--as-of", day)
+        assert ATTACK not in shown.output and ORIGINAL in shown.output
+    assert repo.errors(base="main") == set()
+    info = repo.status("SOP-002")
+    assert info["in_force"]["revision"] == 2 and info["in_force"]["effective"] >= LATE_DAY
+
+
 # --- dates, revision numbers, authorship ------------------------------------------------
 
 

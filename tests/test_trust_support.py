@@ -167,6 +167,20 @@ class Repo:
                 signing.payload(record, signing.PAYLOAD_VERSION), self.keys / sign_with))
         return write_record(self.root, record)
 
+    def forge_policy_approval(self, maker: str, revision: int,
+                              role: str = "quality-manager") -> Path:
+        """A hand-written approval of the committed policy (HEAD's), naming ``maker``."""
+        from qms_docs import policy
+        from qms_docs.records import new_record, write_record
+
+        head = self.git("rev-parse", "HEAD").strip()
+        version = policy.version_at(self.root, "", head, self.root)
+        name, email = PEOPLE[maker]
+        return write_record(self.root, new_record(
+            "approval", policy.POLICY_ID, revision=revision, fingerprint=version.fingerprint,
+            approver={"name": name, "email": email}, role=role, meaning="approval",
+            effective=self.when.date().isoformat(), commit=head))
+
     # --- what the QMS says --------------------------------------------------------------
 
     def status(self, doc: str) -> dict:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -226,8 +227,6 @@ class _Judge:
         """A committed record counts only with the bytes it was added with: one edited
         since (in a later commit, inside a merge, or in the working tree) does not (verify
         reports it as record-altered); one restored to those bytes does."""
-        import hashlib
-
         try:
             data = (self.root / record.path).read_bytes()
         except OSError:

@@ -258,7 +258,7 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
                           "what is committed", hint="commit it first (git add, git commit), "
                                                     "then approve")
     for approval in info.approvals:
-        if approval.data["role"] == role:
+        if approval.data["role"] == role and approval.data["meaning"] == meaning:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
                           f"by {approval.data['approver']['name']} ({approval.path})")
     reused = next((f for f in control.complete_approvals(ws.records.for_document(doc.id),

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -213,9 +214,26 @@ class _Judge:
             for change in self.index.commits_of(self.git_path(record.path)):
                 if change.status == "A" and change.commit in landings:
                     added = commits[landings[change.commit]].committer_date
+                    if self._altered(record, change.new_blob):
+                        self.rejected[record.path] = _finding(
+                            "record-altered", record, "the record's bytes are not those it "
+                            f"was committed with (commit {change.commit[:10]})", "restore it "
+                            "(git revert, git checkout) and add a new record for a new fact")
                     break
             out.append(replace(record, added=added))
         return out
+
+    def _altered(self, record: Record, blob: str) -> bool:
+        """A committed record counts only with the bytes it was added with: one edited
+        since (in a later commit, inside a merge, or in the working tree) does not (verify
+        reports it as record-altered); one restored to those bytes does."""
+        try:
+            data = (self.root / record.path).read_bytes()
+        except OSError:
+            return False
+        ids = {hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+               for body in (data, data.replace(b"\r\n", b"\n"))}
+        return blob not in ids
 
     # --- the policy -------------------------------------------------------------------
 
@@ -260,6 +278,8 @@ class _Judge:
         records = sorted(self.times(), key=lambda r: (r.date, r.path))
         for record in records:
             config, version = self.policy_at(record.date)
+            if record.path in self.rejected:  # altered since committed (times): verify
+                continue                      # reports it, it counts nowhere
             problem = self.judge(record, config, version)
             if problem is None:
                 self.counted.append(record if record.kind != "approval" else self._counted)
@@ -398,7 +418,7 @@ class _Judge:
         """The approved content was committed, and not after the approval's stated date."""
         if self.index is None:
             return None
-        held = self.index.held_fingerprints(self.git_path(doc.path), self.prefix)
+        held = self.index.fingerprints_along_moves(self.git_path(doc.path), self.prefix)
         first = held.get(record.data["fingerprint"])
         if first is None:
             return _finding("approval-of-unknown-content", record, f"approves content of "

@@ -151,7 +151,8 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     in_force = in_force_list[-1] if in_force_list else None
     current = [r for r in records if r.kind == "approval"
                and r.data["revision"] == doc.revision and r.data["fingerprint"] == doc.fingerprint]
-    approved_roles = {r.data["role"] for r in current}
+    approved_roles = {r.data["role"] for r in current  # a reviewer's signature: still missing
+                      if r.data["meaning"] in COUNTING_MEANINGS}
     missing = tuple(role for role in required if role not in approved_roles)
     mine = next((f for f in complete if f.revision == doc.revision
                  and f.fingerprint == doc.fingerprint), None)

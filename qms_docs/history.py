@@ -167,6 +167,7 @@ class HistoryIndex:
     _revisions: dict[str, int | None] = field(default_factory=dict)
     _cache: ContentCache | None = field(default=None, repr=False)
     commits: dict[str, Commit] = field(default_factory=dict)
+    _by_commit: dict[str, list[Change]] | None = field(default=None, repr=False)
     order: list[str] = field(default_factory=list)  # commit ids, oldest first
     head: str = ""
     #: what the log was limited to: (paths or None, revisions or None)
@@ -243,6 +244,43 @@ class HistoryIndex:
         out: dict[str, Change] = {}
         for change in changes:
             out.setdefault(self._fingerprints[change.new_blob], change)
+        return out
+
+    def earlier_paths(self, path: str) -> list[str]:
+        """``path`` and the paths its file had before it was moved unchanged (``git mv``:
+        the commit that added ``path`` deleted a file with the very same blob), newest
+        first. History is read without rename detection, so a move is seen this way."""
+        if self._by_commit is None:
+            by_commit: dict[str, list[Change]] = {}
+            for change in self.changes:
+                if change.status == "D":
+                    by_commit.setdefault(change.commit, []).append(change)
+            self._by_commit = by_commit
+        out, seen = [path], {path}
+        while True:
+            added = next((c for c in self.commits_of(out[-1]) if c.status == "A"), None)
+            if added is None:
+                return out
+            moved = {c.path for c in self._by_commit.get(added.commit, ())
+                     if c.old_blob == added.new_blob and c.path not in seen}
+            if len(moved) != 1:
+                return out
+            out.append(moved.pop())
+            seen.add(out[-1])
+
+    def fingerprints_along_moves(self, path: str, root: str = "") -> dict[str, Change]:
+        """:meth:`held_fingerprints` over ``path`` and the paths it was moved from: a
+        document moved with ``git mv`` keeps the history of its approved texts."""
+        out: dict[str, Change] = {}
+        position = None
+        for earlier in self.earlier_paths(path):
+            for digest, change in self.held_fingerprints(earlier, root).items():
+                if digest in out:
+                    if position is None:
+                        position = {sha: i for i, sha in enumerate(self.order)}
+                    if position.get(change.commit, 0) >= position.get(out[digest].commit, 0):
+                        continue
+                out[digest] = change
         return out
 
     def preload(self, paths: list[str]) -> None:

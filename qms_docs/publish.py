@@ -164,11 +164,15 @@ def approved_files(index: history.HistoryIndex, doc: Document, fingerprint: str,
     approved ``fingerprint``: QMS-relative path -> bytes."""
     root = "" if prefix in ("", ".") else prefix
     path = doc.path if not root else f"{root}/{doc.path}"
-    change = index.held_fingerprints(path, root).get(fingerprint)
+    change = index.fingerprints_along_moves(path, root).get(fingerprint)
     if change is None:
         raise QmsError(f"no commit holds the approved text of {doc.id} (fingerprint "
                        f"{fingerprint[:12]}...)", path=doc.path, hint="run qms verify")
-    return index.shown_at(change, root)
+    files = index.shown_at(change, root)
+    if change.path != path:  # approved before a git mv: the text goes where it is now
+        earlier = change.path[len(root) + 1:] if root else change.path
+        files[doc.path] = files.pop(earlier)
+    return files
 
 
 def _check_shared_files(head: dict[str, bytes], documents: list[Document], tree: Tree,

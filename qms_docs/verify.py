@@ -277,6 +277,7 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
         if header is not None and header.options.get("id"):
             base_ids.setdefault(header.options["id"].strip(), path)
     grouped = ws.records.by_document()
+    raw_grouped = ws.raw_records.by_document()
     by_id = {d.id: d for d in documents.values()}
     for doc_id, old_path in sorted(base_ids.items()):
         if doc_id not in by_id and grouped.get(doc_id):
@@ -293,7 +294,9 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
         old = base_files.get(_git(ws, old_path)) if old_path else None
         old_fingerprint = (fingerprint_at(repo, merge_base, _git(ws, old_path), ws.prefix)
                            if old_path else None)
-        findings += _branch_document_findings(doc, old, grouped.get(doc.id, []),
+        # every record, counted or not: a move that changes the text also makes the
+        # approvals of the old text stop counting (their content is not this file's)
+        findings += _branch_document_findings(doc, old, raw_grouped.get(doc.id, []),
                                               old_fingerprint)
     new_records = {path for status, path in changed if status == "A"
                    and path.startswith(prefix)}

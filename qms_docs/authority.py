@@ -185,6 +185,8 @@ class _Judge:
             if doc.id:
                 self.docs.setdefault(doc.id, doc)
         self.signers = _Signers()
+        self._held: dict[str, dict] = {}  # per document file: fingerprints it ever had
+        self._positions: dict[str, tuple[list, dict[str, list[int]]]] = {}
         self.counted: list[Record] = []
         self.findings: list[Finding] = []
         self.rejected: dict[str, Finding] = {}
@@ -209,18 +211,40 @@ class _Judge:
             return list(self.raw.records)
         landings = self.index.landings()
         commits = self.index.commits
+        dirty = self._changed_in_working_tree()
         for record in self.raw.records:
             added = None
-            for change in self.index.commits_of(self.git_path(record.path)):
+            history = self.index.commits_of(self.git_path(record.path))
+            for change in history:
                 if change.status == "A" and change.commit in landings:
                     added = commits[landings[change.commit]].committer_date
-                    if self._altered(record, change.new_blob):
+                    last = history[-1]
+                    if (last.status == "D" or last.new_blob != change.new_blob
+                            or record.path in dirty) and self._altered(record, change.new_blob):
                         self.rejected[record.path] = _finding(
                             "record-altered", record, "the record's bytes are not those it "
                             f"was committed with (commit {change.commit[:10]})", "restore it "
                             "(git revert, git checkout) and add a new record for a new fact")
                     break
             out.append(replace(record, added=added))
+        return out
+
+    def _changed_in_working_tree(self) -> set[str]:
+        """Record files the working tree holds otherwise than HEAD (one git process)."""
+        import subprocess
+
+        from .records import RECORDS_DIR
+
+        done = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=no",
+                               "--", RECORDS_DIR], cwd=self.root, capture_output=True)
+        if done.returncode != 0:
+            return {r.path for r in self.raw.records}  # cannot tell: read every one
+        lead = f"{self.prefix}/" if self.prefix else ""
+        out = set()
+        for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            path = entry[3:]
+            if len(entry) > 3 and path.startswith(lead):
+                out.add(path[len(lead):])
         return out
 
     def _altered(self, record: Record, blob: str) -> bool:
@@ -274,6 +298,8 @@ class _Judge:
     # --- the pass ---------------------------------------------------------------------
 
     def run(self) -> None:
+        if self.index is not None:  # every version of every document, in one git process
+            self.index.preload([self.git_path(d.path) for d in self.docs.values()])
         self.start_policy()
         records = sorted(self.times(), key=lambda r: (r.date, r.path))
         for record in records:
@@ -418,7 +444,10 @@ class _Judge:
         """The approved content was committed, and not after the approval's stated date."""
         if self.index is None:
             return None
-        held = self.index.fingerprints_along_moves(self.git_path(doc.path), self.prefix)
+        path = self.git_path(doc.path)
+        if path not in self._held:
+            self._held[path] = self.index.fingerprints_along_moves(path, self.prefix)
+        held = self._held[path]
         first = held.get(record.data["fingerprint"])
         if first is None:
             return _finding("approval-of-unknown-content", record, f"approves content of "
@@ -444,12 +473,15 @@ class _Judge:
                 return True
         if self.index is None:
             return False
-        timeline = self.index.timeline(self.git_path(doc.path), self.prefix)
-        history = [change for change, _ in timeline]
-        positions: dict[str, list[int]] = {}
-        for position, (_, fp) in enumerate(timeline):  # the text and the files it shows
-            if fp is not None:
-                positions.setdefault(fp, []).append(position)
+        path = self.git_path(doc.path)
+        if path not in self._positions:
+            timeline = self.index.timeline(path, self.prefix)
+            found: dict[str, list[int]] = {}
+            for position, (_, fp) in enumerate(timeline):  # the text and the files it shows
+                if fp is not None:
+                    found.setdefault(fp, []).append(position)
+            self._positions[path] = ([change for change, _ in timeline], found)
+        history, positions = self._positions[path]
         mine = positions.get(digest)
         if not mine:
             return False

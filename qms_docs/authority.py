@@ -185,6 +185,7 @@ class _Judge:
             if doc.id:
                 self.docs.setdefault(doc.id, doc)
         self.signers = _Signers()
+        self.adding: dict[str, object] = {}  # record path -> the change that added it
         self._held: dict[str, dict] = {}  # per document file: fingerprints it ever had
         self._positions: dict[str, tuple[list, dict[str, list[int]]]] = {}
         self.counted: list[Record] = []
@@ -218,6 +219,7 @@ class _Judge:
             for change in history:
                 if change.status == "A" and change.commit in landings:
                     added = commits[landings[change.commit]].committer_date
+                    self.adding[record.path] = change
                     last = history[-1]
                     if (last.status == "D" or last.new_blob != change.new_blob
                             or record.path in dirty) and self._altered(record, change.new_blob):
@@ -323,6 +325,15 @@ class _Judge:
         maker = record.maker()
         person = config.person_by_email(maker["email"])
         who = f"{maker['name']} <{maker['email']}>"
+        adding = self.adding.get(record.path)
+        if (config.identity == "commit" and adding is not None
+                and adding.author_email.lower() != maker["email"].lower()
+                and not (record.kind == "approval" and record.data.get("signature"))):
+            return _finding("identity-not-proven", record, f"the {record.kind} record names "
+                            f"{who}, but commit {adding.commit[:10]} that added it was "
+                            f"authored by {adding.author_email}", "each person commits the "
+                            "records they make (git config user.email), or signs them "
+                            "(qms approve --sign)")
         if record.document == policy_item.POLICY_ID:
             return self.judge_policy(record, config, version, person, who)
         doc = self.docs.get(record.document)

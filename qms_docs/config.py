@@ -190,6 +190,7 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
         policy_approvers=policy_approvers,
         policy_require_signature=policy.get("require_signature", False),
         policy_files=tuple(policy.get("files", ())),
+        identity=policy.get("identity", "gate"),
     )
 
 

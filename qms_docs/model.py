@@ -90,6 +90,9 @@ class Config:
     policy_approvers: tuple[str, ...] = ()
     policy_require_signature: bool = False
     policy_files: tuple[str, ...] = ()
+    #: "gate": the pull-request gate checks that each record was added by a commit of the
+    #: person it names (or signed); "commit": every judgement does (merge-commit workflows)
+    identity: str = "gate"
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():

@@ -319,7 +319,8 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                                     "commit the document first, then approve it (qms approve)",
                                     doc.id))
     findings += [f for f in ws.judgement.findings if f.path in new_records]
-    findings += _identity_findings(ws, branch, new_records, lead)
+    if ws.config.identity == "gate":  # otherwise the judgement above reports them
+        findings += _identity_findings(ws, branch, new_records, lead)
     findings += policy_findings(ws, gate=True)
     return findings
 

@@ -193,6 +193,11 @@ class Workspace:
         email = history.acting_email(self.repo)
         person = self.config.person_by_email(email)
         if person is None:
+            if self.working_config.person_by_email(email) is not None:
+                raise Refused(f"{email} is not a person in qms.toml as the policy in force "
+                              "has it: the change that adds you is not approved yet",
+                              hint="see qms status policy: the roles of [policy] approvers "
+                                   "approve it (qms approve policy)")
             raise Refused(f"{email} is not a person in qms.toml",
                           hint="add yourself under [[people]] in qms.toml, or set "
                                "git config user.email to your address listed there")

@@ -104,7 +104,7 @@ def test_verify_gives_the_same_findings_with_blob_cache_warm_cold_or_damaged(mak
     approval = next((t.root / "records" / "SOP-003").glob("*approval*.yaml"))
     forged = re.sub(r"fingerprint: \S+", "fingerprint: " + "a" * 64, approval.read_text())
     approval.with_name("20250110T100000Z-approval-000000.yaml").write_text(forged)
-    t.commit("approval of a text no commit held")
+    t.commit("approval of a text no commit held", who="quinn")
     first = t.qms("quinn", "verify", code=None)
     assert "approval-of-unknown-content" in first.output
     blobs = t.root / ".git" / "qms" / cache.BLOBS_NAME

@@ -136,7 +136,8 @@ def test_refuse_role_not_required_unknown_person_uncommitted_and_duplicate(draft
     result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
                                       "sales-manager"])
     # qms.toml's new person counts once the policy change is approved, not before
-    assert result.exit_code == 1 and "not a person in qms.toml" in result.output
+    assert result.exit_code == 1 and "the change that adds you is not approved yet" in (
+        result.output)
     drafted("ash", "revise", "policy", "--reason", "Sal joins")
     drafted.commit("Open policy revision 2", who="ash")
     drafted("quinn", "approve", "policy", "--role", "quality-manager")

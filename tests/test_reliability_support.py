@@ -128,15 +128,17 @@ def approved_repo(root: Path) -> Path:
     act = Actor(root)
     act("quinn", "approve", "SOP-001", "--role", "quality-manager")
     act("quinn", "approve", "SOP-002", "--role", "quality-manager")
+    act.commit("Approve SOP-001 and SOP-002", who="quinn")  # each commits their own records
     act("pat", "approve", "SOP-002", "--role", "production-manager")
-    act.commit("Approve SOP-001 and SOP-002", who="quinn")
+    act.commit("Approve SOP-002", who="pat")
     act("ash", "revise", "SOP-002", "--reason", "New planning board", "--summary", "Step 2")
     path = root / "procedures" / "sop-002.rst"
     path.write_bytes(path.read_bytes() + b"\nThe planning board is updated daily.\n")
     act.commit("SOP-002 revision 2", who="ash")
     act("quinn", "approve", "SOP-002", "--role", "quality-manager")
-    act("pat", "approve", "SOP-002", "--role", "production-manager")
     act.commit("Approve SOP-002 revision 2", who="quinn")
+    act("pat", "approve", "SOP-002", "--role", "production-manager")
+    act.commit("Approve SOP-002 revision 2", who="pat")
     result = act("quinn", "verify", "--format", "json")
     assert json.loads(result.stdout)["errors"] == 0, result.output
     return root

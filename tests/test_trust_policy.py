@@ -130,3 +130,24 @@ def test_what_the_policy_covers():
     assert covered(paths, config, conf) == [
         "_templates/page.html", "allowed_signers", "conf.py", "index.rst", "procedures/index.rst",
         "qms.toml", "reports/gaps.rst"]
+
+
+def test_with_identity_commit_a_record_counts_only_as_committed_by_its_maker(make_repo):
+    """[policy] identity = "commit": every judgement (not only the gate) requires the
+    commit adding an unsigned record to be authored by the person it names."""
+    from qms_docs.documents import fingerprint
+    from qms_docs.records import new_record, write_record
+
+    repo = make_repo('\n[policy]\nidentity = "commit"\n', day="2026-03-02")
+    text = (repo.root / "procedures" / "sop-001.rst").read_bytes()
+    write_record(repo.root, new_record(
+        "approval", "SOP-001", revision=1, fingerprint=fingerprint(text),
+        approver={"name": "Quinn Quality", "email": "quinn@example.com"},
+        role="quality-manager", meaning="approval", effective="2026-03-02",
+        commit=repo.git("rev-parse", "HEAD").strip()))
+    repo.commit("An approval in Quinn's name", who="ash")
+    assert _status(repo, "SOP-001")["status"] == "draft"
+    assert _codes(repo) == {"identity-not-proven": "error"}
+    repo.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    repo.commit("Quinn's own approval", who="quinn")
+    assert _status(repo, "SOP-001")["status"] == "effective"

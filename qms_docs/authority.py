@@ -429,7 +429,8 @@ class _Judge:
         if problem:
             return problem
         done = self.completions.get(doc.id, [])
-        if any(c.revision == revision and c.fingerprint != digest for c in done):
+        approved = {c.fingerprint for c in done if c.revision == revision}
+        if approved and digest not in approved:
             return _finding("revision-reused", record, f"{doc.id} revision {revision} was "
                             "already approved with other content: a revision number names "
                             "one text", f"raise the revision first: qms revise {doc.id} "
@@ -442,8 +443,7 @@ class _Judge:
         if data["meaning"] in COUNTING_MEANINGS:
             group = self.groups.setdefault((doc.id, revision, digest), {})
             group.setdefault(role, self._counted)
-            if all(r in group for r in required) and not any(
-                    c.revision == revision and c.fingerprint == digest for c in done):
+            if all(r in group for r in required) and digest not in approved:
                 chosen = [group[r] for r in required]
                 effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
                                 max(a.date.date() for a in chosen))

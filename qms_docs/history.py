@@ -12,6 +12,7 @@ import subprocess
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .documents import fingerprint
@@ -45,7 +46,7 @@ class Change:
     committer_email: str = ""
     coauthors: tuple[str, ...] = ()  # emails of Co-authored-by trailers, lower case
 
-    @property
+    @cached_property  # read-only data (frozen dataclasses allow this)
     def people(self) -> set[str]:
         """Everyone who had a hand in this change: author, committer, co-authors."""
         return {e.lower() for e in (self.author_email, self.committer_email, *self.coauthors)

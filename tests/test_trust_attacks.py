@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import zipfile
 
 import pytest
 
 from test_reliability_support import THOROUGH
-from test_trust_support import (ATTACK, LATE_DAY, ORIGINAL, PEOPLE, PR_DAY, VARIANTS,
-                                Templates, keygen)
+from test_trust_support import (ATTACK, LATE_DAY, NEEDS_SSH_KEYGEN, ORIGINAL, VARIANTS,
+                                Templates, keygen, on_branch)
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                reason="ssh-keygen is missing (tools/install.sh installs it)")
+pytestmark = NEEDS_SSH_KEYGEN
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +27,15 @@ def templates(tmp_path_factory) -> Templates:
     return Templates(tmp_path_factory.mktemp("trust-attacks"))
 
 
-def _branch(templates, variant, tmp_path, monkeypatch):
-    repo = templates.copy(variant, tmp_path, monkeypatch).at(PR_DAY)
-    repo.git("checkout", "-q", "-b", "pr")
-    return repo
-
-
 @pytest.fixture(params=VARIANTS)
 def repo(request, templates, tmp_path, monkeypatch):
     """A copy of the template on a new branch ``pr`` (unsigned and signed)."""
-    return _branch(templates, request.param, tmp_path, monkeypatch)
+    return on_branch(templates, request.param, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def signed_repo(templates, tmp_path, monkeypatch):
-    return _branch(templates, "signed", tmp_path, monkeypatch)
+    return on_branch(templates, "signed", tmp_path, monkeypatch)
 
 
 def open_attack(repo, who: str = "ash") -> None:

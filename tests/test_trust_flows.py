@@ -5,14 +5,13 @@ stays green; what is made afterwards is judged by the new policy."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from test_trust_support import LATE_DAY, PEOPLE, PR_DAY, VARIANTS, Templates, keygen
+from test_trust_support import (LATE_DAY, NEEDS_SSH_KEYGEN, PEOPLE, VARIANTS, Templates, keygen,
+                                on_branch)
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                reason="ssh-keygen is missing (tools/install.sh installs it)")
+pytestmark = NEEDS_SSH_KEYGEN
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +19,9 @@ def templates(tmp_path_factory) -> Templates:
     return Templates(tmp_path_factory.mktemp("trust-flows"))
 
 
-def _branch(templates, variant, tmp_path, monkeypatch):
-    repo = templates.copy(variant, tmp_path, monkeypatch).at(PR_DAY)
-    repo.git("checkout", "-q", "-b", "pr")
-    return repo
-
-
 @pytest.fixture(params=VARIANTS)
 def repo(request, templates, tmp_path, monkeypatch):
-    return _branch(templates, request.param, tmp_path, monkeypatch)
+    return on_branch(templates, request.param, tmp_path, monkeypatch)
 
 
 def in_force(repo, doc: str) -> int | None:
@@ -106,7 +99,7 @@ def test_key_revoked_keeps_older_signatures(templates, tmp_path, monkeypatch):
     no longer signs."""
     from qms_docs import signing
 
-    repo = _branch(templates, "signed", tmp_path, monkeypatch)
+    repo = on_branch(templates, "signed", tmp_path, monkeypatch)
     keygen(repo.keys, "pat-new")
     new_key = signing.read_public_key(str(repo.keys / "pat-new.pub"))
     signers = repo.root / "allowed_signers"
@@ -132,7 +125,7 @@ def test_signatures_switched_on_keep_older_unsigned_approvals(templates, tmp_pat
                                                               monkeypatch):
     from qms_docs import signing
 
-    repo = _branch(templates, "unsigned", tmp_path, monkeypatch)
+    repo = on_branch(templates, "unsigned", tmp_path, monkeypatch)
     repo.edit("qms.toml", "review_months = 24", "review_months = 24\nrequire_signature = true")
     signers = None
     for who in ("quinn", "pat", "ash"):

@@ -24,15 +24,14 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from test_reliability_support import hypothesis_settings, report
-from test_trust_support import Repo, Templates
+from test_trust_support import NEEDS_SSH_KEYGEN, Repo, Templates
 
 DOCS = ("SOP-001", "SOP-002")
 FILES = {"SOP-001": "procedures/sop-001.rst", "SOP-002": "procedures/sop-002.rst"}
 ROLES = ("quality-manager", "production-manager")
 COUNTS: Counter = Counter()
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                reason="ssh-keygen is missing (tools/install.sh installs it)")
+pytestmark = NEEDS_SSH_KEYGEN
 
 
 @pytest.fixture(scope="module")

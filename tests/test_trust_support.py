@@ -259,3 +259,16 @@ class Templates:
     def copy(self, variant: str, target: Path, monkeypatch) -> Repo:
         shutil.copytree(self.get(variant), target / "qms", symlinks=True)
         return Repo(target / "qms", self.keys, variant == "signed", monkeypatch)
+
+
+#: every trust test signs or verifies with ssh-keygen (tools/install.sh installs it)
+NEEDS_SSH_KEYGEN = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
+                                      reason="ssh-keygen is missing (tools/install.sh "
+                                             "installs it)")
+
+
+def on_branch(templates: Templates, variant: str, tmp_path: Path, monkeypatch) -> "Repo":
+    """A copy of the template (unsigned or signed) on a new branch ``pr``, on PR day."""
+    repo = templates.copy(variant, tmp_path, monkeypatch).at(PR_DAY)
+    repo.git("checkout", "-q", "-b", "pr")
+    return repo

@@ -38,7 +38,7 @@ class Record:
     path: str
     data: dict[str, Any]
     #: Set by the judge (authority.py): when the record took effect in git (the commit
-    #: of the first-parent line that brought it in, or now if it is not committed), and
+    #: of the first-parent line that brought it in; None if it is not committed), and
     #: for approvals the roles the policy in force then required of the document.
     added: str | None = field(default=None, compare=False)
     required: tuple[str, ...] | None = field(default=None, compare=False)

@@ -96,6 +96,7 @@ class Judgement:
     policy: PolicyState | None = None
     notes: list[str] = field(default_factory=list)
     rejected: dict[str, Finding] = field(default_factory=dict)  # record path -> why
+    index: object = field(default=None, repr=False)  # the history judged with (not saved)
 
     def to_dict(self) -> dict[str, object]:
         """What a build outside git needs to apply this judgement to the same records."""
@@ -641,7 +642,8 @@ def judge(root: Path, raw: RecordSet, documents: list[Document], working: Config
         state.working = working_policy
     counted = RecordSet(records=sorted(judge_.counted, key=lambda r: (r.data["date"], r.path)),
                         findings=list(raw.findings))
-    return Judgement(counted, judge_.findings, config, state, judge_.notes, judge_.rejected)
+    return Judgement(counted, judge_.findings, config, state, judge_.notes, judge_.rejected,
+                     index)
 
 
 def judge_tree(root: Path, raw: RecordSet, documents: list[Document], working: Config,

@@ -19,6 +19,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .model import Finding
@@ -68,13 +69,18 @@ class Directive:
 def directives(text: str, markdown: bool) -> list[Directive]:
     """Every directive of ``text`` outside literal blocks and code, in order; Markdown
     images as directives named ``md-image``."""
+    return list(_directives(text, markdown))
+
+
+@lru_cache(maxsize=4096)  # a build reads each text several times: scan, guard, history
+def _directives(text: str, markdown: bool) -> tuple[Directive, ...]:
     lines = text.splitlines()
     out: list[Directive] = []
     if markdown:
         _myst(lines, 0, len(lines), out)
     else:
         _rst(lines, 0, len(lines), out)
-    return out
+    return tuple(out)
 
 
 def _indent(line: str) -> int:

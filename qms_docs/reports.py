@@ -91,11 +91,12 @@ def _in_force_document(raw: bytes, path: str) -> Document | None:
 
 
 def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
-               use_git: bool = True) -> Basis:
+               use_git: bool = True, index=None) -> Basis:
     """The :class:`Basis` of the documents of the QMS at ``root``: texts in force that the
     working tree does not hold are read from git (one ``git log`` over their files, one
-    ``git cat-file --batch``), and only when there are any. Without git (or with
-    ``use_git`` False) their working headers stand in, with a note."""
+    ``git cat-file --batch``; no ``git log`` with the ``index`` of the whole history a
+    caller already read), and only when there are any. Without git (or with ``use_git``
+    False) their working headers stand in, with a note."""
     documents = list(documents)
     wanted = needs_in_force_text(documents, statuses)
     if not wanted:
@@ -106,7 +107,7 @@ def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
     from .errors import GitError
 
     try:
-        texts = history.texts_with_fingerprints(history.open_repo(root), root, wanted)
+        texts = history.texts_with_fingerprints(history.open_repo(root), root, wanted, index)
     except GitError as exc:
         return coverage_basis(documents, statuses, None, exc.message)
     return coverage_basis(documents, statuses, texts)

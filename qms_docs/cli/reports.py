@@ -50,7 +50,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
     catalog = _catalog(ws, standard)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
-    basis = reports.load_basis(ws.root, documents, statuses)
+    basis = reports.load_basis(ws.root, documents, statuses, index=ws.history_index)
     for note in basis.notes:
         click.echo(f"note: {note}", err=True)
     if gaps:

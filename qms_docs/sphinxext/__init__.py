@@ -92,7 +92,9 @@ def _counted_records(app: Sphinx, srcdir: Path, found, cache_from: Path | None,
         except (OSError, ValueError) as exc:
             raise SphinxConfigError(f"qms-docs: cannot read the judgement {file}: {exc}")
         return authority.apply(raw, data)
-    return authority.judge_tree(srcdir, raw, found.documents, state.config).records
+    judgement = authority.judge_tree(srcdir, raw, found.documents, state.config)
+    state.history = judgement.index  # coverage reads texts in force through it
+    return judgement.records
 
 
 #: Aggregate inputs shown by pages made when they are resolved: a change re-writes them.

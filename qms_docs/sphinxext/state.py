@@ -39,6 +39,7 @@ class ProjectState:
     _statuses: dict[str, StatusInfo] | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
+    history: object = None  # HEAD's history, read once by the judgement (None without)
     _basis: Basis | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:
@@ -118,7 +119,7 @@ class ProjectState:
         if self._basis is None:
             documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
             self._basis = load_basis(self.source or self.root, documents, self.statuses(),
-                                     use_git=not self.controlled)
+                                     use_git=not self.controlled, index=self.history)
         return self._basis
 
     def coverage_documents(self) -> list[Document]:

@@ -117,6 +117,7 @@ def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> N
     \b
     Example:
       qms revise SOP-004 --reason "New gauge supplier" --summary "Section 5 updated"
+      qms revise policy --reason "Sam joins as second quality manager"
     """
     ws = project.ws
     if is_policy_ref(doc):
@@ -152,6 +153,7 @@ def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime |
       qms approve SOP-004 --role quality-manager
       qms approve SOP-004 --role production-manager --effective 2026-12-01
       qms approve SOP-004 --role quality-manager --sign
+      qms approve policy --role top-management   (the policy: qms.toml, signers, site frame)
     """
     ws = project.ws
     if is_policy_ref(doc):
@@ -224,6 +226,7 @@ def status(project, doc: str | None, fmt: str) -> None:
     Example:
       qms status
       qms status SOP-004 --format json
+      qms status policy
     """
     ws = project.ws
     if doc and is_policy_ref(doc):

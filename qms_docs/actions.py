@@ -344,11 +344,10 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
 
 def _signature_in_force(ws: Workspace, record: dict) -> signing.Check:
     """A new approval's signature checked against the signers file of the policy in force."""
-    from .authority import signature_check
     from .records import Record
 
     state = ws.judgement.policy
-    return signature_check(Record("approval", "<new>", record),
+    return signing.signature_check(Record("approval", "<new>", record),
                            state.in_force if state else None,
                            signing.check_signers_path(ws.root, ws.config.signers_file))
 
@@ -387,10 +386,10 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
 def policy_writers(ws: Workspace, until: str, paths=()) -> set[str]:
     """Emails of everyone who authored, committed or co-authored a change of the policy's
     files since the version in force, up to commit ``until``."""
-    from .authority import policy_changes
+    from .policy import changes_since
 
     state = _policy_state(ws)
-    return {e for c in policy_changes(ws.history_index, ws.prefix, state.in_force, until, paths)
+    return {e for c in changes_since(ws.history_index, ws.prefix, state.in_force, until, paths)
             for e in c.people}
 
 

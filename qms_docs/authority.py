@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,51 +121,6 @@ def apply(records: RecordSet, data: dict) -> RecordSet:
     return RecordSet(records=kept, findings=list(records.findings))
 
 
-class _Signers:
-    """The signers file of each policy version as a file ssh-keygen can read."""
-
-    def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory | None = None
-        self._paths: dict[str, Path | None] = {}
-        self._checks: dict[tuple[str, str], signing.Check] = {}
-
-    def check(self, record: Record, version: policy_item.Version | None,
-              fallback: Path | None) -> signing.Check:
-        if version is None:
-            return signing.verify(record.data, fallback)
-        key = (version.fingerprint, record.path)
-        if key not in self._checks:
-            self._checks[key] = signing.verify(record.data, self._path(version))
-        return self._checks[key]
-
-    def _path(self, version: policy_item.Version) -> Path | None:
-        if version.fingerprint not in self._paths:
-            content = version.signers
-            if content is None:
-                self._paths[version.fingerprint] = None
-            else:
-                if self._folder is None:
-                    self._folder = tempfile.TemporaryDirectory(prefix="qms-signers-")
-                path = Path(self._folder.name) / f"{version.fingerprint[:16]}"
-                path.write_bytes(content)
-                self._paths[version.fingerprint] = path
-        return self._paths[version.fingerprint]
-
-    def close(self) -> None:
-        if self._folder is not None:
-            self._folder.cleanup()
-
-
-def signature_check(record: Record, version: policy_item.Version | None,
-                    fallback: Path | None) -> signing.Check:
-    """A record's signature checked against the signers file of a policy version."""
-    signers = _Signers()
-    try:
-        return signers.check(record, version, fallback)
-    finally:
-        signers.close()
-
-
 def _finding(code: str, record: Record, message: str, hint: str) -> Finding:
     return Finding(code, message, record.path, None, hint, record.document,
                    when=record.date.isoformat())
@@ -185,7 +139,7 @@ class _Judge:
         for doc in documents:
             if doc.id:
                 self.docs.setdefault(doc.id, doc)
-        self.signers = _Signers()
+        self.signers = signing.Signers()
         self.adding: dict[str, object] = {}  # record path -> the change that added it
         self._held: dict[str, dict] = {}  # per document file: fingerprints it ever had
         self._positions: dict[str, tuple[list, dict[str, list[int]]]] = {}
@@ -234,21 +188,12 @@ class _Judge:
 
     def _changed_in_working_tree(self) -> set[str]:
         """Record files the working tree holds otherwise than HEAD (one git process)."""
-        import subprocess
+        from .history import record_states
 
-        from .records import RECORDS_DIR
-
-        done = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=no",
-                               "--", RECORDS_DIR], cwd=self.root, capture_output=True)
-        if done.returncode != 0:
+        states = record_states(self.root, self.prefix)
+        if states is None:
             return {r.path for r in self.raw.records}  # cannot tell: read every one
-        lead = f"{self.prefix}/" if self.prefix else ""
-        out = set()
-        for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
-            path = entry[3:]
-            if len(entry) > 3 and path.startswith(lead):
-                out.add(path[len(lead):])
-        return out
+        return {path for code, path in states if code != "??"}
 
     def _altered(self, record: Record, blob: str) -> bool:
         """A committed record counts only with the bytes it was added with: one edited
@@ -553,7 +498,7 @@ class _Judge:
             return _finding("approval-of-unknown-content", record, "approves a policy that "
                             f"commit {data['commit'][:10]} does not hold", "approve the "
                             "committed policy: commit it, then qms approve policy")
-        written = policy_changes(self.index, self.prefix, state.in_force, data["commit"],
+        written = policy_item.changes_since(self.index, self.prefix, state.in_force, data["commit"],
                                  approved.files)
         last = max((parse_datetime(c.date) for c in written), default=None)
         if last is not None and record.claimed < last:
@@ -588,39 +533,6 @@ class _Judge:
                 self.pending_switches.append((at, revision, approved, chosen))
                 self.pending_switches.sort(key=lambda s: s[0])
         return None
-
-
-def policy_changes(index: HistoryIndex | None, prefix: str,
-                   in_force: policy_item.Version | None, until: str,
-                   paths=()) -> list:
-    """Changes of the policy's files (those of the version in force, ``paths`` and
-    qms.toml) in commits that ``until`` holds and the version in force does not."""
-    if index is None:
-        return []
-    ancestors = _ancestors(index, until)
-    if in_force is not None and in_force.commit:
-        ancestors -= _ancestors(index, in_force.commit)
-    lead = f"{prefix}/" if prefix else ""
-    from .config import CONFIG_NAME
-
-    files = {f"{lead}{CONFIG_NAME}"}
-    if in_force is not None:
-        files.update(f"{lead}{p}" for p in in_force.files)
-    files.update(f"{lead}{p}" for p in paths)
-    return [c for path in sorted(files) for c in index.commits_of(path)
-            if c.commit in ancestors]
-
-
-def _ancestors(index: HistoryIndex, tip: str) -> set[str]:
-    seen: set[str] = set()
-    stack = [tip]
-    while stack:
-        sha = stack.pop()
-        if sha in seen or sha not in index.commits:
-            continue
-        seen.add(sha)
-        stack.extend(index.commits[sha].parents)
-    return seen
 
 
 def judge(root: Path, raw: RecordSet, documents: list[Document], working: Config,

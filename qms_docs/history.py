@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .documents import fingerprint
+from .records import RECORDS_DIR
 from .errors import GitError
 from .includes import composite, file_directives, references_from, shown_files
 from .cache import (BLOBS_NAME, HISTORY_NAME, ContentCache, read_store, stamp, store_path,
@@ -121,23 +122,23 @@ def files_at(repo: "git.Repo", commit: str, paths: list[str]) -> dict[str, bytes
 
 def blobs_at(repo_dir: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
     """:func:`files_at` for a repository folder (no GitPython object needed)."""
-    if not paths:
-        return {}
-    specs = "".join(f"{commit}:{p}\n" for p in paths).encode()
-    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo_dir,
-                          input=specs, capture_output=True, check=True)
-    data, pos, out = done.stdout, 0, {}
-    for path in paths:
-        end = data.index(b"\n", pos)
-        header = data[pos:end].split()
-        if header[-1] == b"missing":
-            out[path] = None
-            pos = end + 1
-            continue
-        size = int(header[2])
-        out[path] = data[end + 1:end + 1 + size]
-        pos = end + 1 + size + 1
-    return out
+    found = _cat(repo_dir, [f"{commit}:{p}" for p in paths], follow=False)
+    return {p: data if isinstance(data, bytes) else None for p, (_, data) in zip(paths, found)}
+
+
+def record_states(root: Path, prefix: str) -> list[tuple[str, str]] | None:
+    """(git's two-letter status, path relative to the QMS ``root``) of every file under
+    ``records/`` that the working tree holds otherwise than HEAD: staged, changed, deleted
+    or untracked (one git process; a rename is a deletion and a new file). ``prefix``: the
+    QMS root inside the repository. None where git cannot tell."""
+    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                           "--no-renames", "--", RECORDS_DIR], cwd=root, capture_output=True)
+    if done.returncode != 0:
+        return None
+    lead = f"{prefix}/" if prefix else ""
+    return [(entry[:2], entry[3 + len(lead):])
+            for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
+            if len(entry) > 3 and entry[3:].startswith(lead)]
 
 
 def changed_paths(repo: "git.Repo", base: str) -> list[tuple[str, str]]:
@@ -331,21 +332,14 @@ class HistoryIndex:
                 missing.append(blob)
         if not missing:
             return
-        done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.repo_dir,
-                              input=("\n".join(missing) + "\n").encode(), capture_output=True,
-                              check=True)
-        data = done.stdout
-        pos = 0
-        for blob in missing:
-            end = data.index(b"\n", pos)
-            header = data[pos:end].split()
-            size = int(header[2])
-            content = data[end + 1:end + 1 + size]
+        for blob, (_, content) in zip(missing, _cat(self.repo_dir, missing, follow=False)):
+            if not isinstance(content, bytes):
+                raise GitError(f"git cannot read blob {blob} of the history",
+                               hint="check the repository: git fsck")
             self._fingerprints[blob] = fingerprint(content)
             match = _REVISION.search(content[:4096])
             self._revisions[blob] = int(match.group(1)) if match else None
             self._cache.put(blob, [self._fingerprints[blob], self._revisions[blob]])
-            pos = end + 1 + size + 1
         self._cache.save()
 
 
@@ -531,14 +525,16 @@ _LINK_STATES = {b"symlink": "is a symbolic link that leads outside the repositor
                 b"dangling": None, b"loop": None, b"notdir": None}
 
 
-def _cat(repo_dir: Path, specs: list[str]) -> list[tuple[str, bytes | str | None]]:
+def _cat(repo_dir: Path, specs: list[str], follow: bool = True
+         ) -> list[tuple[str, bytes | str | None]]:
     """(blob id, bytes) of each object spec (``<commit>:<path>`` or a blob id), in one
-    ``git cat-file`` process that follows symbolic links inside the repository; bytes
-    are None for what is missing or no file, and a reason (str) for a link out."""
+    ``git cat-file --batch`` process (the one parser of its output), which follows
+    symbolic links inside the repository unless ``follow`` is False; bytes are None for
+    what is missing or no file, and a reason (str) for a link out."""
     if not specs:
         return []
-    done = subprocess.run(["git", "cat-file", "--batch", "--follow-symlinks"], cwd=repo_dir,
-                          input="".join(f"{s}\n" for s in specs).encode(),
+    command = ["git", "cat-file", "--batch", *(["--follow-symlinks"] if follow else [])]
+    done = subprocess.run(command, cwd=repo_dir, input="".join(f"{s}\n" for s in specs).encode(),
                           capture_output=True, check=True)
     data, pos, out = done.stdout, 0, []
     for _ in specs:
@@ -709,22 +705,8 @@ class PendingHistory:
 def read_blobs(repo_dir: Path, blobs: list[str]) -> dict[str, bytes]:
     """The bytes of each blob (by id), with one ``git cat-file --batch`` process."""
     wanted = list(dict.fromkeys(blobs))
-    if not wanted:
-        return {}
-    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo_dir,
-                          input=("\n".join(wanted) + "\n").encode(), capture_output=True,
-                          check=True)
-    data, pos, out = done.stdout, 0, {}
-    for blob in wanted:
-        end = data.index(b"\n", pos)
-        header = data[pos:end].split()
-        if header[-1] == b"missing":
-            pos = end + 1
-            continue
-        size = int(header[2])
-        out[blob] = data[end + 1:end + 1 + size]
-        pos = end + 1 + size + 1
-    return out
+    return {blob: data for blob, (_, data) in zip(wanted, _cat(repo_dir, wanted, follow=False))
+            if isinstance(data, bytes)}
 
 
 def texts_with_fingerprints(repo: "git.Repo", root: Path, wanted: dict[str, str],

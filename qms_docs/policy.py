@@ -207,3 +207,34 @@ def version_at(repo_dir: Path, prefix: str, commit: str, root: Path) -> Version 
     contents = blobs_at(repo_dir, commit, [f"{lead}{p}" for p in paths])
     files = {p: data for p in paths if (data := contents[f"{lead}{p}"]) is not None}
     return Version(fingerprint(files), files, config, commit)
+
+
+def changes_since(index, prefix: str, in_force: Version | None, until: str,
+                  paths=()) -> list:
+    """Changes of the policy's files (those of the version in force, ``paths`` and
+    qms.toml) in commits that ``until`` holds and the version in force does not."""
+    if index is None:
+        return []
+    ancestors = _ancestors(index, until)
+    if in_force is not None and in_force.commit:
+        ancestors -= _ancestors(index, in_force.commit)
+    lead = f"{prefix}/" if prefix else ""
+    files = {f"{lead}{CONFIG_NAME}"}
+    if in_force is not None:
+        files.update(f"{lead}{p}" for p in in_force.files)
+    files.update(f"{lead}{p}" for p in paths)
+    return [c for path in sorted(files) for c in index.commits_of(path)
+            if c.commit in ancestors]
+
+
+def _ancestors(index, tip: str) -> set[str]:
+    """Every commit of ``index`` that ``tip`` holds (itself included)."""
+    seen: set[str] = set()
+    stack = [tip]
+    while stack:
+        sha = stack.pop()
+        if sha in seen or sha not in index.commits:
+            continue
+        seen.add(sha)
+        stack.extend(index.commits[sha].parents)
+    return seen

@@ -31,7 +31,7 @@ from .control import StatusInfo, derive_status
 from .documents import scan
 from .errors import QmsError, Refused
 from .model import Document
-from .records import RECORDS_DIR, load_records
+from .records import load_records
 from .references import STATE_OF_EXCLUDED
 from .workspace import Workspace
 
@@ -243,14 +243,10 @@ def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[Pen
     """
     repo = ws.repo
     history.require_history(repo)
-    top = Path(repo.working_tree_dir).resolve()
-    prefix = Path(ws.root).resolve().relative_to(top)
-    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
-                           "--no-renames", "--", str(prefix / RECORDS_DIR)],
-                          cwd=top, capture_output=True, check=True)
-    entries = [(entry[:2], Path(entry[3:]).relative_to(prefix).as_posix())
-               for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
-               if entry[3:] and "D" not in entry[:2]]
+    states = history.record_states(ws.root, ws.prefix)
+    if states is None:
+        raise QmsError("git cannot say which records are committed", hint="check git status")
+    entries = [(code, path) for code, path in states if "D" not in code]
     if not entries:
         return []
     valid = {r.path: r for r in ws.records.records}

@@ -185,3 +185,49 @@ def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str
             "role": record["role"], "meaning": record["meaning"], "time": when,
             "signature": state, "text": f"{record['approver']['name']} ({record['role']}, "
                                         f"{record['meaning']}, {when}; {SIGNATURE_WORDS[state]})"}
+
+
+class Signers:
+    """Signatures checked against the signers file of each policy version (a
+    ``policy.Version``: its fingerprint and the file's bytes), each written once to a file
+    ssh-keygen can read; each record checked once per version."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._paths: dict[str, Path | None] = {}
+        self._checks: dict[tuple[str, str], Check] = {}
+
+    def check(self, record: Any, version: Any | None, fallback: Path | None) -> Check:
+        """``record``: a records.Record; without a version, against ``fallback``."""
+        if version is None:
+            return verify(record.data, fallback)
+        key = (version.fingerprint, record.path)
+        if key not in self._checks:
+            self._checks[key] = verify(record.data, self._path(version))
+        return self._checks[key]
+
+    def _path(self, version: Any) -> Path | None:
+        if version.fingerprint not in self._paths:
+            content = version.signers
+            if content is None:
+                self._paths[version.fingerprint] = None
+            else:
+                if self._folder is None:
+                    self._folder = tempfile.TemporaryDirectory(prefix="qms-signers-")
+                path = Path(self._folder.name) / f"{version.fingerprint[:16]}"
+                path.write_bytes(content)
+                self._paths[version.fingerprint] = path
+        return self._paths[version.fingerprint]
+
+    def close(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+
+
+def signature_check(record: Any, version: Any | None, fallback: Path | None) -> Check:
+    """A record's signature checked against the signers file of a policy version."""
+    signers = Signers()
+    try:
+        return signers.check(record, version, fallback)
+    finally:
+        signers.close()

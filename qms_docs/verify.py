@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .checks import check_documents
 from .documents import fingerprint, parse_revision, read_header
-from .history import (HistoryIndex, changed_paths, files_at, fingerprint_at, require_history,
-                      resolve)
+from .history import (HistoryIndex, changed_paths, files_at, fingerprint_at, record_states,
+                      require_history, resolve)
 from .model import Document, Finding
 from .policy import POLICY_ID
 from .records import RECORDS_DIR, Record
@@ -179,14 +179,8 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
                            "(git revert) and add a new record for the new fact; a past event is "
                            "accepted on the record with qms deviation", _record_document(path),
                            "warning" if restored else "error", when=when))
-    entries = ws.repo.git.status("--porcelain", "-z", "--", RECORDS_DIR).split("\x00")
-    while entries:
-        entry = entries.pop(0)
-        code, path = entry[:2], entry[3:]
-        if code[:1] in ("R", "C") and entries:
-            original = entries.pop(0)  # -z lists a rename as: new path, then the old one
-            path = original if code[0] == "R" else path
-        if any(c in code for c in "MDRT"):  # T: replaced by a symlink (a type change)
+    for code, path in record_states(ws.root, ws.prefix) or []:
+        if any(c in code for c in "MDT"):  # T: replaced by a symlink (a type change)
             out.append(Finding("record-altered", "committed record is changed in the working "
                                "tree", path, None, f"restore it: git checkout -- {path}",
                                _record_document(path)))
@@ -354,9 +348,7 @@ def _identity_findings(ws: Workspace, branch: HistoryIndex, new_records: set[str
         if record.kind == "approval" and record.data.get("signature"):
             state = ws.judgement.policy
             version = state.in_force if state else None
-            from .authority import signature_check
-
-            if signature_check(record, version, ws.root / ws.config.signers_file
+            if signing.signature_check(record, version, ws.root / ws.config.signers_file
                                ).state == "verified":
                 continue
         out.append(Finding("identity-not-proven", f"the {record.kind} record names "

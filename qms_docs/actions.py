@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import control, history, journal, signing
+from . import gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
@@ -93,12 +93,14 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
             raise UsageError(f"--id {doc_id} does not fit type {type_name}",
                              hint=f"use {policy.prefix}- and {config.id_digits} digits")
         if any(d.id == doc_id for d in ws.scan.documents):
-            raise UsageError(f"{doc_id} is already used", hint="leave out --id to get the next free id")
+            raise UsageError(f"{doc_id} is already used",
+                             hint="leave out --id to get the next free id")
         candidates = [doc_id]
     else:
         used = [int(m.group(1)) for d in ws.scan.documents if (m := pattern.match(d.id))]
         first = max(used, default=0) + 1
-        candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}" for n in range(first, first + 1000)]
+        candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}"
+                      for n in range(first, first + 1000)]
     with _one_at_a_time(ws):
         return _new_document(ws, type_name, title, owner, clauses, doc_id, candidates, reason,
                              markup, actor)
@@ -195,7 +197,7 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
 
 
 def authors_since_in_force(ws: Workspace, doc: Document,
-                           info: control.StatusInfo) -> dict[str, str]:
+                           info: status.StatusInfo) -> dict[str, str]:
     """Emails -> names of people whose commits changed the document since its in-force
     revision (all its commits if none was ever in force)."""
     index = history.HistoryIndex.build(ws.repo, paths=[doc.path, *doc.includes])
@@ -249,11 +251,11 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
     if doc.revision is None or not doc.id:
         raise InputError("the header is incomplete", path=doc.path, line=doc.line,
                          hint="run qms check")
-    if history.has_uncommitted_changes(ws.repo, doc.path):
+    if gitrepo.has_uncommitted_changes(ws.repo, doc.path):
         raise Refused(f"{doc.path} has uncommitted changes: approve what is committed",
                       hint="commit the document first (git add, git commit), then approve")
     for shown in doc.includes:  # what the document shows is approved with it
-        if history.has_uncommitted_changes(ws.repo, shown):
+        if gitrepo.has_uncommitted_changes(ws.repo, shown):
             raise Refused(f"{shown}, which {doc.id} shows, has uncommitted changes: approve "
                           "what is committed", hint="commit it first (git add, git commit), "
                                                     "then approve")
@@ -261,7 +263,7 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         if approval.data["role"] == role and approval.data["meaning"] == meaning:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
                           f"by {approval.data['approver']['name']} ({approval.path})")
-    reused = next((f for f in control.complete_approvals(ws.records.for_document(doc.id),
+    reused = next((f for f in status.complete_approvals(ws.records.for_document(doc.id),
                                                           info.required_roles)
                    if f.revision == doc.revision and f.fingerprint != doc.fingerprint), None)
     if reused is not None:
@@ -279,7 +281,7 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
     record = new_record(
         "approval", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
         approver=_person(actor), role=role, meaning=meaning,
-        effective=(effective or ws.today).isoformat(), commit=history.head_commit(ws.repo))
+        effective=(effective or ws.today).isoformat(), commit=gitrepo.head_commit(ws.repo))
     if sign:
         _sign(ws, record, key, actor)
     return _write(ws, "approve", [record_write(ws.root, record)])[0]
@@ -410,7 +412,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
             raise Refused(f"the policy is not approved by {role!r}",
                           hint="[policy] approvers of the policy in force: "
                                f"{', '.join(config.policy_approvers)}")
-        head = history.head_commit(ws.repo)
+        head = gitrepo.head_commit(ws.repo)
         committed = policy_item.version_at(ws.history_index.repo_dir, ws.prefix, head, ws.root)
         working = state.working
         if committed is None or working is None or working.fingerprint != committed.fingerprint:
@@ -453,7 +455,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
         return _write(ws, "approve policy", [record_write(ws.root, record)])[0]
 
 
-def _check_segregation(ws: Workspace, doc: Document, info: control.StatusInfo,
+def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
     email = actor.email.lower()
     for record in ws.records.for_document(doc.id):

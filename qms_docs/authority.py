@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import policy as policy_item
-from . import signing
-from .control import COUNTING_MEANINGS, required_roles as required_of
-from .model import Config, Document, Finding
 from . import records as records_module
+from . import signing
+from .model import Config, Document, Finding
 from .records import Record, RecordSet, parse_datetime
+from .status import COUNTING_MEANINGS
+from .status import required_roles as required_of
 
 if TYPE_CHECKING:
     from .history import HistoryIndex
@@ -188,7 +189,7 @@ class _Judge:
 
     def _changed_in_working_tree(self) -> set[str]:
         """Record files the working tree holds otherwise than HEAD (one git process)."""
-        from .history import record_states
+        from .gitrepo import record_states
 
         states = record_states(self.root, self.prefix)
         if states is None:
@@ -562,12 +563,12 @@ def judge_tree(root: Path, raw: RecordSet, documents: list[Document], working: C
                at: dt.datetime | None = None) -> Judgement:
     """:func:`judge` with the history of the git repository holding ``root``, if any (the
     Sphinx extension's way in; Workspace.judgement is the same for the CLI)."""
-    from . import history
+    from . import gitrepo, history
     from .errors import GitError
 
     try:
-        repo = history.open_repo(root)
-        history.require_history(repo)
+        repo = gitrepo.open_repo(root)
+        gitrepo.require_history(repo)
     except GitError:
         return judge(root, raw, documents, working, None, at=at)
     index = history.HistoryIndex.start(repo).result()

@@ -34,7 +34,7 @@ import hmac
 import json
 import os
 import secrets
-from functools import lru_cache
+from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ def git_dir(root: Path) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def stamp() -> str:
     """What the cached data depends on besides the record's bytes: qms-docs and schemas."""
     try:

@@ -8,7 +8,7 @@ as a need part. The mapping between the two lives here and nowhere else.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from .model import Catalog, Clause
 def available_standards() -> list[str]:
     """Names of the catalogs shipped with qms-docs."""
     folder = resources.files("qms_docs").joinpath("standards")
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
 
 
 def need_id(prefix: str, number: str) -> str:
@@ -28,7 +29,7 @@ def need_id(prefix: str, number: str) -> str:
     return f"{prefix}-{number.replace('.', '-')}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalog(standard: str) -> Catalog:
     """Load a shipped catalog by name, e.g. ``iso9001-2015``."""
     if standard not in available_standards():

@@ -107,7 +107,7 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
     )
     held = {role for person in people for role in person.roles}
     declared = dict(data.get("roles") or {})
-    roles = declared if declared else {role: role.replace("-", " ").title() for role in sorted(held)}
+    roles = declared or {role: role.replace("-", " ").title() for role in sorted(held)}
 
     emails: dict[str, int] = {}
     for index, person in enumerate(people):

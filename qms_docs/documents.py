@@ -155,7 +155,8 @@ def read_header(text: str, path: str) -> Header | None:
     return header
 
 
-MYST_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[A-Za-z][\w-]*)\}(?:[ \t]+(?P<title>.*))?$")
+MYST_OPEN = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[A-Za-z][\w-]*)\}(?:[ \t]+(?P<title>.*))?$")
 MYST_OPTION = re.compile(r"^:([A-Za-z][\w-]*):(?:[ \t]+(.*))?$")
 
 

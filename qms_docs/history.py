@@ -1,4 +1,4 @@
-"""Git, through GitPython: the working copy's identity and state, and a one-pass history.
+"""The history of documents and records on HEAD, from one pass over ``git log``.
 
 Everything history-based reads the log once (:class:`HistoryIndex`), so the cost grows
 with the number of commits, not with documents x commits.
@@ -12,150 +12,23 @@ import subprocess
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
+from .cache import (
+    BLOBS_NAME,
+    HISTORY_NAME,
+    ContentCache,
+    read_store,
+    stamp,
+    store_path,
+    write_store,
+)
 from .documents import fingerprint
-from .records import RECORDS_DIR
 from .errors import GitError
+from .gitrepo import LOG, Change, Commit, cat, git, head_commit, open_repo, parse_log, read_blobs
 from .includes import composite, file_directives, references_from, shown_files
-from .cache import (BLOBS_NAME, HISTORY_NAME, ContentCache, read_store, stamp, store_path,
-                    write_store)
-
-try:  # GitPython needs a git executable; say so plainly if there is none.
-    import git
-except ImportError as exc:  # pragma: no cover - depends on the machine
-    git = None
-    _IMPORT_ERROR = str(exc)
-
 
 _REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*([0-9]{1,9})(?![0-9])", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One file changed by one commit (from ``git log --raw``)."""
-
-    commit: str
-    author_email: str
-    author_name: str
-    date: str  # ISO 8601 author date
-    status: str  # A, M, D, T (renames are seen as D + A)
-    path: str
-    old_blob: str
-    new_blob: str
-    committer_email: str = ""
-    coauthors: tuple[str, ...] = ()  # emails of Co-authored-by trailers, lower case
-
-    @cached_property  # read-only data (frozen dataclasses allow this)
-    def people(self) -> set[str]:
-        """Everyone who had a hand in this change: author, committer, co-authors."""
-        return {e.lower() for e in (self.author_email, self.committer_email, *self.coauthors)
-                if e}
-
-
-@dataclass(frozen=True)
-class Commit:
-    """One commit of HEAD's history: parents, people and when it was committed."""
-
-    sha: str
-    parents: tuple[str, ...]
-    author_email: str
-    committer_email: str
-    committer_date: str  # ISO 8601
-    coauthors: tuple[str, ...] = ()
-
-
-def open_repo(root: Path) -> "git.Repo":
-    """The git repository holding ``root``."""
-    if git is None:  # pragma: no cover
-        raise GitError(f"git is not available: {_IMPORT_ERROR}", hint="install git")
-    try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise GitError(f"{root} is not in a git repository",
-                       hint="run 'git init' and commit the QMS first") from None
-
-
-def acting_email(repo: "git.Repo") -> str:
-    """``git config user.email`` of the working copy: who is acting."""
-    try:
-        email = repo.git.config("user.email").strip()
-    except git.GitCommandError:
-        email = ""
-    if not email:
-        raise GitError("git does not know who you are (user.email is not set)",
-                       hint="run: git config user.email you@example.com")
-    return email
-
-
-def head_commit(repo: "git.Repo") -> str:
-    try:
-        return repo.head.commit.hexsha
-    except ValueError:
-        raise GitError("the repository has no commits yet",
-                       hint="commit the documents first: git add -A && git commit") from None
-
-
-def has_uncommitted_changes(repo: "git.Repo", path: str) -> bool:
-    """True when ``path`` differs from HEAD in the index or working tree, or is untracked."""
-    return bool(repo.git.status("--porcelain", "--untracked-files=all", "--", path).strip())
-
-
-def is_shallow(repo: "git.Repo") -> bool:
-    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
-
-
-def require_history(repo: "git.Repo") -> None:
-    """Refuse (exit 2) where the history a command needs is not there."""
-    head_commit(repo)
-    if is_shallow(repo):
-        raise GitError("this is a shallow clone: the command needs the whole history",
-                       hint="fetch it: git fetch --unshallow (in CI: fetch-depth: 0 / "
-                            "GIT_DEPTH: 0)")
-
-
-def files_at(repo: "git.Repo", commit: str, paths: list[str]) -> dict[str, bytes | None]:
-    """The bytes of each path at ``commit`` (None where it did not exist), in one process."""
-    return blobs_at(Path(repo.working_tree_dir), commit, paths)
-
-
-def blobs_at(repo_dir: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
-    """:func:`files_at` for a repository folder (no GitPython object needed)."""
-    found = _cat(repo_dir, [f"{commit}:{p}" for p in paths], follow=False)
-    return {p: data if isinstance(data, bytes) else None for p, (_, data) in zip(paths, found)}
-
-
-def record_states(root: Path, prefix: str) -> list[tuple[str, str]] | None:
-    """(git's two-letter status, path relative to the QMS ``root``) of every file under
-    ``records/`` that the working tree holds otherwise than HEAD: staged, changed, deleted
-    or untracked (one git process; a rename is a deletion and a new file). ``prefix``: the
-    QMS root inside the repository. None where git cannot tell."""
-    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
-                           "--no-renames", "--", RECORDS_DIR], cwd=root, capture_output=True)
-    if done.returncode != 0:
-        return None
-    lead = f"{prefix}/" if prefix else ""
-    return [(entry[:2], entry[3 + len(lead):])
-            for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
-            if len(entry) > 3 and entry[3:].startswith(lead)]
-
-
-def changed_paths(repo: "git.Repo", base: str) -> list[tuple[str, str]]:
-    """(status, path) of files that differ between ``base`` and the working tree."""
-    output = repo.git.diff("--name-status", "--no-renames", "-z", base)
-    parts = [p for p in output.split("\x00") if p]
-    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-
-
-def resolve(repo: "git.Repo", ref: str) -> str:
-    """The commit a ref names, or a GitError saying how to get it."""
-    try:
-        return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
-    except (git.GitCommandError, ValueError):  # ValueError: a NUL byte in the name
-        raise GitError(f"unknown git revision {ref!r}",
-                       hint="fetch it first (git fetch origin main) or name an existing "
-                            "branch, tag or commit") from None
 
 
 @dataclass
@@ -177,18 +50,18 @@ class HistoryIndex:
     _references: dict[str, list] = field(default_factory=dict)  # "md:<blob>" -> directives
     _timelines: dict[tuple[str, str], list] = field(default_factory=dict)
     _order: dict[str, int] | None = field(default=None, repr=False)
-    _complete: "HistoryIndex | None" = field(default=None, repr=False)
+    _complete: HistoryIndex | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, repo: "git.Repo", paths: list[str] | None = None,
-              revisions: str | None = None) -> "HistoryIndex":
+    def build(cls, repo: git.Repo, paths: list[str] | None = None,
+              revisions: str | None = None) -> HistoryIndex:
         """Read the history of HEAD (or a range such as ``base..HEAD``, optionally
         limited to ``paths``) in one pass."""
         return cls.start(repo, paths, revisions).result()
 
     @classmethod
-    def start(cls, repo: "git.Repo", paths: list[str] | None = None,
-              revisions: str | None = None) -> "PendingHistory":
+    def start(cls, repo: git.Repo, paths: list[str] | None = None,
+              revisions: str | None = None) -> PendingHistory:
         """Start reading the history in the background (``git log`` is its own process):
         the caller does its own work meanwhile and takes the index with ``result()``."""
         index = cls(repo_dir=Path(repo.working_tree_dir),
@@ -332,7 +205,8 @@ class HistoryIndex:
                 missing.append(blob)
         if not missing:
             return
-        for blob, (_, content) in zip(missing, _cat(self.repo_dir, missing, follow=False)):
+        found = cat(self.repo_dir, missing, follow=False)
+        for blob, (_, content) in zip(missing, found, strict=True):
             if not isinstance(content, bytes):
                 raise GitError(f"git cannot read blob {blob} of the history",
                                hint="check the repository: git fsck")
@@ -412,8 +286,8 @@ class HistoryIndex:
             frontier = []
             blobs = [(p, c.new_blob) for p in batch for c in self.commits_of(_outside(p, root))
                      if c.status != "D"]
-            found = _cat(self.repo_dir, [blob for _, blob in blobs])
-            for (where, _), (_, data) in zip(blobs, found):
+            found = cat(self.repo_dir, [blob for _, blob in blobs])
+            for (where, _), (_, data) in zip(blobs, found, strict=True):
                 if not isinstance(data, bytes):
                     continue
                 named = file_directives(data.decode("utf-8", "replace"), where.endswith(".md"))
@@ -438,12 +312,12 @@ class HistoryIndex:
             by_commit[change.commit] = change  # the document's own change wins
         commits = sorted(by_commit, key=lambda c: self._order.get(c, 0))
         files = [path, *sorted(_outside(p, root) for p in ever)]
-        found = _cat(self.repo_dir, [f"{c}:{f}" for c in commits for f in files])
+        found = cat(self.repo_dir, [f"{c}:{f}" for c in commits for f in files])
         rel = _inside(path, root)
         out: list[tuple[Change, str | None]] = []
         for number, commit in enumerate(commits):
             row = found[number * len(files):(number + 1) * len(files)]
-            state = {_inside(f, root): data for f, (_, data) in zip(files, row)}
+            state = {_inside(f, root): data for f, (_, data) in zip(files, row, strict=True)}
             change = by_commit[commit]
             text = row[0][1]
             if not isinstance(text, bytes):
@@ -454,7 +328,7 @@ class HistoryIndex:
                 change = Change(commit, change.author_email, change.author_name, change.date,
                                 "I", path, row[0][0], row[0][0])
             shown = shown_files(rel, text.decode("utf-8", "replace"),
-                                lambda wanted: {p: state.get(p) for p in wanted})
+                                lambda wanted, state=state: {p: state.get(p) for p in wanted})
             out.append((change, composite(fingerprint(text), shown.files)))
         return out
 
@@ -475,7 +349,7 @@ class HistoryIndex:
                 missing.append(blob)
         if not missing:
             return
-        for blob, (_, data) in zip(missing, _cat(self.repo_dir, missing)):
+        for blob, (_, data) in zip(missing, cat(self.repo_dir, missing), strict=True):
             named = file_directives(data.decode("utf-8", "replace"), markdown) if isinstance(
                 data, bytes) else []
             self._references[_ref_key(blob, markdown)] = named
@@ -483,7 +357,7 @@ class HistoryIndex:
         self._cache.save()
 
 
-def fingerprint_at(repo: "git.Repo", commit: str, path: str, root: str = "") -> str | None:
+def fingerprint_at(repo: git.Repo, commit: str, path: str, root: str = "") -> str | None:
     """The fingerprint of the document at ``path`` as it was in ``commit``, the files it
     showed then counted (None if it did not exist)."""
     text, files = _shown(Path(repo.working_tree_dir), commit, path, root)
@@ -493,13 +367,13 @@ def fingerprint_at(repo: "git.Repo", commit: str, path: str, root: str = "") -> 
 def _shown(repo_dir: Path, commit: str, path: str, root: str
            ) -> tuple[bytes | None, dict[str, bytes | None]]:
     """A document's bytes in ``commit`` and the files it showed then (QMS-relative)."""
-    [(_, text)] = _cat(repo_dir, [f"{commit}:{path}"])
+    [(_, text)] = cat(repo_dir, [f"{commit}:{path}"])
     if not isinstance(text, bytes):
         return None, {}
 
     def read(paths: list[str]) -> dict[str, bytes | str | None]:
-        found = _cat(repo_dir, [f"{commit}:{_outside(p, root)}" for p in paths])
-        return {p: data for p, (_, data) in zip(paths, found)}
+        found = cat(repo_dir, [f"{commit}:{_outside(p, root)}" for p in paths])
+        return {p: data for p, (_, data) in zip(paths, found, strict=True)}
 
     return text, shown_files(_inside(path, root), text.decode("utf-8", "replace"), read).files
 
@@ -518,86 +392,6 @@ def _inside(path: str, root: str) -> str:
 def _outside(path: str, root: str) -> str:
     """A QMS-relative path relative to the repository."""
     return posixpath.normpath(posixpath.join(root, path)) if root not in ("", ".") else path
-
-
-#: What ``git cat-file --batch --follow-symlinks`` says of a link it does not follow.
-_LINK_STATES = {b"symlink": "is a symbolic link that leads outside the repository",
-                b"dangling": None, b"loop": None, b"notdir": None}
-
-
-def _cat(repo_dir: Path, specs: list[str], follow: bool = True
-         ) -> list[tuple[str, bytes | str | None]]:
-    """(blob id, bytes) of each object spec (``<commit>:<path>`` or a blob id), in one
-    ``git cat-file --batch`` process (the one parser of its output), which follows
-    symbolic links inside the repository unless ``follow`` is False; bytes are None for
-    what is missing or no file, and a reason (str) for a link out."""
-    if not specs:
-        return []
-    command = ["git", "cat-file", "--batch", *(["--follow-symlinks"] if follow else [])]
-    done = subprocess.run(command, cwd=repo_dir, input="".join(f"{s}\n" for s in specs).encode(),
-                          capture_output=True, check=True)
-    data, pos, out = done.stdout, 0, []
-    for _ in specs:
-        end = data.index(b"\n", pos)
-        header = data[pos:end].split()
-        if header[-1] == b"missing" or header[-1] == b"ambiguous":
-            out.append(("", None))
-            pos = end + 1
-            continue
-        if header[0] in _LINK_STATES:
-            size = int(header[1])
-            out.append(("", _LINK_STATES[header[0]]))
-            pos = end + 1 + size + 1
-            continue
-        size = int(header[2])
-        content = data[end + 1:end + 1 + size]
-        out.append((header[0].decode(), content if header[1] == b"blob" else None))
-        pos = end + 1 + size + 1
-    return out
-
-
-# -m: a merge commit is listed with its diff against each parent, so what a merge itself
-# changed (a record deleted or edited while resolving it) is seen.
-LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", "-m",
-       "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI%x1f%ce%x1f%cI%x1f"
-       "%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"]
-_EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
-
-
-def parse_log(output: str) -> list[list]:
-    """``git log`` output in :data:`LOG`'s format -> [commit, parents, email, name, date,
-    [[status, path, old blob, new blob], ...], committer email, committer date,
-    [co-author emails]] per commit (a merge's diffs against each parent joined)."""
-    commits: list[list] = []
-    seen: dict[str, list] = {}
-    for block in output.split("\x1e"):
-        if not block.strip("\x00\n"):
-            continue
-        head, _, raw = block.partition("\n")
-        fields_ = head.rstrip("\x00").split("\x1f")
-        commit, parents, email, name, date = fields_[:5]
-        committer, committed = (fields_[5], fields_[6]) if len(fields_) > 6 else (email, date)
-        trailers = fields_[7] if len(fields_) > 7 else ""
-        coauthors = sorted({m.lower() for m in _EMAIL.findall(trailers)})
-        parts = raw.strip("\n").split("\x00")
-        files = []
-        i = 0
-        while i + 1 < len(parts):
-            meta = parts[i].strip()
-            if not meta.startswith(":"):
-                i += 1
-                continue
-            fields = meta.split()
-            files.append([fields[4][0], parts[i + 1], fields[2], fields[3]])
-            i += 2
-        if commit in seen:  # a merge, listed once per parent
-            known = seen[commit][5]
-            known.extend(f for f in files if f not in known)
-            continue
-        entry = [commit, parents, email, name, date, files, committer, committed, coauthors]
-        seen[commit] = entry
-        commits.append(entry)
-    return commits
 
 
 def _extends(commits: list[list], tip: str) -> bool:
@@ -622,7 +416,7 @@ class PendingHistory:
     another branch) reads the whole log again.
     """
 
-    def __init__(self, index: HistoryIndex, repo: "git.Repo", paths: list[str] | None,
+    def __init__(self, index: HistoryIndex, repo: git.Repo, paths: list[str] | None,
                  revisions: str | None) -> None:
         self.index = index
         self._output: list[bytes] = []
@@ -702,14 +496,7 @@ class PendingHistory:
         return self.index
 
 
-def read_blobs(repo_dir: Path, blobs: list[str]) -> dict[str, bytes]:
-    """The bytes of each blob (by id), with one ``git cat-file --batch`` process."""
-    wanted = list(dict.fromkeys(blobs))
-    return {blob: data for blob, (_, data) in zip(wanted, _cat(repo_dir, wanted, follow=False))
-            if isinstance(data, bytes)}
-
-
-def texts_with_fingerprints(repo: "git.Repo", root: Path, wanted: dict[str, str],
+def texts_with_fingerprints(repo: git.Repo, root: Path, wanted: dict[str, str],
                             index: HistoryIndex | None = None) -> dict[str, bytes | None]:
     """For each path (relative to the QMS ``root``) the bytes it had when it held the given
     fingerprint, None where no commit of HEAD's history did. One ``git log`` over these

@@ -222,7 +222,8 @@ def _judge(found: Directive, rel: str, document: str) -> Iterable[Reference]:
     name = found.name
     if name in FILE_ARGUMENT or name in ("md-image", "download"):
         target = found.argument.strip()
-        if name in ("include", "literalinclude") and target.startswith("<") and target.endswith(">"):
+        if (name in ("include", "literalinclude") and target.startswith("<")
+                and target.endswith(">")):
             return  # one of docutils' own standard definition files
         parsed = name == "include" and not ({"literal", "code"} & set(found.options))
         yield _resolve(found, target, posixpath.dirname(document), parsed)

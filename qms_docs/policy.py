@@ -77,7 +77,7 @@ class Frame:
     folders: tuple[str, ...] = ()  # templates_path and html_static_path entries
 
     @classmethod
-    def from_conf(cls, text: str | None) -> "Frame":
+    def from_conf(cls, text: str | None) -> Frame:
         values: dict[str, object] = {}
         if text:
             try:
@@ -194,7 +194,7 @@ def version_at(repo_dir: Path, prefix: str, commit: str, root: Path) -> Version 
              if p and p.startswith(lead)]
     if CONFIG_NAME not in names:
         return None
-    from .history import blobs_at
+    from .gitrepo import blobs_at
 
     found = blobs_at(repo_dir, commit, [f"{lead}{CONFIG_NAME}", f"{lead}{CONF_NAME}"])
     raw = [found[f"{lead}{CONFIG_NAME}"], found[f"{lead}{CONF_NAME}"]]

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, history
-from .control import StatusInfo, derive_status
+from . import __version__, gitrepo, history
 from .documents import scan
 from .errors import QmsError, Refused
 from .model import Document
 from .records import load_records
 from .references import STATE_OF_EXCLUDED
+from .status import StatusInfo, derive_status
 from .workspace import Workspace
 
 
@@ -71,10 +71,11 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     """
     import json
 
-    from . import authority, policy as policy_item
+    from . import authority
+    from . import policy as policy_item
 
     repo = ws.repo
-    history.require_history(repo)
+    gitrepo.require_history(repo)
     archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"],
                              cwd=repo.working_tree_dir, capture_output=True, check=True).stdout
     prefix = Path(ws.root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
@@ -87,7 +88,7 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     state = judgement.policy
     version = None
     if state is not None:
-        end_of_day = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+        end_of_day = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
         version = state.at(end_of_day) if as_of is not None else state.in_force
     if version is not None:  # the frame as approved, never HEAD's or the working tree's
         present = [p.relative_to(root).as_posix() for p in root.rglob("*")
@@ -242,8 +243,8 @@ def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[Pen
     Files deleted from the working tree are not listed: HEAD still holds them.
     """
     repo = ws.repo
-    history.require_history(repo)
-    states = history.record_states(ws.root, ws.prefix)
+    gitrepo.require_history(repo)
+    states = gitrepo.record_states(ws.root, ws.prefix)
     if states is None:
         raise QmsError("git cannot say which records are committed", hint="check git status")
     entries = [(code, path) for code, path in states if "D" not in code]
@@ -431,7 +432,8 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
       @page {{ size: A4; margin: 25mm 18mm; @bottom-left {{ content: "Uncontrolled when printed";
         font-size: 8pt; color: #8a1c1c; }} }}
       body {{ font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }}
-      h1 {{ font-size: 22pt; margin-bottom: 2mm; }} table {{ border-collapse: collapse; width: 100%; }}
+      h1 {{ font-size: 22pt; margin-bottom: 2mm; }}
+      table {{ border-collapse: collapse; width: 100%; }}
       td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; }}
     </style></head><body>
       <h1>{html.escape(organization)}</h1><h2>Quality Management System</h2>

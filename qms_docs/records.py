@@ -99,7 +99,7 @@ def parse_datetime(text: str) -> dt.datetime:
 
 def now() -> dt.datetime:
     """The current time, to the second, with the local time zone."""
-    return dt.datetime.now(dt.timezone.utc).astimezone().replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).astimezone().replace(microsecond=0)
 
 
 def current_date() -> dt.date:
@@ -277,7 +277,7 @@ def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
         raise InputError(f"not a document id: {document!r}")
     validate_record(data, f"<new {data.get('kind')} record>")
     folder = inside_repository(root, root / RECORDS_DIR / document)
-    stamp = parse_datetime(data["date"]).astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = parse_datetime(data["date"]).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     text = "# qms-docs record: written by qms, never edited. A new fact is a new record.\n"
     text += yamlio.dump(data)
     return folder, f"{stamp}-{data['kind']}", text.encode("utf-8")

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .control import StatusInfo
 from .model import Document, Finding
+from .status import StatusInfo
 
 Statuses = dict[str, StatusInfo]
 

@@ -11,11 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .control import InForce, complete_approvals, required_roles
-from .history import Change, HistoryIndex
+from .gitrepo import Change
+from .history import HistoryIndex
 from .model import Config, Document
 from .records import Record
 from .signing import manifestation
+from .status import InForce, complete_approvals, required_roles
 
 
 @dataclass(frozen=True)

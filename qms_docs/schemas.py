@@ -7,17 +7,15 @@ data (``people[2].email``), so each caller can name its own file and line.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when first needed: most runs find records in the cache
     import jsonschema
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(name: str) -> dict:
     text = resources.files("qms_docs.records_schema").joinpath(f"{name}.schema.json").read_text(
         encoding="utf-8"
@@ -25,7 +23,7 @@ def _schema(name: str) -> dict:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
     import jsonschema
 
@@ -35,7 +33,7 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast(name: str):
     try:  # the Rust validator (a dependency of sphinx-needs) answers "valid?" 20x faster
         import jsonschema_rs

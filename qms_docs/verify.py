@@ -6,14 +6,14 @@ fingerprints, not commit ids, so a rebase before merge does not break it.
 
 from __future__ import annotations
 
+from . import signing
 from .checks import check_documents
 from .documents import fingerprint, parse_revision, read_header
-from .history import (HistoryIndex, changed_paths, files_at, fingerprint_at, record_states,
-                      require_history, resolve)
+from .gitrepo import changed_paths, files_at, record_states, require_history, resolve
+from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
 from .policy import POLICY_ID
 from .records import RECORDS_DIR, Record
-from . import signing
 from .workspace import Workspace
 
 
@@ -195,16 +195,17 @@ def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
     controlled site shows such a reference as plain text with that state; the owner
     revises the referring document. Texts in force that the working tree does not hold
     are read from git (``index``: the whole history, already read)."""
-    from . import references, reports
+    from . import references
     from .history import texts_with_fingerprints
+    from .reports import traceability
 
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
     states = references.reference_states(documents, statuses)
     if not states:
         return []
-    live = [d for d in documents if reports.in_force(d, statuses)]
-    wanted = reports.needs_in_force_text(live, statuses)
+    live = [d for d in documents if traceability.in_force(d, statuses)]
+    wanted = traceability.needs_in_force_text(live, statuses)
     texts = texts_with_fingerprints(ws.repo, ws.root, wanted, index) if wanted else {}
     findings: list[Finding] = []
     for doc in live:

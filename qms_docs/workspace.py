@@ -11,13 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import authority, control, journal
+from . import authority, journal
 from .catalog import load_standard
 from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
 from .model import Catalog, Config, Document, Finding, Person
 from .records import RecordSet, current_date, load_records
+from .status import StatusInfo, derive_all, derive_status
 
 if TYPE_CHECKING:
     from . import history
@@ -72,12 +73,12 @@ class Workspace:
     def history_index(self) -> history.HistoryIndex | None:
         """HEAD's whole history, read once (None where there is none: no repository, no
         commit, a shallow clone)."""
-        from . import history
+        from . import gitrepo, history
         from .errors import GitError
 
         try:
             repo = self.repo
-            history.require_history(repo)
+            gitrepo.require_history(repo)
         except GitError:
             return None
         return history.HistoryIndex.start(repo).result()
@@ -115,26 +116,26 @@ class Workspace:
 
     @cached_property
     def repo(self):
-        from . import history  # GitPython loads only for what reads git, not for check
+        from . import gitrepo  # GitPython loads only for what reads git, not for check
 
-        return history.open_repo(self.root)
+        return gitrepo.open_repo(self.root)
 
     @cached_property
-    def statuses(self) -> dict[str, control.StatusInfo]:
-        return control.derive_all(self.scan.documents, self.records, self.config, self.today)
+    def statuses(self) -> dict[str, StatusInfo]:
+        return derive_all(self.scan.documents, self.records, self.config, self.today)
 
     def role_start_dates(self, index: history.HistoryIndex | None = None
                          ) -> dict[tuple[str, str], dt.date] | None:
         """When each person took each role, from qms.toml's git history (None without it).
 
         Pass the index of a caller that already read the whole history (one pass)."""
-        from . import history
+        from . import gitrepo, history
         from .errors import GitError
         from .training import role_start_dates
 
         try:
             repo = self.repo
-            history.require_history(repo)
+            gitrepo.require_history(repo)
         except GitError:
             return None
         rel = (self.root.resolve() / "qms.toml").relative_to(
@@ -145,7 +146,7 @@ class Workspace:
         return role_start_dates(versions)
 
     def training_matrix(self, index: history.HistoryIndex | None = None) -> list:
-        from .training import matrix
+        from .reports.training import matrix
 
         documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
         return matrix(documents, self.records, self.config, self.today,
@@ -182,15 +183,15 @@ class Workspace:
                              hint="fix the duplicate id first (qms check)")
         return matches[0]
 
-    def status(self, doc: Document) -> control.StatusInfo:
-        return control.derive_status(doc, self.records.for_document(doc.id), self.config,
+    def status(self, doc: Document) -> StatusInfo:
+        return derive_status(doc, self.records.for_document(doc.id), self.config,
                                      self.today)
 
     def actor(self) -> Person:
         """The acting person: git's user.email, which must be a person of qms.toml."""
-        from . import history
+        from . import gitrepo
 
-        email = history.acting_email(self.repo)
+        email = gitrepo.acting_email(self.repo)
         person = self.config.person_by_email(email)
         if person is None:
             if self.working_config.person_by_email(email) is not None:

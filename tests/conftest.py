@@ -68,7 +68,7 @@ class QmsRepo:
         self.root, self.runner, self.monkeypatch = root, runner, monkeypatch
         self.when = None
 
-    def at(self, day: str) -> "QmsRepo":
+    def at(self, day: str) -> QmsRepo:
         import datetime as dt
 
         import qms_docs.records as records

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, run_qms, sphinx_build
 
 PEOPLE = '''
@@ -103,9 +102,10 @@ def test_init_new_approve_build(acme, runner):
 
 
 def test_ci_templates_are_valid_yaml_with_the_expected_jobs(tmp_path, runner):
-    from qms_docs.init import render_files
+    from qms_docs.scaffold import render_files
 
-    github = yaml.safe_load(render_files("X", "iso9001-2015", "github")[".github/workflows/qms.yml"])
+    files = render_files("X", "iso9001-2015", "github")
+    github = yaml.safe_load(files[".github/workflows/qms.yml"])
     assert set(github["jobs"]) == {"check", "publish", "deploy"}
     steps = github["jobs"]["check"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0
@@ -189,7 +189,8 @@ def test_markdown_document_is_checked_revised_and_built(acme):
 
 
 def test_shell_completion_script():
-    done = subprocess.run([str(Path(sys.executable).with_name("qms"))], env={**os.environ, "_QMS_COMPLETE": "bash_source"},
+    done = subprocess.run([str(Path(sys.executable).with_name("qms"))],
+                          env={**os.environ, "_QMS_COMPLETE": "bash_source"},
                           capture_output=True, text=True)
     assert done.returncode == 0 and "_qms_completion" in done.stdout
 

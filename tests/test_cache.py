@@ -205,8 +205,8 @@ def test_the_fast_yaml_reading_returns_what_the_safe_loader_returns():
     to PyYAML's safe constructor. Same values and types as yaml.load, on every record and
     catalog of the example QMS and on YAML of every other kind."""
     import yaml
-
     from conftest import REPO
+
     from qms_docs import yamlio
 
     texts = [p.read_text(encoding="utf-8") for p in (REPO / "records").rglob("*.yaml")]
@@ -253,6 +253,7 @@ def test_a_controlled_build_reads_records_through_its_repository_cache(scenario,
     the build take its records from that repository's cache. Shown with a cache entry
     whose text differs from the record's, which only the cache can have supplied."""
     from conftest import sphinx_build
+
     from qms_docs.journal import digest
 
     tree = scenario("basic")  # outside git, as a controlled build's tree is

@@ -22,7 +22,8 @@ def test_catalog_has_every_clause_of_chapters_4_to_10(iso):
 
 def test_titles_parents_and_ids(iso):
     by_number = iso.by_number()
-    assert by_number["8.4"].title == "Control of externally provided processes, products and services"
+    assert by_number["8.4"].title == (
+        "Control of externally provided processes, products and services")
     assert by_number["9.2"].title == "Internal audit"
     assert by_number["7.1.5.2"].title == "Measurement traceability"
     assert by_number["7.1.5.2"].parent == "7.1.5"

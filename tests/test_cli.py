@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO, ROOTS, run_qms
+
 from qms_docs.cli import cli, main
 
 

@@ -1,11 +1,12 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
-
 from conftest import ROOTS
-from qms_docs.checks import check_documents
+from hypothesis import given
+from hypothesis import strategies as st
+
 from qms_docs.catalog import load_catalog
+from qms_docs.checks import check_documents
 from qms_docs.config import load_config
 from qms_docs.documents import fingerprint, read_header, scan
 from qms_docs.errors import InputError
@@ -65,9 +66,11 @@ def test_non_utf8_and_non_document_files_are_reported(tmp_path):
 def test_links_to_unknown_documents_are_reported(tmp_path):
     root = project(tmp_path)
     path = root / "procedures" / "sop-002.rst"
-    path.write_text(path.read_text().replace("   :owner:", "   :links: SOP-001, SOP-077\n   :owner:"))
+    path.write_text(path.read_text().replace(
+        "   :owner:", "   :links: SOP-001, SOP-077\n   :owner:"))
     found = [f for f in findings_of(root) if f.code == "unknown-link"]
-    assert [(f.path, f.line, f.document) for f in found] == [("procedures/sop-002.rst", 4, "SOP-002")]
+    assert [(f.path, f.line, f.document) for f in found] == [
+        ("procedures/sop-002.rst", 4, "SOP-002")]
     assert "SOP-077" in found[0].message
 
 

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
 
 SOP = "procedures/sop-001.rst"

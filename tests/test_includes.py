@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import sphinx_build
+
 from qms_docs.config import load_config
 from qms_docs.documents import scan
 from qms_docs.includes import composite, file_digest
@@ -280,7 +280,7 @@ def test_finer_needs_are_not_affected(scenario):
     root = scenario()
     add(root, "\n.. clause:: A clause written by hand\n   :id: CL-LOCAL-1\n",
         "procedures/index.rst")
-    result = sphinx_build(root, strict=False)
+    result = sphinx_build(root, strict=True)
     assert "not_a_document" not in result.warnings
 
 
@@ -321,7 +321,7 @@ def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, t
     own. Every fingerprint the working tree had is one the history says it held, the
     approved files come from the commit that held it, and the blob cache keeps only the
     document's own fingerprint under its blob id."""
-    from qms_docs import cache, history
+    from qms_docs import cache, gitrepo, history
     from qms_docs.publish import approved_files
 
     repo = tmp_path / "company"
@@ -339,9 +339,9 @@ def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, t
         [doc] = [d for d in scan(root, load_config(root)).documents if d.id == "SOP-001"]
         seen.append(doc.fingerprint)
     assert len(set(seen)) == 3
-    gitrepo = history.open_repo(repo)
+    opened = gitrepo.open_repo(repo)
     for _ in range(2):  # the second time from the blob cache
-        index = history.HistoryIndex.build(gitrepo, paths=["qms/procedures/sop-001.rst"])
+        index = history.HistoryIndex.build(opened, paths=["qms/procedures/sop-001.rst"])
         index.preload(["qms/procedures/sop-001.rst"])  # as verify does
         held = index.held_fingerprints("qms/procedures/sop-001.rst", "qms")
         assert list(held) == seen

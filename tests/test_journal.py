@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_reliability_support import Actor, new_repo
 
 import qms_docs.journal as journal
 from qms_docs.errors import InputError, UsageError
-from test_reliability_support import Actor, new_repo
 
 
 class Killed(BaseException):

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOTS, run_qms
 
 PEOPLE = {
@@ -281,8 +280,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
-@pytest.mark.parametrize("command", [["status"], ["approve", "SOP-001", "--role", "quality-manager"],
-                                     ["new", "sop", "Another"], ["revise", "SOP-001", "--reason", "x"]])
+@pytest.mark.parametrize("command", [
+    ["status"], ["approve", "SOP-001", "--role", "quality-manager"],
+    ["new", "sop", "Another"], ["revise", "SOP-001", "--reason", "x"]])
 def test_malformed_input_is_exit_2_one_line_no_file_written(qms, case, command):
     file, payload, where, reason = MALFORMED[case]
     target = qms.root / file

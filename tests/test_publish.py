@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOTS, run_qms
 
 EMAILS = {"quinn": "quinn@example.com", "ash": "ash@example.com"}
@@ -83,7 +82,7 @@ def test_control_block_contents(published):
     block = html[html.index("qms-control-block"):]
     block = block[: block.index("</table>")]
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", block, re.S)]
-    pairs = dict(zip(cells[::2], cells[1::2]))
+    pairs = dict(zip(cells[::2], cells[1::2], strict=True))
     assert pairs["Document"] == "SOP-001"
     assert pairs["Title"] == "Control of Documented Information"
     assert pairs["Revision"] == "1"
@@ -371,6 +370,7 @@ def test_verify_reports_references_to_documents_not_in_force(retired_form):
 
 def test_controlled_site_and_pdf_show_documents_not_in_force_as_text(retired_form, tmp_path):
     from conftest import sphinx_build
+
     from qms_docs import publish
     from qms_docs.workspace import Workspace
 

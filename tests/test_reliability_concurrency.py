@@ -14,11 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_reliability_support import (
+    PEOPLE,
+    THOROUGH,
+    Actor,
+    approved_repo,
+    examples,
+    report,
+    revise_sop_001,
+)
 
 from qms_docs.checks import check_documents
 from qms_docs.workspace import Workspace
-from test_reliability_support import (PEOPLE, THOROUGH, Actor, approved_repo, examples,
-                                      report, revise_sop_001)
 
 COUNTS: Counter = Counter()
 
@@ -116,7 +123,7 @@ def test_concurrent_new_issues_distinct_ids_and_keeps_every_record(template, tmp
     before = {r.path for r in _records_of(root)}
     results = _run_all(root, jobs)
     issued = []
-    for (who, args), code, output in results:
+    for (_who, args), code, output in results:
         COUNTS["new/approve processes"] += 1
         if args[0] == "approve":
             assert code in (0, 1), output

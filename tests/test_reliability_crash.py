@@ -33,13 +33,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from test_reliability_support import (
+    PEOPLE,
+    THOROUGH,
+    Actor,
+    approved_repo,
+    examples,
+    git,
+    hidden,
+    report,
+    revise_sop_001,
+    snapshot,
+    visible,
+)
 
 from qms_docs.config import load_config
 from qms_docs.documents import scan
 from qms_docs.journal import JOURNAL
 from qms_docs.records import load_records
-from test_reliability_support import (PEOPLE, THOROUGH, Actor, approved_repo, examples, git,
-                                      hidden, report, revise_sop_001, snapshot, visible)
 
 TRACER = r"""
 import os, signal, sys

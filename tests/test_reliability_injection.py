@@ -17,7 +17,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import sphinx_build
 from test_reliability_support import Actor, new_repo, report
 
@@ -84,7 +83,7 @@ def site(tmp_path_factory) -> dict:
     # must show its page as a draft.
     tampered = root / paths["html"]
     tampered.write_bytes(tampered.read_bytes() + b" ")
-    built = sphinx_build(root, strict=False)
+    built = sphinx_build(root, strict=True)
     return {"root": root, "paths": paths, "build": built, "act": act,
             "check": result.output}
 
@@ -265,11 +264,10 @@ def test_qms_init_keeps_the_organization_literal(tmp_path, org):
     """qms init writes the organization into conf.py, qms.toml, RST pages and the README."""
     import tomllib
 
-    from docutils.core import publish_doctree
-    from docutils import nodes
-
-    from conftest import run_qms
     from click.testing import CliRunner
+    from conftest import run_qms
+    from docutils import nodes
+    from docutils.core import publish_doctree
 
     target = tmp_path / "acme"
     result = run_qms(CliRunner(), ["init", str(target), "--org", org, "--ci", "none"])

@@ -20,11 +20,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import example, given, strategies as st
-
 from conftest import run_qms
-from test_reliability_support import (PEOPLE, approved_repo, commit, copy_repo, git,
-                                      hypothesis_settings, report)
+from hypothesis import example, given
+from hypothesis import strategies as st
+from test_reliability_support import (
+    PEOPLE,
+    approved_repo,
+    commit,
+    copy_repo,
+    git,
+    hypothesis_settings,
+    report,
+)
 
 TIME_LIMIT = 20.0  # seconds for one command, whatever it is fed
 COUNTS: dict[str, Counter] = {}
@@ -178,7 +185,8 @@ BASE_RECORDS = {
 
 RAW_RECORDS = [
     b"", b"\x00\x01\x02", b"\xff\xfe\xfd", b"kind: approval\n\x1b[2J\n", b"- a\n- b\n",
-    b"just text", b"kind: approval\ndocument: [SOP-001\n", b"!!python/object/apply:os.system ['id']\n",
+    b"just text", b"kind: approval\ndocument: [SOP-001\n",
+    b"!!python/object/apply:os.system ['id']\n",
     b"kind: !!binary aGVsbG8=\n", b"kind: approval\n---\nkind: change\n",
     b"a: &a [1,2]\nb: *a\n",
     b"a: &a ['x','x','x','x','x','x','x','x','x']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
@@ -221,7 +229,8 @@ def _toml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     return '""'
 
 
@@ -438,7 +447,8 @@ FIXED = {
         b"[" * 200_000 + b"]" * 200_000),
     "deep-yaml-block": lambda b: (b.root / "records/SOP-001/deep.yaml").write_bytes(
         b"- " * 200_000 + b"x\n"),
-    "billion-laughs": lambda b: (b.root / "records/SOP-001/laughs.yaml").write_bytes(RAW_RECORDS[11]),
+    "billion-laughs": lambda b: (b.root / "records/SOP-001/laughs.yaml").write_bytes(
+        RAW_RECORDS[11]),
     "huge-record": lambda b: _sparse(b.root / "records/SOP-001/huge.yaml"),
     "huge-document": lambda b: _sparse(b.root / "procedures/sop-050.rst"),
     "huge-qms-toml": lambda b: _sparse(b.root / "qms.toml"),

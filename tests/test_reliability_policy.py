@@ -18,11 +18,19 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
+from test_reliability_support import (
+    PEOPLE,
+    Actor,
+    commit,
+    git,
+    hypothesis_settings,
+    new_repo,
+    report,
+)
 
 from qms_docs.documents import fingerprint
-from test_reliability_support import (PEOPLE, Actor, commit, git, hypothesis_settings,
-                                      new_repo, report)
 
 DOCS = {"SOP-001": ("procedures/sop-001.rst", ("quality-manager",)),
         "SOP-002": ("procedures/sop-002.rst", ("quality-manager", "production-manager"))}
@@ -61,7 +69,7 @@ steps = st.one_of(
 
 
 class Model:
-    """The policy, written out independently of qms_docs.control and qms_docs.actions."""
+    """The policy, written out independently of qms_docs.status and qms_docs.actions."""
 
     def __init__(self, root: Path):
         self.root = root

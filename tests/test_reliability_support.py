@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import ROOTS, run_qms
 
 THOROUGH = os.environ.get("QMS_THOROUGH") == "1"

@@ -14,14 +14,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
+from test_reliability_support import (
+    Actor,
+    approved_repo,
+    commit,
+    copy_repo,
+    git,
+    hypothesis_settings,
+    report,
+)
 
 from qms_docs import publish
-from qms_docs.control import derive_status
 from qms_docs.documents import fingerprint
+from qms_docs.status import derive_status
 from qms_docs.workspace import Workspace
-from test_reliability_support import (Actor, approved_repo, commit, copy_repo, git,
-                                      hypothesis_settings, report)
 
 DOCS = {"SOP-001": "procedures/sop-001.rst", "SOP-002": "procedures/sop-002.rst"}
 

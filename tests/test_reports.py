@@ -12,8 +12,8 @@ import shutil
 import zipfile
 
 import pytest
-
 from conftest import ASH, REPO, ROOTS, QmsRepo, run_qms
+
 
 @pytest.fixture
 def project(tmp_path, runner, monkeypatch) -> QmsRepo:
@@ -333,6 +333,7 @@ def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
     """The controlled tree holds revision 1 of SOP-001 and no SOP-002; its reports still
     name the revisions pending (from HEAD's headers), without a link to what it leaves out."""
     from conftest import sphinx_build
+
     from qms_docs import publish
     from qms_docs.workspace import Workspace
 

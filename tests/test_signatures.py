@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,

@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, sphinx_build
 
 CHROMIUM = Path("/usr/bin/chromium")

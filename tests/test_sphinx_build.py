@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, sphinx_build
 
 
@@ -105,7 +104,7 @@ def test_broken_qms_toml_stops_the_build_with_its_reason(scenario):
 
 
 def test_no_deprecation_warnings_from_sphinx_needs(scenario):
-    result = sphinx_build(scenario("basic"), strict=False)
+    result = sphinx_build(scenario("basic"), strict=True)
     assert "needs.deprecated" not in result.warnings
     assert "[needs.config]" not in result.warnings
 

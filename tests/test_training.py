@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-
 from conftest import ASH, ROOTS, QmsRepo
 
 OLLY = '\n[[people]]\nname = "Olly Operator"\nemail = "olly@example.com"\nroles = ["operator"]\n'

@@ -14,10 +14,17 @@ import io
 import zipfile
 
 import pytest
-
 from test_reliability_support import THOROUGH
-from test_trust_support import (ATTACK, LATE_DAY, NEEDS_SSH_KEYGEN, ORIGINAL, VARIANTS,
-                                Templates, keygen, on_branch)
+from test_trust_support import (
+    ATTACK,
+    LATE_DAY,
+    NEEDS_SSH_KEYGEN,
+    ORIGINAL,
+    VARIANTS,
+    Templates,
+    keygen,
+    on_branch,
+)
 
 pytestmark = NEEDS_SSH_KEYGEN
 

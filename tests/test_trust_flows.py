@@ -5,11 +5,16 @@ stays green; what is made afterwards is judged by the new policy."""
 
 from __future__ import annotations
 
-
 import pytest
-
-from test_trust_support import (LATE_DAY, NEEDS_SSH_KEYGEN, PEOPLE, VARIANTS, Templates, keygen,
-                                on_branch)
+from test_trust_support import (
+    LATE_DAY,
+    NEEDS_SSH_KEYGEN,
+    PEOPLE,
+    VARIANTS,
+    Templates,
+    keygen,
+    on_branch,
+)
 
 pytestmark = NEEDS_SSH_KEYGEN
 

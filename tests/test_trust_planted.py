@@ -14,11 +14,11 @@ import json
 import re
 
 import pytest
+from test_reliability_support import Actor, git, new_repo, snapshot
 
 import qms_docs.journal as journal
 from qms_docs import cache
 from qms_docs.records import load_records
-from test_reliability_support import Actor, git, new_repo, snapshot
 
 
 def plant_journal(root, writes: dict[str, bytes]) -> None:
@@ -174,7 +174,7 @@ def test_a_journal_is_checked_when_it_is_made(sop2_in_review):
 
 
 def test_qms_init_ignores_the_journal(tmp_path):
-    from qms_docs.init import render_files
+    from qms_docs.scaffold import render_files
 
     files = render_files("Acme", "iso9001-2015", "github", person=("A", "a@example.com"))
     ignored = next(text for name, text in files.items() if name.endswith(".gitignore"))

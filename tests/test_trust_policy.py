@@ -118,10 +118,11 @@ def test_what_the_policy_covers():
             'exclude_patterns = ["_build"]\ntemplates_path = ["_templates"]\n')
     frame = Frame.from_conf(conf)
     assert frame.include == ("index.rst", "procedures/**", "reports/**")
-    from qms_docs.config import config_from_bytes
     from pathlib import Path
 
     from conftest import ROOTS
+
+    from qms_docs.config import config_from_bytes
 
     config = config_from_bytes(Path("."), (ROOTS / "basic" / "qms.toml").read_bytes())
     paths = ["qms.toml", "conf.py", "allowed_signers", "index.rst", "README.md",

@@ -21,8 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, strategies as st
-
+from hypothesis import example, given
+from hypothesis import strategies as st
 from test_reliability_support import hypothesis_settings, report
 from test_trust_support import NEEDS_SSH_KEYGEN, Repo, Templates
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOTS, run_qms
 
 PEOPLE = {  # short name -> (name, email); only quinn, pat and ash are in the baseline
@@ -55,7 +54,7 @@ class Repo:
 
     # --- the clock, git and the CLI ---------------------------------------------------
 
-    def at(self, day: str, hour: int = 10) -> "Repo":
+    def at(self, day: str, hour: int = 10) -> Repo:
         import qms_docs.records as records
 
         when = dt.datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
@@ -63,7 +62,7 @@ class Repo:
         self.monkeypatch.setattr(records, "now", lambda: when)
         return self
 
-    def later(self, minutes: int = 1) -> "Repo":
+    def later(self, minutes: int = 1) -> Repo:
         """Move the clock on (each act a little after the one before)."""
         import qms_docs.records as records
 
@@ -137,8 +136,8 @@ class Repo:
         """A record written by hand (not through qms): ``maker`` named as its maker, dated
         ``date`` (an ISO day; default: the clock), signed with ``sign_with``'s key."""
         from qms_docs import signing
-        from qms_docs.documents import fingerprint, scan
         from qms_docs.config import load_config
+        from qms_docs.documents import fingerprint, scan
         from qms_docs.records import new_record, write_record
 
         name, email = PEOPLE[maker]
@@ -267,7 +266,7 @@ NEEDS_SSH_KEYGEN = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                                              "installs it)")
 
 
-def on_branch(templates: Templates, variant: str, tmp_path: Path, monkeypatch) -> "Repo":
+def on_branch(templates: Templates, variant: str, tmp_path: Path, monkeypatch) -> Repo:
     """A copy of the template (unsigned or signed) on a new branch ``pr``, on PR day."""
     repo = templates.copy(variant, tmp_path, monkeypatch).at(PR_DAY)
     repo.git("checkout", "-q", "-b", "pr")

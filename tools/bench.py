@@ -16,7 +16,7 @@ tools/gen_synthetic_qms.py and measures, each several times (medians):
 
 Usage::
 
-    .venv/bin/python tools/bench.py                       # N = 100, 1000, 5000; writes BENCHMARKS.md
+    .venv/bin/python tools/bench.py       # N = 100, 1000, 5000; writes BENCHMARKS.md
     .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
 """
 

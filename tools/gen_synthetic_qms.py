@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qms_docs import yamlio  # noqa: E402
 from qms_docs.catalog import load_catalog  # noqa: E402
 from qms_docs.config import load_config  # noqa: E402
-from qms_docs.control import add_months, required_roles  # noqa: E402
 from qms_docs.documents import fingerprint  # noqa: E402
 from qms_docs.model import Document  # noqa: E402
 from qms_docs.records import validate_record  # noqa: E402
+from qms_docs.status import add_months, required_roles  # noqa: E402
 
 ORG, DOMAIN, SITE = "Kestrel Pumps and Valves Ltd", "kestrel.example", "Millbrook"
 ROLES = {"top-management": "Managing Director", "quality-manager": "Quality Manager",
@@ -184,7 +184,7 @@ def email(name: str) -> str:
 
 
 def day(timestamp: float) -> dt.date:
-    return dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(int(timestamp), dt.UTC).date()
 
 
 def qms_toml(id_digits: int) -> str:
@@ -408,7 +408,7 @@ def schedule(docs: list[Doc], spare: int, start: float, end: float, now: float,
             author = rng.choice(owners if owners and rng.random() < 0.6 else authors)
             events.append(Event(when, next(seq), "content", doc, revision, author))
             window = min((times[revision] - when) * 0.5, 12 * 86400)  # approvals take days
-            for role, step in zip(roles, sorted(rng.uniform(0.05, 1) for _ in roles)):
+            for role, step in zip(roles, sorted(rng.uniform(0.05, 1) for _ in roles), strict=True):
                 approver = rng.choice([p for p in holders[role] if p != author])
                 events.append(Event(when + window * step, next(seq), "approval", doc, revision,
                                     approver, role))
@@ -567,7 +567,7 @@ class History:
         ident = f"{person[0]} <{person[1]}> {int(when)} +0000"
         parent = f"parent {self.head}\n" if self.head else ""
         body = (f"tree {self.folders[''].sha.hex()}\n{parent}author {ident}\ncommitter {ident}\n"
-                f"\n{message}\n").encode("utf-8")
+                f"\n{message}\n").encode()
         self.head = self.pack.put(b"commit", body).hex()
 
     def close(self) -> None:
@@ -585,7 +585,7 @@ class Writer:
 
     def record(self, kind: str, doc: Doc, when: float, **fields) -> tuple[str, bytes]:
         """A validated record file (path, bytes) in the project's record format."""
-        stamp = dt.datetime.fromtimestamp(int(when), dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(int(when), dt.UTC)
         data = {"kind": kind, "id": f"{self.rng.getrandbits(128):032x}", "document": doc.id,
                 "date": stamp.isoformat(), **fields}
         path = ""
@@ -631,7 +631,7 @@ class Writer:
                                       reason="No longer used: the activity was discontinued")])
             message = f"Retire {doc.id}"
         else:
-            stamp, topic = dt.datetime.fromtimestamp(int(when), dt.timezone.utc), self.rng.choice(
+            stamp, topic = dt.datetime.fromtimestamp(int(when), dt.UTC), self.rng.choice(
                 WORDS["subject"])
             files = {f"notes/{stamp:%Y/%m-%d-%H%M%S}.md":
                      f"# Meeting note {stamp:%Y-%m-%d}\n\nDiscussed {topic}.\n".encode()}
@@ -651,7 +651,7 @@ def generate(n: int, commits: int, out: Path, seed: int, years: float) -> None:
     refs = {t: [f":need:`{d.id}`" for d in docs if d.type == t] for t in ("form", "sop")}
     for doc in docs:
         first_body(doc, seed, refs)
-    today = dt.datetime.combine(dt.date.today(), dt.time(), dt.timezone.utc).timestamp()
+    today = dt.datetime.combine(dt.date.today(), dt.time(), dt.UTC).timestamp()
     end = today - 86400  # the history ends before today in every time zone
     events = schedule(docs, spare, end - years * 365.25 * 86400, end, today, rng)
     out.mkdir(parents=True, exist_ok=True)

@@ -20,16 +20,16 @@ from ._common import CONTEXT_SETTINGS, Project
 #: command is run or listed: ``qms check`` in a pre-commit hook loads neither GitPython
 #: nor Jinja nor the acts.
 COMMANDS = {
-    "init": ("control", "init"), "new": ("control", "new"), "revise": ("control", "revise"),
-    "approve": ("control", "approve"), "review": ("control", "review"),
-    "retire": ("control", "retire"), "status": ("control", "status"),
+    "init": ("project", "init"), "new": ("acts", "new"), "revise": ("acts", "revise"),
+    "approve": ("acts", "approve"), "review": ("acts", "review"),
+    "retire": ("acts", "retire"), "status": ("status", "status"),
     "list": ("documents", "list_documents"), "check": ("documents", "check"),
-    "verify": ("control", "verify"), "history": ("history", "history"),
+    "verify": ("status", "verify"), "history": ("history", "history"),
     "show": ("history", "show"), "trace": ("reports", "trace"), "due": ("reports", "due"),
     "changes": ("reports", "changes"), "train": ("training", "train"),
     "training": ("training", "training"), "audit-pack": ("reports", "audit_pack"),
-    "keys": ("control", "keys"), "build": ("build", "build"),
-    "deviation": ("control", "deviation"),
+    "keys": ("project", "keys"), "build": ("build", "build"),
+    "deviation": ("acts", "deviation"),
 }
 
 

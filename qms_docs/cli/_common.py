@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from .. import export
 from ..config import find_root
 from ..model import Catalog, Config, Finding
+from ..reports import export
 from ..workspace import Workspace
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -50,6 +50,13 @@ class Project:
     @property
     def catalogs(self) -> list[Catalog]:
         return self.ws.catalogs
+
+    def relative(self, path: Path) -> str:
+        """A path as the user should read it: relative to the QMS root where it is inside."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
 
 pass_project = click.make_pass_decorator(Project)
@@ -97,11 +104,11 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A plain text table sized to its content."""
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
     click.echo(line)
     click.echo("  ".join("-" * w for w in widths))
     for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 def report_findings(findings: Sequence[Finding], fmt: str) -> None:

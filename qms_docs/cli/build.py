@@ -43,7 +43,7 @@ def build(project, target: str, controlled: bool, out: Path | None, allow_warnin
     from .. import publish  # Sphinx and Jinja load only for a build
 
     ws = project.ws
-    ws.config  # validate qms.toml before starting Sphinx
+    _ = ws.config  # validate qms.toml before starting Sphinx
     name = f"controlled-{target}" if controlled else target
     out = (out or ws.root / "_build" / name).resolve()
     mode = "controlled" if controlled else "preview"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import registers
 from ..checks import check_documents
+from ..reports import registers
 from ._common import emit, format_option, output_option, pass_project, report_findings
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import click
 
+from .. import gitrepo
 from .. import history as git_history
 from ..errors import QmsError
 from ..revisions import in_force_on, revision_history
@@ -35,7 +36,7 @@ def history(project, doc: str, fmt: str) -> None:
 
     is_policy = is_policy_ref(doc)
     document = policy_document() if is_policy else ws.document(doc)
-    git_history.require_history(ws.repo)
+    gitrepo.require_history(ws.repo)
     index = ws.history_index
     entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
     signers = ws.root / ws.config.signers_file
@@ -92,7 +93,7 @@ def show(project, doc: str, as_of: dt.datetime, fmt: str) -> None:
                else "no revision had been approved and made effective by then")
         raise NotInForce(f"{document.id} was not in force on {day}: {why}",
                          hint=f"see its revisions: qms history {document.id}")
-    git_history.require_history(ws.repo)
+    gitrepo.require_history(ws.repo)
     index = git_history.HistoryIndex.build(ws.repo, paths=[document.path])
     change = index.held_fingerprints(document.path).get(in_force.fingerprint)
     if change is None:

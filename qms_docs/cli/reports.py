@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import registers, reports
 from ..catalog import load_standard
+from ..reports import registers, traceability
 from ._common import emit, format_option, output_option, pass_project
 
 
@@ -50,12 +50,12 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
     catalog = _catalog(ws, standard)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
-    basis = reports.load_basis(ws.root, documents, statuses, index=ws.history_index)
+    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
     for note in basis.notes:
         click.echo(f"note: {note}", err=True)
     if gaps:
-        rows = reports.gap_rows(catalog, documents, statuses, basis)
-        emit(fmt, reports.GapRow.HEADERS, [r.cells() for r in rows],
+        rows = traceability.gap_rows(catalog, documents, statuses, basis)
+        emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in rows],
              {"standard": catalog.standard, "gaps": [r.to_dict() for r in rows]}, output,
              "Gaps")
         if rows:
@@ -68,7 +68,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
                    "effective document.", err=True)
         return
     if mandatory:
-        rows = reports.mandatory(catalog, documents, statuses, basis)
+        rows = traceability.mandatory(catalog, documents, statuses, basis)
         emit(fmt, ["Clause", "Title", "Kind", "Met", "Evidence"],
              [[r.clause.number, r.clause.title, r.kind, "met" if r.met else "MISSING", r.detail]
               for r in rows], {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]},
@@ -78,7 +78,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
         if missing:
             raise click.exceptions.Exit(1)
         return
-    matrix = reports.trace_matrix(catalog, documents, statuses, status == "effective", basis)
+    matrix = traceability.trace_matrix(catalog, documents, statuses, status == "effective", basis)
     flat = []
     for row in matrix:
         for doc in row.documents or (None,):
@@ -157,8 +157,8 @@ def audit_pack(project, as_of: dt.datetime, output: Path, allow_uncommitted: boo
     Example:
       qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
     """
-    from ..auditpack import build_audit_pack
     from ..publish import uncommitted_records
+    from ..reports.auditpack import build_audit_pack
     from .build import refuse_uncommitted
 
     ws = project.ws

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import actions
-from ..training import Cell
+from ..reports.training import Cell
 from ._common import emit, format_option, output_option, pass_project
 
 

@@ -90,7 +90,8 @@ def _counted_records(app: Sphinx, srcdir: Path, found, cache_from: Path | None,
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise SphinxConfigError(f"qms-docs: cannot read the judgement {file}: {exc}")
+            raise SphinxConfigError(
+                f"qms-docs: cannot read the judgement {file}: {exc}") from None
         return authority.apply(raw, data)
     judgement = authority.judge_tree(srcdir, raw, found.documents, state.config)
     state.history = judgement.index  # coverage reads texts in force through it

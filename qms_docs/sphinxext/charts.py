@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..reports import ChapterCoverage
+from ..reports.traceability import ChapterCoverage
 
 
 def coverage_chart(rows: list[ChapterCoverage]) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from docutils import nodes
 
-from ..control import StatusInfo
 from ..model import Config, Document
 from ..signing import manifestation
+from ..status import StatusInfo
 
 BANNERS = {
     "draft": "DRAFT: this revision is not approved and not in force.",

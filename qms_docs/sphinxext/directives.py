@@ -1,4 +1,4 @@
-"""Directives that render the standards and the auditor reports.
+"""Directives that render the standards and the auditor traceability.
 
 ``.. qms-clauses:: iso9001-2015`` turns a catalog into ``clause`` needs, one section per
 top-level clause, so nobody writes clause needs by hand. ``.. qms-report:: NAME``
@@ -8,6 +8,7 @@ renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from docutils import nodes
@@ -18,16 +19,14 @@ from sphinx.errors import NoUri
 from sphinx.util.docutils import SphinxDirective
 from sphinx_needs.utils import add_doc
 
-import datetime as dt
-
-from .. import registers, reports
-from ..training import Cell
-from . import tables
-from .charts import coverage_chart
 from ..catalog import load_standard
 from ..documents import rst_text
 from ..errors import QmsError
 from ..model import Catalog
+from ..reports import registers, traceability
+from ..reports.training import Cell
+from . import tables
+from .charts import coverage_chart
 from .state import ProjectState
 
 
@@ -139,7 +138,7 @@ class ReportDirective(_QmsDirective):
 
         config = self.qms.config
         builder = self.env.app.builder
-        links = reports.chapter_links(catalog, documents)
+        links = traceability.chapter_links(catalog, documents)
 
         def quote(text: str) -> str:
             return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -161,7 +160,7 @@ class ReportDirective(_QmsDirective):
             lines.append(f'  "{quote(doc.id)}" [label="{quote(doc.id)}\\n'
                          f'{quote(doc.title[:40])}", fillcolor="{color}", '
                          f'URL="{quote(uri)}", target="_top", tooltip="{quote(doc.title)}"];')
-        for chapter in sorted({l.chapter.number: l.chapter for l in links}.values(),
+        for chapter in sorted({link.chapter.number: link.chapter for link in links}.values(),
                               key=lambda c: int(c.number) if c.number.isdigit() else 0):
             lines.append(f'  "ch-{chapter.number}" [label="{chapter.number} '
                          f'{quote(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
@@ -219,12 +218,12 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
     if name == "coverage":
         return notes + _coverage_blocks(catalog, documents, statuses, basis)
     if name == "gaps":
-        gaps = reports.gap_rows(catalog, documents, statuses, basis)
-        return notes + _table_or(reports.GapRow.HEADERS, [r.cells() for r in gaps], "qms-gaps",
+        gaps = traceability.gap_rows(catalog, documents, statuses, basis)
+        return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps], "qms-gaps",
                                  f"None: every requirement clause of {catalog.short_title} "
                                  "has an effective document.")
     if name == "mandatory":
-        rows = reports.mandatory(catalog, documents, statuses, basis)
+        rows = traceability.mandatory(catalog, documents, statuses, basis)
         met = sum(r.met for r in rows)
         intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
                                             "documented information met."),)
@@ -235,7 +234,7 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
               "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
     rows = []
     in_build = state.documents_by_id()
-    for row in reports.trace_matrix(catalog, documents, statuses, basis=basis):
+    for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
         if row.documents:  # a revision of a document not in this build: its id as text
             satisfied = tables.Bullets(tuple(
@@ -252,7 +251,7 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
 def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[tables.Block]:
     """Requirement clauses covered by a revision in force, those that are not (with the
     revisions pending that name them), and the chart per chapter."""
-    result = reports.coverage(catalog, documents, statuses, basis=basis)
+    result = traceability.coverage(catalog, documents, statuses, basis=basis)
     blocks: list[tables.Block] = [
         (tables.Strong(f"{catalog.short_title}: {result.covered} of {result.total} "
                        f"requirement clauses covered ({result.percent:.0f}%)."),),
@@ -263,13 +262,13 @@ def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[table
         blocks.append(("Clauses with no document in force:",))
         items = []
         for clause in result.uncovered:
-            pending = reports.pending_text(result.pending.get(clause.number, ()))
+            pending = traceability.pending_text(result.pending.get(clause.number, ()))
             items.append((tables.Link(clause.need_id, clause=True), f" {clause.title}",
                           *((f" ({pending})",) if pending else ())))
         blocks.append(tables.Bullets(tuple(items)))
     else:
         blocks.append(("Clauses with no document in force: none.",))
-    chart = coverage_chart(reports.coverage_by_chapter(catalog, documents, statuses,
+    chart = coverage_chart(traceability.coverage_by_chapter(catalog, documents, statuses,
                                                        basis=basis))
     return blocks + [tables.Raw(chart)]
 

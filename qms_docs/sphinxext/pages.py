@@ -18,8 +18,13 @@ from sphinx.transforms import SphinxTransform
 from sphinx_needs.nodes import Need
 
 from ..revisions import revision_history
-from .control_block import (control_data, revision_html, revision_rows,
-                            revision_section, revision_table)
+from .control_block import (
+    control_data,
+    revision_html,
+    revision_rows,
+    revision_section,
+    revision_table,
+)
 
 
 class DocumentTitle(SphinxTransform):

@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..control import StatusInfo, derive_all, derive_status
 from ..documents import Scan
 from ..journal import digest
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
-from ..reports import Basis, load_basis
-from ..training import Cell, matrix
+from ..reports.traceability import Basis, load_basis
+from ..reports.training import Cell, matrix
+from ..status import StatusInfo, derive_all, derive_status
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 One function per report returns plain rows. The CLI prints them and the Sphinx report
 directives render them, so a page of the site and ``qms`` output always agree. Document
-statuses come in as :class:`~qms_docs.control.StatusInfo`.
+statuses come in as :class:`~qms_docs.status.StatusInfo`.
 
 Coverage counts only what is in force: a clause is covered by a document when the header
 of its revision *in force* names it (its approved text, read from git when the working
@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .control import StatusInfo
-from .documents import RECORDS_SECTION, fingerprint, read_header, to_document
-from .errors import QmsError
-from .model import Catalog, Clause, Document
+from ..documents import RECORDS_SECTION, fingerprint, read_header, to_document
+from ..errors import QmsError
+from ..model import Catalog, Clause, Document
+from ..status import StatusInfo
 
 Statuses = dict[str, StatusInfo]
 
@@ -103,11 +103,11 @@ def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
         return coverage_basis(documents, statuses)
     if not use_git:
         return coverage_basis(documents, statuses, None, "no git history here")
-    from . import history  # GitPython loads only when a text must come from git
-    from .errors import GitError
+    from .. import gitrepo, history  # GitPython loads only when a text must come from git
+    from ..errors import GitError
 
     try:
-        texts = history.texts_with_fingerprints(history.open_repo(root), root, wanted, index)
+        texts = history.texts_with_fingerprints(gitrepo.open_repo(root), root, wanted, index)
     except GitError as exc:
         return coverage_basis(documents, statuses, None, exc.message)
     return coverage_basis(documents, statuses, texts)

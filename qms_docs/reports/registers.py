@@ -9,9 +9,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .control import StatusInfo
-from .model import Config, Document
-from .records import Record
+from ..model import Config, Document
+from ..records import Record
+from ..status import StatusInfo
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class ChangeEntry:
 
     def to_dict(self) -> dict[str, object]:
         return dict(zip(("date", "kind", "document", "revision", "person", "detail", "record"),
-                        self.cells()))
+                        self.cells(), strict=True))
 
 
 def change_log(records: Iterable[Record], since: dt.date | None = None,

@@ -16,11 +16,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from . import __version__, export, publish, registers, reports
-from .control import derive_all
-from .documents import scan
-from .errors import UsageError
-from .workspace import Workspace
+from .. import __version__, publish
+from ..documents import scan
+from ..errors import UsageError
+from ..status import derive_all
+from ..workspace import Workspace
+from . import export, registers, traceability
 
 README = """Audit pack of {organization}
 Quality management system as it stood on {as_of}.
@@ -68,7 +69,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         rows = registers.master_list(config, documents, statuses)
         _write(pack / "master-list.csv", export.to_csv(registers.MasterRow.HEADERS,
                                                       [r.cells() for r in rows]))
-        matrix = reports.trace_matrix(catalog, documents, statuses, only_effective=True)
+        matrix = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
         _write(pack / "traceability-matrix.csv", export.to_csv(
             ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
             [[r.clause.number, r.clause.title, d.id, d.title, d.revision, d.status]
@@ -76,15 +77,15 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
             [[r.clause.number, r.clause.title, "", "", "", ""] for r in matrix
              if not r.documents]))
         _write(pack / "gaps.csv", export.to_csv(["Clause", "Title"], [
-            [c.number, c.title] for c in reports.gaps(catalog, documents, statuses)]))
+            [c.number, c.title] for c in traceability.gaps(catalog, documents, statuses)]))
         _write(pack / "mandatory-information.csv", export.to_csv(
             ["Clause", "Title", "Kind", "Met", "Evidence"],
             [[m.clause.number, m.clause.title, m.kind, "met" if m.met else "MISSING", m.detail]
-             for m in reports.mandatory(catalog, documents, statuses)]))
+             for m in traceability.mandatory(catalog, documents, statuses)]))
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
-        from .signing import manifestation
+        from ..signing import manifestation
         from .training import Cell, matrix
 
         signers = tree.root / config.signers_file

@@ -1,0 +1,73 @@
+"""Setting up a QMS: ``init`` (a new repository) and ``keys`` (signing keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import actions
+from ._common import pass_project
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--org", required=True, help="Name of the organization.")
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
+              show_default=True, help="CI workflow to add.")
+@click.option("--standard", default="iso9001-2015", show_default=True,
+              help="Standard the QMS is traced to.")
+def init(directory: Path, org: str, ci: str, standard: str) -> None:
+    """Create a new QMS repository that checks and builds straight away.
+
+    Writes conf.py, qms.toml, a quality manual skeleton, a quality policy, starter SOPs,
+    report pages, a README for authors and a CI workflow; runs git init if needed.
+
+    \b
+    Example:
+      qms init acme-qms --org "Acme Widgets Ltd" --ci gitlab
+    """
+    from ..scaffold import init_repository
+
+    directory.mkdir(parents=True, exist_ok=True)
+    files = init_repository(directory, org, ci, standard)
+    click.echo(f"Created {len(files)} files in {directory}.", err=True)
+    click.echo("The first commit holding qms.toml is the policy in force: add your "
+               "colleagues under [[people]] in qms.toml and amend that commit (git commit "
+               "--amend -a) before you share it; later policy changes need approval by "
+               "[policy] approvers (qms status policy).", err=True)
+    click.echo("Next: qms check and "
+               "qms build html; qms trace --gaps lists what is still to write.", err=True)
+    click.echo(str(directory))
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys of approvers (the allowed_signers file of the QMS).
+
+    \b
+    Example:
+      qms keys add quinn@example.com ~/.ssh/id_ed25519.pub
+    """
+
+
+@keys.command("add")
+@click.argument("email")
+@click.argument("pubkey")
+@pass_project
+def keys_add(project, email: str, pubkey: str) -> None:
+    """Add a person's SSH public key (a .pub file or the key text), with a change record.
+
+    \b
+    Example:
+      qms keys add quinn@example.com ~/.ssh/id_ed25519.pub
+    """
+    ws = project.ws
+    added, record = actions.add_key(ws, email, pubkey)
+    if not added:
+        click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
+        return
+    click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). Commit it: "
+               "the key counts once the policy is approved (qms approve policy).")
+
+

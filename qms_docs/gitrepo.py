@@ -1,0 +1,238 @@
+"""Git: the one layer that runs it.
+
+GitPython serves where it is good (finding the repository, its config, who is acting,
+small questions about HEAD); the history and the contents of past commits are read with
+one ``git log`` and one ``git cat-file --batch`` process each, parsed here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from .errors import GitError
+from .records import RECORDS_DIR
+
+try:  # GitPython needs a git executable; say so plainly if there is none.
+    import git
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    git = None
+    _IMPORT_ERROR = str(exc)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file changed by one commit (from ``git log --raw``)."""
+
+    commit: str
+    author_email: str
+    author_name: str
+    date: str  # ISO 8601 author date
+    status: str  # A, M, D, T (renames are seen as D + A)
+    path: str
+    old_blob: str
+    new_blob: str
+    committer_email: str = ""
+    coauthors: tuple[str, ...] = ()  # emails of Co-authored-by trailers, lower case
+
+    @cached_property  # read-only data (frozen dataclasses allow this)
+    def people(self) -> set[str]:
+        """Everyone who had a hand in this change: author, committer, co-authors."""
+        return {e.lower() for e in (self.author_email, self.committer_email, *self.coauthors)
+                if e}
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit of HEAD's history: parents, people and when it was committed."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_email: str
+    committer_email: str
+    committer_date: str  # ISO 8601
+    coauthors: tuple[str, ...] = ()
+
+
+def open_repo(root: Path) -> git.Repo:
+    """The git repository holding ``root``."""
+    if git is None:  # pragma: no cover
+        raise GitError(f"git is not available: {_IMPORT_ERROR}", hint="install git")
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitError(f"{root} is not in a git repository",
+                       hint="run 'git init' and commit the QMS first") from None
+
+
+def acting_email(repo: git.Repo) -> str:
+    """``git config user.email`` of the working copy: who is acting."""
+    try:
+        email = repo.git.config("user.email").strip()
+    except git.GitCommandError:
+        email = ""
+    if not email:
+        raise GitError("git does not know who you are (user.email is not set)",
+                       hint="run: git config user.email you@example.com")
+    return email
+
+
+def head_commit(repo: git.Repo) -> str:
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:
+        raise GitError("the repository has no commits yet",
+                       hint="commit the documents first: git add -A && git commit") from None
+
+
+def has_uncommitted_changes(repo: git.Repo, path: str) -> bool:
+    """True when ``path`` differs from HEAD in the index or working tree, or is untracked."""
+    return bool(repo.git.status("--porcelain", "--untracked-files=all", "--", path).strip())
+
+
+def is_shallow(repo: git.Repo) -> bool:
+    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+
+
+def require_history(repo: git.Repo) -> None:
+    """Refuse (exit 2) where the history a command needs is not there."""
+    head_commit(repo)
+    if is_shallow(repo):
+        raise GitError("this is a shallow clone: the command needs the whole history",
+                       hint="fetch it: git fetch --unshallow (in CI: fetch-depth: 0 / "
+                            "GIT_DEPTH: 0)")
+
+
+def files_at(repo: git.Repo, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The bytes of each path at ``commit`` (None where it did not exist), in one process."""
+    return blobs_at(Path(repo.working_tree_dir), commit, paths)
+
+
+def blobs_at(repo_dir: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """:func:`files_at` for a repository folder (no GitPython object needed)."""
+    found = cat(repo_dir, [f"{commit}:{p}" for p in paths], follow=False)
+    return {p: data if isinstance(data, bytes) else None
+            for p, (_, data) in zip(paths, found, strict=True)}
+
+
+def record_states(root: Path, prefix: str) -> list[tuple[str, str]] | None:
+    """(git's two-letter status, path relative to the QMS ``root``) of every file under
+    ``records/`` that the working tree holds otherwise than HEAD: staged, changed, deleted
+    or untracked (one git process; a rename is a deletion and a new file). ``prefix``: the
+    QMS root inside the repository. None where git cannot tell."""
+    done = subprocess.run(["git", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                           "--no-renames", "--", RECORDS_DIR], cwd=root, capture_output=True)
+    if done.returncode != 0:
+        return None
+    lead = f"{prefix}/" if prefix else ""
+    return [(entry[:2], entry[3 + len(lead):])
+            for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0")
+            if len(entry) > 3 and entry[3:].startswith(lead)]
+
+
+def changed_paths(repo: git.Repo, base: str) -> list[tuple[str, str]]:
+    """(status, path) of files that differ between ``base`` and the working tree."""
+    output = repo.git.diff("--name-status", "--no-renames", "-z", base)
+    parts = [p for p in output.split("\x00") if p]
+    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+
+def resolve(repo: git.Repo, ref: str) -> str:
+    """The commit a ref names, or a GitError saying how to get it."""
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except (git.GitCommandError, ValueError):  # ValueError: a NUL byte in the name
+        raise GitError(f"unknown git revision {ref!r}",
+                       hint="fetch it first (git fetch origin main) or name an existing "
+                            "branch, tag or commit") from None
+
+
+#: What ``git cat-file --batch --follow-symlinks`` says of a link it does not follow.
+_LINK_STATES = {b"symlink": "is a symbolic link that leads outside the repository",
+                b"dangling": None, b"loop": None, b"notdir": None}
+
+
+def cat(repo_dir: Path, specs: list[str], follow: bool = True
+         ) -> list[tuple[str, bytes | str | None]]:
+    """(blob id, bytes) of each object spec (``<commit>:<path>`` or a blob id), in one
+    ``git cat-file --batch`` process (the one parser of its output), which follows
+    symbolic links inside the repository unless ``follow`` is False; bytes are None for
+    what is missing or no file, and a reason (str) for a link out."""
+    if not specs:
+        return []
+    command = ["git", "cat-file", "--batch", *(["--follow-symlinks"] if follow else [])]
+    done = subprocess.run(command, cwd=repo_dir, input="".join(f"{s}\n" for s in specs).encode(),
+                          capture_output=True, check=True)
+    data, pos, out = done.stdout, 0, []
+    for _ in specs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if header[-1] == b"missing" or header[-1] == b"ambiguous":
+            out.append(("", None))
+            pos = end + 1
+            continue
+        if header[0] in _LINK_STATES:
+            size = int(header[1])
+            out.append(("", _LINK_STATES[header[0]]))
+            pos = end + 1 + size + 1
+            continue
+        size = int(header[2])
+        content = data[end + 1:end + 1 + size]
+        out.append((header[0].decode(), content if header[1] == b"blob" else None))
+        pos = end + 1 + size + 1
+    return out
+
+
+# -m: a merge commit is listed with its diff against each parent, so what a merge itself
+# changed (a record deleted or edited while resolving it) is seen.
+LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", "-m",
+       "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI%x1f%ce%x1f%cI%x1f"
+       "%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"]
+_EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+
+
+def parse_log(output: str) -> list[list]:
+    """``git log`` output in :data:`LOG`'s format -> [commit, parents, email, name, date,
+    [[status, path, old blob, new blob], ...], committer email, committer date,
+    [co-author emails]] per commit (a merge's diffs against each parent joined)."""
+    commits: list[list] = []
+    seen: dict[str, list] = {}
+    for block in output.split("\x1e"):
+        if not block.strip("\x00\n"):
+            continue
+        head, _, raw = block.partition("\n")
+        fields_ = head.rstrip("\x00").split("\x1f")
+        commit, parents, email, name, date = fields_[:5]
+        committer, committed = (fields_[5], fields_[6]) if len(fields_) > 6 else (email, date)
+        trailers = fields_[7] if len(fields_) > 7 else ""
+        coauthors = sorted({m.lower() for m in _EMAIL.findall(trailers)})
+        parts = raw.strip("\n").split("\x00")
+        files = []
+        i = 0
+        while i + 1 < len(parts):
+            meta = parts[i].strip()
+            if not meta.startswith(":"):
+                i += 1
+                continue
+            fields = meta.split()
+            files.append([fields[4][0], parts[i + 1], fields[2], fields[3]])
+            i += 2
+        if commit in seen:  # a merge, listed once per parent
+            known = seen[commit][5]
+            known.extend(f for f in files if f not in known)
+            continue
+        entry = [commit, parents, email, name, date, files, committer, committed, coauthors]
+        seen[commit] = entry
+        commits.append(entry)
+    return commits
+
+
+def read_blobs(repo_dir: Path, blobs: list[str]) -> dict[str, bytes]:
+    """The bytes of each blob (by id), with one ``git cat-file --batch`` process."""
+    wanted = list(dict.fromkeys(blobs))
+    found = cat(repo_dir, wanted, follow=False)
+    return {blob: data for blob, (_, data) in zip(wanted, found, strict=True)
+            if isinstance(data, bytes)}

@@ -1,0 +1,76 @@
+"""The training matrix: every person against every document they must be trained on.
+
+Who owes training on which revision is the rule of :mod:`qms_docs.training`; this
+module only lays it out as rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..model import Config, Document, Person
+from ..records import RecordSet
+from ..training import audience, training_revision
+
+STATES = ("trained", "due", "overdue", "not-required")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One person x one document of the training matrix."""
+
+    person: Person
+    document: str
+    state: str
+    required_revision: int | None = None
+    trained_revision: int | None = None
+    trained_on: dt.date | None = None
+    due: dt.date | None = None
+
+    HEADERS = ("Person", "Email", "Document", "State", "Revision", "Trained on", "Due")
+
+    def cells(self) -> list[object]:
+        revision = self.trained_revision if self.state == "trained" else self.required_revision
+        return [self.person.name, self.person.email, self.document, self.state, revision,
+                self.trained_on.isoformat() if self.trained_on else "",
+                self.due.isoformat() if self.due else ""]
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(zip(("person", "email", "document", "state", "revision", "trained_on",
+                         "due"), self.cells(), strict=True))
+
+
+def matrix(documents: list[Document], records: RecordSet, config: Config, today: dt.date,
+           joined: dict[tuple[str, str], dt.date] | None = None) -> list[Cell]:
+    """The training matrix: every person x every document with an audience."""
+    grouped = records.by_document()
+    cells = []
+    for doc in documents:
+        roles = set(audience(doc, config))
+        if not roles or doc.type not in config.types:
+            continue
+        mine = grouped.get(doc.id, [])
+        need = training_revision(doc, mine, config, today)
+        trainings = [r for r in mine if r.kind == "training"]
+        for person in config.people:
+            held = roles & set(person.roles)
+            if not held or need is None:
+                cells.append(Cell(person, doc.id, "not-required"))
+                continue
+            revision, effective = need
+            done = [r for r in trainings if r.data["trainee"]["email"].lower()
+                    == person.email.lower() and r.data["revision"] >= revision]
+            if done:
+                last = max(done, key=lambda r: r.data["revision"])
+                cells.append(Cell(person, doc.id, "trained", revision, last.data["revision"],
+                                  last.date.date()))
+                continue
+            start = effective
+            if joined:
+                took = min(joined.get((person.email.lower(), role), effective) for role in held)
+                start = max(effective, took)
+            due = start + dt.timedelta(days=config.types[doc.type].training_days)
+            cells.append(Cell(person, doc.id, "overdue" if due < today else "due", revision,
+                              due=due))
+    return cells

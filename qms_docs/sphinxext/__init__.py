@@ -24,10 +24,11 @@ from .. import __version__
 from ..catalog import load_standard
 from ..checks import check_documents
 from ..config import load_config
-from ..documents import scan
+from ..documents import Scan, scan
 from ..errors import QmsError
-from ..records import load_records
-from . import directives, guard, needs_config, pages, references, tables
+from ..records import RecordSet, load_records
+from . import directives, domain, guard, needs_config, pages, references, tables
+from .domain import QmsDomain
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -44,16 +45,16 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     # A controlled build names the documents it left out (not in force): references to
     # them become plain text with their state, and warnings (see references.py).
-    app.qms = ProjectState(root=root, config=config, catalogs=catalogs,  # type: ignore[attr-defined]
-                           not_in_force=references.states_of(sphinx_config),
-                           pending=dict(sphinx_config.qms_pending or {}))
+    domain.loaded(app, ProjectState(root=root, config=config, catalogs=catalogs,
+                                    not_in_force=references.states_of(sphinx_config),
+                                    pending=dict(sphinx_config.qms_pending or {})))
     needs_config.apply(sphinx_config, config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    state = QmsDomain.of(app.env).start(app)
     # The scan and the records are tens of thousands of objects that live as long as the
     # build: the cyclic collector would walk them in every full collection (in Sphinx's
     # main process, about a third of a build is such collections). Not collected while
@@ -75,8 +76,8 @@ def on_builder_inited(app: Sphinx) -> None:
         state.today = dt.date.fromisoformat(app.config.qms_as_of)
 
 
-def _counted_records(app: Sphinx, srcdir: Path, found, cache_from: Path | None,
-                     state: ProjectState):
+def _counted_records(app: Sphinx, srcdir: Path, found: Scan, cache_from: Path | None,
+                     state: ProjectState) -> RecordSet:
     """The records that count (authority.py): a controlled build gets the judgement made
     by qms from git with its tree; any other build judges them with the history of the
     repository holding the sources (without one, against the working tree's qms.toml)."""
@@ -112,13 +113,13 @@ def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
     trace diagram, document lists) whenever a document came or went, or what they read in
     changed (see ``ProjectState.input_digests``): editing only the text of a document
     leaves the standards page as it is unless its clauses changed."""
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
-    inputs = state.input_digests()
-    before: dict[str, str] = getattr(env, "qms_read_digests", {})
-    env.qms_read_digests = {key: value for key, value in inputs.items()
-                            if key not in RESOLVED_INPUTS}
+    qms = QmsDomain.of(env)
+    inputs = qms.project.input_digests()
+    before = qms.read_digests
+    qms.read_digests = {key: value for key, value in inputs.items()
+                        if key not in RESOLVED_INPUTS}
     outdated: set[str] = set()
-    for docname, shown in getattr(env, "qms_aggregate_docs", {}).items():
+    for docname, shown in qms.aggregates.items():
         read_in = shown - RESOLVED_INPUTS
         if docname not in removed and read_in and (added or removed or any(
                 inputs[key] != before.get(key) for key in read_in)):
@@ -130,13 +131,14 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Pages to write again without reading them: the report pages when the statuses
     or records they show changed, and a document's page when its control block or
     revision history did (both are made when the page is resolved)."""
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    qms = QmsDomain.of(env)
+    state = qms.project
     srcdir = Path(app.srcdir)
     pages = state.page_digests()
-    shown_before: dict[str, str] = getattr(env, "qms_page_digests", {})
+    shown_before = qms.page_digests
     reports = state.input_digests()["reports"]
-    reports_before = getattr(env, "qms_reports_digest", None)
-    env.qms_page_digests, env.qms_reports_digest = pages, reports
+    reports_before = qms.reports_digest
+    qms.page_digests, qms.reports_digest = pages, reports
     updated: set[str] = set()
     for doc in state.scan.documents:
         if doc.id and pages.get(doc.id) != shown_before.get(doc.id):
@@ -144,27 +146,14 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
             if docname and docname in env.all_docs:
                 updated.add(docname)
     if reports != reports_before:
-        updated.update(docname for docname, shown in getattr(env, "qms_aggregate_docs",
-                                                             {}).items()
+        updated.update(docname for docname, shown in qms.aggregates.items()
                        if shown & RESOLVED_INPUTS and docname in env.all_docs)
     return sorted(updated)
 
 
-def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    getattr(env, "qms_aggregate_docs", {}).pop(docname, None)
-
-
-def on_env_merge_info(app: Sphinx, env: BuildEnvironment, docnames: list[str],
-                      other: BuildEnvironment) -> None:
-    if not hasattr(env, "qms_aggregate_docs"):
-        env.qms_aggregate_docs = {}
-    for docname, shown in getattr(other, "qms_aggregate_docs", {}).items():
-        env.qms_aggregate_docs.setdefault(docname, set()).update(shown)
-
-
 def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     """Report every header finding as a located ``[qms.<code>]`` warning."""
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    state = QmsDomain.of(env).project
     srcdir = Path(app.srcdir)
     scan = references.without_links_to(state.scan, state.not_in_force)
     findings = check_documents(scan, state.config, state.catalogs)
@@ -205,15 +194,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-get-updated", on_env_get_updated)
-    app.connect("env-purge-doc", on_env_purge_doc)
-    app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
     app.connect("build-finished", on_build_finished)
     app.add_css_file("qms.css")
+    app.add_domain(QmsDomain)
     directives.setup(app)
     guard.setup(app)
     pages.setup(app)
     references.setup(app)
     tables.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 4}
+            "env_version": 5}

@@ -27,6 +27,7 @@ from ..reports import registers, traceability
 from ..reports.training import Cell
 from . import tables
 from .charts import coverage_chart
+from .domain import QmsDomain
 from .state import ProjectState
 
 
@@ -35,14 +36,12 @@ class _QmsDirective(SphinxDirective):
 
     @property
     def qms(self) -> ProjectState:
-        return self.env.app.qms  # type: ignore[attr-defined]
+        return QmsDomain.of(self.env).project
 
     def remember_aggregate(self, inputs: str) -> None:
         """Note that this page shows ``inputs`` (a key of ``ProjectState.input_digests``):
         it is read again when they change."""
-        if not hasattr(self.env, "qms_aggregate_docs"):
-            self.env.qms_aggregate_docs = {}
-        self.env.qms_aggregate_docs.setdefault(self.env.docname, set()).add(inputs)
+        QmsDomain.of(self.env).note_aggregate(self.env.docname, inputs)
 
     def parse_lines(self, lines: Iterable[str], titles: bool = False) -> list[nodes.Node]:
         container = nodes.section() if titles else nodes.container()
@@ -292,7 +291,7 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     placeholders = list(doctree.findall(ReportPlaceholder))
     if not placeholders:
         return
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    state = QmsDomain.of(app.env).project
     direct = (app.builder.format == "html" and app.builder.name != "singlehtml"
               and app.config.qms_direct_html)
     link = tables.html_link(app, docname) if direct else None

@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from ..includes import HINTS, blank, refused, stray_documents, stray_finding
-from .state import ProjectState
+from .domain import QmsDomain
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _relative(app: Sphinx, path) -> str | None:
 
 def _guard(app: Sphinx, rel: str, document: str, text: str, location, included: bool = False
            ) -> str:
-    state: ProjectState = app.qms  # type: ignore[attr-defined]
+    state = QmsDomain.of(app.env).project
     types = state.config.types
     header = state.scan.headers.get(rel) if not included else None
     refs = refused(text, rel, document, Path(app.srcdir))

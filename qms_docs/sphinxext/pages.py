@@ -11,20 +11,27 @@ changes when a record is added, even though the page's source did not).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders import Builder
 from sphinx.transforms import SphinxTransform
+from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.nodes import Need
 
+from ..model import Document
 from ..revisions import revision_history
 from .control_block import (
+    ControlBlock,
     control_data,
     revision_html,
     revision_rows,
     revision_section,
     revision_table,
 )
+from .domain import QmsDomain
+from .state import ProjectState
 
 
 class DocumentTitle(SphinxTransform):
@@ -33,9 +40,7 @@ class DocumentTitle(SphinxTransform):
     default_priority = 205  # after docutils' own title promotion, before Sphinx collects titles
 
     def apply(self, **kwargs: object) -> None:
-        qms = getattr(self.app, "qms", None)
-        if qms is None:
-            return
+        qms = QmsDomain.of(self.env).project
         doc = self.document
         first = next((child for child in doc.children
                       if not isinstance(child, (nodes.comment, nodes.target,
@@ -81,28 +86,29 @@ class DeferredRevisionTable(nodes.General, nodes.Element):
     """The revision history table of ``document``, made by the HTML writer as HTML."""
 
 
-def _document(translator: nodes.NodeVisitor, node: nodes.Element):
-    qms = translator.builder.app.qms  # type: ignore[attr-defined]
+def _document(translator: HTML5Translator, node: nodes.Element
+              ) -> tuple[ProjectState, Document]:
+    qms = QmsDomain.of(translator.builder.env).project
     return qms, qms.documents_by_id()[node["document"]]
 
 
-def visit_deferred_control_block(translator: nodes.NodeVisitor,
+def visit_deferred_control_block(translator: HTML5Translator,
                                  node: DeferredControlBlock) -> None:
     qms, document = _document(translator, node)
-    translator.body.append(_control_data(qms, document).html())  # type: ignore[attr-defined]
+    translator.body.append(_control_data(qms, document).html())
     raise nodes.SkipNode
 
 
-def visit_deferred_revision_table(translator: nodes.NodeVisitor,
+def visit_deferred_revision_table(translator: HTML5Translator,
                                   node: DeferredRevisionTable) -> None:
     qms, document = _document(translator, node)
     rows = revision_rows(revision_history(document, qms.records.for_document(document.id),
                                           qms.config))
-    translator.body.append(revision_html(rows))  # type: ignore[attr-defined]
+    translator.body.append(revision_html(rows))
     raise nodes.SkipNode
 
 
-def _control_data(qms, document):
+def _control_data(qms: ProjectState, document: Document) -> ControlBlock:
     cells = qms.training_by_document().get(document.id, [])
     return control_data(document, qms.status_of(document), qms.config, cells,
                         qms.root / qms.config.signers_file)
@@ -120,7 +126,7 @@ def _placeholders(doctree: nodes.document) -> list[nodes.Element]:
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    qms = app.qms  # type: ignore[attr-defined]
+    qms = QmsDomain.of(app.env).project
     by_id = qms.documents_by_id()
     html = app.builder.format == "html" and app.config.qms_direct_html
     for placeholder in _placeholders(doctree):
@@ -157,7 +163,7 @@ def on_doctree_resolved_stable_ids(app: Sphinx, doctree: nodes.document, docname
         ids[0] = f"SNCB-{digest}"
 
 
-def _containers(doctree: nodes.document):
+def _containers(doctree: nodes.document) -> Iterator[nodes.container]:
     """The container nodes of a doctree in document order, without walking into text
     elements (paragraphs, titles, ...), which hold no containers: a tenth of the walk."""
     stack: list[nodes.Node] = [doctree]
@@ -169,9 +175,9 @@ def _containers(doctree: nodes.document):
             stack.extend(reversed(node.children))
 
 
-def on_write_started(app: Sphinx, builder) -> None:
+def on_write_started(app: Sphinx, builder: Builder) -> None:
     """Derive, once and before the writers start, what every page's control block uses."""
-    qms = app.qms  # type: ignore[attr-defined]
+    qms = QmsDomain.of(app.env).project
     qms.statuses()
     qms.training_by_document()
     qms.documents_by_id()

@@ -18,11 +18,13 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx_needs.need_item import NeedLink
 from sphinx_needs.roles.need_ref import NeedRef
 
 from ..documents import Scan
 from ..model import Finding
 from ..references import STATE_OF_EXCLUDED, reference_findings
+from .domain import QmsDomain
 from .state import ProjectState
 
 #: The class of the text a reference to a document not in force becomes.
@@ -74,7 +76,7 @@ def findings(state: ProjectState, srcdir: Path) -> list[Finding]:
 def on_doctree_resolved_roles(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """``:need:`` roles naming a document left out become its id and state, as text
     (before sphinx-needs would make them a link to "Unknown need")."""
-    states = app.qms.not_in_force  # type: ignore[attr-defined]
+    states = QmsDomain.of(app.env).project.not_in_force
     if not states:
         return
     for ref in list(doctree.findall(NeedRef)):
@@ -89,8 +91,9 @@ def on_doctree_resolved_roles(app: Sphinx, doctree: nodes.document, docname: str
 def on_needs_before_post_processing(app: Sphinx, needs: Any) -> None:
     """Take links to documents left out off the needs while sphinx-needs checks links
     (they are reported as not in force, not as unknown needs); put back afterwards."""
-    states = app.qms.not_in_force  # type: ignore[attr-defined]
-    withheld: dict[tuple[str, str], list] = {}
+    state = QmsDomain.of(app.env).project
+    states = state.not_in_force
+    withheld: dict[tuple[str, str], list[NeedLink]] = {}
     if states:
         for need_id, need in needs.items():
             for link_type, links in list(need.iter_links_items(as_str=False)):
@@ -102,13 +105,13 @@ def on_needs_before_post_processing(app: Sphinx, needs: Any) -> None:
                 except (KeyError, TypeError):  # a derived link field: left as it is
                     continue
                 withheld[(need_id, link_type)] = list(links)
-    app.qms.withheld_links = withheld  # type: ignore[attr-defined]
+    state.withheld_links = withheld
 
 
 def on_needs_before_sealing(app: Sphinx, needs: Any) -> None:
     """Put the links :func:`on_needs_before_post_processing` took off back: the need's box
     shows them (as text, see :func:`on_doctree_resolved_links`)."""
-    for (need_id, link_type), links in getattr(app.qms, "withheld_links", {}).items():
+    for (need_id, link_type), links in QmsDomain.of(app.env).project.withheld_links.items():
         need = needs.get(need_id)
         if need is not None:
             need[link_type] = links
@@ -118,7 +121,7 @@ def on_needs_before_sealing(app: Sphinx, needs: Any) -> None:
 def on_doctree_resolved_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """In a need's box, a link to a document left out (drawn by sphinx-needs as a dead
     link) reads as its id and state."""
-    states = app.qms.not_in_force  # type: ignore[attr-defined]
+    states = QmsDomain.of(app.env).project.not_in_force
     if not states:
         return
     for node in list(doctree.findall(nodes.inline)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..documents import Scan
 from ..journal import digest
@@ -13,6 +14,11 @@ from ..records import RecordSet, current_date
 from ..reports.traceability import Basis, load_basis
 from ..reports.training import Cell, matrix
 from ..status import StatusInfo, derive_all, derive_status
+
+if TYPE_CHECKING:
+    from sphinx_needs.need_item import NeedLink
+
+    from ..history import HistoryIndex
 
 
 @dataclass
@@ -27,7 +33,9 @@ class ProjectState:
     today: dt.date = field(default_factory=current_date)
     #: a controlled build: id -> state of each document it left out (not in force)
     not_in_force: dict[str, str] = field(default_factory=dict)
-    withheld_links: dict = field(default_factory=dict)
+    #: a controlled build: the links to documents left out, taken off the needs while
+    #: sphinx-needs checks links and put back afterwards (references.py)
+    withheld_links: dict[tuple[str, str], list[NeedLink]] = field(default_factory=dict)
     #: a controlled build: id -> HEAD's header of each revision not yet in force
     #: (``qms_pending``: type, title, revision, satisfies)
     pending: dict[str, dict] = field(default_factory=dict)
@@ -39,7 +47,7 @@ class ProjectState:
     _statuses: dict[str, StatusInfo] | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
-    history: object = None  # HEAD's history, read once by the judgement (None without)
+    history: HistoryIndex | None = None  # HEAD's history, read once by the judgement
     _basis: Basis | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:

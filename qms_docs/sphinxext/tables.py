@@ -31,6 +31,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import NoUri
 from sphinx.util.nodes import make_refnode
+from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.config import NeedsSphinxConfig
 from sphinx_needs.data import SphinxNeedsData
 from sphinx_needs.need_item import NeedLink
@@ -39,6 +40,7 @@ from sphinx_needs.utils import add_doc
 
 from ..documents import plain_text, rst_text
 from .control_block import encode
+from .domain import QmsDomain
 from .needs_config import ID_REGEX
 
 _NEED_ID = re.compile(ID_REGEX)
@@ -287,8 +289,8 @@ class DeferredReport(nodes.General, nodes.Element):
     report's words for the search index and is never shown."""
 
 
-def visit_deferred_report(translator: nodes.NodeVisitor, node: DeferredReport) -> None:
-    translator.body.append(node["html"])  # type: ignore[attr-defined]
+def visit_deferred_report(translator: HTML5Translator, node: DeferredReport) -> None:
+    translator.body.append(node["html"])
     raise nodes.SkipNode
 
 
@@ -344,7 +346,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     The result is the reference sphinx-needs makes; anything else (an unknown or external
     need, a part, a builder without a URI) is left to sphinx-needs, which runs later.
     """
-    if docname not in getattr(app.env, "qms_aggregate_docs", ()):
+    if docname not in QmsDomain.of(app.env).aggregates:
         return  # report tables are only on aggregate pages
     refs = [node for node in doctree.findall(NeedRef) if "qms_label" in node]
     if not refs:

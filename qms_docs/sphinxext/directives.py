@@ -14,21 +14,28 @@ from collections.abc import Iterable
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from docutils.utils import escape2null
 from sphinx.application import Sphinx
 from sphinx.errors import NoUri
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx_needs.api import InvalidNeedException, add_need
+from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
 from ..catalog import load_standard
 from ..documents import rst_text
 from ..errors import QmsError
-from ..model import Catalog
+from ..model import Catalog, Clause
 from ..reports import registers, traceability
 from ..reports.training import Cell
 from . import tables
 from .charts import coverage_chart
 from .domain import QmsDomain
+from .needs_config import CLAUSE_TYPE
 from .state import ProjectState
+
+logger = logging.getLogger(__name__)
 
 
 class _QmsDirective(SphinxDirective):
@@ -65,7 +72,12 @@ class _QmsDirective(SphinxDirective):
 
 
 class ClausesDirective(_QmsDirective):
-    """All clauses of a standard as ``clause`` needs, grouped by top-level clause."""
+    """All clauses of a standard as ``clause`` needs, grouped by top-level clause.
+
+    Each top-level clause opens a section titled with its number and title; the needs are
+    made with sphinx-needs' :func:`~sphinx_needs.api.add_need`, as its own directive
+    makes them, all located at this directive's line.
+    """
 
     required_arguments = 1
     has_content = False
@@ -73,21 +85,54 @@ class ClausesDirective(_QmsDirective):
     def run(self) -> list[nodes.Node]:
         catalog = self.catalog(self.arguments[0])
         self.remember_aggregate("clauses")
-        lines: list[str] = []
+        out: list[nodes.Node] = []
+        section: nodes.section | None = None
         for clause in catalog.clauses:
             if clause.parent is None:
-                heading = f"{clause.number} {rst_text(clause.title)}"
-                lines += [heading, "-" * len(heading), ""]
-            lines += [f".. clause:: {clause.number} {' '.join(clause.title.split())}",
-                      f"   :id: {clause.need_id}", ""]
-            flags = [word for word, on in (("maintained", clause.maintain),
-                                           ("retained", clause.retain)) if on]
-            if flags:
-                text = f"Documented information {' and '.join(flags)}"
-                if clause.evidence:
-                    text += f": {rst_text(clause.evidence)}"
-                lines += [f"   {text}.", ""]
-        return self.parse_lines(lines, titles=True)
+                section = self._section(f"{clause.number} {rst_text(clause.title)}")
+                out.append(section)
+            made = self._need(clause)
+            if section is None:
+                out += made
+            else:
+                section += made
+        add_doc(self.env, self.env.docname)  # the page holds needs, as need directives do
+        return out
+
+    def _section(self, heading: str) -> nodes.section:
+        """The section an RST heading ``heading`` makes (title, name, implicit target)."""
+        section = nodes.section()
+        title = nodes.title(heading, "", nodes.Text(escape2null(heading)))
+        section["names"].append(nodes.fully_normalize_name(title.astext()))
+        section += title
+        self.state.document.note_implicit_target(section, section)
+        return section
+
+    def _need(self, clause: Clause) -> list[nodes.Node]:
+        """The ``clause`` need of ``clause``; its text names the documented information
+        the clause asks for."""
+        flags = [word for word, on in (("maintained", clause.maintain),
+                                       ("retained", clause.retain)) if on]
+        text = ""
+        if flags:
+            text = f"Documented information {' and '.join(flags)}"
+            if clause.evidence:
+                text += f": {rst_text(clause.evidence)}"
+            text += "."
+        line = self.get_source_info()[1] or self.lineno
+        source = NeedItemSourceDirective(docname=self.env.docname, lineno=line,
+                                         lineno_content=self.content_offset + 1,
+                                         parser_lineno=self.lineno)
+        try:
+            made: list[nodes.Node] = add_need(
+                self.env.app, self.state, need_source=source, need_type=CLAUSE_TYPE,
+                title=f"{clause.number} {' '.join(clause.title.split())}",
+                id=clause.need_id, content=text)
+        except InvalidNeedException as err:
+            logger.warning(f"qms-clauses: clause {clause.number} not made: {err.message}",
+                           type="qms", subtype="clause", location=self.get_location())
+            return []
+        return made
 
 
 #: Reports made when the page is resolved, from the records as they are then.

@@ -11,7 +11,9 @@ from typing import Any
 from ..model import Config
 
 ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
-CLAUSE_TYPE = {"directive": "clause", "title": "Clause", "prefix": "CL-",
+#: The need type of a standard's clauses (``.. qms-clauses::`` makes them).
+CLAUSE_TYPE = "clause"
+CLAUSE = {"directive": CLAUSE_TYPE, "title": "Clause", "prefix": "CL-",
                "color": "#FFFFFF", "style": "node"}
 FIELDS = {
     "revision": "Revision of the document (a whole number, raised by qms revise)",
@@ -29,7 +31,7 @@ def needs_settings(config: Config) -> dict[str, Any]:
         for policy in config.types.values()
     ]
     return {
-        "needs_types": [*types, CLAUSE_TYPE],
+        "needs_types": [*types, CLAUSE],
         "needs_fields": {name: {"description": text, "schema": {"type": "string"}, "nullable": True}
                          for name, text in FIELDS.items()},
         "needs_links": {

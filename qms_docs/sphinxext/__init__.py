@@ -27,7 +27,7 @@ from ..config import load_config
 from ..documents import Scan, scan
 from ..errors import QmsError
 from ..records import RecordSet, load_records
-from . import directives, domain, guard, needs_config, pages, references, tables
+from . import directives, guard, needs_config, pages, references, tables
 from .domain import QmsDomain
 from .state import ProjectState
 
@@ -45,12 +45,17 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     # A controlled build names the documents it left out (not in force): references to
     # them become plain text with their state, and warnings (see references.py).
-    domain.loaded(app, ProjectState(root=root, config=config, catalogs=catalogs,
-                                    not_in_force=references.states_of(sphinx_config),
-                                    pending=dict(sphinx_config.qms_pending or {})))
-    needs_config.apply(sphinx_config, config)
+    QmsDomain.loaded(app, ProjectState(root=root, config=config, catalogs=catalogs,
+                                       not_in_force=references.states_of(sphinx_config),
+                                       pending=dict(sphinx_config.qms_pending or {})))
+    needs_config.apply(sphinx_config)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
+
+
+def on_config_inited_needs(app: Sphinx, sphinx_config: SphinxConfig) -> None:
+    """The need types and fields, through sphinx-needs' API (see needs_config.py)."""
+    needs_config.add_types_and_fields(app, QmsDomain.loading(app).config)
 
 
 def on_builder_inited(app: Sphinx) -> None:
@@ -191,6 +196,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_direct_html", True, "html", types=[bool])
     # Before sphinx-needs (priority 10+) reads its configuration.
     app.connect("config-inited", on_config_inited, priority=5)
+    app.connect("config-inited", on_config_inited_needs, priority=needs_config.API_PRIORITY)
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-get-updated", on_env_get_updated)

@@ -28,11 +28,6 @@ from .state import ProjectState
 _LOADED: weakref.WeakKeyDictionary[Sphinx, ProjectState] = weakref.WeakKeyDictionary()
 
 
-def loaded(app: Sphinx, project: ProjectState) -> None:
-    """Hand the project loaded at ``config-inited`` to the build (see :meth:`QmsDomain.start`)."""
-    _LOADED[app] = project
-
-
 class QmsDomain(Domain):
     """Typed access to the build state of qms-docs (no directives or roles of its own)."""
 
@@ -57,6 +52,16 @@ class QmsDomain(Domain):
         return domain
 
     # --- this build ------------------------------------------------------------------
+
+    @staticmethod
+    def loaded(app: Sphinx, project: ProjectState) -> None:
+        """Keep the project loaded at ``config-inited`` until the build starts."""
+        _LOADED[app] = project
+
+    @staticmethod
+    def loading(app: Sphinx) -> ProjectState:
+        """The project loaded at ``config-inited``, before the build starts."""
+        return _LOADED[app]
 
     def start(self, app: Sphinx) -> ProjectState:
         """Take over the project loaded at ``config-inited`` (``builder-inited``)."""

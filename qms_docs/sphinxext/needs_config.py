@@ -1,12 +1,26 @@
-"""Configure sphinx-needs from qms.toml, with its current (9.x) configuration names.
+"""Configure sphinx-needs from qms.toml, so conf.py holds no sphinx-needs settings of the
+document types: qms.toml is the one place for them.
 
-Runs at ``config-inited`` before sphinx-needs reads its configuration, so conf.py holds
-no sphinx-needs settings of the document types: qms.toml is the one place for them.
+The need types (one per document type, and ``clause``) and the header fields are added
+through sphinx-needs' API (:func:`~sphinx_needs.api.add_need_type`,
+:func:`~sphinx_needs.api.add_field`) at ``config-inited``, after sphinx-needs resolved
+the configured types (priority 12) and before it reads the configured fields (500). A
+type or field that conf.py configures itself (``needs_types``, ``needs_fields``) wins:
+it is not added. sphinx-needs re-reads every page when the types change (it compares the
+configured and the added ones).
+
+The rest has no API in sphinx-needs 9.1 (link types included: there is no ``add_link``)
+and is set as configuration values, before sphinx-needs reads them (priority 5); a value
+conf.py (or ``-D``) sets to something else than sphinx-needs' default wins.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config as SphinxConfig
+from sphinx_needs.api import add_field, add_need_type, get_need_types
 
 from ..model import Config
 
@@ -14,26 +28,31 @@ ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 #: The need type of a standard's clauses (``.. qms-clauses::`` makes them).
 CLAUSE_TYPE = "clause"
 CLAUSE = {"directive": CLAUSE_TYPE, "title": "Clause", "prefix": "CL-",
-               "color": "#FFFFFF", "style": "node"}
+          "color": "#FFFFFF", "style": "node"}
 FIELDS = {
     "revision": "Revision of the document (a whole number, raised by qms revise)",
     "owner": "Role that owns the document (a role of qms.toml)",
     "audience": "Roles the document concerns (for training)",
     "records": "Records the procedure produces and keeps",
 }
+#: Priority of :func:`add_types_and_fields` at ``config-inited``: after sphinx-needs
+#: resolved ``needs_types`` (12), before it reads ``needs_fields`` (500).
+API_PRIORITY = 13
 
 
-def needs_settings(config: Config) -> dict[str, Any]:
-    """The ``needs_*`` configuration values for a QMS."""
-    types = [
-        {"directive": policy.name, "title": policy.title, "prefix": f"{policy.prefix}-",
-         "color": policy.color, "style": "node"}
-        for policy in config.types.values()
-    ]
+def need_types(config: Config) -> list[dict[str, str]]:
+    """The need types of a QMS: one per document type of qms.toml, then ``clause``."""
+    types = [{"directive": policy.name, "title": policy.title, "prefix": f"{policy.prefix}-",
+              "color": policy.color, "style": "node"}
+             for policy in config.types.values()]
+    return [*types, CLAUSE]
+
+
+def needs_settings() -> dict[str, Any]:
+    """The configuration values sphinx-needs has no API for."""
     return {
-        "needs_types": [*types, CLAUSE],
-        "needs_fields": {name: {"description": text, "schema": {"type": "string"}, "nullable": True}
-                         for name, text in FIELDS.items()},
+        # no default types (req, spec, impl, test): a QMS has its own, added through the API
+        "needs_types": [],
         "needs_links": {
             "satisfies": {
                 "incoming": "satisfied by",
@@ -51,9 +70,26 @@ def needs_settings(config: Config) -> dict[str, Any]:
     }
 
 
-def apply(app_config: Any, config: Config) -> None:
-    """Set the values on Sphinx's config, unless conf.py set one on purpose."""
-    for name, value in needs_settings(config).items():
-        if name in app_config._raw_config:
+def apply(app_config: SphinxConfig) -> None:
+    """Set the values of :func:`needs_settings` on Sphinx's config, unless conf.py (or
+    ``-D``) gave one that is not the default (it is kept)."""
+    for name, value in needs_settings().items():
+        if app_config[name] != app_config.values[name].default:
             continue  # an explicit conf.py value wins (documented in the README)
-        setattr(app_config, name, value)
+        app_config[name] = value
+
+
+def add_types_and_fields(app: Sphinx, config: Config) -> None:
+    """Add the need types and the header fields through sphinx-needs' API, but those
+    conf.py configures itself."""
+    configured = set(get_need_types(app))
+    for need_type in need_types(config):
+        if need_type["directive"] not in configured:
+            add_need_type(app, need_type["directive"], need_type["title"],
+                          need_type["prefix"], need_type["color"], need_type["style"])
+    own = set(app.config.needs_fields or {}) | {
+        option if isinstance(option, str) else option.get("name")
+        for option in app.config.needs_extra_options or []}
+    for name, description in FIELDS.items():
+        if name not in own:
+            add_field(name, description, schema={"type": "string"}, nullable=True)

@@ -7,12 +7,15 @@ force.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
 
 from ..model import Config, Document
+from ..reports.training import Cell
+from ..revisions import RevisionEntry
 from ..signing import manifestation
 from ..status import StatusInfo
 
@@ -107,7 +110,8 @@ class ControlBlock:
 
 
 def control_data(doc: Document, info: StatusInfo, config: Config,
-                 training: list | None = None, signers: Path | None = None) -> ControlBlock:
+                 training: list[Cell] | None = None, signers: Path | None = None
+                 ) -> ControlBlock:
     """The control block of ``doc``: banner (if not in force) and the rows of its table."""
     banner = None
     if info.status in BANNERS:
@@ -143,7 +147,7 @@ REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", 
                     "Until")
 
 
-def _revision_cells(entry) -> list[str]:
+def _revision_cells(entry: RevisionEntry) -> list[str]:
     data = entry.to_dict()
     reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
     approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
@@ -154,14 +158,14 @@ def _revision_cells(entry) -> list[str]:
             data["effective_from"] or "", until]
 
 
-def revision_rows(entries: list) -> list[list[str]]:
+def revision_rows(entries: list[RevisionEntry]) -> list[list[str]]:
     """The cells of the revision history table, newest revision first."""
     return [_revision_cells(entry) for entry in reversed(entries)]
 
 
 def revision_html(rows: list[list[str]]) -> str:
     """The revision history table as the HTML writer writes :func:`revision_table`."""
-    def row(cells, parity: str, tag: str = "td", attributes: str = "") -> str:
+    def row(cells: Sequence[str], parity: str, tag: str = "td", attributes: str = "") -> str:
         return (f'<tr class="row-{parity}">'
                 + "\n".join(f"<{tag}{attributes}><p>{encode(c)}</p></{tag}>" for c in cells)
                 + "\n</tr>\n")
@@ -181,7 +185,7 @@ def revision_section(table: nodes.Node) -> nodes.section:
     return section
 
 
-def revision_table(entries: list) -> list[nodes.Node]:
+def revision_table(entries: list[RevisionEntry]) -> list[nodes.Node]:
     """The revision history section: one row per revision, from ``revision_history``,
     left out of the search index. (HTML builders write it with :func:`revision_html`.)"""
     rows = revision_rows(entries)

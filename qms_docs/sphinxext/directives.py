@@ -26,9 +26,11 @@ from sphinx_needs.utils import add_doc
 from ..catalog import load_standard
 from ..documents import rst_text
 from ..errors import QmsError
-from ..model import Catalog, Clause
+from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
+from ..reports.traceability import Basis
 from ..reports.training import Cell
+from ..status import StatusInfo
 from . import tables
 from .charts import coverage_chart
 from .domain import QmsDomain
@@ -174,9 +176,10 @@ class ReportDirective(_QmsDirective):
                                       standard=catalog.standard if catalog else "")]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.remember_aggregate("headers")
+        assert catalog is not None  # the trace diagram uses one
         return [self._diagram(catalog, documents)]
 
-    def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
+    def _diagram(self, catalog: Catalog, documents: list[Document]) -> nodes.Node:
         """Graphviz: documents (left) -> chapters of the standard (right)."""
         from sphinx.ext.graphviz import graphviz
 
@@ -292,7 +295,8 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                                  widths=(10, 40, 50))]
 
 
-def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[tables.Block]:
+def _coverage_blocks(catalog: Catalog, documents: list[Document],
+                     statuses: dict[str, StatusInfo], basis: Basis) -> list[tables.Block]:
     """Requirement clauses covered by a revision in force, those that are not (with the
     revisions pending that name them), and the chart per chapter."""
     result = traceability.coverage(catalog, documents, statuses, basis=basis)

@@ -10,6 +10,7 @@ check (``[qms.<code>]``); the rest is warned about here, with the same codes.
 
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -37,15 +38,20 @@ def on_include_read(app: Sphinx, relative_path: Path, parent_docname: str,
         content[0] = _guard(app, rel, document, content[0], None, included=True)
 
 
-def _relative(app: Sphinx, path) -> str | None:
+def _relative(app: Sphinx, path: str | PathLike[str]) -> str | None:
     try:
         return Path(path).resolve().relative_to(Path(app.srcdir).resolve()).as_posix()
     except ValueError:
         return None
 
 
-def _guard(app: Sphinx, rel: str, document: str, text: str, location, included: bool = False
-           ) -> str:
+#: Where a warning of a page points: its docname (the line is the finding's), or None
+#: for an included file (the warning names the file and line).
+Location = tuple[str, None] | None
+
+
+def _guard(app: Sphinx, rel: str, document: str, text: str, location: Location,
+           included: bool = False) -> str:
     state = QmsDomain.of(app.env).project
     types = state.config.types
     header = state.scan.headers.get(rel) if not included else None
@@ -63,7 +69,7 @@ def _guard(app: Sphinx, rel: str, document: str, text: str, location, included: 
     return blank(text, [r.directive for r in refs] + strays)
 
 
-def _warn(code: str, message: str, rel: str, line: int, location) -> None:
+def _warn(code: str, message: str, rel: str, line: int, location: Location) -> None:
     where = (location[0], line) if location else f"{rel}:{line}"
     logger.warning(message, type="qms", subtype=code.replace("-", "_"), location=where)
 

@@ -34,9 +34,10 @@ from sphinx.util.nodes import make_refnode
 from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.config import NeedsSphinxConfig
 from sphinx_needs.data import SphinxNeedsData
-from sphinx_needs.need_item import NeedLink
+from sphinx_needs.need_item import NeedItem, NeedLink
 from sphinx_needs.roles.need_ref import NeedRef
 from sphinx_needs.utils import add_doc
+from sphinx_needs.views import NeedsView
 
 from ..documents import plain_text, rst_text
 from .control_block import encode
@@ -303,17 +304,18 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
     builder = app.builder
 
     def make(link: Link) -> tuple[str, str] | None:
-        need = _page_need(needs, link.need_id)
-        if need is None:
+        found = _page_need(needs, link.need_id)
+        if found is None:
             return None
+        need, page = found
         label = _label(need, link.need_id, "number" if link.clause else "id", max_length)
         if label is None:
             return None
-        if need["docname"] == docname:
+        if page == docname:
             href = f"#{link.need_id}"
         else:
             try:
-                href = f"{builder.get_relative_uri(docname, need['docname'])}#{link.need_id}"
+                href = f"{builder.get_relative_uri(docname, page)}#{link.need_id}"
             except NoUri:
                 return None
         return (f'<a class="reference internal" href="{encode(href)}" '
@@ -322,15 +324,15 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
     return make
 
 
-def _page_need(needs, need_id: str):
-    """The need ``need_id`` when it is a local need with a page, else None."""
+def _page_need(needs: NeedsView, need_id: str) -> tuple[NeedItem, str] | None:
+    """The need ``need_id`` and its page when it is a local need with a page, else None."""
     need = needs.get(need_id)
     if need is None or need["is_external"] or not need["docname"]:
         return None
-    return need
+    return need, need["docname"]
 
 
-def _label(need, need_id: str, kind: str, max_length: int) -> str | None:
+def _label(need: NeedItem, need_id: str, kind: str, max_length: int) -> str | None:
     """What a link shows: the need's id, or the first word of its (shortened) title."""
     if kind == "id":
         return need_id
@@ -354,15 +356,16 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     needs = SphinxNeedsData(app.env).get_needs_view()
     max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
     for ref in refs:
-        need = _page_need(needs, ref["reftarget"])
-        if need is None:
+        found = _page_need(needs, ref["reftarget"])
+        if found is None:
             continue
+        need, page = found
         label = _label(need, ref["reftarget"], ref["qms_label"], max_length)
         if label is None:
             continue
         with contextlib.suppress(NoUri):
             ref.replace_self(make_refnode(
-                app.builder, docname, need["docname"], ref["reftarget"],
+                app.builder, docname, page, ref["reftarget"],
                 nodes.emphasis(":need:", label, classes=["xref", "need"]), ref["reftarget"]))
 
 

@@ -191,6 +191,45 @@ def derive_status(doc: Document, records: list[Record], config: Config,
 def derive_all(documents: list[Document], records: RecordSet, config: Config,
                today: dt.date | None = None) -> dict[str, StatusInfo]:
     """Status of every document with an id, keyed by id."""
-    grouped = records.by_document()
-    return {doc.id: derive_status(doc, grouped.get(doc.id, []), config, today)
-            for doc in documents if doc.id and doc.type in config.types}
+    return StatusCache(documents, records, config, today).all()
+
+
+class StatusCache:
+    """The statuses of one scan's documents under one set of records, each derived once.
+
+    The command line's :class:`~qms_docs.workspace.Workspace` and the Sphinx build's state
+    both hold one: new documents or records (an act wrote files, a new build) make a new
+    cache, so nothing is ever cleared.
+    """
+
+    def __init__(self, documents: list[Document], records: RecordSet, config: Config,
+                 today: dt.date | None = None) -> None:
+        self._documents = documents
+        self._records = records
+        self._config = config
+        self._today = today or current_date()
+        self._all: dict[str, StatusInfo] | None = None
+        self._derived: dict[str, tuple[Document, StatusInfo]] = {}
+
+    def all(self) -> dict[str, StatusInfo]:
+        """Status of every document with an id of a type of the policy, keyed by id (of
+        two documents with one id, the later one's)."""
+        if self._all is None:
+            grouped = self._records.by_document()
+            self._all = {doc.id: self._derive(doc, grouped.get(doc.id, []))
+                         for doc in self._documents if doc.id and doc.type in self._config.types}
+        return self._all
+
+    def of(self, doc: Document) -> StatusInfo:
+        """The status of ``doc``, derived once."""
+        return self._derive(doc, None)
+
+    def _derive(self, doc: Document, records: list[Record] | None) -> StatusInfo:
+        known = self._derived.get(doc.id)
+        if known is not None and known[0] is doc:
+            return known[1]
+        if records is None:
+            records = self._records.for_document(doc.id)
+        info = derive_status(doc, records, self._config, self._today)
+        self._derived[doc.id] = (doc, info)
+        return info

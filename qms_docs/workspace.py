@@ -7,6 +7,7 @@ each loaded on first use, and finds documents and people by what a user types.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +19,23 @@ from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
 from .model import Catalog, Config, Document, Finding, Person
 from .records import RecordSet, current_date, load_records
-from .status import StatusInfo, derive_all, derive_status
+from .status import StatusCache, StatusInfo
 
 if TYPE_CHECKING:
     from . import history
+
+
+@dataclass
+class _Read:
+    """What a workspace read of the files an act writes, and derived from them, each on
+    first use; :meth:`Workspace.refresh` starts anew."""
+
+    scan: Scan | None = None
+    raw_records: RecordSet | None = None
+    judgement: authority.Judgement | None = None
+    history_read: bool = False
+    history_index: history.HistoryIndex | None = None
+    statuses: StatusCache | None = None
 
 
 class Workspace:
@@ -30,6 +44,7 @@ class Workspace:
     def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
         self._today = today
+        self._read = _Read()
 
     def recover(self, wait: float = 10.0) -> str | None:
         """Complete an act a crash interrupted, before anything is read (see journal.py);
@@ -45,7 +60,7 @@ class Workspace:
         """qms.toml as the working tree holds it (what ``qms check`` reads)."""
         return load_config(self.root)
 
-    @cached_property
+    @property
     def config(self) -> Config:
         """The policy in force (the last approved qms.toml, from git): what every act and
         status is judged by. The working tree's where there is no history."""
@@ -55,24 +70,34 @@ class Workspace:
     def catalogs(self) -> list[Catalog]:
         return [load_standard(name, self.root) for name in self.working_config.standards]
 
-    @cached_property
+    @property
     def scan(self) -> Scan:
-        return scan(self.root, self.working_config)
+        if self._read.scan is None:
+            self._read.scan = scan(self.root, self.working_config)
+        return self._read.scan
 
-    @cached_property
+    @property
     def raw_records(self) -> RecordSet:
         """Every valid record file, judged or not (``qms check``)."""
-        return load_records(self.root)
+        if self._read.raw_records is None:
+            self._read.raw_records = load_records(self.root)
+        return self._read.raw_records
 
-    @cached_property
+    @property
     def records(self) -> RecordSet:
         """The records that count (authority.py): what status and every report use."""
         return self.judgement.records
 
-    @cached_property
+    @property
     def history_index(self) -> history.HistoryIndex | None:
         """HEAD's whole history, read once (None where there is none: no repository, no
         commit, a shallow clone)."""
+        if not self._read.history_read:
+            self._read.history_index = self._history_index()
+            self._read.history_read = True
+        return self._read.history_index
+
+    def _history_index(self) -> history.HistoryIndex | None:
         from . import gitrepo, history
         from .errors import GitError
 
@@ -90,9 +115,14 @@ class Workspace:
         rel = self.root.resolve().relative_to(top).as_posix()
         return "" if rel == "." else rel
 
-    @cached_property
+    @property
     def judgement(self) -> authority.Judgement:
         """Every record judged against the policy in force when it was made."""
+        if self._read.judgement is None:
+            self._read.judgement = self._judge()
+        return self._read.judgement
+
+    def _judge(self) -> authority.Judgement:
         from . import policy
 
         index = self.history_index
@@ -107,12 +137,9 @@ class Workspace:
                                working_policy=working)
 
     def refresh(self, documents: bool = False) -> None:
-        """Forget what was read of the records (and documents): an act wrote files."""
-        names = ["raw_records", "records", "judgement", "statuses", "config", "history_index"]
-        if documents:
-            names.append("scan")
-        for name in names:
-            self.__dict__.pop(name, None)
+        """Forget what was read of the records, the history (and the documents) and all
+        that was derived from them: an act wrote files."""
+        self._read = _Read(scan=None if documents else self._read.scan)
 
     @cached_property
     def repo(self):
@@ -120,9 +147,16 @@ class Workspace:
 
         return gitrepo.open_repo(self.root)
 
-    @cached_property
+    @property
     def statuses(self) -> dict[str, StatusInfo]:
-        return derive_all(self.scan.documents, self.records, self.config, self.today)
+        """Status of every document, derived once (until :meth:`refresh`)."""
+        return self._status_cache().all()
+
+    def _status_cache(self) -> StatusCache:
+        if self._read.statuses is None:
+            self._read.statuses = StatusCache(self.scan.documents, self.records, self.config,
+                                              self.today)
+        return self._read.statuses
 
     def role_start_dates(self, index: history.HistoryIndex | None = None
                          ) -> dict[tuple[str, str], dt.date] | None:
@@ -184,8 +218,8 @@ class Workspace:
         return matches[0]
 
     def status(self, doc: Document) -> StatusInfo:
-        return derive_status(doc, self.records.for_document(doc.id), self.config,
-                                     self.today)
+        """The status of ``doc``, derived once (until :meth:`refresh`)."""
+        return self._status_cache().of(doc)
 
     def actor(self) -> Person:
         """The acting person: git's user.email, which must be a person of qms.toml."""

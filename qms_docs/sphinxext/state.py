@@ -13,7 +13,7 @@ from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
 from ..reports.traceability import Basis, load_basis
 from ..reports.training import Cell, matrix
-from ..status import StatusInfo, derive_all, derive_status
+from ..status import StatusCache, StatusInfo
 
 if TYPE_CHECKING:
     from sphinx_needs.need_item import NeedLink
@@ -44,7 +44,7 @@ class ProjectState:
     _training: list[Cell] | None = None
     _training_by_doc: dict[str, list[Cell]] | None = None
     _by_id: dict[str, Document] | None = None
-    _statuses: dict[str, StatusInfo] | None = None
+    _statuses: StatusCache | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
     history: HistoryIndex | None = None  # HEAD's history, read once by the judgement
@@ -57,7 +57,15 @@ class ProjectState:
         self._record_digests = self._inputs = self._basis = None
 
     def status_of(self, doc: Document) -> StatusInfo:
-        return derive_status(doc, self.records.for_document(doc.id), self.config, self.today)
+        """The status of ``doc``, derived once (see :meth:`statuses`)."""
+        return self._status_cache().of(doc)
+
+    def _status_cache(self) -> StatusCache:
+        # made on first use: a build sets ``today`` (qms_as_of) after reset()
+        if self._statuses is None:
+            self._statuses = StatusCache(self.scan.documents, self.records, self.config,
+                                         self.today)
+        return self._statuses
 
     def documents_by_id(self) -> dict[str, Document]:
         """The scanned documents by id (the first of a duplicate id), computed once."""
@@ -114,10 +122,7 @@ class ProjectState:
 
     def statuses(self) -> dict[str, StatusInfo]:
         """Status of every document of this build, derived once."""
-        if self._statuses is None:
-            self._statuses = derive_all(self.scan.documents, self.records, self.config,
-                                        self.today)
-        return self._statuses
+        return self._status_cache().all()
 
     def basis(self) -> Basis:
         """What coverage counts (each document as its revision in force declares it),

@@ -147,7 +147,7 @@ REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", 
                     "Until")
 
 
-def _revision_cells(entry: RevisionEntry) -> list[str]:
+def _revision_cells(entry) -> list[str]:
     data = entry.to_dict()
     reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
     approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"

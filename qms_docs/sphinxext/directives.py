@@ -52,14 +52,10 @@ class _QmsDirective(SphinxDirective):
         it is read again when they change."""
         QmsDomain.of(self.env).note_aggregate(self.env.docname, inputs)
 
-    def parse_lines(self, lines: Iterable[str], titles: bool = False) -> list[nodes.Node]:
-        container = nodes.section() if titles else nodes.container()
-        source = self.get_source_info()[0]
-        content = StringList(list(lines), source=source)
-        if titles:
-            self.state.nested_parse(content, self.content_offset, container, match_titles=True)
-        else:
-            self.state.nested_parse(content, self.content_offset, container)
+    def parse_lines(self, lines: Iterable[str]) -> list[nodes.Node]:
+        container = nodes.container()
+        content = StringList(list(lines), source=self.get_source_info()[0])
+        self.state.nested_parse(content, self.content_offset, container)
         return list(container.children)
 
     def catalog(self, name: str | None) -> Catalog:
@@ -131,8 +127,9 @@ class ClausesDirective(_QmsDirective):
                 title=f"{clause.number} {' '.join(clause.title.split())}",
                 id=clause.need_id, content=text)
         except InvalidNeedException as err:
-            logger.warning(f"qms-clauses: clause {clause.number} not made: {err.message}",
-                           type="qms", subtype="clause", location=self.get_location())
+            # the warning sphinx-needs' own directive gives (a second list of one standard)
+            logger.warning(f"Need could not be created: {err.message}", type="needs",
+                           subtype="create_need", location=self.get_location())
             return []
         return made
 

@@ -95,11 +95,11 @@ def bare_needs_tree(source: Path, target: Path) -> None:
     from qms_docs.catalog import load_catalog
     from qms_docs.config import load_config
     from qms_docs.documents import scan
-    from qms_docs.sphinxext.needs_config import needs_settings
+    from qms_docs.sphinxext.needs_config import plain_settings
 
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", "_build"))
     config = load_config(source)
-    settings = needs_settings(config)
+    settings = plain_settings(config)
     conf = target / "conf.py"
     text = conf.read_text().replace('"sphinx_needs", "qms_docs"', '"sphinx_needs"')
     conf.write_text(text + "".join(f"{k} = {v!r}\n" for k, v in settings.items()))

@@ -70,6 +70,14 @@ def needs_settings() -> dict[str, Any]:
     }
 
 
+def plain_settings(config: Config) -> dict[str, Any]:
+    """What the conf.py of a plain sphinx-needs project (without qms_docs) sets to get the
+    same need types, fields and links (the benchmark's bare variant)."""
+    fields = {name: {"description": text, "schema": {"type": "string"}, "nullable": True}
+              for name, text in FIELDS.items()}
+    return {**needs_settings(), "needs_types": need_types(config), "needs_fields": fields}
+
+
 def apply(app_config: SphinxConfig) -> None:
     """Set the values of :func:`needs_settings` on Sphinx's config, unless conf.py (or
     ``-D``) gave one that is not the default (it is kept)."""

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import REPO
+from tests.helpers import REPO
 
 
 def test_wheel_contents(tmp_path):

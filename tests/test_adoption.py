@@ -201,6 +201,7 @@ def test_shell_completion_script():
     assert done.returncode == 0 and "_qms_completion" in done.stdout
 
 
+@pytest.mark.network  # pre-commit installs the hook's environment with pip
 def test_pre_commit_hook_runs_through_pre_commit(acme, tmp_path):
     if shutil.which("pre-commit") is None and not Path(sys.executable).with_name(
             "pre-commit").exists():

@@ -1,5 +1,5 @@
 """The write-ahead journal: roll-forward, refusal of hand edits, stale temporary files, and
-files qms cannot read. Crashes of the real commands are in test_reliability_crash.py."""
+files qms cannot read. Crashes of the real commands are in reliability/test_crash.py."""
 
 from __future__ import annotations
 

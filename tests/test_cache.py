@@ -9,7 +9,7 @@ import pytest
 
 from qms_docs import cache
 from qms_docs.records import load_records, new_record, write_record
-from tests.helpers import count_git_logs, git
+from tests.helpers import REPO, count_git_logs, git, sphinx_build
 
 AUTHOR = {"name": "Ash Author", "email": "ash@example.com"}
 
@@ -200,7 +200,6 @@ def test_the_fast_yaml_reading_returns_what_the_safe_loader_returns():
     import yaml
 
     from qms_docs import yamlio
-    from tests.helpers import REPO
 
     texts = [p.read_text(encoding="utf-8") for p in (REPO / "records").rglob("*.yaml")]
     texts += [p.read_text(encoding="utf-8")
@@ -247,7 +246,6 @@ def test_a_controlled_build_reads_records_through_its_repository_cache(scenario,
     the build take its records from that repository's cache. Shown with a cache entry
     whose text differs from the record's, which only the cache can have supplied."""
     from qms_docs.journal import digest
-    from tests.helpers import sphinx_build
 
     tree = scenario("basic")  # outside git, as a controlled build's tree is
     path = write_record(tree, new_record("change", "SOP-001", from_revision=0, to_revision=1,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import QmsRepo, git, new_repo, run_qms
+from tests.helpers import QmsRepo, git, new_repo, run_qms, sphinx_build
 
 
 @pytest.fixture
@@ -265,8 +265,6 @@ def test_unknown_role_in_qms_toml_is_exit_2(qms):
 
 @pytest.mark.sphinx
 def test_site_shows_status_and_follows_new_records_incrementally(qms):
-    from tests.helpers import sphinx_build
-
     qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
     first = sphinx_build(qms.root)
     assert first.returncode == 0, first.warnings
@@ -303,8 +301,6 @@ def _master_row(outdir, doc_id: str) -> str:
 
 @pytest.mark.sphinx
 def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms):
-    from tests.helpers import sphinx_build
-
     qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
     qms("pat", "approve", "SOP-002", "--role", "production-manager")
     first = sphinx_build(qms.root)

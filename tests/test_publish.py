@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import QmsRepo, basic_copy, git, init_repo
+from tests.helpers import QmsRepo, basic_copy, git, init_repo, sphinx_build
 
 pytestmark = pytest.mark.sphinx
 
@@ -344,7 +344,6 @@ def test_verify_reports_references_to_documents_not_in_force(retired_form):
 def test_controlled_site_and_pdf_show_documents_not_in_force_as_text(retired_form, tmp_path):
     from qms_docs import publish
     from qms_docs.workspace import Workspace
-    from tests.helpers import sphinx_build
 
     repo = retired_form
     tree = publish.controlled_tree(Workspace(repo.root), tmp_path / "tree")

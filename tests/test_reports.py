@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from tests.helpers import ASH, REPO, ROOTS, QmsRepo, run_qms
+from tests.helpers import ASH, REPO, ROOTS, QmsRepo, run_qms, sphinx_build
 
 
 @pytest.fixture
@@ -300,8 +300,6 @@ def _gap_table(page: str) -> list[list[str]]:
 
 @pytest.mark.sphinx
 def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
-    from tests.helpers import sphinx_build
-
     _draft_adding_and_dropping_clauses(project)
     with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
         handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
@@ -321,8 +319,6 @@ def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
 
 @pytest.mark.sphinx
 def test_preview_site_without_git_counts_working_headers_with_a_note(project, tmp_path):
-    from tests.helpers import sphinx_build
-
     _draft_adding_and_dropping_clauses(project)
     copy = tmp_path / "no-git"
     shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(".git"))
@@ -339,7 +335,6 @@ def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
     name the revisions pending (from HEAD's headers), without a link to what it leaves out."""
     from qms_docs import publish
     from qms_docs.workspace import Workspace
-    from tests.helpers import sphinx_build
 
     _draft_adding_and_dropping_clauses(project)
     with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:

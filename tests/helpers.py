@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pytest
 from click.testing import CliRunner, Result
@@ -193,15 +194,15 @@ class QmsRepo:
         self.runner = runner or CliRunner()
         self.when: dt.datetime | None = None
 
-    def at(self, day: str, hour: int = 10) -> QmsRepo:
+    def at(self, day: str, hour: int = 10) -> Self:
         return self._set_clock(dt.datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00"))
 
-    def later(self, minutes: int = 1) -> QmsRepo:
+    def later(self, minutes: int = 1) -> Self:
         """Move the clock on (each act a little after the one before)."""
         assert self.when is not None
         return self._set_clock(self.when + dt.timedelta(minutes=minutes))
 
-    def _set_clock(self, when: dt.datetime) -> QmsRepo:
+    def _set_clock(self, when: dt.datetime) -> Self:
         import qms_docs.records as records
 
         assert self.monkeypatch is not None, "a scripted clock needs a monkeypatch"

@@ -252,12 +252,24 @@ def test_an_unreadable_document_is_exit_2_naming_it(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
 
 
-def test_a_folder_in_place_of_a_file_is_exit_2_naming_it(tmp_path):
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _not_utf8(path: Path) -> None:
+    path.write_bytes(b"quinn@example.com \xff\xfe not text\n")
+
+
+@pytest.mark.parametrize("make, said", [
+    (_folder, ("allowed_signers", "folder")),  # a folder in place of the file
+    (_not_utf8, ("allowed_signers:1", "UTF-8")),  # the line of the bad byte
+], ids=["folder", "non-utf8"])
+def test_an_unreadable_allowed_signers_is_exit_2_naming_it(tmp_path, make, said):
     root = reliability_repo(tmp_path / "qms")
-    (root / "allowed_signers").mkdir()
+    make(root / "allowed_signers")
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq0nmBtdmMHX4eOPT5Y5ANeUmVJVT2tbtI6vqa0/abc"
     result = QmsRepo(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
-    assert "allowed_signers" in result.output and "folder" in result.output
+    assert all(words in result.output for words in said), result.output
     assert "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()
 
@@ -268,16 +280,6 @@ def test_a_file_in_place_of_the_records_folder_is_refused_before_writing(tmp_pat
     result = QmsRepo(root)("quinn", "approve", "SOP-001", "--role", "quality-manager", code=2)
     assert "records" in result.output and "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists()
-
-
-def test_a_non_utf8_allowed_signers_is_exit_2_naming_it(tmp_path):
-    root = reliability_repo(tmp_path / "qms")
-    (root / "allowed_signers").write_bytes(b"quinn@example.com \xff\xfe not text\n")
-    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq0nmBtdmMHX4eOPT5Y5ANeUmVJVT2tbtI6vqa0/abc"
-    result = QmsRepo(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
-    assert "allowed_signers:1" in result.output and "UTF-8" in result.output
-    assert "Traceback" not in result.output
-    assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()
 
 
 def test_the_places_a_journal_may_write_follow_qms_toml(tree):

@@ -49,11 +49,6 @@ class Repo(QmsRepo):
         self.approve(who, doc, role)
         self.commit(f"Approve {doc} as {role}", who=who)
 
-    def change_policy(self, reason: str, author: str = "ash", approver: str = "quinn") -> None:
-        """The working tree's policy put in force the controlled way, each act committed by
-        the person who did it (basic's [policy] approvers: quality-manager)."""
-        super().change_policy(reason, author, approvers=((approver, "quality-manager"),))
-
     def edit(self, rel: str, old: str, new: str) -> None:
         path = self.root / rel
         text = path.read_text(encoding="utf-8")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_qms, sphinx_build
+
+from tests import helpers
+from tests.helpers import REPO, run_qms, sphinx_build
 
 PEOPLE = '''
 [[people]]
@@ -28,11 +30,12 @@ roles = ["process-owner"]
 '''
 
 
-def git(root: Path, *args: str, email: str = "oscar@acme.example") -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": email.split("@")[0], "GIT_AUTHOR_EMAIL": email,
-           "GIT_COMMITTER_NAME": email.split("@")[0], "GIT_COMMITTER_EMAIL": email}
-    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                          check=True).stdout
+OSCAR, QUINN = "oscar@acme.example", "quinn@acme.example"
+
+
+def git(root: Path, *args: str, who: str = OSCAR) -> str:
+    """git as someone of Acme (Oscar unless said)."""
+    return helpers.git(root, *args, who=who)
 
 
 def qms_cli(root: Path, email: str, *args: str) -> subprocess.CompletedProcess:
@@ -57,6 +60,7 @@ def acme(tmp_path, runner) -> Path:
     return root
 
 
+@pytest.mark.sphinx
 def test_init_checks_builds_and_lists_gaps(acme, runner):
     assert (acme / ".git").is_dir()
     assert run_qms(runner, ["--repo", str(acme), "check"]).exit_code == 0
@@ -75,6 +79,7 @@ def test_init_refuses_to_overwrite(acme, runner):
     assert (acme / "qms.toml").read_text() == before
 
 
+@pytest.mark.sphinx
 def test_init_new_approve_build(acme, runner):
     git(acme, "add", "-A")
     git(acme, "commit", "-q", "--allow-empty", "-m", "Initial QMS")
@@ -91,7 +96,7 @@ def test_init_new_approve_build(acme, runner):
                                 "json").stdout)[0]
     assert status["status"] == "effective"
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "Approve", email="quinn@acme.example")
+    git(acme, "commit", "-q", "-m", "Approve", who=QUINN)
     assert qms_cli(acme, "dana@acme.example", "verify").returncode == 0
     result = sphinx_build(acme)
     assert result.returncode == 0, result.warnings
@@ -138,7 +143,7 @@ def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
     assert qms_cli(acme, "quinn@acme.example", "approve", "SOP-001", "--role",
                    "quality-manager").returncode == 0
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "Approve SOP-001", email="quinn@acme.example")
+    git(acme, "commit", "-q", "-m", "Approve SOP-001", who=QUINN)
     git(acme, "update-ref", "refs/remotes/origin/main", "HEAD")
     git(acme, "switch", "-q", "-c", "change-sop-001")
     sop = next((acme / "procedures").glob("sop-001-*.rst"))
@@ -161,6 +166,7 @@ def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
         assert verify[1] == 1 and "edited-after-approval" in verify[2]
 
 
+@pytest.mark.sphinx
 def test_markdown_document_is_checked_revised_and_built(acme):
     git(acme, "add", "-A")
     git(acme, "commit", "-q", "--allow-empty", "-m", "Initial QMS")
@@ -174,7 +180,7 @@ def test_markdown_document_is_checked_revised_and_built(acme):
     assert qms_cli(acme, "quinn@acme.example", "approve", "WI-001", "--role",
                    "quality-manager").returncode == 0
     git(acme, "add", "-A")
-    git(acme, "commit", "-q", "-m", "approve", email="quinn@acme.example")
+    git(acme, "commit", "-q", "-m", "approve", who=QUINN)
     revised = qms_cli(acme, "oscar@acme.example", "revise", "WI-001", "--reason", "More")
     assert revised.returncode == 0, revised.stderr
     assert ":revision: 2\n" in path.read_text()
@@ -195,6 +201,7 @@ def test_shell_completion_script():
     assert done.returncode == 0 and "_qms_completion" in done.stdout
 
 
+@pytest.mark.network  # pre-commit installs the hook's environment with pip
 def test_pre_commit_hook_runs_through_pre_commit(acme, tmp_path):
     if shutil.which("pre-commit") is None and not Path(sys.executable).with_name(
             "pre-commit").exists():

@@ -6,7 +6,11 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO
+import pytest
+
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.sphinx
 
 RATIOS = ["build: qms / bare sphinx-needs", "build: qms / bare sphinx-needs, no record cache",
           "build: bare sphinx-needs / plain Sphinx",

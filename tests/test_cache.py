@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
 from qms_docs import cache
 from qms_docs.records import load_records, new_record, write_record
+from tests.helpers import REPO, count_git_logs, git, sphinx_build
 
 AUTHOR = {"name": "Ash Author", "email": "ash@example.com"}
 
@@ -17,7 +17,7 @@ AUTHOR = {"name": "Ash Author", "email": "ash@example.com"}
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     monkeypatch.delenv("QMS_NO_CACHE", raising=False)
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    git(tmp_path, "init", "-q")
     for n in range(1, 4):
         write_record(tmp_path, new_record("change", f"SOP-00{n}", from_revision=0,
                                           to_revision=1, reason=f"First issue {n}",
@@ -79,17 +79,16 @@ def test_no_cache_when_turned_off_or_outside_git(tmp_path, monkeypatch):
                                       reason="First issue", author=AUTHOR))
     assert len(load_records(tmp_path).records) == 1  # no git directory: nothing cached
     assert not (tmp_path / ".git").exists()
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    git(tmp_path, "init", "-q")
     monkeypatch.setenv("QMS_NO_CACHE", "1")
     assert len(load_records(tmp_path).records) == 1
     assert not cache_file(tmp_path).exists()
 
 
 def test_a_worktree_finds_its_git_directory(repo, tmp_path):
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=a@b.c", "-c", "user.name=A",
-                    "commit", "-q", "--allow-empty", "-m", "start"], check=True)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
     other = tmp_path.parent / f"{tmp_path.name}-worktree"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", str(other)], check=True)
+    git(repo, "worktree", "add", "-q", str(other))
     found = cache.git_dir(other)
     assert found is not None and found.is_dir()
     assert found.resolve() != (repo / ".git").resolve()
@@ -118,10 +117,6 @@ def test_verify_gives_the_same_findings_with_blob_cache_warm_cold_or_damaged(mak
     assert t.qms("quinn", "verify", code=None).output == first.output
 
 
-def _git(root, *args):
-    return subprocess.run(["git", "-C", str(root), "-c", "user.email=a@b.c", "-c",
-                           "user.name=A", *args], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def _log_of(root, monkeypatch, cached: bool):
@@ -139,14 +134,14 @@ def _log_of(root, monkeypatch, cached: bool):
 
 def _commit_file(root, name, text):
     (root / name).write_text(text)
-    _git(root, "add", name)
-    _git(root, "commit", "-q", "-m", f"edit {name}")
+    git(root, "add", name)
+    git(root, "commit", "-q", "-m", f"edit {name}")
 
 
 def _three_commits(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     for n in range(3):
         _commit_file(root, f"f{n}.rst", f"text {n}\n")
     return root
@@ -160,33 +155,31 @@ def test_the_kept_history_equals_a_fresh_log_after_any_move_of_head(tmp_path, mo
         assert _log_of(root, monkeypatch, cached=True) == fresh
         assert _log_of(root, monkeypatch, cached=True) == fresh  # read from the cache
         assert stored(root / ".git" / "qms" / cache.HISTORY_NAME)["tip"] \
-            == _git(root, "rev-parse", "HEAD").strip()
+            == git(root, "rev-parse", "HEAD").strip()
         return fresh
 
     assert len(same()) == 3
     _commit_file(root, "f1.rst", "changed\n")  # a straight line on top: only it is read
     _commit_file(root, "f3.rst", "new\n")
     assert len(same()) == 5
-    _git(root, "checkout", "-q", "-b", "side", "HEAD~2")  # another branch
+    git(root, "checkout", "-q", "-b", "side", "HEAD~2")  # another branch
     _commit_file(root, "side.rst", "side\n")
     assert len(same()) == 4
-    _git(root, "checkout", "-q", "main")
-    _git(root, "merge", "-q", "--no-ff", "-m", "merge side", "side")  # a merge
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", "-m", "merge side", "side")  # a merge
     assert len(same()) == 9  # the merge read against each parent: side.rst; f1.rst, f3.rst
-    _git(root, "reset", "-q", "--hard", "HEAD~1")  # back to an ancestor
+    git(root, "reset", "-q", "--hard", "HEAD~1")  # back to an ancestor
     assert len(same()) == 5
-    _git(root, "commit", "-q", "--amend", "-m", "reworded")  # history rewritten
+    git(root, "commit", "-q", "--amend", "-m", "reworded")  # history rewritten
     assert len(same()) == 5
     (root / ".git" / "qms" / cache.HISTORY_NAME).write_text('{"stamp": "x", "tip": 1}')
     assert len(same()) == 5
 
 
 def test_a_warm_history_reads_no_log_and_a_new_commit_only_itself(tmp_path, monkeypatch):
-    import test_history
-
     root = _three_commits(tmp_path)
     _log_of(root, monkeypatch, cached=True)
-    calls = test_history._count_git_logs(monkeypatch)
+    calls = count_git_logs(monkeypatch)
     _log_of(root, monkeypatch, cached=True)
     assert calls == []
     _commit_file(root, "f4.rst", "new\n")
@@ -205,7 +198,6 @@ def test_the_fast_yaml_reading_returns_what_the_safe_loader_returns():
     to PyYAML's safe constructor. Same values and types as yaml.load, on every record and
     catalog of the example QMS and on YAML of every other kind."""
     import yaml
-    from conftest import REPO
 
     from qms_docs import yamlio
 
@@ -248,12 +240,11 @@ def test_a_copy_outside_git_is_served_by_its_repository_cache(repo, tmp_path_fac
     assert not (copy / ".git").exists()
 
 
+@pytest.mark.sphinx
 def test_a_controlled_build_reads_records_through_its_repository_cache(scenario, tmp_path):
     """The wiring: ``qms_cache_from`` (written into a controlled tree's conf.py) makes
     the build take its records from that repository's cache. Shown with a cache entry
     whose text differs from the record's, which only the cache can have supplied."""
-    from conftest import sphinx_build
-
     from qms_docs.journal import digest
 
     tree = scenario("basic")  # outside git, as a controlled build's tree is
@@ -263,7 +254,8 @@ def test_a_controlled_build_reads_records_through_its_repository_cache(scenario,
                                                  "email": "quinn@example.com"}))
     data = load_records(tree).records[0].data
     origin = tmp_path / "origin"
-    subprocess.run(["git", "init", "-q", str(origin)], check=True)
+    origin.mkdir()
+    git(origin, "init", "-q")
     cache_file(origin).parent.mkdir(parents=True)
     cache.write_store(cache_file(origin), cache.stamp(), {"entries": {  # with its key
         digest(path.read_bytes()): {**data, "reason": "Reason served from the cache"}}})

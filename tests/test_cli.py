@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, ROOTS, run_qms
 
 from qms_docs.cli import cli, main
+from tests.helpers import REPO, ROOTS, run_qms
 
 
 def all_commands():

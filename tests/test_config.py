@@ -1,10 +1,10 @@
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from qms_docs.config import find_root, load_config
 from qms_docs.errors import ConfigError
+from tests.helpers import REPO
 
 MINIMAL = """\
 [organization]

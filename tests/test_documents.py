@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +9,7 @@ from qms_docs.checks import check_documents
 from qms_docs.config import load_config
 from qms_docs.documents import fingerprint, read_header, scan
 from qms_docs.errors import InputError
+from tests.helpers import ROOTS
 
 
 def test_read_header_with_continuation_and_comment():

@@ -6,7 +6,8 @@ import json
 import subprocess
 
 import pytest
-from conftest import REPO, run_qms
+
+from tests.helpers import REPO, run_qms
 
 
 def _is_full_clone() -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.helpers import REPO, git
+
 TOOL = REPO / "tools" / "gen_synthetic_qms.py"
 
 
@@ -37,14 +38,9 @@ def small(tmp_path_factory) -> Path:
 
 def test_counts(small):
     assert len(documents(small)) == 20
-    count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=small, check=True,
-                           capture_output=True, text=True).stdout.strip()
-    assert count == "60"
-    clean = subprocess.run(["git", "status", "--porcelain"], cwd=small, check=True,
-                           capture_output=True, text=True).stdout
-    assert clean == ""
-    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=small, capture_output=True, text=True)
-    assert fsck.returncode == 0, fsck.stderr  # the pack written by the tool is sound
+    assert git(small, "rev-list", "--count", "HEAD").strip() == "60"
+    assert git(small, "status", "--porcelain") == ""
+    git(small, "fsck", "--strict")  # the pack written by the tool is sound (else: git's message)
 
 
 def test_check_and_verify_pass(small):
@@ -85,5 +81,4 @@ def test_thousand_documents(tmp_path):
     for command in ("check", "verify"):
         done = qms(repo, command)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
-    assert fsck.returncode == 0, fsck.stderr
+    git(repo, "fsck", "--strict")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
-from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
+
+from tests.helpers import ROOTS, QmsRepo, count_git_logs, git, run_qms, sphinx_build
 
 SOP = "procedures/sop-001.rst"
 
@@ -163,10 +163,10 @@ def test_gate_unknown_base_is_exit_2(branch):
     assert "unknown git revision 'origin/nope'" in result.output
 
 
+@pytest.mark.sphinx
 def test_shallow_clone_degrades_clearly(three_revisions, tmp_path, runner):
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{three_revisions.root}",
-                    str(clone)], check=True)
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{three_revisions.root}", str(clone))
     for args in (["verify"], ["history", "SOP-001"], ["verify", "--base", "HEAD"]):
         result = run_qms(runner, ["--repo", str(clone), *args])
         assert result.exit_code == 2, result.output
@@ -189,7 +189,7 @@ def test_not_a_repository_degrades_clearly(tmp_path, runner):
 def test_unborn_branch_degrades_clearly(tmp_path, runner):
     root = tmp_path / "unborn"
     shutil.copytree(ROOTS / "basic", root)
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    git(root, "init", "-q")
     result = run_qms(runner, ["--repo", str(root), "verify"])
     assert result.exit_code == 2 and "no commits yet" in result.output
 
@@ -199,29 +199,6 @@ def test_detached_head_still_works(three_revisions):
     t.git("checkout", "-q", "--detach", "HEAD~2")
     data = json.loads(t.qms("quinn", "history", "SOP-001", "--format", "json").stdout)
     assert [r["revision"] for r in data["revisions"]] == [1, 2, 3]
-
-
-def _count_git_logs(monkeypatch) -> list[list[str]]:
-    import git
-
-    calls: list[list[str]] = []
-    original = git.cmd.Git.execute
-
-    def counting(self, command, *args, **kwargs):
-        if isinstance(command, (list, tuple)) and len(command) > 1 and command[1] == "log":
-            calls.append(list(command))
-        return original(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(git.cmd.Git, "execute", counting)
-
-    class CountingPopen(subprocess.Popen):  # the history index runs git log itself
-        def __init__(self, command, *args, **kwargs):
-            if isinstance(command, (list, tuple)) and list(command[:2]) == ["git", "log"]:
-                calls.append(list(command))
-            super().__init__(command, *args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", CountingPopen)
-    return calls
 
 
 @pytest.mark.parametrize("extra", [0, 12])
@@ -238,11 +215,12 @@ def test_verify_reads_the_log_once_whatever_the_number_of_documents(timeline, mo
         t.qms("quinn", "approve", f"SOP-{number:03d}", "--role", "quality-manager")
     t.git("add", "-A")
     t.git("commit", "-q", "--allow-empty", "-m", "approvals", who="quinn")
-    calls = _count_git_logs(monkeypatch)
+    calls = count_git_logs(monkeypatch)
     assert t.qms("quinn", "verify").exit_code == 0
     assert len(calls) == 1
 
 
+@pytest.mark.sphinx
 def test_revision_history_on_the_document_page(three_revisions):
     result = sphinx_build(three_revisions.root)
     assert result.returncode == 0, result.warnings

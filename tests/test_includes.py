@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import sphinx_build
 
 from qms_docs.config import load_config
 from qms_docs.documents import scan
 from qms_docs.includes import composite, file_digest
+from tests.helpers import git, sphinx_build
 
 SOP = "procedures/sop-001.rst"
 PASSWD = "root:x:0:0"
@@ -191,6 +191,7 @@ def test_the_branch_gate_sees_a_changed_included_file(with_csv):
     assert codes(result) == {"edited-after-approval"}
 
 
+@pytest.mark.sphinx
 def test_the_controlled_site_shows_the_approved_included_file(with_csv):
     t = with_csv
     edit_csv(t)
@@ -206,6 +207,7 @@ def test_the_controlled_site_shows_the_approved_included_file(with_csv):
 
 # --- the build ------------------------------------------------------------------------
 
+@pytest.mark.sphinx
 def test_the_build_never_shows_a_file_outside_the_repository(scenario):
     root = scenario()
     add(root, "\n.. literalinclude:: /etc/passwd\n\n"
@@ -224,6 +226,7 @@ def test_the_build_never_shows_a_file_outside_the_repository(scenario):
             assert PASSWD not in page.read_text(encoding="utf-8", errors="replace"), page
 
 
+@pytest.mark.sphinx
 def test_the_build_refuses_remote_resources(scenario):
     root = scenario()
     add(root, "\n.. image:: https://cdn.example.com/logo.png\n\n"
@@ -249,6 +252,7 @@ def test_a_document_need_in_an_index_page_is_not_a_document(make_repo):
                      ("not-a-document", SOP, 12)}
 
 
+@pytest.mark.sphinx
 def test_the_build_reports_and_never_publishes_a_stray_document_need(scenario):
     root = scenario()
     add(root, STRAY, "procedures/index.rst")
@@ -262,6 +266,7 @@ def test_the_build_reports_and_never_publishes_a_stray_document_need(scenario):
     assert "SOP-001" in ids and not {"WI-001", "WI-002"} & ids
 
 
+@pytest.mark.sphinx
 def test_the_controlled_build_never_publishes_a_stray_document_need(with_csv):
     t = with_csv
     add(t.root, STRAY, "procedures/index.rst")
@@ -276,6 +281,7 @@ def test_the_controlled_build_never_publishes_a_stray_document_need(with_csv):
     assert "SOP-001" in ids and "WI-001" not in ids
 
 
+@pytest.mark.sphinx
 def test_finer_needs_are_not_affected(scenario):
     root = scenario()
     add(root, "\n.. clause:: A clause written by hand\n   :id: CL-LOCAL-1\n",
@@ -284,6 +290,7 @@ def test_finer_needs_are_not_affected(scenario):
     assert "not_a_document" not in result.warnings
 
 
+@pytest.mark.sphinx
 def test_a_myst_include_is_guarded_like_the_page(scenario):
     root = scenario()
     (root / "shared").mkdir()
@@ -306,16 +313,6 @@ def test_a_myst_include_is_guarded_like_the_page(scenario):
 
 # --- history: the fingerprints a document held ----------------------------------------
 
-def _git(root: Path, *args: str) -> str:
-    import subprocess
-
-    env = {"GIT_AUTHOR_NAME": "Ash", "GIT_AUTHOR_EMAIL": "ash@example.com",
-           "GIT_COMMITTER_NAME": "Ash", "GIT_COMMITTER_EMAIL": "ash@example.com",
-           "PATH": "/usr/bin:/bin", "HOME": str(root)}
-    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                          check=True).stdout
-
-
 def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, tmp_path):
     """The QMS is a folder of a larger repository; the table changes in commits of its
     own. Every fingerprint the working tree had is one the history says it held, the
@@ -330,12 +327,12 @@ def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, t
     root = Path(root.rename(repo / "qms"))
     (root / "procedures" / "data.csv").write_text("v,1\n")
     add(root, "\n.. csv-table:: T\n   :file: data.csv\n")
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     seen = []
     for value in ("1", "2", "3"):
         (root / "procedures" / "data.csv").write_text(f"v,{value}\n")
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-q", "-m", f"table {value}")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"table {value}")
         [doc] = [d for d in scan(root, load_config(root)).documents if d.id == "SOP-001"]
         seen.append(doc.fingerprint)
     assert len(set(seen)) == 3
@@ -349,12 +346,13 @@ def test_history_holds_each_composite_fingerprint_in_a_qms_subfolder(scenario, t
         files = approved_files(index, doc, seen[1], "qms")
         assert files["procedures/data.csv"] == b"v,2\n"
         assert files[SOP] == (root / SOP).read_bytes()
-    blob = _git(repo, "rev-parse", "HEAD:qms/procedures/sop-001.rst").strip()
+    blob = git(repo, "rev-parse", "HEAD:qms/procedures/sop-001.rst").strip()
     entries = cache.read_store(repo / ".git" / "qms" / cache.BLOBS_NAME,
                                cache.stamp())["entries"]
     assert entries[blob][0] == hashlib.sha256((root / SOP).read_bytes()).hexdigest()
 
 
+@pytest.mark.sphinx
 def test_two_documents_in_force_with_different_versions_of_a_shared_file(with_csv):
     """SOP-002 shows the table too and was approved with it; SOP-001 is revised and
     approved with a new table. One site cannot show both: the controlled build says which
@@ -379,6 +377,7 @@ def test_two_documents_in_force_with_different_versions_of_a_shared_file(with_cs
            "procedures/data.csv" in result.output
 
 
+@pytest.mark.sphinx
 def test_a_downloaded_file_counts_and_may_not_leave_the_repository(scenario):
     root = scenario()
     (root / "procedures" / "form.pdf").write_bytes(b"%PDF-1.4\0form")

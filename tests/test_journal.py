@@ -1,5 +1,5 @@
 """The write-ahead journal: roll-forward, refusal of hand edits, stale temporary files, and
-files qms cannot read. Crashes of the real commands are in test_reliability_crash.py."""
+files qms cannot read. Crashes of the real commands are in reliability/test_crash.py."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_reliability_support import Actor, new_repo
 
 import qms_docs.journal as journal
 from qms_docs.errors import InputError, UsageError
+from tests.helpers import QmsRepo
+from tests.reliability.support import reliability_repo
 
 
 class Killed(BaseException):
@@ -118,8 +119,8 @@ def test_a_journal_altered_by_hand_is_refused(tree, monkeypatch):
 
 
 def test_the_cli_recovers_and_refuses_a_hand_edit_with_exit_2(tmp_path, monkeypatch):
-    root = new_repo(tmp_path / "qms")
-    act = Actor(root)
+    root = reliability_repo(tmp_path / "qms")
+    act = QmsRepo(root)
     sop = root / "procedures" / "sop-001.rst"
     original = sop.read_bytes()
     final = original.replace(b":revision: 1", b":revision: 2")
@@ -138,7 +139,7 @@ def test_the_cli_recovers_and_refuses_a_hand_edit_with_exit_2(tmp_path, monkeypa
 
 
 def test_stale_temporary_files_are_removed_by_the_next_command(tmp_path, monkeypatch):
-    root = new_repo(tmp_path / "qms")
+    root = reliability_repo(tmp_path / "qms")
     stale = [root / ".tmp-0123456789abcdef", root / "procedures" / ".tmp-fedcba9876543210"]
     kept = [root / ".tmp-notours", root / "procedures" / ".tmp-0123"]
     final = (root / "procedures" / "sop-002.rst").read_bytes() + b"\nMore.\n"
@@ -149,17 +150,17 @@ def test_stale_temporary_files_are_removed_by_the_next_command(tmp_path, monkeyp
                            "revise")
     for path in stale + kept:
         path.write_bytes(b"half a file")
-    Actor(root)("quinn", "status")
+    QmsRepo(root)("quinn", "status")
     assert not any(p.exists() for p in stale)
     assert all(p.exists() for p in kept)
     assert not (root / journal.JOURNAL).exists()
     (root / ".tmp-00112233445566ff").write_bytes(b"")  # no journal: the root is still swept
-    Actor(root)("quinn", "check", code=None)
+    QmsRepo(root)("quinn", "check", code=None)
     assert not (root / ".tmp-00112233445566ff").exists()
 
 
 def test_reads_go_on_when_the_recovery_cannot_write(tmp_path, monkeypatch):
-    root = new_repo(tmp_path / "qms")
+    root = reliability_repo(tmp_path / "qms")
     final = (root / "procedures" / "sop-002.rst").read_bytes() + b"\nMore.\n"
     with monkeypatch.context() as patch:
         _kill_on_call(patch, "replace_file")
@@ -172,11 +173,11 @@ def test_reads_go_on_when_the_recovery_cannot_write(tmp_path, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(journal, "replace_file", read_only)
-        result = Actor(root)("quinn", "status")
+        result = QmsRepo(root)("quinn", "status")
     assert "warning:" in result.output and journal.JOURNAL in result.output
     assert "Read-only file system" in result.output and "SOP-002" in result.output
     assert (root / journal.JOURNAL).exists()
-    result = Actor(root)("quinn", "status")
+    result = QmsRepo(root)("quinn", "status")
     assert "warning" not in result.output and not (root / journal.JOURNAL).exists()
 
 
@@ -218,8 +219,8 @@ def _denied(monkeypatch, module, name: str, path: Path) -> None:
 
 
 def test_an_unreadable_record_is_exit_2_naming_it(tmp_path, monkeypatch):
-    root = new_repo(tmp_path / "qms")
-    act = Actor(root)
+    root = reliability_repo(tmp_path / "qms")
+    act = QmsRepo(root)
     act("quinn", "approve", "SOP-001", "--role", "quality-manager")
     record = next((root / "records" / "SOP-001").glob("*.yaml"))
     import builtins
@@ -236,7 +237,7 @@ def test_an_unreadable_document_is_exit_2_naming_it(tmp_path, monkeypatch):
 
     import qms_docs.documents as documents
 
-    root = new_repo(tmp_path / "qms")
+    root = reliability_repo(tmp_path / "qms")
     sop = root / "procedures" / "sop-002.rst"
     real_open = builtins.open
 
@@ -246,37 +247,39 @@ def test_an_unreadable_document_is_exit_2_naming_it(tmp_path, monkeypatch):
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(documents, "open", fake_open, raising=False)
-    result = Actor(root)("quinn", "status", code=2)
+    result = QmsRepo(root)("quinn", "status", code=2)
     assert "procedures/sop-002.rst" in result.output and "Permission denied" in result.output
     assert "Traceback" not in result.output
 
 
-def test_a_folder_in_place_of_a_file_is_exit_2_naming_it(tmp_path):
-    root = new_repo(tmp_path / "qms")
-    (root / "allowed_signers").mkdir()
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _not_utf8(path: Path) -> None:
+    path.write_bytes(b"quinn@example.com \xff\xfe not text\n")
+
+
+@pytest.mark.parametrize("make, said", [
+    (_folder, ("allowed_signers", "folder")),  # a folder in place of the file
+    (_not_utf8, ("allowed_signers:1", "UTF-8")),  # the line of the bad byte
+], ids=["folder", "non-utf8"])
+def test_an_unreadable_allowed_signers_is_exit_2_naming_it(tmp_path, make, said):
+    root = reliability_repo(tmp_path / "qms")
+    make(root / "allowed_signers")
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq0nmBtdmMHX4eOPT5Y5ANeUmVJVT2tbtI6vqa0/abc"
-    result = Actor(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
-    assert "allowed_signers" in result.output and "folder" in result.output
+    result = QmsRepo(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
+    assert all(words in result.output for words in said), result.output
     assert "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()
 
 
 def test_a_file_in_place_of_the_records_folder_is_refused_before_writing(tmp_path):
-    root = new_repo(tmp_path / "qms")
+    root = reliability_repo(tmp_path / "qms")
     (root / "records").write_text("not a folder\n", encoding="utf-8")
-    result = Actor(root)("quinn", "approve", "SOP-001", "--role", "quality-manager", code=2)
+    result = QmsRepo(root)("quinn", "approve", "SOP-001", "--role", "quality-manager", code=2)
     assert "records" in result.output and "Traceback" not in result.output
     assert not (root / journal.JOURNAL).exists()
-
-
-def test_a_non_utf8_allowed_signers_is_exit_2_naming_it(tmp_path):
-    root = new_repo(tmp_path / "qms")
-    (root / "allowed_signers").write_bytes(b"quinn@example.com \xff\xfe not text\n")
-    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq0nmBtdmMHX4eOPT5Y5ANeUmVJVT2tbtI6vqa0/abc"
-    result = Actor(root)("quinn", "keys", "add", "quinn@example.com", key, code=2)
-    assert "allowed_signers:1" in result.output and "UTF-8" in result.output
-    assert "Traceback" not in result.output
-    assert not (root / journal.JOURNAL).exists() and not (root / "records").exists()
 
 
 def test_the_places_a_journal_may_write_follow_qms_toml(tree):
@@ -314,7 +317,7 @@ def test_a_repository_without_git_is_no_reason_to_refuse(tree, monkeypatch):
 
 def test_where_git_cannot_answer_a_journal_is_not_rolled_forward(tmp_path, monkeypatch):
     """The tracked check fails closed: a repository whose index git cannot read."""
-    root = new_repo(tmp_path / "qms")
+    root = reliability_repo(tmp_path / "qms")
     sop = root / "procedures" / "sop-001.rst"
     original = sop.read_bytes()
     with monkeypatch.context() as patch:
@@ -325,9 +328,9 @@ def test_where_git_cannot_answer_a_journal_is_not_rolled_forward(tmp_path, monke
     index = root / ".git" / "index"
     saved = index.read_bytes()
     index.write_bytes(b"not an index")
-    result = Actor(root)("quinn", "status", code=2)
+    result = QmsRepo(root)("quinn", "status", code=2)
     assert "cannot ask git" in result.output and journal.JOURNAL in result.output
     assert sop.read_bytes() == original
     index.write_bytes(saved)
-    Actor(root)("quinn", "status")
+    QmsRepo(root)("quinn", "status")
     assert sop.read_bytes() == original + b"\nMore.\n"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "qms_docs"
+from tests.helpers import REPO, ROOTS
+
+PACKAGE = REPO / "qms_docs"
 FRONT_ENDS = {"cli", "sphinxext"}
 FORBIDDEN = {"click", "sphinx", "sphinx_needs", "docutils"}
 LOWER = sorted(p for p in PACKAGE.rglob("*.py") if p.stem != "__main__"
@@ -54,7 +56,7 @@ def test_importing_the_library_loads_no_front_end():
 
 def test_qms_check_loads_neither_sphinx_nor_git_nor_jinja(tmp_path):
     """A pre-commit hook runs qms check on every commit: it imports only what it uses."""
-    root = Path(__file__).resolve().parent / "roots" / "basic"
+    root = ROOTS / "basic"
     code = ("import sys; from qms_docs.cli import main\n"
             f"code = main(['--repo', {str(root)!r}, 'check'])\n"
             "heavy = ('sphinx', 'docutils', 'git', 'jinja2', 'weasyprint')\n"

@@ -2,66 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, run_qms
 
-PEOPLE = {
-    "quinn": "quinn@example.com",   # quality-manager
-    "pat": "pat@example.com",       # production-manager
-    "ash": "ash@example.com",       # production-manager (a second one, to write documents)
-}
-
-
-def git(root: Path, *args: str, email: str = "ash@example.com") -> str:
-    name = email.split("@")[0].title()
-    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
-           "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(root)}
-    done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                          check=True)
-    return done.stdout
+from tests.helpers import QmsRepo, git, new_repo, run_qms, sphinx_build
 
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    root = tmp_path / "qms"
-    shutil.copytree(ROOTS / "basic", root)
-    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
-        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
-                     'roles = ["production-manager"]\n')
-    (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Initial QMS")
-    return root
-
-
-class Actor:
-    def __init__(self, runner, root: Path):
-        self.runner, self.root = runner, root
-
-    def __call__(self, who: str, *args: str, code: int = 0):
-        git(self.root, "config", "user.email", PEOPLE[who])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        assert result.exit_code == code, result.output
-        return result
-
-    def commit(self, message: str, who: str = "ash") -> None:
-        git(self.root, "add", "-A")
-        git(self.root, "commit", "-q", "-m", message, email=PEOPLE[who])
-
-    def status(self, doc: str) -> dict:
-        import json
-
-        return json.loads(self("quinn", "status", doc, "--format", "json").output)[0]
+    """The basic scenario with Ash (a second production manager, to write documents)."""
+    return new_repo(tmp_path / "qms")
 
 
 @pytest.fixture
-def qms(runner, repo):
-    return Actor(runner, repo)
+def qms(runner, repo) -> QmsRepo:
+    """Quinn (quality manager), Pat and Ash (production managers) acting in ``repo``."""
+    return QmsRepo(repo, runner)
 
 
 def test_full_life_cycle(qms):
@@ -306,9 +263,8 @@ def test_unknown_role_in_qms_toml_is_exit_2(qms):
     assert _tree(qms.root) == before
 
 
+@pytest.mark.sphinx
 def test_site_shows_status_and_follows_new_records_incrementally(qms):
-    from conftest import sphinx_build
-
     qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
     first = sphinx_build(qms.root)
     assert first.returncode == 0, first.warnings
@@ -343,9 +299,8 @@ def _master_row(outdir, doc_id: str) -> str:
     return row[: row.index("</tr>")]
 
 
+@pytest.mark.sphinx
 def test_incremental_build_rereads_reports_only_when_what_they_show_changed(qms):
-    from conftest import sphinx_build
-
     qms("quinn", "approve", "SOP-002", "--role", "quality-manager")
     qms("pat", "approve", "SOP-002", "--role", "production-manager")
     first = sphinx_build(qms.root)

@@ -6,9 +6,12 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import REPO
+import pytest
+
+from tests.helpers import REPO
 
 
+@pytest.mark.network  # pip fetches the build backend from the package index
 def test_wheel_contents(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
                     "-q", "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)

@@ -3,56 +3,29 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, run_qms
 
-EMAILS = {"quinn": "quinn@example.com", "ash": "ash@example.com"}
+from tests.helpers import QmsRepo, basic_copy, git, init_repo, sphinx_build
 
-
-def git(root: Path, *args: str, who: str = "ash") -> str:
-    email = EMAILS[who]
-    env = {"GIT_AUTHOR_NAME": who.title(), "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME":
-           who.title(), "GIT_COMMITTER_EMAIL": email, "PATH": "/usr/bin:/bin", "HOME": str(root)}
-    return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                          check=True).stdout
+pytestmark = pytest.mark.sphinx
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """SOP-001 effective at revision 1 with revision 2 drafted (committed) and an uncommitted
     edit on top; SOP-002 never approved."""
-    from click.testing import CliRunner
-
-    runner = CliRunner()
-    root = tmp_path_factory.mktemp("pub") / "qms"
-    shutil.copytree(ROOTS / "basic", root)
-    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
-        handle.write('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
-                     'roles = ["production-manager"]\n')
-    (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    root = basic_copy(tmp_path_factory.mktemp("pub") / "qms")
     sop = root / "procedures" / "sop-001.rst"
     sop.write_text(sop.read_text() + "\nEFFECTIVE-TEXT of revision one.\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-
-    def qms(who, *args):
-        git(root, "config", "user.email", EMAILS[who])
-        result = run_qms(runner, ["--repo", str(root), *args])
-        assert result.exit_code == 0, result.output
-        return result
-
+    init_repo(root, "initial")
+    qms = QmsRepo(root)
     qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "approve", who="quinn")
+    qms.commit("approve", who="quinn")
     qms("ash", "revise", "SOP-001", "--reason", "Rework")
     sop.write_text(sop.read_text().replace("EFFECTIVE-TEXT", "COMMITTED-DRAFT-TEXT"))
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "draft r2")
+    qms.commit("draft r2")
     sop.write_text(sop.read_text() + "\nWORKTREE-ONLY-TEXT\n")
     status_before = git(root, "status", "--porcelain")
     out = root.parent / "out"
@@ -369,8 +342,6 @@ def test_verify_reports_references_to_documents_not_in_force(retired_form):
 
 
 def test_controlled_site_and_pdf_show_documents_not_in_force_as_text(retired_form, tmp_path):
-    from conftest import sphinx_build
-
     from qms_docs import publish
     from qms_docs.workspace import Workspace
 

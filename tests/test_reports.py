@@ -12,7 +12,8 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import ASH, REPO, ROOTS, QmsRepo, run_qms
+
+from tests.helpers import ASH, REPO, ROOTS, QmsRepo, run_qms, sphinx_build
 
 
 @pytest.fixture
@@ -172,6 +173,7 @@ def test_second_standard_and_an_own_catalog(project):
                                         "1,Packaging,pending: SOP-002 rev 1"]
 
 
+@pytest.mark.sphinx
 def test_audit_pack_as_of_a_date(project, tmp_path):
     sop = project.root / "procedures" / "sop-001.rst"
     project.at("2025-04-01").qms("ash", "revise", "SOP-001", "--reason", "Rev 2")
@@ -296,9 +298,8 @@ def _gap_table(page: str) -> list[list[str]]:
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
 
 
+@pytest.mark.sphinx
 def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
-    from conftest import sphinx_build
-
     _draft_adding_and_dropping_clauses(project)
     with open(project.root / "reports.rst", "a", encoding="utf-8") as handle:
         handle.write("\nGaps\n----\n\n.. qms-report:: gaps\n")
@@ -316,9 +317,8 @@ def test_preview_site_gaps_agree_with_the_command_line(project, tmp_path):
     assert "(pending: SOP-001 rev 2)" in row[: row.index("</tr>")]
 
 
+@pytest.mark.sphinx
 def test_preview_site_without_git_counts_working_headers_with_a_note(project, tmp_path):
-    from conftest import sphinx_build
-
     _draft_adding_and_dropping_clauses(project)
     copy = tmp_path / "no-git"
     shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(".git"))
@@ -329,11 +329,10 @@ def test_preview_site_without_git_counts_working_headers_with_a_note(project, tm
             and "the clauses of the working header (revision 2) count instead" in page)
 
 
+@pytest.mark.sphinx
 def test_controlled_site_gaps_agree_with_the_command_line(project, tmp_path):
     """The controlled tree holds revision 1 of SOP-001 and no SOP-002; its reports still
     name the revisions pending (from HEAD's headers), without a link to what it leaves out."""
-    from conftest import sphinx_build
-
     from qms_docs import publish
     from qms_docs.workspace import Workspace
 

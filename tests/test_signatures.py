@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOTS, QmsRepo, run_qms, sphinx_build
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                reason="ssh-keygen is missing (tools/install.sh installs it)")
+from tests.helpers import (
+    NEEDS_SSH_KEYGEN,
+    QmsRepo,
+    basic_copy,
+    init_repo,
+    keygen,
+    run_qms,
+    sphinx_build,
+)
 
-
-def keygen(folder: Path, name: str) -> Path:
-    key = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
-                   check=True)
-    return key
+pytestmark = NEEDS_SSH_KEYGEN
 
 
 class Signed(QmsRepo):
@@ -32,8 +31,7 @@ class Signed(QmsRepo):
 
 @pytest.fixture
 def signed(tmp_path, runner, monkeypatch) -> Signed:
-    root = tmp_path / "qms"
-    shutil.copytree(ROOTS / "basic", root)
+    root = basic_copy(tmp_path / "qms", people=(), gitignore=False)
     toml = root / "qms.toml"
     toml.write_text(toml.read_text().replace("review_months = 24",
                                              "review_months = 24\nrequire_signature = true"))
@@ -48,10 +46,9 @@ def signed(tmp_path, runner, monkeypatch) -> Signed:
         key = signing.read_public_key(str(keys / f"{who}.pub"))
         signers = signing.with_signer(signers, f"{who}@example.com", key)
     (root / "allowed_signers").write_bytes(signers)
+    init_repo(root, "initial")
     s = Signed(root, runner, monkeypatch)
     s.keys = keys
-    s.git("init", "-q", "-b", "main")
-    s.commit("initial")
     return s
 
 
@@ -60,6 +57,7 @@ def approve(s: Signed, who: str, doc: str, role: str, key: str | None = None, co
                  str(s.keys / (key or who)), code=code)
 
 
+@pytest.mark.sphinx
 def test_valid_signatures_verify_and_are_shown(signed):
     approve(signed, "quinn", "SOP-001", "quality-manager")
     signed.commit("approve", who="quinn")

@@ -10,7 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO, sphinx_build
+
+from tests.helpers import REPO, sphinx_build
+
+pytestmark = [pytest.mark.sphinx, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

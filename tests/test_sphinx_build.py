@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, sphinx_build
+
+from tests.helpers import REPO, ROOTS, BuildResult, sphinx_build
+
+pytestmark = pytest.mark.sphinx
 
 
-def test_basic_scenario_builds_clean_and_exports_needs(scenario):
-    result = sphinx_build(scenario("basic"))
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory) -> BuildResult:
+    """tests/roots/basic built once (strict) for the tests that only read what it made."""
+    root = tmp_path_factory.mktemp("sphinx-build") / "basic"
+    shutil.copytree(ROOTS / "basic", root)
+    return sphinx_build(root)
+
+
+def test_basic_scenario_builds_clean_and_exports_needs(basic):
+    result = basic
     assert result.returncode == 0, result.warnings
     assert result.warnings.strip() == ""
     needs = result.needs()
@@ -25,24 +37,24 @@ def test_basic_scenario_builds_clean_and_exports_needs(scenario):
     assert sum(1 for n in needs.values() if n["type"] == "clause") == 91
 
 
-def test_document_page_title_comes_from_the_header(scenario):
-    result = sphinx_build(scenario("basic"))
+def test_document_page_title_comes_from_the_header(basic):
+    result = basic
     page = (result.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
     assert "<title>SOP-001 Control of Documented Information" in page
     assert re.search(r"<h1>SOP-001 Control of Documented Information", page)
     assert re.search(r"<h2>Purpose", page)
 
 
-def test_clause_shows_satisfied_by(scenario):
-    result = sphinx_build(scenario("basic"))
+def test_clause_shows_satisfied_by(basic):
+    result = basic
     page = (result.outdir / "standards.html").read_text(encoding="utf-8")
     block = page[page.index('id="ISO9001-8-1"'):]
     block = block[: block.index('id="ISO9001-8-2"')]
     assert "satisfied by" in block and "SOP-002" in block
 
 
-def test_reports_render_the_same_rows_as_the_library(scenario):
-    result = sphinx_build(scenario("basic"))
+def test_reports_render_the_same_rows_as_the_library(basic):
+    result = basic
     page = (result.outdir / "reports.html").read_text(encoding="utf-8")
     # no records: nothing is in force, so nothing is covered; the three clauses the
     # drafts name are pending
@@ -103,8 +115,8 @@ def test_broken_qms_toml_stops_the_build_with_its_reason(scenario):
     assert "qms.toml:1: not valid TOML" in result.warnings
 
 
-def test_no_deprecation_warnings_from_sphinx_needs(scenario):
-    result = sphinx_build(scenario("basic"), strict=True)
+def test_no_deprecation_warnings_from_sphinx_needs(basic):
+    result = basic
     assert "needs.deprecated" not in result.warnings
     assert "[needs.config]" not in result.warnings
 
@@ -116,8 +128,6 @@ def _pages(outdir: Path) -> dict[str, str]:
 
 
 def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
-    import shutil
-
     root = tmp_path / "example"
     shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
         ".venv", "_build", ".git", "tests", "__pycache__", "*.egg-info", ".pytest_cache"))

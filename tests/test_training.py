@@ -6,7 +6,8 @@ import json
 import shutil
 
 import pytest
-from conftest import ASH, ROOTS, QmsRepo
+
+from tests.helpers import ASH, ROOTS, QmsRepo, sphinx_build
 
 OLLY = '\n[[people]]\nname = "Olly Operator"\nemail = "olly@example.com"\nroles = ["operator"]\n'
 
@@ -125,9 +126,8 @@ def test_train_refuses_a_document_not_in_force_and_a_second_record(plant):
     assert "already trained on SOP-002 revision 1" in result.output
 
 
+@pytest.mark.sphinx
 def test_training_shows_on_the_document_page_and_matrix_page(plant):
-    from conftest import sphinx_build
-
     plant.at("2025-01-12").qms("olly", "train", "SOP-002")
     result = sphinx_build(plant.root)
     assert result.returncode == 0, result.warnings

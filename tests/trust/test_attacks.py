@@ -14,30 +14,16 @@ import io
 import zipfile
 
 import pytest
-from test_reliability_support import THOROUGH
-from test_trust_support import (
+
+from tests.helpers import NEEDS_SSH_KEYGEN, THOROUGH, keygen
+from tests.trust.support import (
     ATTACK,
     LATE_DAY,
-    NEEDS_SSH_KEYGEN,
     ORIGINAL,
-    VARIANTS,
-    Templates,
-    keygen,
     on_branch,
 )
 
-pytestmark = NEEDS_SSH_KEYGEN
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory) -> Templates:
-    return Templates(tmp_path_factory.mktemp("trust-attacks"))
-
-
-@pytest.fixture(params=VARIANTS)
-def repo(request, templates, tmp_path, monkeypatch):
-    """A copy of the template on a new branch ``pr`` (unsigned and signed)."""
-    return on_branch(templates, request.param, tmp_path, monkeypatch)
+pytestmark = [NEEDS_SSH_KEYGEN, pytest.mark.sphinx]  # most build the controlled site
 
 
 @pytest.fixture

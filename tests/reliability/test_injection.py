@@ -12,13 +12,13 @@ import csv
 import io
 import json
 import re
-from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import sphinx_build
-from test_reliability_support import Actor, new_repo, report
+
+from tests.helpers import QmsRepo, counters, run_qms, sphinx_build
+from tests.reliability.support import change_policy, reliability_repo
 
 TITLES = {  # document title -> what it tries
     "html": '<script>alert("title")</script> & <img src=x onerror=alert(1)> <b>bold</b>',
@@ -47,7 +47,8 @@ MARKERS = ["alert(", "onerror", "<script", "{{ 7*7 }}", "=HYPERLINK", ".. includ
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> dict:
-    root = new_repo(tmp_path_factory.mktemp("injection") / "qms")
+    COUNTS["payloads"] = len(TITLES) + 5
+    root = reliability_repo(tmp_path_factory.mktemp("injection") / "qms")
     toml = (root / "qms.toml").read_text(encoding="utf-8")
     toml = toml.replace('name = "Scenario Ltd"', f"name = {json.dumps(ORG)}")
     toml += (f"\n[[people]]\nname = {json.dumps(NAME)}\nemail = \"mal@example.com\"\n"
@@ -59,8 +60,8 @@ def site(tmp_path_factory) -> dict:
             f"\n{name}\n{'-' * len(name)}\n\n.. qms-report:: {name}\n"
             for name in ("change-log", "training", "due", "gaps", "mandatory", "trace-diagram")),
         encoding="utf-8")
-    act = Actor(root)
-    act.change_policy("Hostile people")
+    act = QmsRepo(root)
+    change_policy(act, "Hostile people")
     paths = {}
     for key, title in TITLES.items():
         paths[key] = act("ash", "new", "--owner", "production-manager", "--", "sop", title
@@ -122,7 +123,7 @@ class Page(HTMLParser):
         return text
 
 
-COUNTS: Counter = Counter()
+COUNTS = counters("injection")
 
 
 def _check_page(page: Page, name: str) -> None:
@@ -141,6 +142,7 @@ def _check_page(page: Page, name: str) -> None:
     assert "root:x:0:0" not in page.plain, name
 
 
+@pytest.mark.sphinx
 def test_html_site_shows_every_payload_as_literal_text(site):
     build = site["build"]
     assert build.returncode == 0, build.warnings
@@ -180,6 +182,7 @@ def test_html_site_shows_every_payload_as_literal_text(site):
         COUNTS["svg files"] += 1
 
 
+@pytest.mark.sphinx
 def test_exports_neutralize_formulas_and_markup(site):
     act = site["act"]
     formula = tuple("=+-@\t\r")
@@ -225,6 +228,7 @@ def test_exports_neutralize_formulas_and_markup(site):
     assert {r["title"] for r in data} >= set(TITLES.values())
 
 
+@pytest.mark.sphinx
 def test_pdfs_show_payloads_as_text(site, tmp_path):
     import pypdf
     import weasyprint
@@ -265,7 +269,6 @@ def test_qms_init_keeps_the_organization_literal(tmp_path, org):
     import tomllib
 
     from click.testing import CliRunner
-    from conftest import run_qms
     from docutils import nodes
     from docutils.core import publish_doctree
 
@@ -288,9 +291,3 @@ def test_qms_init_keeps_the_organization_literal(tmp_path, org):
         text = tree.astext()
         assert expected in text and "root:x:0:0" not in text, (page, text[:300])
         assert not list(tree.findall(nodes.reference)), page
-
-
-def test_injection_counts_are_reported():
-    if not COUNTS:
-        pytest.skip("run with the tests above")
-    report("injection", payloads=len(TITLES) + 5, **COUNTS)

@@ -28,29 +28,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_reliability_support import (
-    PEOPLE,
-    THOROUGH,
-    Actor,
-    approved_repo,
-    examples,
-    git,
-    hidden,
-    report,
-    revise_sop_001,
-    snapshot,
-    visible,
-)
 
 from qms_docs.config import load_config
 from qms_docs.documents import scan
 from qms_docs.journal import JOURNAL
 from qms_docs.records import load_records
+from tests.helpers import THOROUGH, QmsRepo, counters, examples, git, hidden, snapshot, visible
+from tests.reliability.support import PEOPLE, approved_repo, revise_sop_001
 
 TRACER = r"""
 import os, signal, sys
@@ -105,7 +93,7 @@ IN_PROCESS = threading.Lock()
 def template(tmp_path_factory) -> Path:
     """SOP-002 effective at revision 2; SOP-001 revised by Ash to a committed draft."""
     root = approved_repo(tmp_path_factory.mktemp("crash") / "qms")
-    act = Actor(root)
+    act = QmsRepo(root)
     revise_sop_001(act, root)
     act.commit("SOP-001 revision 2", who="ash")
     return root
@@ -113,7 +101,7 @@ def template(tmp_path_factory) -> Path:
 
 def _child(root: Path, command: str, target: int) -> subprocess.Popen:
     who, args = COMMANDS[command]
-    git(root, "config", "user.email", PEOPLE[who][1])
+    git(root, "config", "user.email", PEOPLE[who].email)
     return subprocess.Popen([sys.executable, "-c", TRACER, str(target), "--repo", str(root),
                              *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -206,7 +194,7 @@ def _classify(root: Path, before: dict[str, bytes], command: str) -> str:
 def _read_command(root: Path) -> None:
     """One qms read command, as a person would run next (it recovers first)."""
     with IN_PROCESS:  # click's runner swaps sys.stdout: one at a time
-        result = Actor(root)("quinn", "status", code=None)
+        result = QmsRepo(root)("quinn", "status", code=None)
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "warning" not in result.output, result.output
 
@@ -270,7 +258,8 @@ def test_sigkill_at_random_moments_leaves_before_or_after(template, tmp_path, co
     plan = _plan(calibration, examples(4, 200), seed)
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(lambda m: _trial(template, tmp_path, command, m), plan))
-    counts = Counter()
+    counts = counters(f"crash {command}")
+    counts["lines_per_run"] = calibration[0]
     for outcome in outcomes:
         how, fate, state, leftovers = outcome.split("|")
         counts["trials"] += 1
@@ -278,7 +267,6 @@ def test_sigkill_at_random_moments_leaves_before_or_after(template, tmp_path, co
         counts[fate] += 1
         counts[state] += 1
         counts["temporary files left"] += int(leftovers)
-    report(f"crash {command}", lines_per_run=calibration[0], **counts)
     assert counts["trials"] == len(plan)
     assert counts["before"] + counts["after"] + counts["after (recovered)"] == len(plan)
 
@@ -306,7 +294,8 @@ def test_a_recovery_killed_at_random_moments_is_completed_by_the_next_command(
     before = snapshot(template)
     calibration = _calibrate(interrupted, tmp_path, "status")
     plan = _plan(calibration, examples(4, 100), f"recovery-{time.time() if THOROUGH else 0}")
-    counts = Counter()
+    counts = counters("crash recovery")
+    counts["lines_per_run"] = calibration[0]
     for moment in plan:
         root = _fresh(interrupted, tmp_path)
         try:
@@ -319,5 +308,4 @@ def test_a_recovery_killed_at_random_moments_is_completed_by_the_next_command(
             counts["journal left for the next command" if journal else "recovered"] += 1
         finally:
             shutil.rmtree(root.parent, ignore_errors=True)
-    report("crash recovery", lines_per_run=calibration[0], **counts)
     assert counts["trials"] == len(plan)

@@ -14,27 +14,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_reliability_support import (
-    PEOPLE,
-    THOROUGH,
-    Actor,
-    approved_repo,
-    examples,
-    report,
-    revise_sop_001,
-)
 
 from qms_docs.checks import check_documents
 from qms_docs.workspace import Workspace
+from tests.helpers import THOROUGH, QmsRepo, counters, examples
+from tests.reliability.support import PEOPLE, approved_repo, revise_sop_001
 
-COUNTS: Counter = Counter()
+COUNTS = counters("concurrency")
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """SOP-001 revision 2 (Ash) and SOP-003 to SOP-005 (new, Ash): drafts, committed."""
     root = approved_repo(tmp_path_factory.mktemp("concurrency") / "qms")
-    act = Actor(root)
+    act = QmsRepo(root)
     revise_sop_001(act, root)
     for title in ("Goods In", "Goods Out", "Stores"):
         act("ash", "new", "sop", title, "--owner", "production-manager")
@@ -43,7 +36,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def _start(root: Path, who: str, *args: str) -> subprocess.Popen:
-    email = PEOPLE[who][1]
+    email = PEOPLE[who].email
     env = {**os.environ, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.email",
            "GIT_CONFIG_VALUE_0": email}  # each process acts as its own person
     return subprocess.Popen([sys.executable, "-m", "qms_docs", "--repo", str(root), *args],
@@ -99,7 +92,7 @@ def test_concurrent_approvals_lose_nothing_and_never_duplicate(template, tmp_pat
     for (who, args), path in written:
         data = new[path].data
         assert (data["approver"]["email"], data["document"], data["role"]) == (
-            PEOPLE[who][1], args[1], args[3])
+            PEOPLE[who].email, args[1], args[3])
     keys = Counter((r.document, r.data["revision"], r.data["fingerprint"], r.data["role"])
                    for r in new.values())
     assert max(keys.values()) == 1, keys  # one approval per role, revision and content
@@ -152,12 +145,6 @@ def test_concurrent_new_issues_distinct_ids_and_keeps_every_record(template, tmp
     assert len(new_changes) == len(issued)  # every change record kept, none extra
 
 
-def test_concurrency_counts_are_reported():
-    if not COUNTS:
-        pytest.skip("run with the tests above")
-    report("concurrency", **COUNTS)
-
-
 @pytest.mark.slow
 def test_a_crowd_of_processes_at_once(template, tmp_path):
     """Thirty processes at once: twenty qms new, ten approvals (pytest -m slow)."""
@@ -176,4 +163,5 @@ def test_a_crowd_of_processes_at_once(template, tmp_path):
     approvals = Counter((r.document, r.data["revision"], r.data["fingerprint"], r.data["role"])
                         for r in new if r.kind == "approval")
     assert len([r for r in new if r.kind == "change"]) == 20 and max(approvals.values()) == 1
-    report("concurrency crowd", processes=len(jobs), documents=20, approvals=len(approvals))
+    counters("concurrency crowd").update(processes=len(jobs), documents=20,
+                                         approvals=len(approvals))

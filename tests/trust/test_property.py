@@ -17,26 +17,21 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_reliability_support import hypothesis_settings, report
-from test_trust_support import NEEDS_SSH_KEYGEN, Repo, Templates
+
+from tests.helpers import NEEDS_SSH_KEYGEN, PEOPLE, counters, hypothesis_settings
+from tests.trust.support import Repo
 
 DOCS = ("SOP-001", "SOP-002")
 FILES = {"SOP-001": "procedures/sop-001.rst", "SOP-002": "procedures/sop-002.rst"}
 ROLES = ("quality-manager", "production-manager")
-COUNTS: Counter = Counter()
+COUNTS = counters("trust")
 
 pytestmark = NEEDS_SSH_KEYGEN
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory) -> Templates:
-    return Templates(tmp_path_factory.mktemp("trust-property"))
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +121,9 @@ def play(repo: Repo, step: tuple) -> None:
         repo.forge("review", rest[0], who)
         outcome = 0
     else:  # an unapproved policy: someone gets the quality-manager role
-        from test_trust_support import PEOPLE
-
         toml = repo.root / "qms.toml"
         text = toml.read_text(encoding="utf-8")
-        name, email = PEOPLE[rest[0]]
+        name, email = PEOPLE[rest[0]].name, PEOPLE[rest[0]].email
         if rest[0] == "ash":
             text = text.replace('email = "ash@example.com"\nroles = ["production-manager"]',
                                 'email = "ash@example.com"\nroles = ["production-manager", '
@@ -211,8 +204,8 @@ def test_status_and_verify_agree_on_what_counts(templates, scratch, plan):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_trust_counts_are_reported():
+def test_the_sequences_ran_and_flagged_records():
+    """Runs after the property above (file order): it made sequences and forgeries."""
     if not COUNTS:
         pytest.skip("run with the property above")
-    report("trust", **COUNTS)
     assert COUNTS["sequences"] and COUNTS["flagged records shown not to count"]

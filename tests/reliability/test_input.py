@@ -20,21 +20,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_qms
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_reliability_support import (
-    PEOPLE,
-    approved_repo,
-    commit,
-    copy_repo,
-    git,
-    hypothesis_settings,
-    report,
-)
+
+from tests.helpers import commit, copy_repo, counters, git, hypothesis_settings, run_qms
+from tests.reliability.support import PEOPLE, approved_repo
 
 TIME_LIMIT = 20.0  # seconds for one command, whatever it is fed
-COUNTS: dict[str, Counter] = {}
+COUNTS: dict[str, Counter] = {}  # the property's name -> its counters
+
+
+def _counts(name: str) -> Counter:
+    return COUNTS.setdefault(name, counters(f"hostile-input {name}"))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +68,7 @@ class Sandbox:
 
     def run(self, who: str, *args: str, name: str, allowed=(0, 1, 2)) -> int:
         """Run qms in-process as ``who``; check exit code, message, time and the outside."""
-        git(self.root, "config", "user.email", PEOPLE[who][1])
+        git(self.root, "config", "user.email", PEOPLE[who].email)
         from click.testing import CliRunner
 
         started = time.monotonic()
@@ -83,7 +80,7 @@ class Sandbox:
             os.chdir(here)
         elapsed = time.monotonic() - started
         output = result.output
-        counts = COUNTS.setdefault(name, Counter())
+        counts = _counts(name)
         counts["runs"] += 1
         counts[f"exit{result.exit_code}"] += 1
         assert result.exception is None or isinstance(result.exception, SystemExit), (
@@ -253,7 +250,8 @@ def _base_config() -> dict:
     return {
         "organization": {"name": "Scenario Ltd"},
         "qms": {"standards": ["iso9001-2015"], "id_digits": 3},
-        "people": [{"name": n, "email": e, "roles": list(r)} for n, e, r in PEOPLE.values()],
+        "people": [{"name": p.name, "email": p.email, "roles": list(p.roles)}
+                   for p in PEOPLE.values()],
         "types": {"sop": {"prefix": "SOP", "folder": "procedures",
                           "approvers": ["quality-manager", "owner"], "review_months": 24}},
     }
@@ -491,8 +489,8 @@ def test_fixed_hostile_cases_in_a_child_process(template, sandboxes, case):
     try:
         FIXED[case](box)
         box.before = box._outside_state()
-        counts = COUNTS.setdefault("fixed", Counter())
-        git(box.root, "config", "user.email", PEOPLE["pat"][1])
+        counts = _counts("fixed")
+        git(box.root, "config", "user.email", PEOPLE["pat"].email)
         commands = [["--repo", str(box.root), *args] for args in FIXED_COMMANDS]
         done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(commands)],
                               capture_output=True, text=True, cwd=box.root,
@@ -533,16 +531,16 @@ def test_committed_links_out_of_the_repository_stay_out_of_the_controlled_tree(
             tree = publish.controlled_tree(Workspace(box.root), Path(temporary))
             inside = sorted(p.name for p in (tree.root / "procedures").iterdir())
             assert inside == ["index.rst", "sop-001.rst", "sop-002.rst"], inside
-        COUNTS.setdefault("fixed", Counter())["controlled trees"] += 1
+        _counts("fixed")["controlled trees"] += 1
         assert box._outside_state() == box.before
     finally:
         box.close()
 
 
-def test_hostile_input_counts_are_reported():
+def test_hostile_input_ends_with_exit_0_1_or_2():
+    """Runs after the properties above (file order), over all their runs."""
     if not COUNTS:
         pytest.skip("run with the properties above")
-    for name, counts in sorted(COUNTS.items()):
-        report(f"hostile-input {name}", **counts)
+    for counts in COUNTS.values():
         assert not any(k.startswith("exit") and k not in ("exit0", "exit1", "exit2")
                        for k in counts)

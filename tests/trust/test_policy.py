@@ -1,15 +1,18 @@
 """The policy as a controlled item, what the controlled build reads, and deviations.
 
 Throwaway repositories of the basic scenario, driven through the CLI by named people
-(tests/conftest.py): Quinn is the quality manager and the only [policy] approver, Pat
-and Ash production managers.
+(the make_repo fixture, tests/conftest.py): Quinn is the quality manager and the only
+[policy] approver, Pat and Ash production managers.
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from qms_docs.policy import Frame, covered
+from tests.helpers import ROOTS
 
 PROLOG = '\nrst_epilog = """\n.. note:: Injected by conf.py\n"""\n'
 
@@ -29,6 +32,7 @@ def _codes(repo, *args: str) -> dict[str, str]:
     return {f["code"]: f["severity"] for f in json.loads(result.stdout)["findings"]}
 
 
+@pytest.mark.sphinx
 def test_an_unapproved_frame_change_never_reaches_the_controlled_site(make_repo):
     repo = make_repo(day="2026-03-02")
     repo.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
@@ -55,6 +59,7 @@ def test_an_unapproved_frame_change_never_reaches_the_controlled_site(make_repo)
     assert "A prolog on every page" in history and "Quinn Quality" in history
 
 
+@pytest.mark.sphinx
 def test_an_uncommitted_policy_edit_changes_neither_status_nor_the_controlled_site(make_repo):
     repo = make_repo(day="2026-03-02")
     repo.qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
@@ -119,8 +124,6 @@ def test_what_the_policy_covers():
     frame = Frame.from_conf(conf)
     assert frame.include == ("index.rst", "procedures/**", "reports/**")
     from pathlib import Path
-
-    from conftest import ROOTS
 
     from qms_docs.config import config_from_bytes
 

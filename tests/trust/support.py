@@ -1,11 +1,12 @@
-"""Shared helpers of the trust tests (tests/test_trust_*.py). No tests here.
+"""The repositories the trust tests (tests/trust/test_*.py) start from. No tests here.
 
 A throwaway QMS (tests/roots/basic plus Ash Author, production-manager) whose main branch
 holds SOP-001 and SOP-002 revision 1 in force, made once per module and copied for each
 test. Two variants: ``unsigned``, and ``signed`` (``require_signature = true`` for SOPs
 and real SSH keys of Quinn, Pat and Ash in ``allowed_signers``). People act through the
 real CLI (in-process) with a scripted clock and commit their own acts; an attacker also
-writes records by hand (:meth:`Repo.forge`) and commits under any name.
+writes records by hand (:meth:`Repo.forge`) and commits under any name. Git, people and
+keys are in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -13,93 +14,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOTS, run_qms
 
-PEOPLE = {  # short name -> (name, email); only quinn, pat and ash are in the baseline
-    "quinn": ("Quinn Quality", "quinn@example.com"),
-    "pat": ("Pat Production", "pat@example.com"),
-    "ash": ("Ash Author", "ash@example.com"),
-    "mallory": ("Mallory Outsider", "mallory@example.com"),
-    "eve": ("Eve Extra", "eve@example.com"),
-}
-ASH = ('\n[[people]]\nname = "Ash Author"\nemail = "ash@example.com"\n'
-       'roles = ["production-manager"]\n')
+from tests.helpers import ASH, PEOPLE, ROOTS, QmsRepo, keygen
+
 ATTACK = "ATTACKER TEXT: skip the release check."
 ORIGINAL = "How production is planned."
 MAIN_DAY, PR_DAY, LATE_DAY = "2026-01-05", "2026-03-02", "2026-03-09"
 VARIANTS = ("unsigned", "signed")
 
 
-def keygen(folder: Path, name: str) -> Path:
-    key = folder / name
-    if not key.exists():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f",
-                        str(key)], check=True)
-    return key
-
-
-class Repo:
-    """One QMS git repository, its people, their keys and the clock."""
+class Repo(QmsRepo):
+    """One QMS git repository, its people, their keys and the clock; each commit moves the
+    clock on a minute."""
 
     def __init__(self, root: Path, keys: Path, signed: bool, monkeypatch) -> None:
-        self.root, self.keys, self.signed = root, keys, signed
-        self.monkeypatch = monkeypatch
-        self.runner = CliRunner()
-        self.when: dt.datetime | None = None
-
-    # --- the clock, git and the CLI ---------------------------------------------------
-
-    def at(self, day: str, hour: int = 10) -> Repo:
-        import qms_docs.records as records
-
-        when = dt.datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
-        self.when = when
-        self.monkeypatch.setattr(records, "now", lambda: when)
-        return self
-
-    def later(self, minutes: int = 1) -> Repo:
-        """Move the clock on (each act a little after the one before)."""
-        import qms_docs.records as records
-
-        assert self.when is not None
-        when = self.when = self.when + dt.timedelta(minutes=minutes)
-        self.monkeypatch.setattr(records, "now", lambda: when)
-        return self
-
-    def git(self, *args: str, who: str = "ash", author: str | None = None,
-            check: bool = True) -> str:
-        """git as ``who`` (committer), the author ``author`` (default: ``who``)."""
-        name, email = PEOPLE[who]
-        a_name, a_email = PEOPLE[author or who]
-        env = {"GIT_AUTHOR_NAME": a_name, "GIT_AUTHOR_EMAIL": a_email,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-               "PATH": "/usr/bin:/bin", "HOME": str(self.root.parent),
-               "GIT_CONFIG_NOSYSTEM": "1"}
-        if self.when is not None:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = self.when.isoformat()
-        done = subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True,
-                              text=True)
-        if check and done.returncode:
-            raise AssertionError(f"git {' '.join(args)}: {done.stderr}")
-        return done.stdout
+        super().__init__(root, monkeypatch=monkeypatch)
+        self.keys, self.signed = keys, signed
 
     def commit(self, message: str, who: str = "ash", author: str | None = None) -> None:
-        self.git("add", "-A", who=who)
-        self.git("commit", "-q", "-m", message, who=who, author=author)
+        super().commit(message, who, author)
         self.later()
-
-    def qms(self, who: str, *args: str, code: int | None = 0):
-        """``qms`` as ``who`` (git's user.email); checks the exit code unless None."""
-        self.git("config", "user.email", PEOPLE[who][1])
-        result = run_qms(self.runner, ["--repo", str(self.root), *args])
-        if code is not None:
-            assert result.exit_code == code, (args, result.output)
-        return result
 
     # --- acts ---------------------------------------------------------------------------
 
@@ -111,14 +48,6 @@ class Repo:
     def approve_and_commit(self, who: str, doc: str, role: str) -> None:
         self.approve(who, doc, role)
         self.commit(f"Approve {doc} as {role}", who=who)
-
-    def change_policy(self, reason: str, author: str = "ash", approver: str = "quinn") -> None:
-        """The working tree's policy put in force the controlled way, each act committed by
-        the person who did it (basic's [policy] approvers: quality-manager)."""
-        self.qms(author, "revise", "policy", "--reason", reason)
-        self.commit(reason, who=author)
-        self.qms(approver, "approve", "policy", "--role", "quality-manager")
-        self.commit("Approve the policy", who=approver)
 
     def edit(self, rel: str, old: str, new: str) -> None:
         path = self.root / rel
@@ -140,8 +69,7 @@ class Repo:
         from qms_docs.documents import fingerprint, scan
         from qms_docs.records import new_record, write_record
 
-        name, email = PEOPLE[maker]
-        person = {"name": name, "email": email}
+        person = {"name": PEOPLE[maker].name, "email": PEOPLE[maker].email}
         found = [d for d in scan(self.root, load_config(self.root)).documents if d.id == doc]
         if kind == "approval":
             base = {"revision": found[0].revision, "fingerprint": fingerprint(
@@ -174,16 +102,13 @@ class Repo:
 
         head = self.git("rev-parse", "HEAD").strip()
         version = policy.version_at(self.root, "", head, self.root)
-        name, email = PEOPLE[maker]
         return write_record(self.root, new_record(
             "approval", policy.POLICY_ID, revision=revision, fingerprint=version.fingerprint,
-            approver={"name": name, "email": email}, role=role, meaning="approval",
+            approver={"name": PEOPLE[maker].name, "email": PEOPLE[maker].email}, role=role,
+            meaning="approval",
             effective=self.when.date().isoformat(), commit=head))
 
     # --- what the QMS says --------------------------------------------------------------
-
-    def status(self, doc: str) -> dict:
-        return json.loads(self.qms("quinn", "status", doc, "--format", "json").stdout)[0]
 
     def verify(self, base: str | None = None) -> tuple[int, list[dict]]:
         """(exit code, findings) of ``qms verify`` (``--base``: the gate)."""
@@ -221,7 +146,7 @@ def make_template(root: Path, keys: Path, signed: bool) -> None:
         signers = None
         for who in ("quinn", "pat", "ash"):
             key = signing.read_public_key(str(keygen(keys, who)) + ".pub")
-            signers = signing.with_signer(signers, PEOPLE[who][1], key)
+            signers = signing.with_signer(signers, PEOPLE[who].email, key)
         (root / "allowed_signers").write_bytes(signers)
     for who in ("mallory", "eve"):
         keygen(keys, who)
@@ -258,12 +183,6 @@ class Templates:
     def copy(self, variant: str, target: Path, monkeypatch) -> Repo:
         shutil.copytree(self.get(variant), target / "qms", symlinks=True)
         return Repo(target / "qms", self.keys, variant == "signed", monkeypatch)
-
-
-#: every trust test signs or verifies with ssh-keygen (tools/install.sh installs it)
-NEEDS_SSH_KEYGEN = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                      reason="ssh-keygen is missing (tools/install.sh "
-                                             "installs it)")
 
 
 def on_branch(templates: Templates, variant: str, tmp_path: Path, monkeypatch) -> Repo:

@@ -6,27 +6,14 @@ stays green; what is made afterwards is judged by the new policy."""
 from __future__ import annotations
 
 import pytest
-from test_trust_support import (
+
+from tests.helpers import NEEDS_SSH_KEYGEN, PEOPLE, keygen
+from tests.trust.support import (
     LATE_DAY,
-    NEEDS_SSH_KEYGEN,
-    PEOPLE,
-    VARIANTS,
-    Templates,
-    keygen,
     on_branch,
 )
 
 pytestmark = NEEDS_SSH_KEYGEN
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory) -> Templates:
-    return Templates(tmp_path_factory.mktemp("trust-flows"))
-
-
-@pytest.fixture(params=VARIANTS)
-def repo(request, templates, tmp_path, monkeypatch):
-    return on_branch(templates, request.param, tmp_path, monkeypatch)
 
 
 def in_force(repo, doc: str) -> int | None:
@@ -135,7 +122,7 @@ def test_signatures_switched_on_keep_older_unsigned_approvals(templates, tmp_pat
     signers = None
     for who in ("quinn", "pat", "ash"):
         key = signing.read_public_key(str(keygen(repo.keys, who)) + ".pub")
-        signers = signing.with_signer(signers, PEOPLE[who][1], key)
+        signers = signing.with_signer(signers, PEOPLE[who].email, key)
     (repo.root / "allowed_signers").write_bytes(signers)
     repo.change_policy("Sign approvals")
     green(repo)
@@ -152,6 +139,7 @@ def test_signatures_switched_on_keep_older_unsigned_approvals(templates, tmp_pat
     green(repo)
 
 
+@pytest.mark.sphinx
 def test_document_moved_with_git_mv_stays_in_force(repo):
     """A move without an edit keeps the approved text (its history is read across the
     move); a revision made after the move is approved and published from the new path."""

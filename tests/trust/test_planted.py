@@ -14,11 +14,12 @@ import json
 import re
 
 import pytest
-from test_reliability_support import Actor, git, new_repo, snapshot
 
 import qms_docs.journal as journal
 from qms_docs import cache
 from qms_docs.records import load_records
+from tests.helpers import QmsRepo, git, snapshot
+from tests.reliability.support import reliability_repo
 
 
 def plant_journal(root, writes: dict[str, bytes]) -> None:
@@ -44,7 +45,7 @@ def forged_approval(root, doc: str, who=("Pat Production", "pat@example.com"),
             f"meaning: approval\neffective: '2026-01-05'\ncommit: '{'0' * 40}'\n").encode()
 
 
-def status_of(act: Actor, doc: str) -> str:
+def status_of(act: QmsRepo, doc: str) -> str:
     result = act("quinn", "status", doc, "--format", "json")
     return json.loads(result.stdout)[0]["status"]
 
@@ -53,8 +54,8 @@ def status_of(act: Actor, doc: str) -> str:
 def sop2_in_review(tmp_path):
     """SOP-002 (approved by quality-manager and production-manager) has Quinn's approval
     only: in review. Committed."""
-    root = new_repo(tmp_path / "qms")
-    act = Actor(root)
+    root = reliability_repo(tmp_path / "qms")
+    act = QmsRepo(root)
     act("quinn", "approve", "SOP-002", "--role", "quality-manager")
     act.commit("Quinn approves SOP-002", who="quinn")
     return root, act
@@ -73,7 +74,7 @@ def test_a_committed_journal_is_refused_on_a_fresh_clone(sop2_in_review, tmp_pat
     git(tmp_path, "clone", "-q", str(root), str(clone))
     assert (clone / journal.JOURNAL).is_file()
     before = snapshot(clone)
-    act = Actor(clone)
+    act = QmsRepo(clone)
     for command in (["status"], ["verify"], ["check"], ["approve", "SOP-002", "--role",
                                                         "production-manager"]):
         result = act("pat", *command, code=2)
@@ -184,7 +185,7 @@ def test_qms_init_ignores_the_journal(tmp_path):
 # -- the caches ----------------------------------------------------------------------------
 
 
-def _run(act: Actor, monkeypatch, cached: bool, *args: str):
+def _run(act: QmsRepo, monkeypatch, cached: bool, *args: str):
     if cached:
         monkeypatch.delenv("QMS_NO_CACHE", raising=False)
     else:

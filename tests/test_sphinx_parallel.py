@@ -16,8 +16,9 @@ import pytest
 
 ROOTS = Path(__file__).parent / "roots"
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32",
-                                reason="Sphinx reads in parallel only where it can fork")
+pytestmark = [pytest.mark.sphinx,
+              pytest.mark.skipif(sys.platform == "win32",
+                                 reason="Sphinx reads in parallel only where it can fork")]
 
 
 def _build(srcdir: Path, outdir: Path, jobs: int) -> None:

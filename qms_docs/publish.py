@@ -26,7 +26,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, gitrepo, history
+from . import __version__, extras, gitrepo, history
 from .documents import scan
 from .errors import QmsError, Refused
 from .model import Document
@@ -371,6 +371,7 @@ def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bo
     """One PDF per document and one for the whole QMS, in ``out``; returns their paths.
 
     ``on_tree``: as for :func:`build_site`."""
+    extras.require("pdf", "PDFs")  # before the source tree is made
     with source_tree(ws, controlled) as tree:
         if on_tree is not None:
             on_tree(tree)
@@ -380,6 +381,7 @@ def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bo
 def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = True,
               jobs: str = "auto") -> list[Path]:
     """Render the PDFs of a source tree (a Sphinx HTML build, then WeasyPrint)."""
+    extras.require("pdf", "PDFs")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
         run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,

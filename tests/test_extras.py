@@ -111,3 +111,19 @@ def test_fresh_install_without_extras(tmp_path):
                          capture_output=True, text=True)
     assert pdf.returncode == 2
     assert "pip install 'qms-docs[pdf]'" in pdf.stderr and "Traceback" not in pdf.stderr
+
+
+SETUPTOOLS_WARNINGS = ("Package would be ignored", "SetuptoolsWarning", "InformationOnly",
+                       "SetuptoolsDeprecationWarning", "BuildBackendWarning", "_Warning:")
+
+
+def test_install_prints_no_setuptools_warnings(tmp_path):
+    """An editable install (pip -v shows the build backend's output) warns of nothing."""
+    venv.create(tmp_path / "venv", with_pip=True)
+    done = subprocess.run([tmp_path / "venv" / "bin" / "python", "-m", "pip", "install", "-v",
+                           "--no-deps", "--disable-pip-version-check", "-e", str(REPO)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert [w for w in SETUPTOOLS_WARNINGS if w in output] == []
+

@@ -8,10 +8,11 @@ JSON file inside the git directory (``.git/qms/records-cache.json``: never commi
 never seen in the working tree).
 
 The cache cannot change a result: an entry is found only by the exact bytes of a
-record, and the whole cache is dropped when qms-docs or a schema changes (its key
-holds both). Invalid records are never cached, so their findings are always made
-afresh. A missing, unreadable or damaged cache is ignored and rewritten; writes are
-atomic (temporary file and rename), so concurrent processes leave one whole cache.
+record, and the whole cache is dropped when any module, schema or catalog of qms-docs
+changes (its stamp is a digest of them all). Invalid records are never cached, so their
+findings are always made afresh. A missing, unreadable or damaged cache is ignored and
+rewritten; writes are atomic (temporary file and rename), so concurrent processes leave
+one whole cache.
 ``QMS_NO_CACHE=1`` turns it off.
 
 Nor can a cache be planted: every cache file opens with an HMAC-SHA256 of the rest of

@@ -6,6 +6,7 @@ it must check a QMS without WeasyPrint, pypdf or openpyxl.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -71,6 +72,17 @@ def test_pdf_without_the_pdf_extra_says_which_extra(tmp_path):
     assert "PDFs need the pdf extra: pip install 'qms-docs[pdf]'" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "pdf").exists()
+
+
+def test_audit_pack_without_the_pdf_extra_says_which_extra(tmp_path):
+    """The example QMS has documents in force: its pack holds their PDFs."""
+    target = tmp_path / "pack.zip"
+    done = qms_blocked("--repo", str(REPO), "audit-pack", "--as-of", dt.date.today().isoformat(),
+                       "-o", str(target), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "PDFs need the pdf extra: pip install 'qms-docs[pdf]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("command", ["list", "trace"])

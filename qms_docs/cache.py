@@ -39,6 +39,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import __version__
+
 CACHE_NAME = "records-cache.json"
 KEY_NAME = "key"
 _MAGIC = b"qms-cache hmac-sha256 "
@@ -85,7 +87,8 @@ def package_digest(package: Path) -> str:
     (the version string does not change with each edit). Reading some seventy small
     files costs a few milliseconds, once per process.
     """
-    h = hashlib.sha256(f"{FORMAT}".encode())
+    # the version too: it still counts where the sources cannot be listed (a zip import)
+    h = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
     files = [*package.rglob("*.py"), *(f for pattern in DATA_FILES for f in package.glob(pattern))]
     for file in sorted(files, key=lambda f: f.relative_to(package).as_posix()):
         h.update(file.relative_to(package).as_posix().encode() + b"\0")

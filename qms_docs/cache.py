@@ -8,10 +8,11 @@ JSON file inside the git directory (``.git/qms/records-cache.json``: never commi
 never seen in the working tree).
 
 The cache cannot change a result: an entry is found only by the exact bytes of a
-record, and the whole cache is dropped when qms-docs or a schema changes (its key
-holds both). Invalid records are never cached, so their findings are always made
-afresh. A missing, unreadable or damaged cache is ignored and rewritten; writes are
-atomic (temporary file and rename), so concurrent processes leave one whole cache.
+record, and the whole cache is dropped when any module, schema or catalog of qms-docs
+changes (its stamp is a digest of them all). Invalid records are never cached, so their
+findings are always made afresh. A missing, unreadable or damaged cache is ignored and
+rewritten; writes are atomic (temporary file and rename), so concurrent processes leave
+one whole cache.
 ``QMS_NO_CACHE=1`` turns it off.
 
 Nor can a cache be planted: every cache file opens with an HMAC-SHA256 of the rest of
@@ -35,9 +36,10 @@ import json
 import os
 import secrets
 from functools import cache
-from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
+
+from . import __version__
 
 CACHE_NAME = "records-cache.json"
 KEY_NAME = "key"
@@ -66,22 +68,31 @@ def git_dir(root: Path) -> Path | None:
     return None
 
 
+#: What the package's cached results depend on besides its code: the schemas that say
+#: what a valid record is, and the clause catalogs.
+DATA_FILES = ("records_schema/*.json", "standards/*.yaml")
+
+
 @cache
 def stamp() -> str:
-    """What the cached data depends on besides the record's bytes: qms-docs and schemas."""
-    try:
-        version = metadata.version("qms-docs")
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
-        version = "source"
-    schemas = resources.files("qms_docs.records_schema")
-    h = hashlib.sha256(f"{FORMAT}:{version}".encode())
-    for entry in sorted(schemas.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".json"):
-            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    # the validation code itself: a change to it changes what "valid" means
-    for module in ("records.py", "yamlio.py", "documents.py", "history.py",
-                   "includes.py"):
-        h.update(Path(__file__).with_name(module).read_bytes())
+    """What the cached data depends on besides the record's bytes: qms-docs itself."""
+    return package_digest(Path(__file__).parent)
+
+
+def package_digest(package: Path) -> str:
+    """A digest of every module of the package at ``package`` and of its data files.
+
+    Every module, not a chosen few: what makes a record valid or a revision readable is
+    spread over many, and a module left out would keep stale entries after an edit
+    (the version string does not change with each edit). Reading some seventy small
+    files costs a few milliseconds, once per process.
+    """
+    # the version too: it still counts where the sources cannot be listed (a zip import)
+    h = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    files = [*package.rglob("*.py"), *(f for pattern in DATA_FILES for f in package.glob(pattern))]
+    for file in sorted(files, key=lambda f: f.relative_to(package).as_posix()):
+        h.update(file.relative_to(package).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(file.read_bytes()).digest())
     return h.hexdigest()
 
 

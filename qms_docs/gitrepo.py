@@ -19,7 +19,7 @@ from .records import RECORDS_DIR
 try:  # GitPython needs a git executable; say so plainly if there is none.
     import git
 except ImportError as exc:  # pragma: no cover - depends on the machine
-    git = None
+    git = None  # type: ignore[assignment]  # open_repo says why; nothing else runs without it
     _IMPORT_ERROR = str(exc)
 
 
@@ -68,6 +68,15 @@ def open_repo(root: Path) -> git.Repo:
                        hint="run 'git init' and commit the QMS first") from None
 
 
+def work_tree(repo: git.Repo) -> Path:
+    """The top folder of the working tree (a QMS is never kept in a bare repository)."""
+    top = repo.working_tree_dir
+    if top is None:
+        raise GitError(f"{repo.git_dir} is a bare repository: there is no QMS to read",
+                       hint="run qms in a clone with a working tree")
+    return Path(top)
+
+
 def acting_email(repo: git.Repo) -> str:
     """``git config user.email`` of the working copy: who is acting."""
     try:
@@ -108,7 +117,7 @@ def require_history(repo: git.Repo) -> None:
 
 def files_at(repo: git.Repo, commit: str, paths: list[str]) -> dict[str, bytes | None]:
     """The bytes of each path at ``commit`` (None where it did not exist), in one process."""
-    return blobs_at(Path(repo.working_tree_dir), commit, paths)
+    return blobs_at(work_tree(repo), commit, paths)
 
 
 def blobs_at(repo_dir: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
@@ -166,7 +175,8 @@ def cat(repo_dir: Path, specs: list[str], follow: bool = True
     command = ["git", "cat-file", "--batch", *(["--follow-symlinks"] if follow else [])]
     done = subprocess.run(command, cwd=repo_dir, input="".join(f"{s}\n" for s in specs).encode(),
                           capture_output=True, check=True)
-    data, pos, out = done.stdout, 0, []
+    data, pos = done.stdout, 0
+    out: list[tuple[str, bytes | str | None]] = []
     for _ in specs:
         end = data.index(b"\n", pos)
         header = data[pos:end].split()

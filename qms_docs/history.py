@@ -25,8 +25,19 @@ from .cache import (
 )
 from .documents import fingerprint
 from .errors import GitError
-from .gitrepo import LOG, Change, Commit, cat, git, head_commit, open_repo, parse_log, read_blobs
-from .includes import composite, file_directives, references_from, shown_files
+from .gitrepo import (
+    LOG,
+    Change,
+    Commit,
+    cat,
+    git,
+    head_commit,
+    open_repo,
+    parse_log,
+    read_blobs,
+    work_tree,
+)
+from .includes import Reader, composite, file_directives, references_from, shown_files
 
 _REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*([0-9]{1,9})(?![0-9])", re.MULTILINE)
 
@@ -64,7 +75,7 @@ class HistoryIndex:
               revisions: str | None = None) -> PendingHistory:
         """Start reading the history in the background (``git log`` is its own process):
         the caller does its own work meanwhile and takes the index with ``result()``."""
-        index = cls(repo_dir=Path(repo.working_tree_dir),
+        index = cls(repo_dir=work_tree(repo),
                     scope=(tuple(paths) if paths else None, revisions))
         return PendingHistory(index, repo, paths, revisions)
 
@@ -304,13 +315,14 @@ class HistoryIndex:
             self._order = {}
             for position, change in enumerate(self.changes):
                 self._order.setdefault(change.commit, position)
+        order = self._order
         by_commit: dict[str, Change] = {}
         for p in ever:
             for change in self.commits_of(_outside(p, root)):
                 by_commit.setdefault(change.commit, change)
         for change in own:
             by_commit[change.commit] = change  # the document's own change wins
-        commits = sorted(by_commit, key=lambda c: self._order.get(c, 0))
+        commits = sorted(by_commit, key=lambda c: order.get(c, 0))
         files = [path, *sorted(_outside(p, root) for p in ever)]
         found = cat(self.repo_dir, [f"{c}:{f}" for c in commits for f in files])
         rel = _inside(path, root)
@@ -328,7 +340,7 @@ class HistoryIndex:
                 change = Change(commit, change.author_email, change.author_name, change.date,
                                 "I", path, row[0][0], row[0][0])
             shown = shown_files(rel, text.decode("utf-8", "replace"),
-                                lambda wanted, state=state: {p: state.get(p) for p in wanted})
+                                _reading(state))
             out.append((change, composite(fingerprint(text), shown.files)))
         return out
 
@@ -357,10 +369,15 @@ class HistoryIndex:
         self._cache.save()
 
 
+def _reading(state: dict[str, bytes | str | None]) -> Reader:
+    """A reader of the files a document shows, from those already read."""
+    return lambda wanted: {p: state.get(p) for p in wanted}
+
+
 def fingerprint_at(repo: git.Repo, commit: str, path: str, root: str = "") -> str | None:
     """The fingerprint of the document at ``path`` as it was in ``commit``, the files it
     showed then counted (None if it did not exist)."""
-    text, files = _shown(Path(repo.working_tree_dir), commit, path, root)
+    text, files = _shown(work_tree(repo), commit, path, root)
     return None if text is None else composite(fingerprint(text), files)
 
 
@@ -420,7 +437,7 @@ class PendingHistory:
                  revisions: str | None) -> None:
         self.index = index
         self._output: list[bytes] = []
-        self._process = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._cached: list[list] | None = None  # the kept log, ending at _cached_tip
         self._cached_tip = ""
         self._store: Path | None = None
@@ -455,11 +472,13 @@ class PendingHistory:
         self._reader.start()
 
     def _drain(self) -> None:
+        assert self._process is not None  # started with it
         self._output[:] = self._process.communicate()
 
     def _wait(self) -> tuple[int, str, str]:
         self._reader.join()
         process, self._process = self._process, None
+        assert process is not None  # _start ran
         out, err = self._output or (b"", b"")
         self._output = []
         return (process.returncode, out.decode("utf-8", "surrogateescape"),
@@ -477,6 +496,7 @@ class PendingHistory:
             return self.index
         self._done = True
         if self._process is None:  # the cache ends at HEAD
+            assert self._cached is not None  # no process is started only when it is read
             self.index._add(self._cached)
             self.index.head = self._head
             return self.index
@@ -505,7 +525,7 @@ def texts_with_fingerprints(repo: git.Repo, root: Path, wanted: dict[str, str],
     if not wanted:
         return {}
     head_commit(repo)
-    prefix = Path(root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
+    prefix = Path(root).resolve().relative_to(work_tree(repo).resolve())
     in_git = {path: path if str(prefix) == "." else (prefix / path).as_posix()
               for path in wanted}
     index = index or HistoryIndex.build(repo, paths=sorted(set(in_git.values())))

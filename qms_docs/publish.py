@@ -23,17 +23,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
-from . import __version__, gitrepo, history
+from . import __version__, extras, gitrepo, history
+from .config import Config
 from .documents import scan
 from .errors import QmsError, Refused
 from .model import Document
-from .records import load_records
+from .records import RecordSet, load_records
 from .references import STATE_OF_EXCLUDED
 from .status import StatusInfo, derive_status
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # the pdf extra: imported where PDFs are made
+    import pypdf
 
 
 class BuildFailed(QmsError):
@@ -51,8 +56,8 @@ class Tree:
     cache_from: Path | None = None  # the repository whose caches serve a tree outside git
     included: list[tuple[str, int]] = field(default_factory=list)  # (id, revision)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
-    config: object = None  # the policy the tree is built with (controlled: the one in force)
-    records: object = None  # the records that count in it (controlled trees)
+    config: Config | None = None  # the policy it is built with (controlled: the one in force)
+    records: RecordSet | None = None  # the records that count in it
 
 
 JUDGEMENT_FILE = ".qms-judgement.json"
@@ -77,8 +82,8 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     repo = ws.repo
     gitrepo.require_history(repo)
     archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"],
-                             cwd=repo.working_tree_dir, capture_output=True, check=True).stdout
-    prefix = Path(ws.root).resolve().relative_to(Path(repo.working_tree_dir).resolve())
+                             cwd=gitrepo.work_tree(repo), capture_output=True, check=True).stdout
+    prefix = Path(ws.root).resolve().relative_to(gitrepo.work_tree(repo).resolve())
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter=_inside_tree)
     root = dest / prefix
@@ -115,10 +120,12 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
     verdict = judgement.to_dict()
     records = authority.apply(load_records(root, tree.cache_from), verdict)
     if as_of is not None:
+        counted = verdict["counted"]
+        assert isinstance(counted, dict)  # Judgement.to_dict's shape
         for record in records.records:
             if record.date.date() > as_of:
                 (root / record.path).unlink()
-                verdict["counted"].pop(record.path, None)
+                counted.pop(record.path, None)
         records = authority.apply(load_records(root, tree.cache_from), verdict)
     (root / JUDGEMENT_FILE).write_text(json.dumps(verdict, sort_keys=True), encoding="utf-8")
     current = scan(root, config)
@@ -127,10 +134,13 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
         return doc.path if str(prefix) == "." else str(prefix / doc.path)
 
     index = ws.history_index
+    assert index is not None  # there is a history: require_history passed above
     rewritten: dict[str, dict[str, bytes]] = {}  # id -> files written from its approval
     head = {p: (root / p).read_bytes() for d in current.documents for p in d.includes
             if (root / p).is_file()}
     for finding in current.findings:  # unreadable or not a document: nothing in force
+        if finding.path is None:  # about no file: nothing to leave out
+            continue
         (root / finding.path).unlink(missing_ok=True)
         tree.excluded.append((finding.path, finding.code))
     for doc in current.documents:
@@ -371,15 +381,17 @@ def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bo
     """One PDF per document and one for the whole QMS, in ``out``; returns their paths.
 
     ``on_tree``: as for :func:`build_site`."""
+    extras.require("pdf", "PDFs")  # before the source tree is made
     with source_tree(ws, controlled) as tree:
         if on_tree is not None:
             on_tree(tree)
         return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs)
 
 
-def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = True,
+def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: bool = True,
               jobs: str = "auto") -> list[Path]:
     """Render the PDFs of a source tree (a Sphinx HTML build, then WeasyPrint)."""
+    extras.require("pdf", "PDFs")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
         run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
@@ -408,7 +420,7 @@ def tree_pdfs(tree: Tree, config, today: dt.date, out: Path, *, strict: bool = T
     return [*paths, manual]
 
 
-def _tree_records(tree: Tree, config):
+def _tree_records(tree: Tree, config: Config) -> RecordSet:
     """The records that count in a preview tree (judged with the repository's history)."""
     from .authority import judge_tree
 
@@ -454,7 +466,7 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
     _write_reproducibly(writer, target)
 
 
-def _write_reproducibly(writer, target: Path) -> None:
+def _write_reproducibly(writer: pypdf.PdfWriter, target: Path) -> None:
     """Write a pypdf document whose trailer /ID is a digest of its content.
 
     pypdf has no public setter for the /ID; without one it writes none, or a random one

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when first needed: most runs find records in the cache
     import jsonschema
+    import jsonschema_rs
 
 
 @cache
-def _schema(name: str) -> dict:
+def _schema(name: str) -> dict[str, Any]:
     text = resources.files("qms_docs.records_schema").joinpath(f"{name}.schema.json").read_text(
         encoding="utf-8"
     )
@@ -34,7 +35,7 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 
 @cache
-def _fast(name: str):
+def _fast(name: str) -> jsonschema_rs.Validator | None:
     try:  # the Rust validator (a dependency of sphinx-needs) answers "valid?" 20x faster
         import jsonschema_rs
     except ImportError:  # pragma: no cover - depends on the platform's wheels

@@ -21,6 +21,6 @@ def test_wheel_contents(tmp_path):
                      if p.is_file() and "__pycache__" not in p.parts}
     missing = sorted(f for f in package_files if f not in names)
     assert missing == []
-    schemas = {p.name for p in (REPO / "records_schema").glob("*.json")}
+    schemas = {p.name for p in (REPO / "qms_docs" / "records_schema").glob("*.json")}
     assert {f"qms_docs/records_schema/{name}" for name in schemas} <= names
     assert "qms_docs/standards/iso13485-2016.yaml" in names

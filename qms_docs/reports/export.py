@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import extras
+
 Rows = Sequence[Sequence[Any]]
 
 
@@ -59,6 +61,7 @@ def to_json(data: Any) -> str:
 
 def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Rows]]) -> None:
     """One worksheet per (title, headers, rows): bold header, frozen panes, filters."""
+    extras.require("xlsx", "xlsx exports")
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter

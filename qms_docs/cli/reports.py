@@ -7,18 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..catalog import load_standard
+from ..catalog import find_catalog
 from ..reports import registers, traceability
 from ._common import emit, format_option, output_option, pass_project
-
-
-def _catalog(ws, standard: str | None):
-    if standard is None:
-        return ws.catalogs[0]
-    for catalog in ws.catalogs:
-        if catalog.standard == standard:
-            return catalog
-    return load_standard(standard, ws.root)
 
 
 @click.command()
@@ -47,7 +38,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
     """
     ws = project.ws
     ws.require_readable()
-    catalog = _catalog(ws, standard)
+    catalog = find_catalog(standard, ws.catalogs, ws.root)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
     basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
@@ -69,25 +60,18 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
         return
     if mandatory:
         rows = traceability.mandatory(catalog, documents, statuses, basis)
-        emit(fmt, ["Clause", "Title", "Kind", "Met", "Evidence"],
-             [[r.clause.number, r.clause.title, r.kind, "met" if r.met else "MISSING", r.detail]
-              for r in rows], {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]},
-             output, "Mandatory information")
+        emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
+             {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]}, output,
+             "Mandatory information")
         missing = [r for r in rows if not r.met]
         click.echo(f"{len(rows) - len(missing)} of {len(rows)} met.", err=True)
         if missing:
             raise click.exceptions.Exit(1)
         return
     matrix = traceability.trace_matrix(catalog, documents, statuses, status == "effective", basis)
-    flat = []
-    for row in matrix:
-        for doc in row.documents or (None,):
-            flat.append([row.clause.number, row.clause.title,
-                         doc.id if doc else "", doc.title if doc else "",
-                         doc.revision if doc else "", doc.status if doc else ""])
-    emit(fmt, ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
-         flat, {"standard": catalog.standard, "status": status,
-                "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
+    emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
+         {"standard": catalog.standard, "status": status,
+          "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
 
 
 @click.command()

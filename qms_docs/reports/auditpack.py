@@ -28,7 +28,8 @@ Quality management system as it stood on {as_of}.
 
 master-list.csv            every document: revision, status, effective date, owner, reviews
 traceability-matrix.csv    each clause of {standard} with the documents that satisfy it
-gaps.csv                   requirement clauses with no effective document
+gaps.csv                   requirement clauses with no effective document (and
+                           any revision pending that names them)
 mandatory-information.csv  documented information the standard asks to maintain / retain
 change-log.csv             changes, approvals, reviews, retirements {since} to {as_of}
 approvals.csv              every approval: who, role, meaning, date and time, signature
@@ -69,19 +70,15 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         rows = registers.master_list(config, documents, statuses)
         _write(pack / "master-list.csv", export.to_csv(registers.MasterRow.HEADERS,
                                                       [r.cells() for r in rows]))
-        matrix = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
+        trace = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
         _write(pack / "traceability-matrix.csv", export.to_csv(
-            ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
-            [[r.clause.number, r.clause.title, d.id, d.title, d.revision, d.status]
-             for r in matrix for d in r.documents] +
-            [[r.clause.number, r.clause.title, "", "", "", ""] for r in matrix
-             if not r.documents]))
-        _write(pack / "gaps.csv", export.to_csv(["Clause", "Title"], [
-            [c.number, c.title] for c in traceability.gaps(catalog, documents, statuses)]))
+            traceability.TraceRow.HEADERS, traceability.trace_lines(trace)))
+        gaps = traceability.gap_rows(catalog, documents, statuses)
+        _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
+                                                [r.cells() for r in gaps]))
+        mandatory = traceability.mandatory(catalog, documents, statuses)
         _write(pack / "mandatory-information.csv", export.to_csv(
-            ["Clause", "Title", "Kind", "Met", "Evidence"],
-            [[m.clause.number, m.clause.title, m.kind, "met" if m.met else "MISSING", m.detail]
-             for m in traceability.mandatory(catalog, documents, statuses)]))
+            traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))

@@ -19,7 +19,7 @@ from sphinx.errors import NoUri
 from sphinx.util.docutils import SphinxDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import load_standard
+from ..catalog import find_catalog
 from ..documents import rst_text
 from ..errors import QmsError
 from ..model import Catalog
@@ -55,12 +55,8 @@ class _QmsDirective(SphinxDirective):
         return list(container.children)
 
     def catalog(self, name: str | None) -> Catalog:
-        name = name or self.qms.config.standards[0]
-        for catalog in self.qms.catalogs:
-            if name == catalog.standard:
-                return catalog
         try:
-            return load_standard(name, self.qms.root)
+            return find_catalog(name or None, self.qms.catalogs, self.qms.root)
         except QmsError as exc:
             raise self.error(f"qms: {exc}") from None
 
@@ -219,33 +215,30 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
         return notes + _coverage_blocks(catalog, documents, statuses, basis)
     if name == "gaps":
         gaps = traceability.gap_rows(catalog, documents, statuses, basis)
-        return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps], "qms-gaps",
-                                 f"None: every requirement clause of {catalog.short_title} "
-                                 "has an effective document.")
+        return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps],
+                                 "qms-gaps", f"None: every requirement clause of "
+                                 f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
         rows = traceability.mandatory(catalog, documents, statuses, basis)
         met = sum(r.met for r in rows)
         intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
                                             "documented information met."),)
-        return [*notes, intro, *_table_or(
-            ("Clause", "Title", "Kind", "Met", "Evidence"),
-            [[r.clause.number, r.clause.title,
-              "maintained" if r.kind == "maintain" else "retained",
-              "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
+        return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
+                                          [r.cells() for r in rows], "qms-mandatory", "")]
     rows = []
     in_build = state.documents_by_id()
     for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
         if row.documents:  # a revision of a document not in this build: its id as text
             satisfied = tables.Bullets(tuple(
-                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.title} ({d.status})")
+                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.label()}")
                 for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
         title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
-    return notes + [tables.Table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
-                                 widths=(10, 40, 50))]
+    return notes + [tables.Table(traceability.TraceRow.GROUPED_HEADERS, rows,
+                                 "qms-trace-matrix", widths=(10, 40, 50))]
 
 
 def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[tables.Block]:
@@ -261,9 +254,9 @@ def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[table
     if result.uncovered:
         blocks.append(("Clauses with no document in force:",))
         items = []
-        for clause in result.uncovered:
-            pending = traceability.pending_text(result.pending.get(clause.number, ()))
-            items.append((tables.Link(clause.need_id, clause=True), f" {clause.title}",
+        for gap in result.gap_rows():
+            pending = gap.pending_text
+            items.append((tables.Link(gap.clause.need_id, clause=True), f" {gap.clause.title}",
                           *((f" ({pending})",) if pending else ())))
         blocks.append(tables.Bullets(tuple(items)))
     else:
@@ -271,15 +264,6 @@ def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[table
     chart = coverage_chart(traceability.coverage_by_chapter(catalog, documents, statuses,
                                                        basis=basis))
     return blocks + [tables.Raw(chart)]
-
-
-def _catalog(state: ProjectState, name: str) -> Catalog | None:
-    if not name:
-        return None
-    for catalog in state.catalogs:
-        if catalog.standard == name:
-            return catalog
-    return load_standard(name, state.root)
 
 
 def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -297,8 +281,9 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
               and app.config.qms_direct_html)
     link = tables.html_link(app, docname) if direct else None
     for placeholder in placeholders:
+        name = placeholder["standard"]
         blocks = report_blocks(placeholder["report"], state,
-                               _catalog(state, placeholder["standard"]))
+                               find_catalog(name, state.catalogs, state.root) if name else None)
         made = tables.block_html(blocks, link) if link else None
         if made is not None:
             html, words = made

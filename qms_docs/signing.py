@@ -174,12 +174,17 @@ SIGNATURE_WORDS = {"verified": "signature verified", "invalid": "SIGNATURE INVAL
                    "unsigned": "not signed"}
 
 
+def shown_time(date: str) -> str:
+    """An approval's date and time as shown: ``2026-01-10 09:00:00 +01:00`` (UTC for Z)."""
+    when = date.replace("T", " ")
+    return re.sub(r"([+-]\d{2}:\d{2}|Z)$", lambda m: f" {m.group(1)}".replace(" Z", " UTC"),
+                  when)
+
+
 def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str]:
     """How an approval is shown: printed name, role, meaning, date and time with time zone,
     and whether its signature verified."""
-    when = record["date"].replace("T", " ")
-    when = re.sub(r"([+-]\d{2}:\d{2}|Z)$", lambda m: f" {m.group(1)}".replace(" Z", " UTC"),
-                  when)
+    when = shown_time(record["date"])
     state = verify(record, signers).state
     return {"name": record["approver"]["name"], "email": record["approver"]["email"],
             "role": record["role"], "meaning": record["meaning"], "time": when,

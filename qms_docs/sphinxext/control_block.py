@@ -13,6 +13,7 @@ from pathlib import Path
 from docutils import nodes
 
 from ..model import Config, Document
+from ..revisions import RevisionEntry, RevisionRow, revision_row
 from ..signing import manifestation
 from ..status import StatusInfo
 
@@ -139,24 +140,13 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
     return ControlBlock(info.status, banner, tuple(rows))
 
 
-REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
-                    "Until")
+REVISION_HEADERS = RevisionRow.HEADERS
 
 
-def _revision_cells(entry) -> list[str]:
-    data = entry.to_dict()
-    reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
-    approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
-                          for a in data["approvals"])
-    until = data["effective_until"] or ("in force" if data["effective_from"] else "")
-    return [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",
-            data["author"]["name"] if data["author"] else "", approvals or "not approved",
-            data["effective_from"] or "", until]
-
-
-def revision_rows(entries: list) -> list[list[str]]:
-    """The cells of the revision history table, newest revision first."""
-    return [_revision_cells(entry) for entry in reversed(entries)]
+def revision_rows(entries: list[RevisionEntry]) -> list[list[str]]:
+    """The cells of the revision history table, newest revision first (the rows of
+    ``qms history``, without signature checks and commits)."""
+    return [revision_row(entry).cells() for entry in reversed(entries)]
 
 
 def revision_html(rows: list[list[str]]) -> str:
@@ -181,7 +171,7 @@ def revision_section(table: nodes.Node) -> nodes.section:
     return section
 
 
-def revision_table(entries: list) -> list[nodes.Node]:
+def revision_table(entries: list[RevisionEntry]) -> list[nodes.Node]:
     """The revision history section: one row per revision, from ``revision_history``,
     left out of the search index. (HTML builders write it with :func:`revision_html`.)"""
     rows = revision_rows(entries)

@@ -39,6 +39,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from .journal import write_atomic
+
 CACHE_NAME = "records-cache.json"
 KEY_NAME = "key"
 _MAGIC = b"qms-cache hmac-sha256 "
@@ -214,9 +216,7 @@ def write_store(file: Path, stamp_: str, data: dict[str, Any]) -> None:
     if key is None:
         return
     payload = json.dumps({"stamp": stamp_, **data}, separators=(",", ":")).encode("utf-8")
-    temporary = file.with_name(f".{file.name}.{secrets.token_hex(6)}")
-    try:
-        temporary.write_bytes(_MAGIC + _mac(key, payload) + b"\n" + payload)
-        os.replace(temporary, file)
+    try:  # a cache need not survive a crash: not synced
+        write_atomic(file, _MAGIC + _mac(key, payload) + b"\n" + payload, sync=False)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        pass

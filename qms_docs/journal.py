@@ -29,7 +29,7 @@ import re
 import secrets
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -432,17 +432,41 @@ def _remove_temporaries(folders: Iterable[Path]) -> None:
                         raise
 
 
-def replace_file(path: Path, payload: bytes) -> None:
-    """Replace ``path`` atomically (temporary file, fsync, rename), keeping its mode."""
+def write_atomic(path: Path, content: bytes | Callable[[Path], object],
+                 sync: bool = True) -> None:
+    """Write ``path`` all or nothing: to a hidden ``.tmp-<16 hex>`` file beside it (the
+    bytes ``content``, or what ``content(temporary)`` writes there: a zip, a workbook),
+    synced unless ``sync`` is False (a cache), then renamed over ``path``, keeping the mode
+    of the file it replaces. The temporary file is removed whatever goes wrong, and one a
+    killed process left is removed by the next recovery (:func:`_remove_temporaries`).
+    Every atomic write of qms goes through here."""
     temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
     try:
-        with open(temporary, "xb") as handle:
-            _write_synced(handle, payload)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
+        if callable(content):
+            content(temporary)
+            if sync:
+                with open(temporary, "rb+") as handle:
+                    os.fsync(handle.fileno())
+        else:
+            with open(temporary, "xb") as handle:
+                handle.write(content)
+                if sync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        try:
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            pass  # a new file: the mode the umask gives
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
+
+
+def replace_file(path: Path, payload: bytes) -> None:
+    """Replace ``path`` atomically (temporary file, fsync, rename), keeping its mode."""
+    write_atomic(path, payload)
 
 
 def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | None:

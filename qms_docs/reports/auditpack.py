@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import stat
 import tempfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from .. import __version__, publish
 from ..documents import scan
 from ..errors import UsageError
+from ..journal import write_atomic
 from ..status import derive_all
 from ..workspace import Workspace
 from . import export, registers, traceability
@@ -148,12 +148,13 @@ def _zip(pack: Path, target: Path) -> None:
     """A reproducible zip, written atomically: entries in sorted order, each with the same
     time (1980-01-01 00:00, the earliest a zip holds), Unix permissions rw-r--r-- and
     maker system, whatever the machine, its clock, its time zone or its umask."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in pack.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix (ZipInfo says 0 on Windows)
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, file.read_bytes(), compresslevel=9)
-    os.replace(temporary, target)
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(p for p in pack.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix (ZipInfo says 0 on Windows)
+                info.external_attr = (stat.S_IFREG | 0o644) << 16
+                archive.writestr(info, file.read_bytes(), compresslevel=9)
+
+    write_atomic(target, write)

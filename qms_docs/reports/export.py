@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..journal import write_atomic
+
 Rows = Sequence[Sequence[Any]]
 
 
@@ -78,6 +80,4 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Rows]]) ->
         for index, header in enumerate(headers, start=1):
             width = max([len(str(header)), *(len(_text(r[index - 1])) for r in rows)] or [10])
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
-    temporary = path.with_name(path.name + ".tmp")
-    book.save(temporary)
-    temporary.replace(path)
+    write_atomic(path, book.save)

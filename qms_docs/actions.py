@@ -21,13 +21,11 @@ import jinja2
 from . import gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
-from .model import Document, Person
+from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
 from .records import RECORDS_DIR, inside_repository, new_record, record_write
 from .training import audience, training_revision
 from .workspace import Workspace
-
-REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>\d+)")
 
 
 def _person(person: Person) -> dict[str, str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .includes import composite, shown_files, stray_documents, stray_finding
-from .model import Config, Document, Finding
+from .model import REVISION_NUMBER, Config, Document, Finding
 
 DIRECTIVE = re.compile(r"^\.\.\s+([A-Za-z][\w-]*)::(?:\s+(.*))?$")
 OPTION = re.compile(r"^(\s+):([A-Za-z][\w-]*):(?:\s+(.*))?$")
@@ -72,7 +72,7 @@ def plain_text(text: str) -> str:
 def parse_revision(text: str) -> int | None:
     """A header's ``:revision:`` as a number; None unless it is 1 to 9 ASCII digits."""
     text = text.strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+    return int(text) if REVISION_NUMBER.fullmatch(text) else None
 
 
 def fingerprint(data: bytes) -> str:

@@ -7,7 +7,6 @@ with the number of commits, not with documents x commits.
 from __future__ import annotations
 
 import posixpath
-import re
 import subprocess
 import threading
 from collections import defaultdict
@@ -27,8 +26,7 @@ from .documents import fingerprint
 from .errors import GitError
 from .gitrepo import LOG, Change, Commit, cat, git, head_commit, open_repo, parse_log, read_blobs
 from .includes import composite, file_directives, references_from, shown_files
-
-_REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*([0-9]{1,9})(?![0-9])", re.MULTILINE)
+from .model import REVISION_LINE
 
 
 @dataclass
@@ -211,8 +209,8 @@ class HistoryIndex:
                 raise GitError(f"git cannot read blob {blob} of the history",
                                hint="check the repository: git fsck")
             self._fingerprints[blob] = fingerprint(content)
-            match = _REVISION.search(content[:4096])
-            self._revisions[blob] = int(match.group(1)) if match else None
+            match = REVISION_LINE.search(content[:4096])
+            self._revisions[blob] = int(match.group("number")) if match else None
             self._cache.put(blob, [self._fingerprints[blob], self._revisions[blob]])
         self._cache.save()
 

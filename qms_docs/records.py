@@ -23,11 +23,10 @@ from . import schemas, yamlio
 from .cache import ContentCache
 from .errors import InputError
 from .journal import Write, create_file, digest
-from .model import Finding
+from .model import DOCUMENT_ID, Finding
 
 RECORDS_DIR = "records"
 KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
-_DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,7 @@ def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:
 def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
     """Validate a new record: its folder, the start of its file name and its bytes."""
     document = data.get("document", "")
-    if not _DOC_ID.fullmatch(str(document)):
+    if not DOCUMENT_ID.fullmatch(str(document)):
         raise InputError(f"not a document id: {document!r}")
     validate_record(data, f"<new {data.get('kind')} record>")
     folder = inside_repository(root, root / RECORDS_DIR / document)

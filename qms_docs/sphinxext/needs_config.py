@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model import DOCUMENT_ID_REGEX as ID_REGEX
 from ..model import Config
 
-ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 CLAUSE_TYPE = {"directive": "clause", "title": "Clause", "prefix": "CL-",
                "color": "#FFFFFF", "style": "node"}
 FIELDS = {

@@ -24,27 +24,13 @@ from .errors import InputError, Refused, UsageError
 from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
 from .records import RECORDS_DIR, inside_repository, new_record, record_write
+from .text import checked_input
 from .training import audience, training_revision
 from .workspace import Workspace
 
 
 def _person(person: Person) -> dict[str, str]:
     return {"name": person.name, "email": person.email}
-
-
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def plain_text(value: str, option: str) -> str:
-    """Text a person typed, refused if it holds control characters or bytes that are not
-    UTF-8 (a command line in another encoding): they would corrupt records and terminals."""
-    bad = _NOT_TEXT.search(value)
-    if bad:
-        what = ("bytes that are not UTF-8" if "\ud800" <= bad.group() <= "\udfff"
-                else f"a control character (U+{ord(bad.group()):04X})")
-        raise UsageError(f"{option} holds {what}", hint="type plain text (newlines and tabs "
-                         "are allowed in reasons)")
-    return value
 
 
 def _slug(title: str) -> str:
@@ -71,7 +57,7 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
     ws.require_readable()
-    title = " ".join(plain_text(title, "the title").split())
+    title = " ".join(checked_input(title, "the title").split())
     if not title or len(title) > 200:
         raise UsageError("the title must be 1 to 200 characters on one line")
     if markup == "md" and "`" in title:
@@ -140,9 +126,9 @@ def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
            training: bool = True) -> tuple[int, Path]:
     """Raise the revision by one in the header and write the change record."""
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
-    plain_text(summary, "--summary")
+    checked_input(summary, "--summary")
     with _one_at_a_time(ws, rescan=True):
         return _revise(ws, ws.document(doc.id), reason, summary, training)
 
@@ -365,9 +351,9 @@ def _policy_state(ws: Workspace):
 
 def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, Path]:
     """Open a new revision of the policy: a change record (qms.toml has no header)."""
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the policy changes")
-    plain_text(summary, "--summary")
+    checked_input(summary, "--summary")
     with _one_at_a_time(ws):
         actor = ws.actor()
         state = _policy_state(ws)
@@ -470,7 +456,7 @@ def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
 
 def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     """Record a periodic review of the effective revision that found no change needed."""
-    if not plain_text(outcome, "--outcome").strip():
+    if not checked_input(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
     with _one_at_a_time(ws):
         return _review(ws, _current(ws, doc), outcome)
@@ -498,7 +484,7 @@ def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None 
 
 
 def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None) -> Path:
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document is retired")
     actor = ws.actor()
     info = ws.status(doc)
@@ -531,7 +517,7 @@ def train(ws: Workspace, doc: Document, person_email: str | None = None, method:
 
 def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
            note: str) -> Path:
-    plain_text(note, "--note")
+    checked_input(note, "--note")
     actor = ws.actor()
     trainee = actor
     if person_email:
@@ -573,7 +559,7 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
     from .policy import is_policy_ref
     from .verify import verify
 
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say what happened and why it is accepted")
     document = POLICY_ID if is_policy_ref(doc_ref) else ws.document(doc_ref).id
     with _one_at_a_time(ws):

@@ -24,6 +24,7 @@ from .cache import ContentCache
 from .errors import InputError
 from .journal import Write, create_file, digest
 from .model import DOCUMENT_ID, Finding
+from .text import decode_utf8
 
 RECORDS_DIR = "records"
 KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
@@ -190,7 +191,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
             if isinstance(data, dict) and data.get("kind") in KINDS:
                 result.records.append(Record(kind=data["kind"], path=display, data=data))
                 continue
-            text = yamlio.decode_utf8(payload, display)
+            text = decode_utf8(payload, display)
             record = validate_record(yamlio.load_text(text, display), display, text)
             parsed.put(key, record.data)
             result.records.append(record)

@@ -17,10 +17,9 @@ from pathlib import Path
 import jinja2
 
 from . import __version__
-from .actions import plain_text
 from .catalog import load_catalog
-from .documents import rst_text
 from .errors import UsageError
+from .text import checked_input, rst_text
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
 def init_repository(target: Path, org: str, ci: str = "github",
                     standard: str = "iso9001-2015") -> list[str]:
     """Create the QMS in ``target`` (and ``git init`` it if needed); returns the files."""
-    org = " ".join(plain_text(org, "--org").split())
+    org = " ".join(checked_input(org, "--org").split())
     if not org:
         raise UsageError("--org must name the organization")
     if ci not in ("github", "gitlab", "none"):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
 from .errors import InputError, QmsError, UsageError
+from .text import decode_utf8
 
 NAMESPACE = "qms-docs-approval"
 SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file
@@ -149,7 +149,7 @@ def with_signer(current: bytes | None, email: str, key: str,
     """The allowed_signers file (``current``: its bytes, None if there is none) with
     ``email``'s key added; None if it is already listed."""
     line = f'{email.lower()} namespaces="{NAMESPACE}" {key}\n'
-    existing = yamlio.decode_utf8(current or b"", display)
+    existing = decode_utf8(current or b"", display)
     for row in existing.splitlines():
         parts = row.split()
         if parts and parts[0] == email.lower() and key.split()[1] in row:

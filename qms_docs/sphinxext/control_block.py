@@ -16,6 +16,7 @@ from ..model import Config, Document
 from ..revisions import RevisionEntry, RevisionRow, revision_row
 from ..signing import manifestation
 from ..status import StatusInfo
+from ..text import html_text as encode
 
 BANNERS = {
     "draft": "DRAFT: this revision is not approved and not in force.",
@@ -26,16 +27,6 @@ BANNERS = {
 
 
 Row = tuple[str, "str | tuple[str, ...]", str]  # label, text (or lines), css class
-
-#: What docutils' HTML writer escapes in text.
-_SPECIAL = {ord("&"): "&amp;", ord("<"): "&lt;", ord('"'): "&quot;", ord(">"): "&gt;",
-            ord("@"): "&#64;"}
-
-
-def encode(text: str) -> str:
-    """``text`` escaped for HTML exactly as docutils' HTML writer escapes it."""
-    return text.translate(_SPECIAL)
-
 
 def _table(rows: list[Row], classes: list[str]) -> nodes.table:
     table = nodes.table(classes=classes)

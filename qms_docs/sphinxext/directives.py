@@ -20,11 +20,11 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_needs.utils import add_doc
 
 from ..catalog import find_catalog
-from ..documents import rst_text
 from ..errors import QmsError
 from ..model import Catalog
 from ..reports import registers, traceability
 from ..reports.training import Cell
+from ..text import rst_text
 from . import tables
 from .charts import coverage_chart
 from .state import ProjectState

@@ -10,8 +10,10 @@ import posixpath
 import subprocess
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .cache import (
     BLOBS_NAME,
@@ -186,22 +188,30 @@ class HistoryIndex:
                               capture_output=True, check=True)
         return done.stdout
 
-    def _load_blobs(self, blobs: list[str]) -> None:
-        """Fingerprint blobs: from the blob cache, else with one ``git cat-file --batch``."""
-        wanted = [b for b in dict.fromkeys(blobs) if b not in self._fingerprints]
+    def _uncached(self, blobs: list[str], key: Callable[[str], str], known: Container[str],
+                  keep: Callable[[str, Any], bool]) -> list[str]:
+        """The blobs whose ``key`` is neither ``known`` nor in the blob cache: those are to
+        be read from git. A cached value is handed to ``keep``, which says whether it was
+        whole (else the blob is read again)."""
+        wanted = [b for b in dict.fromkeys(blobs) if key(b) not in known]
         if not wanted:
-            return
+            return []
         if self._cache is None:
             self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
-        missing = []
-        for blob in wanted:
-            known = self._cache.get(blob)
-            if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], str)
-                    and (known[1] is None or isinstance(known[1], int))):
-                self._fingerprints[blob], self._revisions[blob] = known
-            else:
-                missing.append(blob)
-        if not missing:
+        cache = self._cache
+        return [blob for blob in wanted if not keep(blob, cache.get(key(blob)))]
+
+    def _keep_fingerprint(self, blob: str, known: Any) -> bool:
+        if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], str)
+                and (known[1] is None or isinstance(known[1], int))):
+            self._fingerprints[blob], self._revisions[blob] = known
+            return True
+        return False
+
+    def _load_blobs(self, blobs: list[str]) -> None:
+        """Fingerprint blobs: from the blob cache, else with one ``git cat-file --batch``."""
+        missing = self._uncached(blobs, str, self._fingerprints, self._keep_fingerprint)
+        if not missing or self._cache is None:
             return
         found = cat(self.repo_dir, missing, follow=False)
         for blob, (_, content) in zip(missing, found, strict=True):
@@ -333,19 +343,17 @@ class HistoryIndex:
     def _load_references(self, blobs: list[str], markdown: bool) -> None:
         """The directives naming files in each document blob: from the blob cache, else
         read with one ``git cat-file --batch``."""
-        wanted = [b for b in dict.fromkeys(blobs) if _ref_key(b, markdown) not in self._references]
-        if not wanted:
-            return
-        if self._cache is None:
-            self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
-        missing = []
-        for blob in wanted:
-            known = self._cache.get(_ref_key(blob, markdown))
+        def key(blob: str) -> str:
+            return _ref_key(blob, markdown)
+
+        def keep(blob: str, known: Any) -> bool:
             if isinstance(known, list):
-                self._references[_ref_key(blob, markdown)] = known
-            else:
-                missing.append(blob)
-        if not missing:
+                self._references[key(blob)] = known
+                return True
+            return False
+
+        missing = self._uncached(blobs, key, self._references, keep)
+        if not missing or self._cache is None:
             return
         for blob, (_, data) in zip(missing, cat(self.repo_dir, missing), strict=True):
             named = file_directives(data.decode("utf-8", "replace"), markdown) if isinstance(

@@ -23,7 +23,7 @@ from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, inside_repository, new_record, record_write
+from .records import RECORDS_DIR, inside_repository, journaled_record, new_record
 from .text import checked_input
 from .training import audience, training_revision
 from .workspace import Workspace
@@ -115,7 +115,7 @@ def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses
                            owner_title=config.roles[owner], example_ref=doc_id)
     document = journal.new_file(ws.root, path.relative_to(ws.root).as_posix(),
                                 text.encode("utf-8"))
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", doc_id, from_revision=0, to_revision=1, reason=reason,
         summary=f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
         training=True))
@@ -174,7 +174,7 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
                                "again to complete it")
         _write(ws, "revise", [header])
         return new_revision, ws.root / pending.path
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
         reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
     return new_revision, _write(ws, "revise", [record, header])[0]
@@ -268,7 +268,7 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         effective=(effective or ws.today).isoformat(), commit=gitrepo.head_commit(ws.repo))
     if sign:
         _sign(ws, record, key, actor)
-    return _write(ws, "approve", [record_write(ws.root, record)])[0]
+    return _write(ws, "approve", [journaled_record(ws.root, record)])[0]
 
 
 def _sign(ws: Workspace, record: dict, key: str | None, actor: Person) -> None:
@@ -321,7 +321,7 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
         _write(ws, "keys add", [file])
         return True, ws.root / rel
     revision = state.revision if state is not None else 1
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", POLICY_ID, from_revision=revision, to_revision=revision + 1,
         reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
         author=_person(actor), training=False))
@@ -362,7 +362,7 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
                           f"{state.revision} is in force): change the files and approve it",
                           hint="qms approve policy --role ROLE once the change is committed")
         new = state.revision + 1
-        record = record_write(ws.root, new_record(
+        record = journaled_record(ws.root, new_record(
             "change", POLICY_ID, from_revision=state.revision, to_revision=new,
             reason=reason.strip(), summary=summary.strip(), author=_person(actor),
             training=False))
@@ -436,7 +436,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
             effective=(effective or ws.today).isoformat(), commit=head)
         if sign:
             _sign(ws, record, key, actor)
-        return _write(ws, "approve policy", [record_write(ws.root, record)])[0]
+        return _write(ws, "approve policy", [journaled_record(ws.root, record)])[0]
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
@@ -472,7 +472,7 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
     if not allowed & set(actor.roles):
         raise Refused(f"{actor.name} holds none of the roles that may review {doc.id}",
                       hint=f"reviewers hold one of: {', '.join(sorted(allowed))}")
-    return _write(ws, "review", [record_write(ws.root, new_record(
+    return _write(ws, "review", [journaled_record(ws.root, new_record(
         "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
         reviewer=_person(actor), outcome=outcome.strip()))])[0]
 
@@ -500,7 +500,7 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
         if successor.id == doc.id:
             raise UsageError("a document cannot supersede itself")
         fields["superseded_by"] = successor.id
-    return _write(ws, "retire", [record_write(ws.root, new_record("retirement", doc.id,
+    return _write(ws, "retire", [journaled_record(ws.root, new_record("retirement", doc.id,
                                                                     **fields))])[0]
 
 
@@ -548,7 +548,7 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                                  "method": method}
     if note.strip():
         fields["note"] = note.strip()
-    return _write(ws, "train", [record_write(ws.root, new_record("training", doc.id,
+    return _write(ws, "train", [journaled_record(ws.root, new_record("training", doc.id,
                                                                    **fields))])[0]
 
 
@@ -589,5 +589,5 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
                                      "author": _person(actor), "role": role}
         if paths:
             fields["record"] = ", ".join(paths)[:500]
-        return _write(ws, "deviation", [record_write(ws.root, new_record(
+        return _write(ws, "deviation", [journaled_record(ws.root, new_record(
             "deviation", document, **fields))])[0]

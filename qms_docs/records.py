@@ -284,12 +284,13 @@ def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
 
 
 def write_record(root: Path, data: dict[str, Any]) -> Path:
-    """Validate and atomically create a new record file; returns its path.
+    """Validate and atomically create a new record file now, on its own; returns its path.
 
     Never overwrites: the final name is claimed with a hard link, which fails if the
     name exists. A crash leaves either no record or the complete record (see
-    :func:`~qms_docs.journal.create_file`). The acts write theirs with :func:`record_write`
-    through the journal instead, with the other files they change.
+    :func:`~qms_docs.journal.create_file`). The acts do not use it: they make theirs with
+    :func:`journaled_record` and write it through the journal, with the other files they
+    change, all or nothing.
     """
     folder, stem, payload = _payload(root, data)
     folder.mkdir(parents=True, exist_ok=True)
@@ -300,9 +301,10 @@ def write_record(root: Path, data: dict[str, Any]) -> Path:
     return final
 
 
-def record_write(root: Path, data: dict[str, Any]) -> Write:
-    """A new record as a write of the journal: validated, under a free file name, created
-    exclusively (never overwriting another file)."""
+def journaled_record(root: Path, data: dict[str, Any]) -> Write:
+    """A new record as a write of the journal, not yet written: validated, under a free
+    file name, to be created exclusively (never overwriting another file) when the act
+    commits its writes (:func:`~qms_docs.journal.commit`)."""
     folder, stem, payload = _payload(root, data)
     for _ in range(100):
         path = folder / f"{stem}-{secrets.token_hex(3)}.yaml"

@@ -10,6 +10,7 @@ Every kind has a JSON Schema in ``records_schema/``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -323,3 +324,17 @@ def inside_repository(root: Path, path: Path) -> Path:
                          hint="qms writes only inside the repository: replace the link by a "
                               "folder")
     return path
+
+
+def holds_added_bytes(root: Path, path: str, blob: str) -> bool | None:
+    """Whether the record at ``path`` holds the bytes it was committed with (git blob
+    ``blob``), or those bytes with CRLF line endings (a checkout with ``core.autocrlf``);
+    None if it cannot be read. The one answer to "was this record altered": a record
+    counts only while it does (authority), and verify shows an alteration of one that does
+    again (restored) as a warning, not an error."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError:
+        return None
+    return blob in {hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+                    for body in (data, data.replace(b"\r\n", b"\n"))}

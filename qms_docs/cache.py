@@ -109,6 +109,8 @@ class ContentCache:
         return cls(store_path(root, name), prune)
 
     def _load(self) -> None:
+        if self.file is None:
+            return
         data = read_store(self.file, self.stamp)
         if data is not None and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]

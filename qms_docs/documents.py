@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
-from .includes import composite, shown_files, stray_documents, stray_finding
+from .includes import Reader, composite, shown_files, stray_documents, stray_finding
 from .model import REVISION_NUMBER, Config, Document, Finding
 from .text import decode_utf8
 
@@ -280,7 +280,7 @@ def _scan_pages(root: Path, config: Config, result: Scan) -> None:
                                     stray_documents(text, rel, config.types, None)]
 
 
-def tree_reader(root: Path):
+def tree_reader(root: Path) -> Reader:
     """A reader of included files in a working tree (see :data:`qms_docs.includes.Reader`):
     a link that leads outside ``root`` is not read."""
     inside = root.resolve()

@@ -29,8 +29,8 @@ import jinja2
 from . import __version__, gitrepo, history
 from .documents import scan
 from .errors import QmsError, Refused
-from .model import Document
-from .records import load_records
+from .model import Config, Document
+from .records import RecordSet, load_records
 from .references import STATE_OF_EXCLUDED
 from .status import StatusInfo, derive_status
 from .workspace import Workspace
@@ -51,8 +51,8 @@ class Tree:
     cache_from: Path | None = None  # the repository whose caches serve a tree outside git
     included: list[tuple[str, int]] = field(default_factory=list)  # (id, revision)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
-    config: object = None  # the policy the tree is built with (controlled: the one in force)
-    records: object = None  # the records that count in it (controlled trees)
+    config: Config | None = None  # the policy the tree is built with (controlled: in force)
+    records: RecordSet | None = None  # the records that count in it (controlled trees)
 
 
 JUDGEMENT_FILE = ".qms-judgement.json"

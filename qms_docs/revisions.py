@@ -125,7 +125,7 @@ def revision_history(doc: Document, records: list[Record], config: Config,
                        and r.data["to_revision"] == number), None)
         # Every text approved under this number: one, unless a revision number was reused
         # before qms refused it (verify: revision-reused); each is listed.
-        texts = [f for f in complete if f.revision == number] or [None]
+        texts: list[InForce | None] = [f for f in complete if f.revision == number] or [None]
         commits: tuple[Change, ...] = ()
         if index is not None:
             commits = _commits_of_revision(index, doc, number, records)

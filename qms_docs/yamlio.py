@@ -51,7 +51,7 @@ def load_text(text: str, path: str) -> Any:
 _STR = "tag:yaml.org,2002:str"
 
 
-def _construct(node: yaml.Node, loader) -> Any:
+def _construct(node: yaml.Node, loader: yaml.constructor.SafeConstructor) -> Any:
     """What ``yaml.load`` with the safe loader returns, faster for what records are made
     of: mappings with string keys and string values are built here, everything else (a
     number, a date, a list, a merge key, an explicit tag) by the safe constructor itself.

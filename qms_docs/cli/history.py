@@ -11,7 +11,7 @@ from .. import gitrepo
 from .. import history as git_history
 from ..errors import QmsError
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
-from ._common import emit_json, emit_table, format_option, pass_project
+from ._common import Project, emit_json, emit_table, format_option, pass_project
 
 
 class NotInForce(QmsError):
@@ -24,7 +24,7 @@ class NotInForce(QmsError):
 @click.argument("doc")
 @format_option("table", "json")
 @pass_project
-def history(project, doc: str, fmt: str) -> None:
+def history(project: Project, doc: str, fmt: str) -> None:
     """Every revision of a document: why, by whom, approved by whom, in force when.
 
     \b
@@ -68,7 +68,7 @@ def history(project, doc: str, fmt: str) -> None:
               help="The date, YYYY-MM-DD.")
 @format_option("rst", "json", default="rst")
 @pass_project
-def show(project, doc: str, as_of: dt.datetime, fmt: str) -> None:
+def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
     """The text of the revision that was effective on a date, with its approvals.
 
     Exit 1 when no revision was effective then (not yet approved, or already retired).

@@ -61,9 +61,10 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         pack = work / "pack"
         (pack / "documents").mkdir(parents=True)
         config = tree.config  # the policy in force on that day
+        records = tree.records  # those that count, as they stood that day
+        assert config is not None and records is not None  # a controlled tree holds both
         documents = [d for d in scan(tree.root, config).documents
                      if d.id and d.type in config.types]
-        records = tree.records  # those that count, as they stood that day
         statuses = derive_all(documents, records, config, as_of)
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)

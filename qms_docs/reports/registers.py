@@ -102,7 +102,8 @@ def reviews_due(documents: Iterable[Document], statuses: dict[str, StatusInfo], 
     rows = []
     for doc in documents:
         info = statuses.get(doc.id)
-        if info is None or info.next_review is None or info.status == "obsolete":
+        if (info is None or info.next_review is None or info.last_review is None
+                or info.status == "obsolete"):  # (a next review comes from a last one)
             continue
         if info.next_review <= horizon:
             rows.append(DueRow(doc.id, doc.title, doc.owner, info.last_review,

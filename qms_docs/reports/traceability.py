@@ -17,19 +17,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..documents import RECORDS_SECTION, fingerprint, read_header, to_document
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
-from ..status import StatusInfo
+from ..status import InForce, StatusInfo
+
+if TYPE_CHECKING:  # GitPython loads only when a text must come from git
+    from ..history import HistoryIndex
 
 Statuses = dict[str, StatusInfo]
 
 
-def in_force(doc: Document, statuses: Statuses | None) -> bool:
+def in_force_of(doc: Document, statuses: Statuses | None) -> InForce | None:
+    """The revision of ``doc`` in force (None if none is, or it is retired)."""
     info = (statuses or {}).get(doc.id)
-    return info is not None and info.in_force is not None and info.status != "obsolete"
+    if info is None or info.in_force is None or info.status == "obsolete":
+        return None
+    return info.in_force
+
+
+def in_force(doc: Document, statuses: Statuses | None) -> bool:
+    return in_force_of(doc, statuses) is not None
 
 
 # --- what is in force -----------------------------------------------------------------------
@@ -48,9 +58,9 @@ def needs_in_force_text(documents: Iterable[Document], statuses: Statuses) -> di
     the text in force (a newer draft, or an edit): only these need a read from git."""
     out = {}
     for doc in documents:
-        info = statuses.get(doc.id)
-        if in_force(doc, statuses) and info.in_force.fingerprint != doc.fingerprint:
-            out[doc.path] = info.in_force.fingerprint
+        current = in_force_of(doc, statuses)
+        if current is not None and current.fingerprint != doc.fingerprint:
+            out[doc.path] = current.fingerprint
     return out
 
 
@@ -63,17 +73,17 @@ def coverage_basis(documents: Iterable[Document], statuses: Statuses,
     chosen: dict[str, Document] = {}
     notes = []
     for doc in documents:
-        if not in_force(doc, statuses):
+        current = in_force_of(doc, statuses)
+        if current is None:
             continue
-        info = statuses[doc.id]
-        if info.in_force.fingerprint == doc.fingerprint:
+        if current.fingerprint == doc.fingerprint:
             chosen.setdefault(doc.id, doc)
             continue
         raw = (texts or {}).get(doc.path)
         parsed = _in_force_document(raw, doc.path) if raw is not None else None
         if parsed is None:
             reason = why or "no commit holds it"
-            notes.append(f"{doc.id}: the text of revision {info.in_force.revision}, in force, "
+            notes.append(f"{doc.id}: the text of revision {current.revision}, in force, "
                          f"could not be read ({reason}); the clauses of the working header "
                          f"(revision {doc.revision}) count instead.")
             parsed = doc
@@ -94,7 +104,7 @@ def _in_force_document(raw: bytes, path: str) -> Document | None:
 
 
 def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
-               use_git: bool = True, index=None) -> Basis:
+               use_git: bool = True, index: HistoryIndex | None = None) -> Basis:
     """The :class:`Basis` of the documents of the QMS at ``root``: texts in force that the
     working tree does not hold are read from git (one ``git log`` over their files, one
     ``git cat-file --batch``; no ``git log`` with the ``index`` of the whole history a
@@ -156,10 +166,10 @@ def doc_ref(doc: Document, statuses: Statuses | None) -> DocRef:
                   in_force(doc, statuses))
 
 
-def _in_force_ref(doc: Document, current: Document, info: StatusInfo) -> DocRef:
+def _in_force_ref(doc: Document, current: Document, info: StatusInfo | None) -> DocRef:
     """A cell of the revision in force (its title and revision; "effective" while a newer
     revision is open)."""
-    status = info.label if info.status == "effective" else "effective"
+    status = info.label if info is not None and info.status == "effective" else "effective"
     return DocRef(doc.id, current.title, doc.type, current.revision, status, True)
 
 

@@ -9,7 +9,7 @@ renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -21,9 +21,10 @@ from sphinx_needs.utils import add_doc
 
 from ..catalog import find_catalog
 from ..errors import QmsError
-from ..model import Catalog
+from ..model import Catalog, Document
 from ..reports import registers, traceability
 from ..reports.training import Cell
+from ..status import StatusInfo
 from ..text import rst_text
 from . import tables
 from .charts import coverage_chart
@@ -126,9 +127,10 @@ class ReportDirective(_QmsDirective):
                                       standard=catalog.standard if catalog else "")]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.remember_aggregate("headers")
+        assert catalog is not None  # the trace diagram uses one
         return [self._diagram(catalog, documents)]
 
-    def _diagram(self, catalog: Catalog, documents) -> nodes.Node:
+    def _diagram(self, catalog: Catalog, documents: list[Document]) -> nodes.Node:
         """Graphviz: documents (left) -> chapters of the standard (right)."""
         from sphinx.ext.graphviz import graphviz
 
@@ -172,9 +174,17 @@ class ReportDirective(_QmsDirective):
         return node
 
 
-def _table_or(headers, rows: list, css: str, empty: str) -> list[tables.Block]:
-    if rows:
-        return [tables.Table(tuple(headers), rows, css)]
+def _texts(values: Iterable[object]) -> list[tables.Cell]:
+    """The cells of a row model (:mod:`qms_docs.reports`) as table cells: text, or empty."""
+    return [None if v is None else v if isinstance(v, str) else str(v) for v in values]
+
+
+def _table_or(headers: Sequence[str], rows: Iterable[Iterable[object]], css: str,
+              empty: str) -> list[tables.Block]:
+    """A table of the rows' cells, or the sentence ``empty`` when there are none."""
+    cells = [_texts(row) for row in rows]
+    if cells:
+        return [tables.Table(tuple(headers), cells, css)]
     return [(empty,)] if empty else []
 
 
@@ -183,18 +193,13 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
     documents = [doc for doc in state.scan.documents if doc.id]
     statuses = state.statuses()
     if name == "master-list":
-        headers = ("Id", "Title", "Type", "Rev", "Status", "Effective", "Owner",
-                   "Last review", "Next review")
-        return [tables.Table(headers, [
-            [(tables.Link(row.id),), row.title, row.type_title,
-             row.revision if row.revision is not None else "?", row.status or "?",
-             row.effective, row.owner_title or row.owner or "?", row.last_review,
-             row.next_review]
+        return [tables.Table(registers.MasterRow.HEADERS, [
+            [(tables.Link(row.id),), *_texts(row.cells(titles=True)[1:])]
             for row in registers.master_list(state.config, documents, statuses)],
             "qms-master-list")]
     if name == "due":
-        rows = registers.reviews_due(documents, statuses, state.today, 60)
-        return _table_or(registers.DueRow.HEADERS, [r.cells() for r in rows], "qms-due",
+        due = registers.reviews_due(documents, statuses, state.today, 60)
+        return _table_or(registers.DueRow.HEADERS, [r.cells() for r in due], "qms-due",
                          "No periodic review falls due in the next 60 days.")
     if name == "training":
         cells = [c for c in state.training_matrix() if c.state != "not-required"]
@@ -203,9 +208,9 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          "No document names an audience yet: nobody owes training.")
     if name == "change-log":
         since = state.today - dt.timedelta(days=365)
-        rows = registers.change_log(state.records.records, since, state.today)
+        log = registers.change_log(state.records.records, since, state.today)
         return _table_or(registers.ChangeEntry.HEADERS[:-1],
-                         [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
+                         [r.cells()[:-1] for r in reversed(log)], "qms-change-log",
                          "No records in the last 12 months.")
     assert catalog is not None
     basis = state.basis()
@@ -219,13 +224,13 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                                  "qms-gaps", f"None: every requirement clause of "
                                  f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
-        rows = traceability.mandatory(catalog, documents, statuses, basis)
-        met = sum(r.met for r in rows)
-        intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
+        mandatory = traceability.mandatory(catalog, documents, statuses, basis)
+        met = sum(r.met for r in mandatory)
+        intro: tables.Para = (tables.Strong(f"{met} of {len(mandatory)} requirements for "
                                             "documented information met."),)
         return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
-                                          [r.cells() for r in rows], "qms-mandatory", "")]
-    rows = []
+                                          [r.cells() for r in mandatory], "qms-mandatory", "")]
+    rows: list[list[tables.Cell]] = []
     in_build = state.documents_by_id()
     for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
@@ -241,7 +246,9 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                                  "qms-trace-matrix", widths=(10, 40, 50))]
 
 
-def _coverage_blocks(catalog: Catalog, documents, statuses, basis) -> list[tables.Block]:
+def _coverage_blocks(catalog: Catalog, documents: list[Document],
+                     statuses: dict[str, StatusInfo], basis: traceability.Basis
+                     ) -> list[tables.Block]:
     """Requirement clauses covered by a revision in force, those that are not (with the
     revisions pending that name them), and the chart per chapter."""
     result = traceability.coverage(catalog, documents, statuses, basis=basis)

@@ -19,7 +19,7 @@ import jinja2
 from . import __version__
 from .catalog import load_catalog
 from .errors import UsageError
-from .text import checked_input, rst_text
+from .text import checked_input, quoted, rst_text
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
                              autoescape=False)
     base = resources.files("qms_docs").joinpath("templates", "init")
     values = {
-        "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": org.replace("\\", "\\\\")
-        .replace('"', '\\"'), "org_rst": rst_text(org),
+        "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": quoted(org),
+        "org_rst": rst_text(org),
         "heading": f"{rst_text(org)}: Quality Management System", "standard": standard,
         "prefix": catalog.need_prefix, "person_name_toml": json.dumps(name)[1:-1],
         "person_email": email, "reports": REPORT_PAGES, "version": __version__,

@@ -74,6 +74,12 @@ def html_text(text: str) -> str:
     return text.translate(_HTML)
 
 
+def quoted(text: str) -> str:
+    """``text`` (one line: a title, a name) escaped to go between double quotes in a
+    Python or Graphviz string: backslashes and double quotes escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 # --- bytes read as text ------------------------------------------------------------------------
 
 def decode_utf8(raw: bytes, path: str, error: type[InputError] = InputError,

@@ -7,7 +7,7 @@ import pytest
 
 from qms_docs.config import config_from_bytes
 from qms_docs.errors import ConfigError, InputError, UsageError
-from qms_docs.text import checked_input, decode_utf8, html_text, one_line
+from qms_docs.text import checked_input, decode_utf8, html_text, one_line, quoted
 from qms_docs.yamlio import load_file
 
 BAD = b"line one\nline two \xff\n"
@@ -36,3 +36,7 @@ def test_checked_input_refuses_what_one_line_shows():
         checked_input("\udcff", "--reason")
     assert one_line("bell\x07 and\n  more") == "bell and more"
     assert html_text('<a href="x">&@') == "&lt;a href=&quot;x&quot;&gt;&amp;&#64;"
+
+
+def test_quoted_for_a_python_or_graphviz_string():
+    assert quoted('Acme "Best" \\ Co') == 'Acme \\"Best\\" \\\\ Co'

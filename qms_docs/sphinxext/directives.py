@@ -25,7 +25,7 @@ from ..model import Catalog, Document
 from ..reports import registers, traceability
 from ..reports.training import Cell
 from ..status import StatusInfo
-from ..text import rst_text
+from ..text import quoted, rst_text
 from . import tables
 from .charts import coverage_chart
 from .state import ProjectState
@@ -138,9 +138,6 @@ class ReportDirective(_QmsDirective):
         builder = self.env.app.builder
         links = traceability.chapter_links(catalog, documents)
 
-        def quote(text: str) -> str:
-            return text.replace("\\", "\\\\").replace('"', '\\"')
-
         lines = ["digraph traceability {", "  rankdir=LR; ranksep=1.6; nodesep=0.12;",
                  '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
                  'fontsize=10, margin="0.12,0.04"];',
@@ -155,16 +152,16 @@ class ReportDirective(_QmsDirective):
                 except NoUri:  # a single-file builder (LaTeX, text): no page to link to
                     uri = ""
             color = config.types[doc.type].color
-            lines.append(f'  "{quote(doc.id)}" [label="{quote(doc.id)}\\n'
-                         f'{quote(doc.title[:40])}", fillcolor="{color}", '
-                         f'URL="{quote(uri)}", target="_top", tooltip="{quote(doc.title)}"];')
+            lines.append(f'  "{quoted(doc.id)}" [label="{quoted(doc.id)}\\n'
+                         f'{quoted(doc.title[:40])}", fillcolor="{color}", '
+                         f'URL="{quoted(uri)}", target="_top", tooltip="{quoted(doc.title)}"];')
         for chapter in sorted({link.chapter.number: link.chapter for link in links}.values(),
                               key=lambda c: int(c.number) if c.number.isdigit() else 0):
             lines.append(f'  "ch-{chapter.number}" [label="{chapter.number} '
-                         f'{quote(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
+                         f'{quoted(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
         for link in links:
-            lines.append(f'  "{quote(link.document.id)}" -> "ch-{link.chapter.number}" '
-                         f'[tooltip="{quote(", ".join(link.clauses))}"];')
+            lines.append(f'  "{quoted(link.document.id)}" -> "ch-{link.chapter.number}" '
+                         f'[tooltip="{quoted(", ".join(link.clauses))}"];')
         lines.append("}")
         node = graphviz()
         node["code"] = "\n".join(lines)

@@ -56,6 +56,11 @@ def load_standard(name: str, root: Path) -> Catalog:
     return parse_catalog(file)
 
 
+def load_catalogs(standards: Sequence[str], root: Path) -> list[Catalog]:
+    """The catalogs a QMS traces to (``[qms] standards`` of qms.toml), in its order."""
+    return [load_standard(name, root) for name in standards]
+
+
 def find_catalog(name: str | None, catalogs: Sequence[Catalog], root: Path) -> Catalog:
     """The catalog a report asks for by ``name``: the first of the QMS's ``catalogs`` when
     no name is given, one of them by its standard (``iso9001-2015``), else a shipped

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import authority, journal
-from .catalog import load_standard
+from .catalog import load_catalogs
 from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
@@ -53,7 +53,7 @@ class Workspace:
 
     @cached_property
     def catalogs(self) -> list[Catalog]:
-        return [load_standard(name, self.root) for name in self.working_config.standards]
+        return load_catalogs(self.working_config.standards, self.root)
 
     @cached_property
     def scan(self) -> Scan:

@@ -95,7 +95,7 @@ class Judgement:
     policy: PolicyState | None = None
     notes: list[str] = field(default_factory=list)
     rejected: dict[str, Finding] = field(default_factory=dict)  # record path -> why
-    index: object = field(default=None, repr=False)  # the history judged with (not saved)
+    index: HistoryIndex | None = field(default=None, repr=False)  # judged with; not saved
 
     def to_dict(self) -> dict[str, object]:
         """What a build outside git needs to apply this judgement to the same records."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..documents import Scan
 from ..journal import digest
@@ -13,6 +14,9 @@ from ..records import RecordSet, current_date
 from ..reports.traceability import Basis, load_basis
 from ..reports.training import Cell, matrix
 from ..status import StatusInfo, derive_all, derive_status
+
+if TYPE_CHECKING:  # GitPython loads only where history is read
+    from ..history import HistoryIndex
 
 
 @dataclass
@@ -39,7 +43,7 @@ class ProjectState:
     _statuses: dict[str, StatusInfo] | None = None
     _record_digests: dict[str, str] | None = None
     _inputs: dict[str, str] | None = None
-    history: object = None  # HEAD's history, read once by the judgement (None without)
+    history: HistoryIndex | None = None  # HEAD's history, read once by the judgement (None without)
     _basis: Basis | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:

@@ -21,32 +21,16 @@ import jinja2
 from . import gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
-from .model import Document, Person
+from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, inside_repository, new_record, record_write
+from .records import RECORDS_DIR, inside_repository, journaled_record, new_record
+from .text import checked_input
 from .training import audience, training_revision
 from .workspace import Workspace
-
-REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>\d+)")
 
 
 def _person(person: Person) -> dict[str, str]:
     return {"name": person.name, "email": person.email}
-
-
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def plain_text(value: str, option: str) -> str:
-    """Text a person typed, refused if it holds control characters or bytes that are not
-    UTF-8 (a command line in another encoding): they would corrupt records and terminals."""
-    bad = _NOT_TEXT.search(value)
-    if bad:
-        what = ("bytes that are not UTF-8" if "\ud800" <= bad.group() <= "\udfff"
-                else f"a control character (U+{ord(bad.group()):04X})")
-        raise UsageError(f"{option} holds {what}", hint="type plain text (newlines and tabs "
-                         "are allowed in reasons)")
-    return value
 
 
 def _slug(title: str) -> str:
@@ -73,7 +57,7 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
     ws.require_readable()
-    title = " ".join(plain_text(title, "the title").split())
+    title = " ".join(checked_input(title, "the title").split())
     if not title or len(title) > 200:
         raise UsageError("the title must be 1 to 200 characters on one line")
     if markup == "md" and "`" in title:
@@ -131,7 +115,7 @@ def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses
                            owner_title=config.roles[owner], example_ref=doc_id)
     document = journal.new_file(ws.root, path.relative_to(ws.root).as_posix(),
                                 text.encode("utf-8"))
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", doc_id, from_revision=0, to_revision=1, reason=reason,
         summary=f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
         training=True))
@@ -142,9 +126,9 @@ def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
            training: bool = True) -> tuple[int, Path]:
     """Raise the revision by one in the header and write the change record."""
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
-    plain_text(summary, "--summary")
+    checked_input(summary, "--summary")
     with _one_at_a_time(ws, rescan=True):
         return _revise(ws, ws.document(doc.id), reason, summary, training)
 
@@ -190,7 +174,7 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
                                "again to complete it")
         _write(ws, "revise", [header])
         return new_revision, ws.root / pending.path
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
         reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
     return new_revision, _write(ws, "revise", [record, header])[0]
@@ -284,7 +268,7 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
         effective=(effective or ws.today).isoformat(), commit=gitrepo.head_commit(ws.repo))
     if sign:
         _sign(ws, record, key, actor)
-    return _write(ws, "approve", [record_write(ws.root, record)])[0]
+    return _write(ws, "approve", [journaled_record(ws.root, record)])[0]
 
 
 def _sign(ws: Workspace, record: dict, key: str | None, actor: Person) -> None:
@@ -337,7 +321,7 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
         _write(ws, "keys add", [file])
         return True, ws.root / rel
     revision = state.revision if state is not None else 1
-    record = record_write(ws.root, new_record(
+    record = journaled_record(ws.root, new_record(
         "change", POLICY_ID, from_revision=revision, to_revision=revision + 1,
         reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
         author=_person(actor), training=False))
@@ -367,9 +351,9 @@ def _policy_state(ws: Workspace):
 
 def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, Path]:
     """Open a new revision of the policy: a change record (qms.toml has no header)."""
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the policy changes")
-    plain_text(summary, "--summary")
+    checked_input(summary, "--summary")
     with _one_at_a_time(ws):
         actor = ws.actor()
         state = _policy_state(ws)
@@ -378,7 +362,7 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
                           f"{state.revision} is in force): change the files and approve it",
                           hint="qms approve policy --role ROLE once the change is committed")
         new = state.revision + 1
-        record = record_write(ws.root, new_record(
+        record = journaled_record(ws.root, new_record(
             "change", POLICY_ID, from_revision=state.revision, to_revision=new,
             reason=reason.strip(), summary=summary.strip(), author=_person(actor),
             training=False))
@@ -452,7 +436,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
             effective=(effective or ws.today).isoformat(), commit=head)
         if sign:
             _sign(ws, record, key, actor)
-        return _write(ws, "approve policy", [record_write(ws.root, record)])[0]
+        return _write(ws, "approve policy", [journaled_record(ws.root, record)])[0]
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
@@ -472,7 +456,7 @@ def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
 
 def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     """Record a periodic review of the effective revision that found no change needed."""
-    if not plain_text(outcome, "--outcome").strip():
+    if not checked_input(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
     with _one_at_a_time(ws):
         return _review(ws, _current(ws, doc), outcome)
@@ -488,7 +472,7 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
     if not allowed & set(actor.roles):
         raise Refused(f"{actor.name} holds none of the roles that may review {doc.id}",
                       hint=f"reviewers hold one of: {', '.join(sorted(allowed))}")
-    return _write(ws, "review", [record_write(ws.root, new_record(
+    return _write(ws, "review", [journaled_record(ws.root, new_record(
         "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
         reviewer=_person(actor), outcome=outcome.strip()))])[0]
 
@@ -500,7 +484,7 @@ def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None 
 
 
 def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None) -> Path:
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document is retired")
     actor = ws.actor()
     info = ws.status(doc)
@@ -516,7 +500,7 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
         if successor.id == doc.id:
             raise UsageError("a document cannot supersede itself")
         fields["superseded_by"] = successor.id
-    return _write(ws, "retire", [record_write(ws.root, new_record("retirement", doc.id,
+    return _write(ws, "retire", [journaled_record(ws.root, new_record("retirement", doc.id,
                                                                     **fields))])[0]
 
 
@@ -533,7 +517,7 @@ def train(ws: Workspace, doc: Document, person_email: str | None = None, method:
 
 def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
            note: str) -> Path:
-    plain_text(note, "--note")
+    checked_input(note, "--note")
     actor = ws.actor()
     trainee = actor
     if person_email:
@@ -564,7 +548,7 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                                  "method": method}
     if note.strip():
         fields["note"] = note.strip()
-    return _write(ws, "train", [record_write(ws.root, new_record("training", doc.id,
+    return _write(ws, "train", [journaled_record(ws.root, new_record("training", doc.id,
                                                                    **fields))])[0]
 
 
@@ -575,7 +559,7 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
     from .policy import is_policy_ref
     from .verify import verify
 
-    if not plain_text(reason, "--reason").strip():
+    if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say what happened and why it is accepted")
     document = POLICY_ID if is_policy_ref(doc_ref) else ws.document(doc_ref).id
     with _one_at_a_time(ws):
@@ -605,5 +589,5 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
                                      "author": _person(actor), "role": role}
         if paths:
             fields["record"] = ", ".join(paths)[:500]
-        return _write(ws, "deviation", [record_write(ws.root, new_record(
+        return _write(ws, "deviation", [journaled_record(ws.root, new_record(
             "deviation", document, **fields))])[0]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -200,13 +199,7 @@ class _Judge:
         """A committed record counts only with the bytes it was added with: one edited
         since (in a later commit, inside a merge, or in the working tree) does not (verify
         reports it as record-altered); one restored to those bytes does."""
-        try:
-            data = (self.root / record.path).read_bytes()
-        except OSError:
-            return False
-        ids = {hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
-               for body in (data, data.replace(b"\r\n", b"\n"))}
-        return blob not in ids
+        return records_module.holds_added_bytes(self.root, record.path, blob) is False
 
     # --- the policy -------------------------------------------------------------------
 

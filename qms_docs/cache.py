@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .journal import write_atomic
 
 CACHE_NAME = "records-cache.json"
 KEY_NAME = "key"
@@ -118,6 +119,8 @@ class ContentCache:
         return cls(store_path(root, name), prune)
 
     def _load(self) -> None:
+        if self.file is None:
+            return
         data = read_store(self.file, self.stamp)
         if data is not None and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
@@ -225,9 +228,7 @@ def write_store(file: Path, stamp_: str, data: dict[str, Any]) -> None:
     if key is None:
         return
     payload = json.dumps({"stamp": stamp_, **data}, separators=(",", ":")).encode("utf-8")
-    temporary = file.with_name(f".{file.name}.{secrets.token_hex(6)}")
-    try:
-        temporary.write_bytes(_MAGIC + _mac(key, payload) + b"\n" + payload)
-        os.replace(temporary, file)
+    try:  # a cache need not survive a crash: not synced
+        write_atomic(file, _MAGIC + _mac(key, payload) + b"\n" + payload, sync=False)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        pass

@@ -8,6 +8,7 @@ as a need part. The mapping between the two lives here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,27 @@ def load_standard(name: str, root: Path) -> Catalog:
         raise UsageError(f"catalog file {name} not found",
                          hint="check [qms] standards in qms.toml")
     return parse_catalog(file)
+
+
+def load_catalogs(standards: Sequence[str], root: Path) -> list[Catalog]:
+    """The catalogs a QMS traces to (``[qms] standards`` of qms.toml), in its order."""
+    return [load_standard(name, root) for name in standards]
+
+
+def find_catalog(name: str | None, catalogs: Sequence[Catalog], root: Path) -> Catalog:
+    """The catalog a report asks for by ``name``: the first of the QMS's ``catalogs`` when
+    no name is given, one of them by its standard (``iso9001-2015``), else a shipped
+    catalog or a catalog file of the QMS (:func:`load_standard`). The CLI and the site
+    both look a catalog up here."""
+    if name is None:
+        if not catalogs:
+            raise UsageError("no standard to trace to",
+                             hint="name one in [qms] standards in qms.toml")
+        return catalogs[0]
+    for catalog in catalogs:
+        if catalog.standard == name:
+            return catalog
+    return load_standard(name, root)
 
 
 def parse_catalog(file: Path) -> Catalog:

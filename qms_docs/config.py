@@ -15,6 +15,7 @@ from typing import Any
 from . import schemas
 from .errors import ConfigError
 from .model import Config, Person, TypePolicy
+from .text import decode_utf8
 
 CONFIG_NAME = "qms.toml"
 MAX_BYTES = 1_000_000
@@ -74,12 +75,7 @@ def config_from_bytes(root: Path, raw: bytes, display: str = CONFIG_NAME) -> Con
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"file is too large ({len(raw)} bytes; limit {MAX_BYTES})",
                           path=display)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError("not UTF-8 text", path=display, line=line,
-                          hint="save qms.toml with UTF-8 encoding") from None
+    text = decode_utf8(raw, display, ConfigError, hint="save qms.toml with UTF-8 encoding")
     try:
         data = tomllib.loads(text)
         errors = schemas.validate(data, "qms-config")

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
-from .includes import composite, shown_files, stray_documents, stray_finding
-from .model import Config, Document, Finding
+from .includes import Reader, composite, shown_files, stray_documents, stray_finding
+from .model import REVISION_NUMBER, Config, Document, Finding
+from .text import decode_utf8
 
 DIRECTIVE = re.compile(r"^\.\.\s+([A-Za-z][\w-]*)::(?:\s+(.*))?$")
 OPTION = re.compile(r"^(\s+):([A-Za-z][\w-]*):(?:\s+(.*))?$")
@@ -38,41 +39,10 @@ MAX_BYTES = 10_000_000  # a document larger than this is refused unread
 RECORDS_SECTION = re.compile(r"^Records\b[^\r\n]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
 
 
-# Inline markup, roles, references, substitutions, standalone URIs (scheme:) and emails.
-_SPECIAL = re.compile(r"([\\`*_|<>\[\]:@])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# What opens a block at the start of a line: a bullet, an enumerator (1. a) (iv) #.), a
-# directive or comment (..), a transition, a doctest (>>>), an option (-a, /V).
-_BLOCK = re.compile(r"^(?:[^\w\s]|[\w#]{1,8}[.)](?=\s|$)|\([\w#]{1,8}\)(?=\s|$))")
-
-
-def rst_text(text: str) -> str:
-    """Escape text for use inside generated reStructuredText: it reads as literal text.
-
-    Text from titles, reasons, names and catalogs may hold anything. Line breaks and
-    control characters become spaces (a line break would end the table cell and start
-    whatever the next line says, e.g. ``.. include:: /etc/passwd``); markup characters
-    are escaped, and so is anything at the start that would open a list or a directive.
-    """
-    text = plain_text(text)
-    text = _SPECIAL.sub(r"\\\1", text)
-    block = _BLOCK.match(text)
-    if block and not text.startswith("\\"):
-        end = block.end() - 1 if block.group().endswith((".", ")")) else 0
-        text = text[:end] + "\\" + text[end:]
-    return text
-
-
-def plain_text(text: str) -> str:
-    """What a reader sees of ``rst_text(text)`` once parsed: the text with line breaks and
-    control characters as spaces, and runs of spaces as one."""
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
 def parse_revision(text: str) -> int | None:
     """A header's ``:revision:`` as a number; None unless it is 1 to 9 ASCII digits."""
     text = text.strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+    return int(text) if REVISION_NUMBER.fullmatch(text) else None
 
 
 def fingerprint(data: bytes) -> str:
@@ -259,12 +229,7 @@ def scan(root: Path, config: Config) -> Scan:
             except OSError as exc:
                 raise InputError(f"cannot read the file: {exc.strerror}", path=rel,
                                  hint="give the user running qms read access") from None
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = raw[: exc.start].count(b"\n") + 1
-                raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=rel,
-                                 line=line, hint="save the file with UTF-8 encoding") from None
+            text = decode_utf8(raw, rel)
             header = read_header(text, rel)
         except InputError as exc:
             result.findings.append(Finding("bad-header", exc.message, exc.path, exc.line, exc.hint))
@@ -315,7 +280,7 @@ def _scan_pages(root: Path, config: Config, result: Scan) -> None:
                                     stray_documents(text, rel, config.types, None)]
 
 
-def tree_reader(root: Path):
+def tree_reader(root: Path) -> Reader:
     """A reader of included files in a working tree (see :data:`qms_docs.includes.Reader`):
     a link that leads outside ``root`` is not read."""
     inside = root.resolve()

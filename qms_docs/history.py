@@ -7,12 +7,13 @@ with the number of commits, not with documents x commits.
 from __future__ import annotations
 
 import posixpath
-import re
 import subprocess
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .cache import (
     BLOBS_NAME,
@@ -38,8 +39,7 @@ from .gitrepo import (
     work_tree,
 )
 from .includes import Reader, composite, file_directives, references_from, shown_files
-
-_REVISION = re.compile(rb"^[ \t]*:revision:[ \t]*([0-9]{1,9})(?![0-9])", re.MULTILINE)
+from .model import REVISION_LINE
 
 
 @dataclass
@@ -199,22 +199,30 @@ class HistoryIndex:
                               capture_output=True, check=True)
         return done.stdout
 
-    def _load_blobs(self, blobs: list[str]) -> None:
-        """Fingerprint blobs: from the blob cache, else with one ``git cat-file --batch``."""
-        wanted = [b for b in dict.fromkeys(blobs) if b not in self._fingerprints]
+    def _uncached(self, blobs: list[str], key: Callable[[str], str], known: Container[str],
+                  keep: Callable[[str, Any], bool]) -> list[str]:
+        """The blobs whose ``key`` is neither ``known`` nor in the blob cache: those are to
+        be read from git. A cached value is handed to ``keep``, which says whether it was
+        whole (else the blob is read again)."""
+        wanted = [b for b in dict.fromkeys(blobs) if key(b) not in known]
         if not wanted:
-            return
+            return []
         if self._cache is None:
             self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
-        missing = []
-        for blob in wanted:
-            known = self._cache.get(blob)
-            if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], str)
-                    and (known[1] is None or isinstance(known[1], int))):
-                self._fingerprints[blob], self._revisions[blob] = known
-            else:
-                missing.append(blob)
-        if not missing:
+        cache = self._cache
+        return [blob for blob in wanted if not keep(blob, cache.get(key(blob)))]
+
+    def _keep_fingerprint(self, blob: str, known: Any) -> bool:
+        if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], str)
+                and (known[1] is None or isinstance(known[1], int))):
+            self._fingerprints[blob], self._revisions[blob] = known
+            return True
+        return False
+
+    def _load_blobs(self, blobs: list[str]) -> None:
+        """Fingerprint blobs: from the blob cache, else with one ``git cat-file --batch``."""
+        missing = self._uncached(blobs, str, self._fingerprints, self._keep_fingerprint)
+        if not missing or self._cache is None:
             return
         found = cat(self.repo_dir, missing, follow=False)
         for blob, (_, content) in zip(missing, found, strict=True):
@@ -222,8 +230,8 @@ class HistoryIndex:
                 raise GitError(f"git cannot read blob {blob} of the history",
                                hint="check the repository: git fsck")
             self._fingerprints[blob] = fingerprint(content)
-            match = _REVISION.search(content[:4096])
-            self._revisions[blob] = int(match.group(1)) if match else None
+            match = REVISION_LINE.search(content[:4096])
+            self._revisions[blob] = int(match.group("number")) if match else None
             self._cache.put(blob, [self._fingerprints[blob], self._revisions[blob]])
         self._cache.save()
 
@@ -347,19 +355,17 @@ class HistoryIndex:
     def _load_references(self, blobs: list[str], markdown: bool) -> None:
         """The directives naming files in each document blob: from the blob cache, else
         read with one ``git cat-file --batch``."""
-        wanted = [b for b in dict.fromkeys(blobs) if _ref_key(b, markdown) not in self._references]
-        if not wanted:
-            return
-        if self._cache is None:
-            self._cache = ContentCache.for_root(self.repo_dir, BLOBS_NAME, prune=False)
-        missing = []
-        for blob in wanted:
-            known = self._cache.get(_ref_key(blob, markdown))
+        def key(blob: str) -> str:
+            return _ref_key(blob, markdown)
+
+        def keep(blob: str, known: Any) -> bool:
             if isinstance(known, list):
-                self._references[_ref_key(blob, markdown)] = known
-            else:
-                missing.append(blob)
-        if not missing:
+                self._references[key(blob)] = known
+                return True
+            return False
+
+        missing = self._uncached(blobs, key, self._references, keep)
+        if not missing or self._cache is None:
             return
         for blob, (_, data) in zip(missing, cat(self.repo_dir, missing), strict=True):
             named = file_directives(data.decode("utf-8", "replace"), markdown) if isinstance(

@@ -185,8 +185,8 @@ def _myst(lines: list[str], start: int, stop: int, out: list[Directive]) -> None
                                      content=[alt], span=image.span()))
         _roles(line, index, out, [s for s in spans
                                   if not line[s[0] - 1:s[0]] == "}"])
-        if REMOTE_HTML.search(line) and "<" in line and not any(
-                a <= REMOTE_HTML.search(line).start() < b for a, b in spans):
+        remote = REMOTE_HTML.search(line)
+        if remote and "<" in line and not any(a <= remote.start() < b for a, b in spans):
             out.append(Directive("html", "", index + 1, index + 2, content=[line]))
         index += 1
 

@@ -29,13 +29,16 @@ import re
 import secrets
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import Any, BinaryIO
 
 from .errors import InputError, UsageError
 
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Windows
@@ -239,8 +242,9 @@ def _git(root: Path, *args: str) -> tuple[int, str, str] | None:
     return done.returncode, done.stdout, done.stderr.strip()
 
 
-def _no_answer(root: Path, done: tuple[int, str, str] | None) -> None:
-    """Outside a git repository nothing is tracked; inside one, git's failure refuses."""
+def _no_answer(root: Path, done: tuple[int, str, str] | None) -> str | None:
+    """Outside a git repository nothing is tracked (None: not tracked); inside one, git's
+    failure refuses."""
     from .cache import git_dir
 
     if git_dir(root) is None:
@@ -274,6 +278,12 @@ class WriteZone:
     files: tuple[str, ...]
 
 
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` if it is a table (qms.toml as typed: it may hold anything), else {}."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def write_zone(root: Path) -> WriteZone:
     """The places of :class:`WriteZone`, from qms.toml as it is on disk (its defaults where
     it cannot be read: then only the default folders and files)."""
@@ -285,15 +295,13 @@ def write_zone(root: Path) -> WriteZone:
         data = tomllib.loads((root / CONFIG_NAME).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
-    types = data.get("types") if isinstance(data.get("types"), dict) else {}
+    types = _table(data, "types")
     folders = set()
     for name in {*DEFAULT_TYPES, *types}:  # each type's folder as config.py merges it
-        own = types.get(name) if isinstance(types.get(name), dict) else {}
-        folder = own.get("folder", DEFAULT_TYPES.get(name, {}).get("folder"))
+        folder = _table(types, name).get("folder", DEFAULT_TYPES.get(name, {}).get("folder"))
         if isinstance(folder, str):
             folders.add(folder)
-    signatures = data.get("signatures") if isinstance(data.get("signatures"), dict) else {}
-    signers = signatures.get("allowed_signers", "allowed_signers")
+    signers = _table(data, "signatures").get("allowed_signers", "allowed_signers")
     files = [CONFIG_NAME] + ([signers] if isinstance(signers, str) else [])
     return WriteZone(tuple(sorted({f.strip("/") for f in folders})),
                      tuple(os.path.normpath(f).replace(os.sep, "/") for f in files))
@@ -432,17 +440,41 @@ def _remove_temporaries(folders: Iterable[Path]) -> None:
                         raise
 
 
-def replace_file(path: Path, payload: bytes) -> None:
-    """Replace ``path`` atomically (temporary file, fsync, rename), keeping its mode."""
+def write_atomic(path: Path, content: bytes | Callable[[Path], object],
+                 sync: bool = True) -> None:
+    """Write ``path`` all or nothing: to a hidden ``.tmp-<16 hex>`` file beside it (the
+    bytes ``content``, or what ``content(temporary)`` writes there: a zip, a workbook),
+    synced unless ``sync`` is False (a cache), then renamed over ``path``, keeping the mode
+    of the file it replaces. The temporary file is removed whatever goes wrong, and one a
+    killed process left is removed by the next recovery (:func:`_remove_temporaries`).
+    Every atomic write of qms goes through here."""
     temporary = path.with_name(f".tmp-{secrets.token_hex(8)}")
     try:
-        with open(temporary, "xb") as handle:
-            _write_synced(handle, payload)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
+        if callable(content):
+            content(temporary)
+            if sync:
+                with open(temporary, "rb+") as handle:
+                    os.fsync(handle.fileno())
+        else:
+            with open(temporary, "xb") as handle:
+                handle.write(content)
+                if sync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        try:
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            pass  # a new file: the mode the umask gives
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
+
+
+def replace_file(path: Path, payload: bytes) -> None:
+    """Replace ``path`` atomically (temporary file, fsync, rename), keeping its mode."""
+    write_atomic(path, payload)
 
 
 def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | None:
@@ -480,13 +512,14 @@ def create_file(folder: Path, payload: bytes, names: Iterable[str]) -> Path | No
         temporary.unlink(missing_ok=True)
 
 
-def _write_synced(handle, payload: bytes) -> None:
+def _write_synced(handle: BinaryIO, payload: bytes) -> None:
     handle.write(payload)
     handle.flush()
     os.fsync(handle.fileno())
 
 
-def _link_first_free(source: str, folder: Path, names: list[str], **options) -> Path | None:
+def _link_first_free(source: str, folder: Path, names: list[str], **options: int
+                     ) -> Path | None:
     for name in names:
         try:
             os.link(source, folder / name, follow_symlinks=True, **options)

@@ -7,7 +7,23 @@ the Sphinx extension without defensive copies.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# --- one pattern per kind of id (each used everywhere that kind is read) -------------------
+
+#: A document id: upper-case letters and digits, two or more parts joined by dashes
+#: (``SOP-001``, ``QM-001``). sphinx-needs checks need ids against it (``needs_id_regex``),
+#: and a record names its document with it (the records' JSON Schemas repeat it: a test
+#: keeps them equal).
+DOCUMENT_ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+DOCUMENT_ID = re.compile(DOCUMENT_ID_REGEX)
+#: A revision number as a header states it: 1 to 9 ASCII digits.
+REVISION_NUMBER = re.compile(r"[0-9]{1,9}")
+#: The ``:revision:`` line of a header in a file's bytes: its lead (indent, option name,
+#: spaces) and its number. ``match`` it on one line, or ``search`` a text (multi-line).
+REVISION_LINE = re.compile(rb"^(?P<lead>[ \t]*:revision:[ \t]*)(?P<number>[0-9]{1,9})(?![0-9])",
+                           re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Every kind has a JSON Schema in ``records_schema/``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -23,11 +24,11 @@ from . import schemas, yamlio
 from .cache import ContentCache
 from .errors import InputError
 from .journal import Write, create_file, digest
-from .model import Finding
+from .model import DOCUMENT_ID, Finding
+from .text import decode_utf8
 
 RECORDS_DIR = "records"
 KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
-_DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
             if isinstance(data, dict) and data.get("kind") in KINDS:
                 result.records.append(Record(kind=data["kind"], path=display, data=data))
                 continue
-            text = yamlio.decode_utf8(payload, display)
+            text = decode_utf8(payload, display)
             record = validate_record(yamlio.load_text(text, display), display, text)
             parsed.put(key, record.data)
             result.records.append(record)
@@ -273,7 +274,7 @@ def new_record(kind: str, document: str, **fields: Any) -> dict[str, Any]:
 def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
     """Validate a new record: its folder, the start of its file name and its bytes."""
     document = data.get("document", "")
-    if not _DOC_ID.fullmatch(str(document)):
+    if not DOCUMENT_ID.fullmatch(str(document)):
         raise InputError(f"not a document id: {document!r}")
     validate_record(data, f"<new {data.get('kind')} record>")
     folder = inside_repository(root, root / RECORDS_DIR / document)
@@ -284,12 +285,13 @@ def _payload(root: Path, data: dict[str, Any]) -> tuple[Path, str, bytes]:
 
 
 def write_record(root: Path, data: dict[str, Any]) -> Path:
-    """Validate and atomically create a new record file; returns its path.
+    """Validate and atomically create a new record file now, on its own; returns its path.
 
     Never overwrites: the final name is claimed with a hard link, which fails if the
     name exists. A crash leaves either no record or the complete record (see
-    :func:`~qms_docs.journal.create_file`). The acts write theirs with :func:`record_write`
-    through the journal instead, with the other files they change.
+    :func:`~qms_docs.journal.create_file`). The acts do not use it: they make theirs with
+    :func:`journaled_record` and write it through the journal, with the other files they
+    change, all or nothing.
     """
     folder, stem, payload = _payload(root, data)
     folder.mkdir(parents=True, exist_ok=True)
@@ -300,9 +302,10 @@ def write_record(root: Path, data: dict[str, Any]) -> Path:
     return final
 
 
-def record_write(root: Path, data: dict[str, Any]) -> Write:
-    """A new record as a write of the journal: validated, under a free file name, created
-    exclusively (never overwriting another file)."""
+def journaled_record(root: Path, data: dict[str, Any]) -> Write:
+    """A new record as a write of the journal, not yet written: validated, under a free
+    file name, to be created exclusively (never overwriting another file) when the act
+    commits its writes (:func:`~qms_docs.journal.commit`)."""
     folder, stem, payload = _payload(root, data)
     for _ in range(100):
         path = folder / f"{stem}-{secrets.token_hex(3)}.yaml"
@@ -321,3 +324,17 @@ def inside_repository(root: Path, path: Path) -> Path:
                          hint="qms writes only inside the repository: replace the link by a "
                               "folder")
     return path
+
+
+def holds_added_bytes(root: Path, path: str, blob: str) -> bool | None:
+    """Whether the record at ``path`` holds the bytes it was committed with (git blob
+    ``blob``), or those bytes with CRLF line endings (a checkout with ``core.autocrlf``);
+    None if it cannot be read. The one answer to "was this record altered": a record
+    counts only while it does (authority), and verify shows an alteration of one that does
+    again (restored) as a warning, not an error."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError:
+        return None
+    return blob in {hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+                    for body in (data, data.replace(b"\r\n", b"\n"))}

@@ -2,7 +2,8 @@
 
 Derived from records (approvals, changes, retirement) and, where a git history index is
 given, the commits involved. ``qms history``, ``qms show --as-of`` and the revision table
-on every page of the site all call these functions.
+on every page of the site all call these functions; ``qms history`` and the site show a
+revision as the same :class:`RevisionRow`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .gitrepo import Change
 from .history import HistoryIndex
 from .model import Config, Document
 from .records import Record
-from .signing import manifestation
+from .signing import manifestation, shown_time
 from .status import InForce, complete_approvals, required_roles
 
 
@@ -49,6 +50,62 @@ class RevisionEntry:
         }
 
 
+@dataclass(frozen=True)
+class RevisionRow:
+    """One line of a revision history table, as ``qms history`` and each document page
+    show it. ``approvals``: one text per approval (name, role, meaning, date and time;
+    with the signature's state where it was checked)."""
+
+    revision: int
+    date: str
+    reason: str
+    author: str
+    approvals: tuple[str, ...]
+    effective_from: str
+    effective_until: str  # a date, "in force", or empty when never in force
+    commits: tuple[str, ...] = ()
+
+    HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
+               "Until")
+    #: With the commits of each revision (``qms history``; the site has no room for them).
+    HEADERS_WITH_COMMITS = (*HEADERS, "Commits")
+
+    def cells(self, commits: bool = False) -> list[str]:
+        out = [str(self.revision), self.date, self.reason, self.author,
+               "; ".join(self.approvals) or "not approved", self.effective_from,
+               self.effective_until]
+        return out + [" ".join(c[:8] for c in self.commits)] if commits else out
+
+
+def approval_text(record: Record, signers: Path | None, check: bool) -> str:
+    """``Quinn Quality (quality-manager, approval, 2026-01-10 09:00 +01:00)``, and, when
+    ``check``, the state of its signature (``; signature verified``)."""
+    if check:
+        return manifestation(record.data, signers)["text"]
+    data = record.data
+    return (f"{data['approver']['name']} ({data['role']}, {data['meaning']}, "
+            f"{shown_time(data['date'])})")
+
+
+def revision_row(entry: RevisionEntry, signers: Path | None = None,
+                 check_signatures: bool = False) -> RevisionRow:
+    """The table line of ``entry``. Checking signatures runs ssh-keygen once per signed
+    approval: ``qms history`` does, a page of the site does not (its control block shows
+    the approvals in force with their signatures)."""
+    change = entry.change.data if entry.change else None
+    reason = " - ".join(x for x in ((change["reason"], change.get("summary")) if change
+                                    else ()) if x)
+    start = entry.effective_from.isoformat() if entry.effective_from else ""
+    until = (entry.effective_until.isoformat() if entry.effective_until
+             else "in force" if start else "")
+    return RevisionRow(entry.revision, str(change["date"])[:10] if change else "",
+                       reason or "initial issue",
+                       change["author"]["name"] if change and change.get("author") else "",
+                       tuple(approval_text(a, signers, check_signatures)
+                             for a in entry.approvals),
+                       start, until, tuple(c.commit for c in entry.commits))
+
+
 def retirement_of(records: list[Record]) -> Record | None:
     return next((r for r in records if r.kind == "retirement"), None)
 
@@ -68,7 +125,7 @@ def revision_history(doc: Document, records: list[Record], config: Config,
                        and r.data["to_revision"] == number), None)
         # Every text approved under this number: one, unless a revision number was reused
         # before qms refused it (verify: revision-reused); each is listed.
-        texts = [f for f in complete if f.revision == number] or [None]
+        texts: list[InForce | None] = [f for f in complete if f.revision == number] or [None]
         commits: tuple[Change, ...] = ()
         if index is not None:
             commits = _commits_of_revision(index, doc, number, records)

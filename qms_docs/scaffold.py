@@ -17,10 +17,9 @@ from pathlib import Path
 import jinja2
 
 from . import __version__
-from .actions import plain_text
 from .catalog import load_catalog
-from .documents import rst_text
 from .errors import UsageError
+from .text import checked_input, quoted, rst_text
 
 
 @dataclass(frozen=True)
@@ -82,8 +81,8 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
                              autoescape=False)
     base = resources.files("qms_docs").joinpath("templates", "init")
     values = {
-        "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": org.replace("\\", "\\\\")
-        .replace('"', '\\"'), "org_rst": rst_text(org),
+        "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": quoted(org),
+        "org_rst": rst_text(org),
         "heading": f"{rst_text(org)}: Quality Management System", "standard": standard,
         "prefix": catalog.need_prefix, "person_name_toml": json.dumps(name)[1:-1],
         "person_email": email, "reports": REPORT_PAGES, "version": __version__,
@@ -125,7 +124,7 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
 def init_repository(target: Path, org: str, ci: str = "github",
                     standard: str = "iso9001-2015") -> list[str]:
     """Create the QMS in ``target`` (and ``git init`` it if needed); returns the files."""
-    org = " ".join(plain_text(org, "--org").split())
+    org = " ".join(checked_input(org, "--org").split())
     if not org:
         raise UsageError("--org must name the organization")
     if ci not in ("github", "gitlab", "none"):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
 from .errors import InputError, QmsError, UsageError
+from .text import decode_utf8
 
 NAMESPACE = "qms-docs-approval"
 SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file
@@ -149,7 +149,7 @@ def with_signer(current: bytes | None, email: str, key: str,
     """The allowed_signers file (``current``: its bytes, None if there is none) with
     ``email``'s key added; None if it is already listed."""
     line = f'{email.lower()} namespaces="{NAMESPACE}" {key}\n'
-    existing = yamlio.decode_utf8(current or b"", display)
+    existing = decode_utf8(current or b"", display)
     for row in existing.splitlines():
         parts = row.split()
         if parts and parts[0] == email.lower() and key.split()[1] in row:
@@ -174,12 +174,17 @@ SIGNATURE_WORDS = {"verified": "signature verified", "invalid": "SIGNATURE INVAL
                    "unsigned": "not signed"}
 
 
+def shown_time(date: str) -> str:
+    """An approval's date and time as shown: ``2026-01-10 09:00:00 +01:00`` (UTC for Z)."""
+    when = date.replace("T", " ")
+    return re.sub(r"([+-]\d{2}:\d{2}|Z)$", lambda m: f" {m.group(1)}".replace(" Z", " UTC"),
+                  when)
+
+
 def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str]:
     """How an approval is shown: printed name, role, meaning, date and time with time zone,
     and whether its signature verified."""
-    when = record["date"].replace("T", " ")
-    when = re.sub(r"([+-]\d{2}:\d{2}|Z)$", lambda m: f" {m.group(1)}".replace(" Z", " UTC"),
-                  when)
+    when = shown_time(record["date"])
     state = verify(record, signers).state
     return {"name": record["approver"]["name"], "email": record["approver"]["email"],
             "role": record["role"], "meaning": record["meaning"], "time": when,

@@ -13,7 +13,7 @@ from .gitrepo import changed_paths, files_at, record_states, require_history, re
 from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, Record
+from .records import RECORDS_DIR, Record, holds_added_bytes
 from .workspace import Workspace
 
 
@@ -151,7 +151,8 @@ def _record_document(path: str) -> str | None:
 def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
     """Committed records modified or deleted: in any commit (merges read against each
     parent), and in the working tree. A record whose current bytes are those it was added
-    with (restored, e.g. by git revert) is a warning: the record stands, the event is shown."""
+    with (restored, e.g. by git revert) is a warning: the record stands, the event is shown
+    (the same answer as authority's: :func:`~qms_docs.records.holds_added_bytes`)."""
     out: list[Finding] = []
     prefix = f"{_git(ws, RECORDS_DIR)}/"
     lead = f"{ws.prefix}/" if ws.prefix else ""
@@ -164,10 +165,9 @@ def _altered_records(ws: Workspace, index: HistoryIndex) -> list[Finding]:
         seen.add((change.commit, change.path))
         history = index.commits_of(change.path)
         first = next((c for c in history if c.status == "A"), None)
-        last = history[-1] if history else None
-        restored = (first is not None and last is not None and last.status != "D"
-                    and last.new_blob == first.new_blob)
         path = change.path[len(lead):]
+        restored = (first is not None
+                    and holds_added_bytes(ws.root, path, first.new_blob) is True)
         what = "deleted" if change.status == "D" else "modified"
         when = index.commits[change.commit].committer_date if change.commit in index.commits \
             else change.date

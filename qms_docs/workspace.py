@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import authority, journal
-from .catalog import load_standard
+from .catalog import load_catalogs
 from .config import load_config
 from .documents import Scan, scan
 from .errors import InputError, Refused, UsageError
@@ -68,7 +68,7 @@ class Workspace:
 
     @cached_property
     def catalogs(self) -> list[Catalog]:
-        return [load_standard(name, self.root) for name in self.working_config.standards]
+        return load_catalogs(self.working_config.standards, self.root)
 
     @property
     def scan(self) -> Scan:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .text import decode_utf8
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -50,7 +51,7 @@ def load_text(text: str, path: str) -> Any:
 _STR = "tag:yaml.org,2002:str"
 
 
-def _construct(node: yaml.Node, loader) -> Any:
+def _construct(node: yaml.Node, loader: yaml.constructor.SafeConstructor) -> Any:
     """What ``yaml.load`` with the safe loader returns, faster for what records are made
     of: mappings with string keys and string values are built here, everything else (a
     number, a date, a list, a merge key, an explicit tag) by the safe constructor itself.
@@ -77,20 +78,6 @@ def load_file(file: Path, display: str | None = None) -> Any:
     if len(raw) > MAX_BYTES:
         raise InputError(f"file is too large ({len(raw)} bytes; limit {MAX_BYTES})", path=name)
     return load_text(decode_utf8(raw, name), name)
-
-
-def decode_utf8(raw: bytes, path: str) -> str:
-    """Decode bytes as UTF-8 or raise an error naming the line of the first bad byte."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            path=path,
-            line=line,
-            hint="save the file with UTF-8 encoding",
-        ) from None
 
 
 def _may_nest_deeply(text: str) -> bool:

@@ -79,22 +79,22 @@ def test_links_to_unknown_documents_are_reported(tmp_path):
     "a\\b *c* `d` <e> @f |g| [h]_ :i:", "  spaced\ttext\nover lines  ", "nul\x00and\x1fbell",
     ">>> doctest", "#. auto", "plain words",
 ])
-def test_plain_text_is_what_a_reader_sees_of_escaped_text(text):
-    """The HTML writer's report tables show plain_text(); the nodes show the parsed
+def test_one_line_is_what_a_reader_sees_of_escaped_text(text):
+    """The HTML writer's report tables show one_line(); the nodes show the parsed
     rst_text(): the same characters."""
     from docutils import nodes
     from docutils.utils import escape2null
 
-    from qms_docs.documents import plain_text, rst_text
+    from qms_docs.text import one_line, rst_text
 
-    assert nodes.Text(escape2null(rst_text(text))).astext() == plain_text(text)
+    assert nodes.Text(escape2null(rst_text(text))).astext() == one_line(text)
 
 
 @given(st.text(max_size=60))
-def test_plain_text_matches_escaped_text_for_any_text(text):
+def test_one_line_matches_escaped_text_for_any_text(text):
     from docutils import nodes
     from docutils.utils import escape2null
 
-    from qms_docs.documents import plain_text, rst_text
+    from qms_docs.text import one_line, rst_text
 
-    assert nodes.Text(escape2null(rst_text(text))).astext() == plain_text(text)
+    assert nodes.Text(escape2null(rst_text(text))).astext() == one_line(text)

@@ -60,6 +60,11 @@ def test_history_across_three_revisions_and_a_retirement(three_revisions):
     assert all(r["commits"] for r in revisions)
     table = t.qms("quinn", "history", "SOP-001").output
     assert "Reason 3 - Summary 3" in table and "2025-11-30" in table
+    # the row of the site's revision table (one model), with the commits and signatures
+    assert table.splitlines()[1].split() == ["Rev", "Date", "Reason", "/", "summary", "Author",
+                                             "Approved", "by", "Effective", "Until", "Commits"]
+    assert "Quinn Quality (quality-manager, approval, 2025-08-15" in table
+    assert "; not signed)" in table
 
 
 @pytest.mark.parametrize("day, revision, text", [
@@ -228,4 +233,5 @@ def test_revision_history_on_the_document_page(three_revisions):
     table = page[page.index("qms-revision-history"):]
     assert table.index("Reason 3") < table.index("Reason 2")  # newest first
     assert "2025-06-10" in table and "2025-11-30" in table and "Quinn Quality" in table
+    assert "Quinn Quality (quality-manager, approval, 2025-08-15" in table  # as qms history
     assert "OBSOLETE" in page

@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 
+from qms_docs.reports.traceability import GapRow, MandatoryRow, TraceRow
 from tests.helpers import ASH, REPO, ROOTS, QmsRepo, run_qms, sphinx_build
 
 
@@ -83,10 +84,19 @@ def test_gaps_pass_on_the_example_qms(runner):
 def test_mandatory_finds_the_missing_quality_policy(project):
     result = project.qms("quinn", "trace", "--mandatory", "--format", "json", code=1)
     rows = {(r["clause"], r["kind"]): r for r in json.loads(result.stdout)["rows"]}
-    assert not rows[("5.2.2", "maintain")]["met"]
-    assert rows[("5.2.2", "maintain")]["detail"] == "no effective document satisfies this clause"
-    assert rows[("4.3", "maintain")]["met"]
-    assert rows[("4.4.2", "retain")]["met"] and rows[("4.4.2", "retain")]["documents"] == ["QM-001"]
+    assert not rows[("5.2.2", "maintained")]["met"]
+    assert rows[("5.2.2", "maintained")]["detail"] == "no effective document satisfies this clause"
+    assert rows[("4.3", "maintained")]["met"]
+    assert rows[("4.4.2", "retained")]["met"]
+    assert rows[("4.4.2", "retained")]["documents"] == ["QM-001"]
+    # the table says it in the same words as the site and the audit pack (one row model)
+    table = list(csv.reader(io.StringIO(project.qms("quinn", "trace", "--mandatory", "--format",
+                                                    "csv", code=1).stdout)))
+    assert table[0] == list(MandatoryRow.HEADERS) == ["Clause", "Title", "Kind", "Met",
+                                                      "Evidence"]
+    assert ["5.2.2", "Communicating the quality policy", "maintained", "MISSING",
+            "no effective document satisfies this clause"] in table
+    assert any(r[:3] == ["4.4.2", r[1], "retained"] and r[3] == "yes" for r in table)
 
 
 def test_mandatory_retained_needs_named_records(project):
@@ -97,8 +107,8 @@ def test_mandatory_retained_needs_named_records(project):
     project.qms("quinn", "approve", "QM-001", "--role", "quality-manager")
     rows = {(r["clause"], r["kind"]): r for r in json.loads(project.qms(
         "quinn", "trace", "--mandatory", "--format", "json", code=1).stdout)["rows"]}
-    assert not rows[("4.4.2", "retain")]["met"]
-    assert "names its records" in rows[("4.4.2", "retain")]["detail"]
+    assert not rows[("4.4.2", "retained")]["met"]
+    assert "names its records" in rows[("4.4.2", "retained")]["detail"]
 
 
 @pytest.mark.parametrize("today, within, expected", [
@@ -200,6 +210,16 @@ def test_audit_pack_as_of_a_date(project, tmp_path):
         assert sop_row[3] == "1" and sop_row[4] == "effective"  # revision 2 came later
         log = archive.read("change-log.csv").decode()
         assert "Rev 2" not in log and "approval" in log
+        # the same headers and words as qms trace (one row model per report)
+        for name, headers in (("traceability-matrix.csv", TraceRow.HEADERS),
+                              ("gaps.csv", GapRow.HEADERS),
+                              ("mandatory-information.csv", MandatoryRow.HEADERS)):
+            table = list(csv.reader(io.StringIO(archive.read(name).decode())))
+            assert table[0] == list(headers), name
+        mandatory = list(csv.reader(io.StringIO(
+            archive.read("mandatory-information.csv").decode())))
+        assert {r[2] for r in mandatory[1:]} == {"maintained", "retained"}
+        assert {r[3] for r in mandatory[1:]} <= {"yes", "MISSING"}
         from pypdf import PdfReader
 
         text = " ".join(p.extract_text() for p in PdfReader(
@@ -249,7 +269,7 @@ def test_a_draft_adding_a_clause_does_not_close_the_gap(project):
     assert ["8.7.1", nonconforming[1], "", "", "", ""] in effective
     rows = {(r["clause"], r["kind"]): r for r in json.loads(project.qms(
         "quinn", "trace", "--mandatory", "--format", "json", code=1).stdout)["rows"]}
-    policy = rows[("5.2.2", "maintain")]
+    policy = rows[("5.2.2", "maintained")]
     assert not policy["met"] and policy["pending"] == [{"document": "SOP-001", "revision": 2}]
     assert policy["detail"] == ("no effective document satisfies this clause; "
                                 "pending: SOP-001 rev 2")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -48,16 +50,18 @@ class QmsGroup(click.Group):
             self.add_command(command)
         return self.commands.get(cmd_name)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:  # "no such command": suggest from all, not the loaded
             name = getattr(exc, "command_name", None)
-            if name is None:
+            if name is None:  # (click 8.1 has no NoSuchCommand: no suggestion there)
                 raise
-            raise type(exc)(name, possibilities=self.list_commands(ctx), ctx=ctx) from None
+            no_such_command: Callable[..., click.UsageError] = type(exc)  # NoSuchCommand
+            raise no_such_command(name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QmsError as exc:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -14,6 +14,8 @@ from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
 from ..workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -62,12 +64,12 @@ class Project:
 pass_project = click.make_pass_decorator(Project)
 
 
-def format_option(*choices: str, default: str = "table"):
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
                         show_default=True, help="Output format.")
 
 
-def output_option():
+def output_option() -> Callable[[F], F]:
     return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
                         default=None, help="Write to this file instead of the terminal "
                                            "(required for xlsx).")

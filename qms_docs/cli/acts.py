@@ -9,7 +9,7 @@ import click
 
 from .. import actions
 from ..policy import is_policy_ref
-from ._common import pass_project
+from ._common import Project, pass_project
 from .status import print_policy
 
 
@@ -23,7 +23,7 @@ from .status import print_policy
 @click.option("--format", "markup", type=click.Choice(["rst", "md"]), default="rst",
               show_default=True, help="reStructuredText or MyST Markdown.")
 @pass_project
-def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple[str, ...],
+def new(project: Project, type_name: str, title: str, owner: str | None, satisfies: tuple[str, ...],
         doc_id: str | None, markup: str) -> None:
     """Create a document from its type's template, at revision 1, with a change record.
 
@@ -46,7 +46,7 @@ def new(project, type_name: str, title: str, owner: str | None, satisfies: tuple
 @click.option("--summary", default="", help="What changes, in a sentence or two.")
 @click.option("--no-training", is_flag=True, help="An editorial change: no training needed.")
 @pass_project
-def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> None:
+def revise(project: Project, doc: str, reason: str, summary: str, no_training: bool) -> None:
     """Start a new revision: raise the header's revision by one and record the change.
 
     By default the change needs training of the document's audience once effective;
@@ -82,7 +82,7 @@ def revise(project, doc: str, reason: str, summary: str, no_training: bool) -> N
 @click.option("--key", "key", type=click.Path(dir_okay=False), default=None,
               help="SSH key to sign with (default: git config user.signingkey).")
 @pass_project
-def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime | None,
+def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.datetime | None,
             sign: bool, key: str | None) -> None:
     """Approve the document's current, committed revision and content.
 
@@ -118,7 +118,7 @@ def approve(project, doc: str, role: str, meaning: str, effective: dt.datetime |
 @click.argument("doc")
 @click.option("--outcome", required=True, help="What the review found.")
 @pass_project
-def review(project, doc: str, outcome: str) -> None:
+def review(project: Project, doc: str, outcome: str) -> None:
     """Record a periodic review of an effective document that needs no change.
 
     \b
@@ -138,7 +138,7 @@ def review(project, doc: str, outcome: str) -> None:
               help="The document that replaces it.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_project
-def retire(project, doc: str, reason: str, superseded_by: str | None, yes: bool) -> None:
+def retire(project: Project, doc: str, reason: str, superseded_by: str | None, yes: bool) -> None:
     """Retire a document: it becomes obsolete. This cannot be undone.
 
     \b
@@ -161,7 +161,7 @@ def retire(project, doc: str, reason: str, superseded_by: str | None, yes: bool)
 @click.option("--role", default=None, help="Your role of [policy] approvers (default: the "
               "first you hold).")
 @pass_project
-def deviation(project, code: str, doc: str, reason: str, role: str | None) -> None:
+def deviation(project: Project, code: str, doc: str, reason: str, role: str | None) -> None:
     """Accept, on the record, a finding about a past event that cannot be undone.
 
     Every role of [policy] approvers records one; then qms verify lists the finding as an

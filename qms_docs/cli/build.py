@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ._common import pass_project
+from ._common import Project, pass_project
+
+if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
+    from ..publish import PendingRecord, Tree
 
 
 @click.command()
@@ -27,7 +32,7 @@ from ._common import pass_project
                    "records HEAD does not (they are left out, with a warning). By default "
                    "the build refuses (exit 1): it would publish the QMS without them.")
 @pass_project
-def build(project, target: str, controlled: bool, out: Path | None, allow_warnings: bool,
+def build(project: Project, target: str, controlled: bool, out: Path | None, allow_warnings: bool,
           jobs: str, allow_uncommitted: bool) -> None:
     """Build the QMS site or its PDFs.
 
@@ -65,7 +70,7 @@ def build(project, target: str, controlled: bool, out: Path | None, allow_warnin
     click.echo(f"PDFs built: {out}")
 
 
-def refuse_uncommitted(pending, allow: bool, what: str) -> None:
+def refuse_uncommitted(pending: Sequence[PendingRecord], allow: bool, what: str) -> None:
     """Say which records HEAD lacks, which documents they are about and how to publish
     them; exit 1 unless ``allow`` (then a warning: the build goes on from HEAD)."""
     if not pending:
@@ -91,7 +96,7 @@ def refuse_uncommitted(pending, allow: bool, what: str) -> None:
     raise click.exceptions.Exit(1)
 
 
-def warn_if_nothing_in_force(tree) -> None:
+def warn_if_nothing_in_force(tree: Tree) -> None:
     """A controlled tree with no document in force, of a QMS that has documents, is almost
     always a mistake (approvals not committed, effective dates still to come): say so
     before Sphinx runs, so that it is seen even when the empty build then fails."""

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..checks import check_documents
 from ..reports import registers
-from ._common import emit, format_option, output_option, pass_project, report_findings
+from ._common import Project, emit, format_option, output_option, pass_project, report_findings
 
 
 @click.command()
 @format_option("text", "json", default="text")
 @pass_project
-def check(project, fmt: str) -> None:
+def check(project: Project, fmt: str) -> None:
     """Static checks: headers, ids, owners, clause links, records, qms.toml. Needs no git.
 
     Fast enough for a pre-commit hook. Exit 1 when anything is wrong.
@@ -38,7 +40,7 @@ def check(project, fmt: str) -> None:
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def list_documents(project, fmt: str, output) -> None:
+def list_documents(project: Project, fmt: str, output: Path | None) -> None:
     """The master document list: id, title, type, revision, status, effective date, owner,
     last review, next review due.
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import click
 
 from .. import gitrepo
 from .. import history as git_history
 from ..errors import QmsError
-from ..revisions import in_force_on, revision_history
-from ._common import emit_json, emit_table, format_option, pass_project
+from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
+from ._common import Project, emit_json, emit_table, format_option, pass_project
 
 
 class NotInForce(QmsError):
@@ -23,7 +24,7 @@ class NotInForce(QmsError):
 @click.argument("doc")
 @format_option("table", "json")
 @pass_project
-def history(project, doc: str, fmt: str) -> None:
+def history(project: Project, doc: str, fmt: str) -> None:
     """Every revision of a document: why, by whom, approved by whom, in force when.
 
     \b
@@ -47,23 +48,18 @@ def history(project, doc: str, fmt: str) -> None:
     click.echo(f"{document.id} {document.title}")
     rows = []
     for entry in entries:
-        data = entry.to_dict(signers)
-        author = data["author"]["name"] if data["author"] else ""
-        approvals = "; ".join(a["text"] for a in data["approvals"])
-        reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
-        if is_policy and entry.revision == 1 and not approvals:  # the baseline commit
+        row = revision_row(entry, signers, check_signatures=True)
+        if is_policy and entry.revision == 1 and not row.approvals:  # the baseline commit
             state = ws.judgement.policy
-            approvals = "baseline: the first commit of qms.toml, in force without approvals"
+            row = replace(row, approvals=("baseline: the first commit of qms.toml, in force "
+                                          "without approvals",))
             if state is not None and state.versions:
-                data["effective_from"] = state.versions[0][2].date().isoformat()
-                if len(state.versions) > 1:
-                    data["effective_until"] = state.versions[1][2].date().isoformat()
-        rows.append([entry.revision, (data["date"] or "")[:10], reason or "(initial issue)",
-                     author, approvals or "not approved", data["effective_from"] or "",
-                     data["effective_until"] or ("" if not data["effective_from"] else "in force"),
-                     " ".join(c["commit"][:8] for c in data["commits"])])
-    emit_table(["Rev", "Date", "Reason / summary", "Author", "Approvals", "Effective",
-                "Until", "Commits"], rows)
+                start = state.versions[0][2].date().isoformat()
+                until = (state.versions[1][2].date().isoformat() if len(state.versions) > 1
+                         else row.effective_until or "in force")
+                row = replace(row, effective_from=start, effective_until=until)
+        rows.append(row.cells(commits=True))
+    emit_table(RevisionRow.HEADERS_WITH_COMMITS, rows)
 
 
 @click.command()
@@ -72,7 +68,7 @@ def history(project, doc: str, fmt: str) -> None:
               help="The date, YYYY-MM-DD.")
 @format_option("rst", "json", default="rst")
 @pass_project
-def show(project, doc: str, as_of: dt.datetime, fmt: str) -> None:
+def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
     """The text of the revision that was effective on a date, with its approvals.
 
     Exit 1 when no revision was effective then (not yet approved, or already retired).

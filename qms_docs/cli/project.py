@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import actions
-from ._common import pass_project
+from ._common import Project, pass_project
 
 
 @click.command()
@@ -55,7 +55,7 @@ def keys() -> None:
 @click.argument("email")
 @click.argument("pubkey")
 @pass_project
-def keys_add(project, email: str, pubkey: str) -> None:
+def keys_add(project: Project, email: str, pubkey: str) -> None:
     """Add a person's SSH public key (a .pub file or the key text), with a change record.
 
     \b
@@ -64,7 +64,7 @@ def keys_add(project, email: str, pubkey: str) -> None:
     """
     ws = project.ws
     added, record = actions.add_key(ws, email, pubkey)
-    if not added:
+    if not added or record is None:
         click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
         return
     click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). Commit it: "

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..catalog import load_standard
+from ..catalog import find_catalog
 from ..reports import registers, traceability
-from ._common import emit, format_option, output_option, pass_project
-
-
-def _catalog(ws, standard: str | None):
-    if standard is None:
-        return ws.catalogs[0]
-    for catalog in ws.catalogs:
-        if catalog.standard == standard:
-            return catalog
-    return load_standard(standard, ws.root)
+from ._common import Project, emit, format_option, output_option, pass_project
 
 
 @click.command()
@@ -34,8 +25,8 @@ def _catalog(ws, standard: str | None):
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def trace(project, standard: str | None, status: str, gaps: bool, mandatory: bool, fmt: str,
-          output: Path | None) -> None:
+def trace(project: Project, standard: str | None, status: str, gaps: bool, mandatory: bool,
+          fmt: str, output: Path | None) -> None:
     """The clause traceability matrix: each clause with the documents that satisfy it.
 
     \b
@@ -47,20 +38,20 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
     """
     ws = project.ws
     ws.require_readable()
-    catalog = _catalog(ws, standard)
+    catalog = find_catalog(standard, ws.catalogs, ws.root)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
     basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
     for note in basis.notes:
         click.echo(f"note: {note}", err=True)
     if gaps:
-        rows = traceability.gap_rows(catalog, documents, statuses, basis)
-        emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in rows],
-             {"standard": catalog.standard, "gaps": [r.to_dict() for r in rows]}, output,
+        gap_rows = traceability.gap_rows(catalog, documents, statuses, basis)
+        emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in gap_rows],
+             {"standard": catalog.standard, "gaps": [r.to_dict() for r in gap_rows]}, output,
              "Gaps")
-        if rows:
-            pending = sum(1 for r in rows if r.pending)
-            click.echo(f"{len(rows)} requirement clause(s) of {catalog.short_title} have no "
+        if gap_rows:
+            pending = sum(1 for r in gap_rows if r.pending)
+            click.echo(f"{len(gap_rows)} requirement clause(s) of {catalog.short_title} have no "
                        "effective document" + (f" ({pending} with a revision pending that "
                                                "names it)" if pending else "") + ".", err=True)
             raise click.exceptions.Exit(1)
@@ -69,25 +60,18 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
         return
     if mandatory:
         rows = traceability.mandatory(catalog, documents, statuses, basis)
-        emit(fmt, ["Clause", "Title", "Kind", "Met", "Evidence"],
-             [[r.clause.number, r.clause.title, r.kind, "met" if r.met else "MISSING", r.detail]
-              for r in rows], {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]},
-             output, "Mandatory information")
+        emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
+             {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]}, output,
+             "Mandatory information")
         missing = [r for r in rows if not r.met]
         click.echo(f"{len(rows) - len(missing)} of {len(rows)} met.", err=True)
         if missing:
             raise click.exceptions.Exit(1)
         return
     matrix = traceability.trace_matrix(catalog, documents, statuses, status == "effective", basis)
-    flat = []
-    for row in matrix:
-        for doc in row.documents or (None,):
-            flat.append([row.clause.number, row.clause.title,
-                         doc.id if doc else "", doc.title if doc else "",
-                         doc.revision if doc else "", doc.status if doc else ""])
-    emit(fmt, ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
-         flat, {"standard": catalog.standard, "status": status,
-                "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
+    emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
+         {"standard": catalog.standard, "status": status,
+          "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
 
 
 @click.command()
@@ -96,7 +80,7 @@ def trace(project, standard: str | None, status: str, gaps: bool, mandatory: boo
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def due(project, within: int, fmt: str, output: Path | None) -> None:
+def due(project: Project, within: int, fmt: str, output: Path | None) -> None:
     """Documents whose periodic review falls due within DAYS, or is overdue.
 
     \b
@@ -118,7 +102,7 @@ def due(project, within: int, fmt: str, output: Path | None) -> None:
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def changes(project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
+def changes(project: Project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
             output: Path | None) -> None:
     """The change log: every change record, approval, review and retirement in a period.
 
@@ -145,7 +129,7 @@ def changes(project, since: dt.datetime | None, until: dt.datetime | None, fmt: 
                    "or before that HEAD does not (left out, with a warning). By default the "
                    "pack is refused (exit 1): it would show the QMS without them.")
 @pass_project
-def audit_pack(project, as_of: dt.datetime, output: Path, allow_uncommitted: bool) -> None:
+def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommitted: bool) -> None:
     """Everything as it stood on a date, in one zip, with a SHA-256 manifest.
 
     Master list, traceability matrix, gaps, mandatory documented information, the change

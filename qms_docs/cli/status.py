@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..policy import POLICY_ID, is_policy_ref
 from ..verify import verify as run_verify
 from ..verify import verify_branch
-from ._common import emit_json, emit_table, format_option, pass_project, report_findings
+from ..workspace import Workspace
+from ._common import Project, emit_json, emit_table, format_option, pass_project, report_findings
 
 
-def policy_status(ws) -> dict:
+def policy_status(ws: Workspace) -> dict[str, Any]:
     """The policy item: revision in force, since when, approved by whom, and whether the
     working tree differs (and which roles still have to approve it)."""
     state = ws.judgement.policy
@@ -40,7 +43,7 @@ def policy_status(ws) -> dict:
             "files": sorted(state.in_force.files)}
 
 
-def print_policy(ws) -> None:
+def print_policy(ws: Workspace) -> None:
     data = policy_status(ws)
     if "in_force" not in data:
         click.echo(f"policy: {data['status']} ({data['note']})")
@@ -68,7 +71,7 @@ def print_policy(ws) -> None:
 @click.argument("doc", required=False)
 @format_option("table", "json")
 @pass_project
-def status(project, doc: str | None, fmt: str) -> None:
+def status(project: Project, doc: str | None, fmt: str) -> None:
     """Derived status of one document or of all: draft, in-review, approved, effective, obsolete.
 
     \b
@@ -108,7 +111,7 @@ def status(project, doc: str | None, fmt: str) -> None:
               "REF (e.g. origin/main).")
 @format_option("text", "json", default="text")
 @pass_project
-def verify(project, strict: bool, base: str | None, fmt: str) -> None:
+def verify(project: Project, strict: bool, base: str | None, fmt: str) -> None:
     """Full verification with git history: is every document under control?
 
     Finds edits after approval, missing change records, unauthorized and self

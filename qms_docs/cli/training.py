@@ -8,7 +8,7 @@ import click
 
 from .. import actions
 from ..reports.training import Cell
-from ._common import emit, format_option, output_option, pass_project
+from ._common import Project, emit, format_option, output_option, pass_project
 
 
 @click.command()
@@ -19,7 +19,7 @@ from ._common import emit, format_option, output_option, pass_project
               show_default=True, help="How the training was given.")
 @click.option("--note", default="", help="What was covered, or anything worth keeping.")
 @pass_project
-def train(project, doc: str, person: str | None, method: str, note: str) -> None:
+def train(project: Project, doc: str, person: str | None, method: str, note: str) -> None:
     """Record training on the effective revision of a document.
 
     \b
@@ -40,7 +40,7 @@ def train(project, doc: str, person: str | None, method: str, note: str) -> None
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def training(project, person: str | None, document: str | None, overdue: bool, fmt: str,
+def training(project: Project, person: str | None, document: str | None, overdue: bool, fmt: str,
              output: Path | None) -> None:
     """The training matrix: each person x document trained, due, overdue or not required.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import stat
 import tempfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from .. import __version__, publish
 from ..documents import scan
 from ..errors import UsageError
+from ..journal import write_atomic
 from ..status import derive_all
 from ..workspace import Workspace
 from . import export, registers, traceability
@@ -28,7 +28,8 @@ Quality management system as it stood on {as_of}.
 
 master-list.csv            every document: revision, status, effective date, owner, reviews
 traceability-matrix.csv    each clause of {standard} with the documents that satisfy it
-gaps.csv                   requirement clauses with no effective document
+gaps.csv                   requirement clauses with no effective document (and
+                           any revision pending that names them)
 mandatory-information.csv  documented information the standard asks to maintain / retain
 change-log.csv             changes, approvals, reviews, retirements {since} to {as_of}
 approvals.csv              every approval: who, role, meaning, date and time, signature
@@ -60,28 +61,25 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         pack = work / "pack"
         (pack / "documents").mkdir(parents=True)
         config = tree.config  # the policy in force on that day
+        records = tree.records  # those that count, as they stood that day
+        assert config is not None and records is not None  # a controlled tree holds both
         documents = [d for d in scan(tree.root, config).documents
                      if d.id and d.type in config.types]
-        records = tree.records  # those that count, as they stood that day
         statuses = derive_all(documents, records, config, as_of)
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)
         rows = registers.master_list(config, documents, statuses)
         _write(pack / "master-list.csv", export.to_csv(registers.MasterRow.HEADERS,
                                                       [r.cells() for r in rows]))
-        matrix = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
+        trace = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
         _write(pack / "traceability-matrix.csv", export.to_csv(
-            ["Clause", "Clause title", "Document", "Document title", "Revision", "Status"],
-            [[r.clause.number, r.clause.title, d.id, d.title, d.revision, d.status]
-             for r in matrix for d in r.documents] +
-            [[r.clause.number, r.clause.title, "", "", "", ""] for r in matrix
-             if not r.documents]))
-        _write(pack / "gaps.csv", export.to_csv(["Clause", "Title"], [
-            [c.number, c.title] for c in traceability.gaps(catalog, documents, statuses)]))
+            traceability.TraceRow.HEADERS, traceability.trace_lines(trace)))
+        gaps = traceability.gap_rows(catalog, documents, statuses)
+        _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
+                                                [r.cells() for r in gaps]))
+        mandatory = traceability.mandatory(catalog, documents, statuses)
         _write(pack / "mandatory-information.csv", export.to_csv(
-            ["Clause", "Title", "Kind", "Met", "Evidence"],
-            [[m.clause.number, m.clause.title, m.kind, "met" if m.met else "MISSING", m.detail]
-             for m in traceability.mandatory(catalog, documents, statuses)]))
+            traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
@@ -151,12 +149,13 @@ def _zip(pack: Path, target: Path) -> None:
     """A reproducible zip, written atomically: entries in sorted order, each with the same
     time (1980-01-01 00:00, the earliest a zip holds), Unix permissions rw-r--r-- and
     maker system, whatever the machine, its clock, its time zone or its umask."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in pack.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix (ZipInfo says 0 on Windows)
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, file.read_bytes(), compresslevel=9)
-    os.replace(temporary, target)
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(p for p in pack.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(file.relative_to(pack).as_posix(), (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix (ZipInfo says 0 on Windows)
+                info.external_attr = (stat.S_IFREG | 0o644) << 16
+                archive.writestr(info, file.read_bytes(), compresslevel=9)
+
+    write_atomic(target, write)

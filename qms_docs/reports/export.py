@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import extras
+from ..journal import write_atomic
 
 Rows = Sequence[Sequence[Any]]
 
@@ -81,6 +82,4 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Rows]]) ->
         for index, header in enumerate(headers, start=1):
             width = max([len(str(header)), *(len(_text(r[index - 1])) for r in rows)] or [10])
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
-    temporary = path.with_name(path.name + ".tmp")
-    book.save(temporary)
-    temporary.replace(path)
+    write_atomic(path, book.save)

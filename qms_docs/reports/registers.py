@@ -32,9 +32,13 @@ class MasterRow:
     HEADERS = ("Id", "Title", "Type", "Revision", "Status", "Effective", "Owner",
                "Last review", "Next review due")
 
-    def cells(self) -> list[object]:
-        return [self.id, self.title, self.type, self.revision, self.status,
-                _iso(self.effective), self.owner, _iso(self.last_review), _iso(self.next_review)]
+    def cells(self, titles: bool = False) -> list[object]:
+        """The cells under :attr:`HEADERS`: type and owner by name (for a spreadsheet), or,
+        with ``titles``, by their titles in qms.toml (for a reader: the site)."""
+        return [self.id, self.title, self.type_title if titles else self.type, self.revision,
+                self.status, _iso(self.effective),
+                (self.owner_title or self.owner) if titles else self.owner,
+                _iso(self.last_review), _iso(self.next_review)]
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "title": self.title, "type": self.type,
@@ -102,7 +106,8 @@ def reviews_due(documents: Iterable[Document], statuses: dict[str, StatusInfo], 
     rows = []
     for doc in documents:
         info = statuses.get(doc.id)
-        if info is None or info.next_review is None or info.status == "obsolete":
+        if (info is None or info.next_review is None or info.last_review is None
+                or info.status == "obsolete"):  # (a next review comes from a last one)
             continue
         if info.next_review <= horizon:
             rows.append(DueRow(doc.id, doc.title, doc.owner, info.last_review,

@@ -1,7 +1,9 @@
 """Reports for auditors: traceability, gaps, mandatory documented information.
 
-One function per report returns plain rows. The CLI prints them and the Sphinx report
-directives render them, so a page of the site and ``qms`` output always agree. Document
+One function per report returns typed rows, and each row type says how it is shown: its
+``HEADERS`` and ``cells()`` (the words a reader sees) and ``to_dict()`` (JSON). The CLI,
+the Sphinx report directives and the audit pack all take their tables from these, so a
+page of the site, ``qms`` output and the audit pack always agree. Document
 statuses come in as :class:`~qms_docs.status.StatusInfo`.
 
 Coverage counts only what is in force: a clause is covered by a document when the header
@@ -15,18 +17,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from ..documents import RECORDS_SECTION, fingerprint, read_header, to_document
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
-from ..status import StatusInfo
+from ..status import InForce, StatusInfo
+
+if TYPE_CHECKING:  # GitPython loads only when a text must come from git
+    from ..history import HistoryIndex
 
 Statuses = dict[str, StatusInfo]
 
 
-def in_force(doc: Document, statuses: Statuses | None) -> bool:
+def in_force_of(doc: Document, statuses: Statuses | None) -> InForce | None:
+    """The revision of ``doc`` in force (None if none is, or it is retired)."""
     info = (statuses or {}).get(doc.id)
-    return info is not None and info.in_force is not None and info.status != "obsolete"
+    if info is None or info.in_force is None or info.status == "obsolete":
+        return None
+    return info.in_force
+
+
+def in_force(doc: Document, statuses: Statuses | None) -> bool:
+    return in_force_of(doc, statuses) is not None
 
 
 # --- what is in force -----------------------------------------------------------------------
@@ -45,9 +58,9 @@ def needs_in_force_text(documents: Iterable[Document], statuses: Statuses) -> di
     the text in force (a newer draft, or an edit): only these need a read from git."""
     out = {}
     for doc in documents:
-        info = statuses.get(doc.id)
-        if in_force(doc, statuses) and info.in_force.fingerprint != doc.fingerprint:
-            out[doc.path] = info.in_force.fingerprint
+        current = in_force_of(doc, statuses)
+        if current is not None and current.fingerprint != doc.fingerprint:
+            out[doc.path] = current.fingerprint
     return out
 
 
@@ -60,17 +73,17 @@ def coverage_basis(documents: Iterable[Document], statuses: Statuses,
     chosen: dict[str, Document] = {}
     notes = []
     for doc in documents:
-        if not in_force(doc, statuses):
+        current = in_force_of(doc, statuses)
+        if current is None:
             continue
-        info = statuses[doc.id]
-        if info.in_force.fingerprint == doc.fingerprint:
+        if current.fingerprint == doc.fingerprint:
             chosen.setdefault(doc.id, doc)
             continue
         raw = (texts or {}).get(doc.path)
         parsed = _in_force_document(raw, doc.path) if raw is not None else None
         if parsed is None:
             reason = why or "no commit holds it"
-            notes.append(f"{doc.id}: the text of revision {info.in_force.revision}, in force, "
+            notes.append(f"{doc.id}: the text of revision {current.revision}, in force, "
                          f"could not be read ({reason}); the clauses of the working header "
                          f"(revision {doc.revision}) count instead.")
             parsed = doc
@@ -91,7 +104,7 @@ def _in_force_document(raw: bytes, path: str) -> Document | None:
 
 
 def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
-               use_git: bool = True, index=None) -> Basis:
+               use_git: bool = True, index: HistoryIndex | None = None) -> Basis:
     """The :class:`Basis` of the documents of the QMS at ``root``: texts in force that the
     working tree does not hold are read from git (one ``git log`` over their files, one
     ``git cat-file --batch``; no ``git log`` with the ``index`` of the whole history a
@@ -131,6 +144,16 @@ class DocRef:
     effective: bool = False
     pending: bool = False
 
+    HEADERS = ("Document", "Document title", "Revision", "Status")
+
+    def cells(self) -> list[object]:
+        return [self.id, self.title, self.revision, self.status]
+
+    def label(self) -> str:
+        """Title and status, as a cell that already shows the id beside it: ``Control of
+        Documented Information (effective)``."""
+        return f"{self.title} ({self.status})"
+
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "title": self.title, "type": self.type,
                 "revision": self.revision, "status": self.status, "in_force": self.effective,
@@ -143,10 +166,10 @@ def doc_ref(doc: Document, statuses: Statuses | None) -> DocRef:
                   in_force(doc, statuses))
 
 
-def _in_force_ref(doc: Document, current: Document, info: StatusInfo) -> DocRef:
+def _in_force_ref(doc: Document, current: Document, info: StatusInfo | None) -> DocRef:
     """A cell of the revision in force (its title and revision; "effective" while a newer
     revision is open)."""
-    status = info.label if info.status == "effective" else "effective"
+    status = info.label if info is not None and info.status == "effective" else "effective"
     return DocRef(doc.id, current.title, doc.type, current.revision, status, True)
 
 
@@ -199,10 +222,26 @@ class TraceRow:
         """Revisions not yet in force that name the clause."""
         return tuple(d for d in self.documents if d.pending)
 
+    #: A flat table (CSV, spreadsheet, terminal): one line per clause and document.
+    HEADERS = ("Clause", "Clause title", *DocRef.HEADERS)
+    #: A grouped table (the site): one line per clause, its documents in one cell.
+    GROUPED_HEADERS = ("Clause", "Title", "Satisfied by")
+
+    def lines(self) -> list[list[object]]:
+        """The lines of the flat table: one per document, or one with empty document cells
+        when no document names the clause."""
+        return ([[self.clause.number, self.clause.title, *d.cells()] for d in self.documents]
+                or [[self.clause.number, self.clause.title, "", "", "", ""]])
+
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title,
                 "need_id": self.clause.need_id, "is_leaf": self.clause.is_leaf,
                 "documents": [d.to_dict() for d in self.documents]}
+
+
+def trace_lines(rows: Iterable[TraceRow]) -> list[list[object]]:
+    """The flat table of a matrix (:attr:`TraceRow.HEADERS`), in clause order."""
+    return [line for row in rows for line in row.lines()]
 
 
 def trace_matrix(catalog: Catalog, documents: Iterable[Document],
@@ -230,6 +269,10 @@ class Coverage:
     @property
     def percent(self) -> float:
         return 100.0 * self.covered / self.total if self.total else 100.0
+
+    def gap_rows(self) -> list[GapRow]:
+        """The requirement clauses not covered, as the gaps report shows them."""
+        return [GapRow(c, self.pending.get(c.number, ())) for c in self.uncovered]
 
     def to_dict(self) -> dict[str, object]:
         return {"standard": self.standard, "total": self.total, "covered": self.covered,
@@ -269,8 +312,12 @@ class GapRow:
 
     HEADERS = ("Clause", "Title", "Pending")
 
+    @property
+    def pending_text(self) -> str:
+        return pending_text(self.pending)
+
     def cells(self) -> list[object]:
-        return [self.clause.number, self.clause.title, pending_text(self.pending)]
+        return [self.clause.number, self.clause.title, self.pending_text]
 
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title,
@@ -284,12 +331,6 @@ def gap_rows(catalog: Catalog, documents: Iterable[Document], statuses: Statuses
     return [GapRow(row.clause, row.pending)
             for row in trace_matrix(catalog, documents, statuses, False, basis)
             if row.clause.is_leaf and not row.covered]
-
-
-def gaps(catalog: Catalog, documents: Iterable[Document], statuses: Statuses,
-         basis: Basis | None = None) -> list[Clause]:
-    """Requirement clauses with no *effective* document (no revision in force names them)."""
-    return [row.clause for row in gap_rows(catalog, documents, statuses, basis)]
 
 
 @dataclass(frozen=True)
@@ -314,16 +355,30 @@ def coverage_by_chapter(catalog: Catalog, documents: Iterable[Document],
     return out
 
 
+#: The two kinds of mandatory documented information, worded as ISO 9000 (3.8.6, note 2)
+#: and ISO 9001 (7.5.1) word them: documented information *maintained* (a document) and
+#: *retained* (records, evidence of results achieved).
+Kind = Literal["maintained", "retained"]
+MAINTAINED: Kind = "maintained"
+RETAINED: Kind = "retained"
+
+
 @dataclass(frozen=True)
 class MandatoryRow:
     """Documented information the standard asks for at one clause, and whether it is there."""
 
     clause: Clause
-    kind: str  # "maintain" (a document) or "retain" (records)
+    kind: Kind  # MAINTAINED (a document) or RETAINED (records)
     met: bool
     documents: tuple[DocRef, ...]
     detail: str
     pending: tuple[DocRef, ...] = ()
+
+    HEADERS = ("Clause", "Title", "Kind", "Met", "Evidence")
+
+    def cells(self) -> list[object]:
+        return [self.clause.number, self.clause.title, self.kind,
+                "yes" if self.met else "MISSING", self.detail]
 
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title, "kind": self.kind,
@@ -353,7 +408,7 @@ def mandatory(catalog: Catalog, documents: Iterable[Document],
             detail = ("effective document: " + ", ".join(d.id for d in effective) if met
                       else _with_pending("no effective document satisfies this clause",
                                          pending))
-            rows.append(MandatoryRow(clause, "maintain", met, effective, detail,
+            rows.append(MandatoryRow(clause, MAINTAINED, met, effective, detail,
                                      () if met else pending))
         if clause.retain:
             keepers = tuple(d for d in effective if d.id in keepers_all)
@@ -362,7 +417,7 @@ def mandatory(catalog: Catalog, documents: Iterable[Document],
                       "no effective document satisfying this clause names its records "
                       "(a :records: option or a Records section)" if effective else
                       "no effective document satisfies this clause")
-            rows.append(MandatoryRow(clause, "retain", met, keepers,
+            rows.append(MandatoryRow(clause, RETAINED, met, keepers,
                                      detail if met else _with_pending(detail, pending),
                                      () if met else pending))
     return rows

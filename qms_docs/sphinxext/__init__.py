@@ -21,7 +21,7 @@ from sphinx.errors import ConfigError as SphinxConfigError
 from sphinx.util import logging
 
 from .. import __version__
-from ..catalog import load_standard
+from ..catalog import load_catalogs
 from ..checks import check_documents
 from ..config import load_config
 from ..documents import Scan, scan
@@ -40,7 +40,7 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     root = Path(sphinx_config.qms_root or app.confdir)
     try:
         config = load_config(root)
-        catalogs = [load_standard(name, root) for name in config.standards]
+        catalogs = load_catalogs(config.standards, root)
     except QmsError as exc:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     # A controlled build names the documents it left out (not in force): references to

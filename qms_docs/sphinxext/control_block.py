@@ -15,9 +15,10 @@ from docutils import nodes
 
 from ..model import Config, Document
 from ..reports.training import Cell
-from ..revisions import RevisionEntry
+from ..revisions import RevisionEntry, RevisionRow, revision_row
 from ..signing import manifestation
 from ..status import StatusInfo
+from ..text import html_text as encode
 
 BANNERS = {
     "draft": "DRAFT: this revision is not approved and not in force.",
@@ -28,16 +29,6 @@ BANNERS = {
 
 
 Row = tuple[str, "str | tuple[str, ...]", str]  # label, text (or lines), css class
-
-#: What docutils' HTML writer escapes in text.
-_SPECIAL = {ord("&"): "&amp;", ord("<"): "&lt;", ord('"'): "&quot;", ord(">"): "&gt;",
-            ord("@"): "&#64;"}
-
-
-def encode(text: str) -> str:
-    """``text`` escaped for HTML exactly as docutils' HTML writer escapes it."""
-    return text.translate(_SPECIAL)
-
 
 def _table(rows: list[Row], classes: list[str]) -> nodes.table:
     table = nodes.table(classes=classes)
@@ -143,24 +134,13 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
     return ControlBlock(info.status, banner, tuple(rows))
 
 
-REVISION_HEADERS = ("Rev", "Date", "Reason / summary", "Author", "Approved by", "Effective",
-                    "Until")
-
-
-def _revision_cells(entry) -> list[str]:
-    data = entry.to_dict()
-    reason = " - ".join(x for x in (data["reason"], data["summary"]) if x)
-    approvals = "; ".join(f"{a['name']} ({a['role']}, {a['time'][:10]})"
-                          for a in data["approvals"])
-    until = data["effective_until"] or ("in force" if data["effective_from"] else "")
-    return [str(entry.revision), (data["date"] or "")[:10], reason or "initial issue",
-            data["author"]["name"] if data["author"] else "", approvals or "not approved",
-            data["effective_from"] or "", until]
+REVISION_HEADERS = RevisionRow.HEADERS
 
 
 def revision_rows(entries: list[RevisionEntry]) -> list[list[str]]:
-    """The cells of the revision history table, newest revision first."""
-    return [_revision_cells(entry) for entry in reversed(entries)]
+    """The cells of the revision history table, newest revision first (the rows of
+    ``qms history``, without signature checks and commits)."""
+    return [revision_row(entry).cells() for entry in reversed(entries)]
 
 
 def revision_html(rows: list[list[str]]) -> str:

@@ -9,7 +9,7 @@ renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -23,14 +23,13 @@ from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import load_standard
-from ..documents import rst_text
+from ..catalog import find_catalog
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
-from ..reports.traceability import Basis
 from ..reports.training import Cell
 from ..status import StatusInfo
+from ..text import quoted, rst_text
 from . import tables
 from .charts import coverage_chart
 from .domain import QmsDomain
@@ -59,12 +58,8 @@ class _QmsDirective(SphinxDirective):
         return list(container.children)
 
     def catalog(self, name: str | None) -> Catalog:
-        name = name or self.qms.config.standards[0]
-        for catalog in self.qms.catalogs:
-            if name == catalog.standard:
-                return catalog
         try:
-            return load_standard(name, self.qms.root)
+            return find_catalog(name or None, self.qms.catalogs, self.qms.root)
         except QmsError as exc:
             raise self.error(f"qms: {exc}") from None
 
@@ -184,9 +179,6 @@ class ReportDirective(_QmsDirective):
         builder = self.env.app.builder
         links = traceability.chapter_links(catalog, documents)
 
-        def quote(text: str) -> str:
-            return text.replace("\\", "\\\\").replace('"', '\\"')
-
         lines = ["digraph traceability {", "  rankdir=LR; ranksep=1.6; nodesep=0.12;",
                  '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
                  'fontsize=10, margin="0.12,0.04"];',
@@ -201,16 +193,16 @@ class ReportDirective(_QmsDirective):
                 except NoUri:  # a single-file builder (LaTeX, text): no page to link to
                     uri = ""
             color = config.types[doc.type].color
-            lines.append(f'  "{quote(doc.id)}" [label="{quote(doc.id)}\\n'
-                         f'{quote(doc.title[:40])}", fillcolor="{color}", '
-                         f'URL="{quote(uri)}", target="_top", tooltip="{quote(doc.title)}"];')
+            lines.append(f'  "{quoted(doc.id)}" [label="{quoted(doc.id)}\\n'
+                         f'{quoted(doc.title[:40])}", fillcolor="{color}", '
+                         f'URL="{quoted(uri)}", target="_top", tooltip="{quoted(doc.title)}"];')
         for chapter in sorted({link.chapter.number: link.chapter for link in links}.values(),
                               key=lambda c: int(c.number) if c.number.isdigit() else 0):
             lines.append(f'  "ch-{chapter.number}" [label="{chapter.number} '
-                         f'{quote(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
+                         f'{quoted(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
         for link in links:
-            lines.append(f'  "{quote(link.document.id)}" -> "ch-{link.chapter.number}" '
-                         f'[tooltip="{quote(", ".join(link.clauses))}"];')
+            lines.append(f'  "{quoted(link.document.id)}" -> "ch-{link.chapter.number}" '
+                         f'[tooltip="{quoted(", ".join(link.clauses))}"];')
         lines.append("}")
         node = graphviz()
         node["code"] = "\n".join(lines)
@@ -220,9 +212,17 @@ class ReportDirective(_QmsDirective):
         return node
 
 
-def _table_or(headers, rows: list, css: str, empty: str) -> list[tables.Block]:
-    if rows:
-        return [tables.Table(tuple(headers), rows, css)]
+def _texts(values: Iterable[object]) -> list[tables.Cell]:
+    """The cells of a row model (:mod:`qms_docs.reports`) as table cells: text, or empty."""
+    return [None if v is None else v if isinstance(v, str) else str(v) for v in values]
+
+
+def _table_or(headers: Sequence[str], rows: Iterable[Iterable[object]], css: str,
+              empty: str) -> list[tables.Block]:
+    """A table of the rows' cells, or the sentence ``empty`` when there are none."""
+    cells = [_texts(row) for row in rows]
+    if cells:
+        return [tables.Table(tuple(headers), cells, css)]
     return [(empty,)] if empty else []
 
 
@@ -231,18 +231,13 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
     documents = [doc for doc in state.scan.documents if doc.id]
     statuses = state.statuses()
     if name == "master-list":
-        headers = ("Id", "Title", "Type", "Rev", "Status", "Effective", "Owner",
-                   "Last review", "Next review")
-        return [tables.Table(headers, [
-            [(tables.Link(row.id),), row.title, row.type_title,
-             row.revision if row.revision is not None else "?", row.status or "?",
-             row.effective, row.owner_title or row.owner or "?", row.last_review,
-             row.next_review]
+        return [tables.Table(registers.MasterRow.HEADERS, [
+            [(tables.Link(row.id),), *_texts(row.cells(titles=True)[1:])]
             for row in registers.master_list(state.config, documents, statuses)],
             "qms-master-list")]
     if name == "due":
-        rows = registers.reviews_due(documents, statuses, state.today, 60)
-        return _table_or(registers.DueRow.HEADERS, [r.cells() for r in rows], "qms-due",
+        due = registers.reviews_due(documents, statuses, state.today, 60)
+        return _table_or(registers.DueRow.HEADERS, [r.cells() for r in due], "qms-due",
                          "No periodic review falls due in the next 60 days.")
     if name == "training":
         cells = [c for c in state.training_matrix() if c.state != "not-required"]
@@ -251,9 +246,9 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          "No document names an audience yet: nobody owes training.")
     if name == "change-log":
         since = state.today - dt.timedelta(days=365)
-        rows = registers.change_log(state.records.records, since, state.today)
+        log = registers.change_log(state.records.records, since, state.today)
         return _table_or(registers.ChangeEntry.HEADERS[:-1],
-                         [r.cells()[:-1] for r in reversed(rows)], "qms-change-log",
+                         [r.cells()[:-1] for r in reversed(log)], "qms-change-log",
                          "No records in the last 12 months.")
     assert catalog is not None
     basis = state.basis()
@@ -263,37 +258,35 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
         return notes + _coverage_blocks(catalog, documents, statuses, basis)
     if name == "gaps":
         gaps = traceability.gap_rows(catalog, documents, statuses, basis)
-        return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps], "qms-gaps",
-                                 f"None: every requirement clause of {catalog.short_title} "
-                                 "has an effective document.")
+        return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps],
+                                 "qms-gaps", f"None: every requirement clause of "
+                                 f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
-        rows = traceability.mandatory(catalog, documents, statuses, basis)
-        met = sum(r.met for r in rows)
-        intro: tables.Para = (tables.Strong(f"{met} of {len(rows)} requirements for "
+        mandatory = traceability.mandatory(catalog, documents, statuses, basis)
+        met = sum(r.met for r in mandatory)
+        intro: tables.Para = (tables.Strong(f"{met} of {len(mandatory)} requirements for "
                                             "documented information met."),)
-        return [*notes, intro, *_table_or(
-            ("Clause", "Title", "Kind", "Met", "Evidence"),
-            [[r.clause.number, r.clause.title,
-              "maintained" if r.kind == "maintain" else "retained",
-              "yes" if r.met else "MISSING", r.detail] for r in rows], "qms-mandatory", "")]
-    rows = []
+        return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
+                                          [r.cells() for r in mandatory], "qms-mandatory", "")]
+    rows: list[list[tables.Cell]] = []
     in_build = state.documents_by_id()
     for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis):
         satisfied: tables.Cell = None
         if row.documents:  # a revision of a document not in this build: its id as text
             satisfied = tables.Bullets(tuple(
-                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.title} ({d.status})")
+                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.label()}")
                 for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
         title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
-    return notes + [tables.Table(("Clause", "Title", "Satisfied by"), rows, "qms-trace-matrix",
-                                 widths=(10, 40, 50))]
+    return notes + [tables.Table(traceability.TraceRow.GROUPED_HEADERS, rows,
+                                 "qms-trace-matrix", widths=(10, 40, 50))]
 
 
 def _coverage_blocks(catalog: Catalog, documents: list[Document],
-                     statuses: dict[str, StatusInfo], basis: Basis) -> list[tables.Block]:
+                     statuses: dict[str, StatusInfo], basis: traceability.Basis
+                     ) -> list[tables.Block]:
     """Requirement clauses covered by a revision in force, those that are not (with the
     revisions pending that name them), and the chart per chapter."""
     result = traceability.coverage(catalog, documents, statuses, basis=basis)
@@ -306,9 +299,9 @@ def _coverage_blocks(catalog: Catalog, documents: list[Document],
     if result.uncovered:
         blocks.append(("Clauses with no document in force:",))
         items = []
-        for clause in result.uncovered:
-            pending = traceability.pending_text(result.pending.get(clause.number, ()))
-            items.append((tables.Link(clause.need_id, clause=True), f" {clause.title}",
+        for gap in result.gap_rows():
+            pending = gap.pending_text
+            items.append((tables.Link(gap.clause.need_id, clause=True), f" {gap.clause.title}",
                           *((f" ({pending})",) if pending else ())))
         blocks.append(tables.Bullets(tuple(items)))
     else:
@@ -316,15 +309,6 @@ def _coverage_blocks(catalog: Catalog, documents: list[Document],
     chart = coverage_chart(traceability.coverage_by_chapter(catalog, documents, statuses,
                                                        basis=basis))
     return blocks + [tables.Raw(chart)]
-
-
-def _catalog(state: ProjectState, name: str) -> Catalog | None:
-    if not name:
-        return None
-    for catalog in state.catalogs:
-        if catalog.standard == name:
-            return catalog
-    return load_standard(name, state.root)
 
 
 def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -342,8 +326,9 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
               and app.config.qms_direct_html)
     link = tables.html_link(app, docname) if direct else None
     for placeholder in placeholders:
+        name = placeholder["standard"]
         blocks = report_blocks(placeholder["report"], state,
-                               _catalog(state, placeholder["standard"]))
+                               find_catalog(name, state.catalogs, state.root) if name else None)
         made = tables.block_html(blocks, link) if link else None
         if made is not None:
             html, words = made

@@ -22,9 +22,9 @@ from sphinx.application import Sphinx
 from sphinx.config import Config as SphinxConfig
 from sphinx_needs.api import add_field, add_need_type, get_need_types
 
+from ..model import DOCUMENT_ID_REGEX as ID_REGEX
 from ..model import Config
 
-ID_REGEX = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 #: The need type of a standard's clauses (``.. qms-clauses::`` makes them).
 CLAUSE_TYPE = "clause"
 CLAUSE = {"directive": CLAUSE_TYPE, "title": "Clause", "prefix": "CL-",

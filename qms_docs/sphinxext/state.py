@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
     from ..history import HistoryIndex
 
+if TYPE_CHECKING:  # GitPython loads only where history is read
+    from ..history import HistoryIndex
+
 
 @dataclass
 class ProjectState:

@@ -7,7 +7,7 @@ report pages without reading them again. What a report shows is plain data
 as the HTML the docutils writer would make of the same nodes (a table of thousands of
 rows costs milliseconds, not a tree of nodes resolved, indexed and walked in Sphinx's
 serial main process); the search index gets the same words. Every other builder (LaTeX,
-text) gets the docutils nodes: text goes through :func:`~qms_docs.documents.rst_text` and
+text) gets the docutils nodes: text goes through :func:`~qms_docs.text.rst_text` and
 is kept in docutils' escaped form, so titles holding markup or HTML stay literal text.
 
 Links to needs are sphinx-needs ``NeedRef`` nodes, as the ``:need:`` role makes them.
@@ -39,7 +39,7 @@ from sphinx_needs.roles.need_ref import NeedRef
 from sphinx_needs.utils import add_doc
 from sphinx_needs.views import NeedsView
 
-from ..documents import plain_text, rst_text
+from ..text import one_line, rst_text
 from .control_block import encode
 from .domain import QmsDomain
 from .needs_config import ID_REGEX
@@ -220,7 +220,7 @@ def block_html(blocks: Iterable[Block],
     words: list[str] = []
 
     def shown(value: object, lead: str = "") -> str:  # what the writer shows of text()
-        plain = lead + plain_text(str(value))
+        plain = lead + one_line(str(value))
         words.append(plain)
         return encode(plain)
 
@@ -249,7 +249,7 @@ def block_html(blocks: Iterable[Block],
             inner = bullets(value)
         elif isinstance(value, tuple):
             inner = para(value)
-        elif value is not None and plain_text(str(value)):
+        elif value is not None and one_line(str(value)):
             inner = f"<p>{shown(value)}</p>"
         else:
             inner = ""

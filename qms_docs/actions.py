@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -23,7 +24,18 @@ from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, inside_repository, new_record, record_write
+from .records import (
+    RECORDS_DIR,
+    ApprovalRecord,
+    ChangeRecord,
+    DeviationRecord,
+    TrainingRecord,
+    inside_repository,
+    make_record,
+    new_record,
+    of_kind,
+    record_write,
+)
 from .training import audience, training_revision
 from .workspace import Workspace
 
@@ -157,8 +169,8 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
         raise Refused(f"{doc.id} is retired (obsolete) and cannot be revised")
     if doc.revision is None:
         raise InputError(f"{doc.id} has no valid :revision:", path=doc.path, line=doc.line)
-    ever_approved = any(r.kind == "approval" and r.data["revision"] == doc.revision
-                        for r in ws.records.for_document(doc.id))
+    ever_approved = any(r.revision == doc.revision
+                        for r in of_kind(ws.records.for_document(doc.id), ApprovalRecord))
     if not ever_approved:
         raise Refused(f"{doc.id} revision {doc.revision} is still a draft that nobody has "
                       "approved: edit it as it is", hint=f"when ready: qms approve {doc.id} "
@@ -179,14 +191,13 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
     # The record and the header are written together through the journal. A repository
     # that a qms before the journal left with the change record but not the header (verify:
     # revision-behind-records) is completed with that record instead of a second one.
-    pending = next((r for r in ws.records.for_document(doc.id) if r.kind == "change"
-                    and r.data["from_revision"] == doc.revision
-                    and r.data["to_revision"] == new_revision), None)
+    pending = next((r for r in of_kind(ws.records.for_document(doc.id), ChangeRecord)
+                    if r.from_revision == doc.revision and r.to_revision == new_revision), None)
     if pending is not None:
-        if pending.data["author"]["email"].lower() != actor.email.lower():
+        if not pending.author.is_(actor.email):
             raise Refused(f"{pending.path} raises {doc.id} to revision {new_revision}, but the "
                           "header was not changed (an interrupted qms revise)",
-                          hint=f"{pending.data['author']['name']} runs qms revise {doc.id} "
+                          hint=f"{pending.author.name} runs qms revise {doc.id} "
                                "again to complete it")
         _write(ws, "revise", [header])
         return new_revision, ws.root / pending.path
@@ -260,9 +271,9 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
                           "what is committed", hint="commit it first (git add, git commit), "
                                                     "then approve")
     for approval in info.approvals:
-        if approval.data["role"] == role and approval.data["meaning"] == meaning:
+        if approval.role == role and approval.meaning == meaning:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
-                          f"by {approval.data['approver']['name']} ({approval.path})")
+                          f"by {approval.approver.name} ({approval.path})")
     reused = next((f for f in status.complete_approvals(ws.records.for_document(doc.id),
                                                           info.required_roles)
                    if f.revision == doc.revision and f.fingerprint != doc.fingerprint), None)
@@ -344,12 +355,10 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     return True, _write(ws, "keys add", [file, record])[1]
 
 
-def _signature_in_force(ws: Workspace, record: dict) -> signing.Check:
+def _signature_in_force(ws: Workspace, record: dict[str, Any]) -> signing.Check:
     """A new approval's signature checked against the signers file of the policy in force."""
-    from .records import Record
-
     state = ws.judgement.policy
-    return signing.signature_check(Record("approval", "<new>", record),
+    return signing.signature_check(make_record("approval", "<new>", record),
                            state.in_force if state else None,
                            signing.check_signers_path(ws.root, ws.config.signers_file))
 
@@ -426,16 +435,15 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
                           "new revision was opened", hint="qms revise policy --reason \"...\" "
                                                           "first")
         revision = state.open_revision
-        for record in ws.records.for_document(POLICY_ID):
-            if (record.kind == "approval" and record.data["revision"] == revision
-                    and record.data["fingerprint"] == committed.fingerprint
-                    and record.data["role"] == role):
+        policy_records = ws.records.for_document(POLICY_ID)
+        for approval in of_kind(policy_records, ApprovalRecord):
+            if (approval.revision == revision and approval.fingerprint == committed.fingerprint
+                    and approval.role == role):
                 raise Refused(f"policy revision {revision} is already approved for {role} by "
-                              f"{record.data['approver']['name']} ({record.path})")
+                              f"{approval.approver.name} ({approval.path})")
         email = actor.email.lower()
-        wrote = any(r.kind == "change" and r.data["to_revision"] == revision
-                    and r.data["author"]["email"].lower() == email
-                    for r in ws.records.for_document(POLICY_ID))
+        wrote = any(r.to_revision == revision and r.author.is_(email)
+                    for r in of_kind(policy_records, ChangeRecord))
         if wrote or email in policy_writers(ws, head, committed.files):
             raise Refused(f"{actor.name} wrote or committed this change of the policy and "
                           "cannot approve it",
@@ -458,9 +466,8 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
     email = actor.email.lower()
-    for record in ws.records.for_document(doc.id):
-        if (record.kind == "change" and record.data["to_revision"] == doc.revision
-                and record.data["author"]["email"].lower() == email):
+    for record in of_kind(ws.records.for_document(doc.id), ChangeRecord):
+        if record.to_revision == doc.revision and record.author.is_(email):
             raise Refused(f"{actor.name} wrote revision {doc.revision} of {doc.id} "
                           f"({record.path}) and cannot approve it",
                           hint="segregation of duties: another person holding the role approves")
@@ -554,9 +561,8 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                       hint=f"the audience is: {', '.join(sorted(roles)) or 'nobody'} "
                            "(:audience: in the header, or audience under [types] in qms.toml)")
     revision = info.in_force.revision
-    for record in records:
-        if (record.kind == "training" and record.data["revision"] == revision
-                and record.data["trainee"]["email"].lower() == trainee.email.lower()):
+    for record in of_kind(records, TrainingRecord):
+        if record.revision == revision and record.trainee.is_(trainee.email):
             raise Refused(f"{trainee.name} is already trained on {doc.id} revision {revision} "
                           f"({record.path})")
     fields: dict[str, object] = {"revision": revision, "fingerprint": info.in_force.fingerprint,
@@ -596,9 +602,8 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
             raise Refused(f"the {code} finding about {document} is about the present state, "
                           "not a past event: fix it instead",
                           hint=findings[0].hint or "see qms verify")
-        if any(r.kind == "deviation" and r.data["code"] == code and r.data["role"] == role
-               and r.data["author"]["email"].lower() == actor.email.lower()
-               for r in ws.records.for_document(document)):
+        if any(r.code == code and r.role == role and r.author.is_(actor.email)
+               for r in of_kind(ws.records.for_document(document), DeviationRecord)):
             raise Refused(f"{actor.name} already recorded this deviation as {role}")
         paths = sorted({f.path for f in findings if f.path})
         fields: dict[str, object] = {"code": code, "reason": reason.strip(),

@@ -14,10 +14,11 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from . import schemas, yamlio
 from .cache import ContentCache
@@ -26,13 +27,42 @@ from .journal import Write, create_file, digest
 from .model import Finding
 
 RECORDS_DIR = "records"
-KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
 _DOC_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 
 @dataclass(frozen=True)
+class Signer:
+    """A person as a record names them (the schemas' ``{name, email}``)."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def of(cls, data: dict[str, str]) -> Signer:
+        return cls(data["name"], data["email"])
+
+    def is_(self, email: str) -> bool:
+        """Whether ``email`` is this person's (emails compare case-insensitively)."""
+        return self.email.lower() == email.lower()
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An approval's SSH signature (``ssh-keygen -Y sign``), as the record holds it."""
+
+    format: str
+    namespace: str
+    signature: str
+
+
+@dataclass(frozen=True)
 class Record:
-    """One valid record: its kind, its file (relative to the QMS root) and its data."""
+    """One valid record: its kind, its file (relative to the QMS root) and its data.
+
+    Each kind is a subclass (:class:`ApprovalRecord`, ...) whose properties give the
+    schema's fields typed; ``data`` stays the record as written, for what serialises it.
+    Made by :func:`make_record` (or :func:`validate_record`), which picks the class.
+    """
 
     kind: str
     path: str
@@ -43,9 +73,26 @@ class Record:
     added: str | None = field(default=None, compare=False)
     required: tuple[str, ...] | None = field(default=None, compare=False)
 
+    #: The key of the person whose act the record is (see :meth:`person`).
+    _person_key: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        if _CLASSES.get(self.kind) is not type(self):
+            raise TypeError(f"a {self.kind!r} record is made with make_record(), "
+                            f"not {type(self).__name__}")
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
     @property
     def document(self) -> str:
         return self.data["document"]
+
+    @property
+    def stated(self) -> str:
+        """The date as the record states it (ISO 8601 text; sorts as written)."""
+        return self.data["date"]
 
     @cached_property  # read-only data: parsed once (frozen dataclasses allow this)
     def claimed(self) -> dt.datetime:
@@ -60,15 +107,249 @@ class Record:
             return self.claimed
         return max(self.claimed, parse_datetime(self.added))
 
-    def person(self) -> dict[str, str]:
-        key = {"change": "author", "approval": "approver", "review": "reviewer",
-               "retirement": "approver", "training": "trainee",
-               "deviation": "author"}[self.kind]
-        return self.data[key]
+    @property
+    def about_revision(self) -> int | None:
+        """The revision the record is about: a change's new one; None for a deviation."""
+        return None
 
-    def maker(self) -> dict[str, str]:
+    @cached_property
+    def _person(self) -> Signer:
+        return Signer.of(self.data[self._person_key])
+
+    def person(self) -> Signer:
+        """The person the record names: author, approver, reviewer or trainee."""
+        return self._person
+
+    def maker(self) -> Signer:
         """The person whose act the record is (a training record: the trainer)."""
-        return self.data["trainer"] if self.kind == "training" else self.person()
+        return self.person()
+
+
+@dataclass(frozen=True)
+class ChangeRecord(Record):
+    """A new revision opened (``qms revise``)."""
+
+    _person_key: ClassVar[str] = "author"
+
+    @property
+    def from_revision(self) -> int:
+        return self.data["from_revision"]
+
+    @property
+    def to_revision(self) -> int:
+        return self.data["to_revision"]
+
+    @property
+    def about_revision(self) -> int | None:
+        return self.to_revision
+
+    @property
+    def reason(self) -> str:
+        return self.data["reason"]
+
+    @property
+    def summary(self) -> str:
+        return self.data.get("summary", "")
+
+    @property
+    def author(self) -> Signer:
+        return self._person
+
+    @property
+    def training(self) -> bool:
+        """Whether the new revision needs training (the default)."""
+        return self.data.get("training", True)
+
+
+@dataclass(frozen=True)
+class ApprovalRecord(Record):
+    """A signature of a role on one revision's exact content (``qms approve``)."""
+
+    _person_key: ClassVar[str] = "approver"
+
+    @property
+    def revision(self) -> int:
+        return self.data["revision"]
+
+    @property
+    def about_revision(self) -> int | None:
+        return self.revision
+
+    @property
+    def fingerprint(self) -> str:
+        return self.data["fingerprint"]
+
+    @property
+    def approver(self) -> Signer:
+        return self._person
+
+    @property
+    def role(self) -> str:
+        return self.data["role"]
+
+    @property
+    def meaning(self) -> str:
+        """approval, review or responsibility."""
+        return self.data["meaning"]
+
+    @property
+    def effective(self) -> dt.date:
+        """The day the approval asks the revision to take effect from."""
+        return dt.date.fromisoformat(self.data["effective"])
+
+    @property
+    def commit(self) -> str:
+        """The commit whose content the approver approved."""
+        return self.data["commit"]
+
+    @cached_property
+    def signature(self) -> Signature | None:
+        raw = self.data.get("signature")
+        return Signature(raw["format"], raw["namespace"], raw["signature"]) if raw else None
+
+
+@dataclass(frozen=True)
+class ReviewRecord(Record):
+    """A periodic review of the revision in force (``qms review``)."""
+
+    _person_key: ClassVar[str] = "reviewer"
+
+    @property
+    def revision(self) -> int:
+        return self.data["revision"]
+
+    @property
+    def about_revision(self) -> int | None:
+        return self.revision
+
+    @property
+    def fingerprint(self) -> str:
+        return self.data["fingerprint"]
+
+    @property
+    def reviewer(self) -> Signer:
+        return self._person
+
+    @property
+    def outcome(self) -> str:
+        return self.data["outcome"]
+
+
+@dataclass(frozen=True)
+class RetirementRecord(Record):
+    """A document withdrawn (``qms retire``)."""
+
+    _person_key: ClassVar[str] = "approver"
+
+    @property
+    def revision(self) -> int:
+        return self.data["revision"]
+
+    @property
+    def about_revision(self) -> int | None:
+        return self.revision
+
+    @property
+    def reason(self) -> str:
+        return self.data["reason"]
+
+    @property
+    def superseded_by(self) -> str | None:
+        return self.data.get("superseded_by")
+
+    @property
+    def approver(self) -> Signer:
+        return self._person
+
+
+@dataclass(frozen=True)
+class TrainingRecord(Record):
+    """A person trained on one revision (``qms train``)."""
+
+    _person_key: ClassVar[str] = "trainee"
+
+    @property
+    def revision(self) -> int:
+        return self.data["revision"]
+
+    @property
+    def about_revision(self) -> int | None:
+        return self.revision
+
+    @property
+    def fingerprint(self) -> str:
+        return self.data["fingerprint"]
+
+    @property
+    def trainee(self) -> Signer:
+        return self._person
+
+    @cached_property
+    def trainer(self) -> Signer:
+        return Signer.of(self.data["trainer"])
+
+    @property
+    def method(self) -> str:
+        return self.data["method"]
+
+    @property
+    def note(self) -> str:
+        return self.data.get("note", "")
+
+    def maker(self) -> Signer:
+        return self.trainer
+
+
+@dataclass(frozen=True)
+class DeviationRecord(Record):
+    """A finding accepted by a role (``qms deviation``)."""
+
+    _person_key: ClassVar[str] = "author"
+
+    @property
+    def code(self) -> str:
+        """The finding code it accepts."""
+        return self.data["code"]
+
+    @property
+    def reason(self) -> str:
+        return self.data["reason"]
+
+    @property
+    def author(self) -> Signer:
+        return self._person
+
+    @property
+    def role(self) -> str:
+        return self.data["role"]
+
+    @property
+    def about(self) -> str | None:
+        """The record or path the accepted finding is about, when it names one."""
+        return self.data.get("record")
+
+
+_CLASSES: dict[str, type[Record]] = {
+    "change": ChangeRecord, "approval": ApprovalRecord, "review": ReviewRecord,
+    "retirement": RetirementRecord, "training": TrainingRecord, "deviation": DeviationRecord,
+}
+KINDS = tuple(_CLASSES)
+R = TypeVar("R", bound=Record)
+
+
+def make_record(kind: str, path: str, data: dict[str, Any]) -> Record:
+    """The record of ``kind`` (its class) for data already validated."""
+    return _CLASSES[kind](kind=kind, path=path, data=data)
+
+
+def of_kind(records: Iterable[Record], cls: type[R]) -> list[R]:
+    """The records of one kind, in their order: ``of_kind(records, ApprovalRecord)``."""
+    return [r for r in records if isinstance(r, cls)]
+
+
+def retirement_of(records: Iterable[Record]) -> RetirementRecord | None:
+    """The document's retirement record, if it was retired."""
+    return next((r for r in records if isinstance(r, RetirementRecord)), None)
 
 
 @dataclass
@@ -148,7 +429,7 @@ def validate_record(data: Any, display: str, text: str = "") -> Record:
                                  "date", path=display, line=line,
                                  hint="a real day and time: YYYY-MM-DD, HH:MM:SS, a time "
                                       "zone from -23:59 to +23:59") from None
-    return Record(kind=kind, path=display, data=data)
+    return make_record(kind, display, data)
 
 
 def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
@@ -189,7 +470,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
             key = digest(payload)
             data = parsed.get(key)
             if isinstance(data, dict) and data.get("kind") in KINDS:
-                result.records.append(Record(kind=data["kind"], path=display, data=data))
+                result.records.append(make_record(data["kind"], display, data))
                 continue
             text = yamlio.decode_utf8(payload, display)
             record = validate_record(yamlio.load_text(text, display), display, text)
@@ -200,7 +481,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
                                            exc.hint))
     parsed.save()
     result.records = _placed_and_unique(result)
-    result.records.sort(key=lambda r: (r.data["date"], r.path))
+    result.records.sort(key=lambda r: (r.stated, r.path))
     return result
 
 
@@ -222,24 +503,24 @@ def _placed_and_unique(result: RecordSet) -> list[Record]:
                 f"records of {record.document} sit in records/{record.document}/: move it "
                 "there (git mv) if it is genuine, or remove it", record.document))
             continue
-        other = first.get(record.data["id"])
+        other = first.get(record.id)
         if other is not None:
             result.findings.append(Finding(
-                "duplicate-record-id", f"record id {record.data['id']} is already used by "
+                "duplicate-record-id", f"record id {record.id} is already used by "
                 f"{other.path}: this record counts nowhere", record.path, None,
                 "each record has its own id (qms writes a fresh one): remove the copy",
                 record.document))
             result.findings.append(Finding(
-                "duplicate-record-id", f"record id {record.data['id']} is used again by "
+                "duplicate-record-id", f"record id {record.id} is used again by "
                 f"{record.path}, which counts nowhere", other.path, None,
                 f"remove the copy {record.path}", other.document))
             continue
-        first[record.data["id"]] = record
+        first[record.id] = record
         kept.append(record)
     return kept
 
 
-def _walk(folder: Path, display: str):
+def _walk(folder: Path, display: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """(display path, DirEntry) of everything below ``folder``, in path order; symbolic
     links to folders are listed, not entered."""
     try:

@@ -13,7 +13,14 @@ from .gitrepo import changed_paths, files_at, record_states, require_history, re
 from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, Record
+from .records import (
+    RECORDS_DIR,
+    ApprovalRecord,
+    ChangeRecord,
+    DeviationRecord,
+    Record,
+    of_kind,
+)
 from .workspace import Workspace
 
 
@@ -79,12 +86,11 @@ def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
 
     needed = set(ws.config.policy_approvers)
     accepted: dict[tuple[str, str], tuple[str, list[str]]] = {}
-    groups: dict[tuple[str, str], list[Record]] = {}
-    for record in ws.records.records:
-        if record.kind == "deviation":
-            groups.setdefault((record.data["code"], record.document), []).append(record)
+    groups: dict[tuple[str, str], list[DeviationRecord]] = {}
+    for record in of_kind(ws.records.records, DeviationRecord):
+        groups.setdefault((record.code, record.document), []).append(record)
     for key, records in groups.items():
-        roles = {r.data["role"] for r in records}
+        roles = {r.role for r in records}
         if needed and needed <= roles:
             accepted[key] = (max(r.date for r in records).isoformat(),
                              [r.path for r in records])
@@ -106,11 +112,11 @@ def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
 def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                        strict: bool) -> list[Finding]:
     out: list[Finding] = []
-    approvals = [r for r in records if r.kind == "approval"]
-    changes = [r for r in records if r.kind == "change"]
-    if any(a.data["revision"] == doc.revision and a.data["fingerprint"] != doc.fingerprint
-           for a in approvals) and not any(a.data["revision"] == doc.revision
-                                           and a.data["fingerprint"] == doc.fingerprint
+    approvals = of_kind(records, ApprovalRecord)
+    changes = of_kind(records, ChangeRecord)
+    if any(a.revision == doc.revision and a.fingerprint != doc.fingerprint
+           for a in approvals) and not any(a.revision == doc.revision
+                                           and a.fingerprint == doc.fingerprint
                                            for a in approvals):
         out.append(Finding("edited-after-approval",
                            f"{doc.id} revision {doc.revision} was changed after it was "
@@ -118,14 +124,14 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"run: qms revise {doc.id} --reason \"...\" (or restore the "
                            "approved text)", doc.id))
     if doc.revision and doc.revision > 1 and not any(
-            c.data["to_revision"] == doc.revision for c in changes):
+            c.to_revision == doc.revision for c in changes):
         out.append(Finding("missing-change-record",
                            f"{doc.id} is at revision {doc.revision} but no change record "
                            f"leads to it", doc.path, doc.line_of("revision"),
                            f"raise revisions with: qms revise {doc.id} --reason \"...\"",
                            doc.id))
-    later = max([*(c.data["to_revision"] for c in changes),
-                 *(a.data["revision"] for a in approvals)], default=0)
+    later = max([*(c.to_revision for c in changes),
+                 *(a.revision for a in approvals)], default=0)
     if doc.revision and later > doc.revision:
         out.append(Finding("revision-behind-records",
                            f"{doc.id} is at revision {doc.revision}, but its records go up to "
@@ -295,8 +301,8 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                                               old_fingerprint)
     new_records = {path for status, path in changed if status == "A"
                    and path.startswith(prefix)}
-    for record in ws.records.records:
-        if record.kind != "approval" or record.path not in new_records:
+    for record in of_kind(ws.records.records, ApprovalRecord):
+        if record.path not in new_records:
             continue
         doc = by_id.get(record.document)
         if doc is None:
@@ -307,7 +313,7 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                             if old_path else None)
         if base_fingerprint is not None:
             known.add(base_fingerprint)
-        if record.data["fingerprint"] not in known:
+        if record.fingerprint not in known:
             findings.append(Finding("approval-of-unknown-content",
                                     f"approves content of {doc.id} that this branch does not "
                                     "hold", record.path, None,
@@ -343,17 +349,17 @@ def _identity_findings(ws: Workspace, branch: HistoryIndex, new_records: set[str
         adding = next((c for c in branch.commits_of(f"{lead}{path}") if c.status == "A"), None)
         if adding is None:
             continue  # not committed yet: verify again once it is
-        email = record.maker()["email"].lower()
+        email = record.maker().email.lower()
         if adding.author_email.lower() == email:
             continue
-        if record.kind == "approval" and record.data.get("signature"):
+        if isinstance(record, ApprovalRecord) and record.signature:
             state = ws.judgement.policy
             version = state.in_force if state else None
             if signing.signature_check(record, version, ws.root / ws.config.signers_file
                                ).state == "verified":
                 continue
         out.append(Finding("identity-not-proven", f"the {record.kind} record names "
-                           f"{record.maker()['name']} <{email}>, but commit "
+                           f"{record.maker().name} <{email}>, but commit "
                            f"{adding.commit[:10]} that adds it was authored by "
                            f"{adding.author_email}", path, None,
                            "each person commits the records they make (git config user.email), "
@@ -368,8 +374,7 @@ def _branch_document_findings(doc: Document, old: bytes | None, records: list[Re
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
     old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0
     if doc.revision == old_revision:
-        approved = any(r.kind == "approval" and r.data["revision"] == old_revision
-                       for r in records)
+        approved = any(r.revision == old_revision for r in of_kind(records, ApprovalRecord))
         if not approved:
             return []  # editing a draft that nobody has approved yet
         return [Finding("edited-after-approval",
@@ -377,7 +382,7 @@ def _branch_document_findings(doc: Document, old: bytes | None, records: list[Re
                         "revision", doc.path, doc.line_of("revision"),
                         f"run: qms revise {doc.id} --reason \"...\" before changing the text",
                         doc.id)]
-    if not any(r.kind == "change" and r.data["to_revision"] == doc.revision for r in records):
+    if not any(r.to_revision == doc.revision for r in of_kind(records, ChangeRecord)):
         return [Finding("missing-change-record",
                         f"{doc.id} went from revision {old_revision} to {doc.revision} without a "
                         "change record", doc.path, doc.line_of("revision"),

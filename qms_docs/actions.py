@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from . import gitrepo, history, journal, signing, status
+from . import authority, gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
@@ -67,8 +67,10 @@ def _slug(title: str) -> str:
 
 
 def _write(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Path]:
-    """Write an act's files, all or nothing (the caller holds the lock); their paths."""
+    """Write an act's files, all or nothing (the caller holds the lock); their paths. The
+    workspace reads what they change afresh on next use."""
     journal.commit(ws.root, writes, command)
+    ws.refresh(documents=any(not w.path.startswith(f"{RECORDS_DIR}/") for w in writes))
     return [ws.root / w.path for w in writes]
 
 
@@ -101,7 +103,8 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
     pattern = re.compile(rf"^{re.escape(policy.prefix)}-([0-9]{{1,18}})$")
     if doc_id is not None:
         doc_id = doc_id.strip().upper()
-        if not pattern.match(doc_id) or len(pattern.match(doc_id).group(1)) < config.id_digits:
+        digits = pattern.match(doc_id)
+        if digits is None or len(digits.group(1)) < config.id_digits:
             raise UsageError(f"--id {doc_id} does not fit type {type_name}",
                              hint=f"use {policy.prefix}- and {config.id_digits} digits")
         if any(d.id == doc_id for d in ws.scan.documents):
@@ -358,14 +361,16 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
 def _signature_in_force(ws: Workspace, record: dict[str, Any]) -> signing.Check:
     """A new approval's signature checked against the signers file of the policy in force."""
     state = ws.judgement.policy
-    return signing.signature_check(make_record("approval", "<new>", record),
+    approval = make_record("approval", "<new>", record)
+    assert isinstance(approval, ApprovalRecord)
+    return signing.signature_check(approval,
                            state.in_force if state else None,
                            signing.check_signers_path(ws.root, ws.config.signers_file))
 
 
 # --- the policy item --------------------------------------------------------------------
 
-def _policy_state(ws: Workspace):
+def _policy_state(ws: Workspace) -> authority.PolicyState:
     state = ws.judgement.policy
     if state is None or state.in_force is None:
         raise Refused("the policy has no version in force: qms.toml was never committed",
@@ -394,7 +399,7 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
         return new, _write(ws, "revise policy", [record])[0]
 
 
-def policy_writers(ws: Workspace, until: str, paths=()) -> set[str]:
+def policy_writers(ws: Workspace, until: str, paths: Iterable[str] = ()) -> set[str]:
     """Emails of everyone who authored, committed or co-authored a change of the policy's
     files since the version in force, up to commit ``until``."""
     from .policy import changes_since
@@ -422,12 +427,14 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
                           hint="[policy] approvers of the policy in force: "
                                f"{', '.join(config.policy_approvers)}")
         head = gitrepo.head_commit(ws.repo)
-        committed = policy_item.version_at(ws.history_index.repo_dir, ws.prefix, head, ws.root)
+        committed = policy_item.version_at(gitrepo.work_tree(ws.repo), ws.prefix, head, ws.root)
         working = state.working
         if committed is None or working is None or working.fingerprint != committed.fingerprint:
             raise Refused("the policy has uncommitted changes: approve what is committed",
                           hint="commit qms.toml and the other policy files, then approve")
-        if committed.fingerprint == state.in_force.fingerprint:
+        in_force = state.in_force
+        assert in_force is not None  # _policy_state refused otherwise
+        if committed.fingerprint == in_force.fingerprint:
             raise Refused(f"this policy is the one in force (revision {state.revision}); "
                           "there is nothing to approve")
         if state.open_revision <= state.revision:
@@ -512,7 +519,8 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
-        raise Refused(f"{doc.id} is already retired ({info.retirement.path})")
+        where = f" ({info.retirement.path})" if info.retirement else ""
+        raise Refused(f"{doc.id} is already retired{where}")
     if not set(info.required_roles) & set(actor.roles):
         raise Refused(f"{actor.name} holds none of the roles that approve {doc.id}",
                       hint=f"a person holding one of {', '.join(info.required_roles)} retires it")

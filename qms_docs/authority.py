@@ -582,7 +582,7 @@ def judge_tree(root: Path, raw: RecordSet, documents: list[Document], working: C
     except GitError:
         return judge(root, raw, documents, working, None, at=at)
     index = history.HistoryIndex.start(repo).result()
-    top = Path(repo.working_tree_dir).resolve()
+    top = gitrepo.work_tree(repo).resolve()
     rel = root.resolve().relative_to(top).as_posix()
     try:
         working_policy = policy_item.working_version(root)

@@ -68,6 +68,14 @@ def open_repo(root: Path) -> git.Repo:
                        hint="run 'git init' and commit the QMS first") from None
 
 
+def work_tree(repo: git.Repo) -> Path:
+    """The top folder of the repository's working tree (a bare repository has none)."""
+    if repo.working_tree_dir is None:
+        raise GitError(f"{repo.git_dir} is a bare repository",
+                       hint="run qms in a clone with a working tree")
+    return Path(repo.working_tree_dir)
+
+
 def acting_email(repo: git.Repo) -> str:
     """``git config user.email`` of the working copy: who is acting."""
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import signing
 from .checks import check_documents
-from .documents import fingerprint, parse_revision, read_header
+from .documents import Header, fingerprint, parse_revision, read_header
 from .gitrepo import changed_paths, files_at, record_states, require_history, resolve
 from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
@@ -31,6 +31,7 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     findings = check_documents(ws.scan, ws.working_config, ws.catalogs)
     findings += ws.records.findings
     index = ws.history_index
+    assert index is not None  # require_history passed: there is one
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     index.preload([_git(ws, d.path) for d in documents])
     findings += ws.judgement.findings
@@ -64,10 +65,11 @@ def _git(ws: Workspace, path: str) -> str:
 def policy_findings(ws: Workspace, gate: bool) -> list[Finding]:
     """An unapproved change of the policy: a warning of verify, a finding of the gate."""
     state = ws.judgement.policy
-    if state is None or not state.pending or state.in_force is None:
+    if state is None or not state.pending or state.in_force is None or state.working is None:
         return []
-    changed = sorted(set(state.working.files) ^ set(state.in_force.files) | {
-        p for p in state.working.files if state.in_force.files.get(p) != state.working.files[p]})
+    working, in_force = state.working.files, state.in_force.files
+    changed = sorted(set(working) ^ set(in_force) | {
+        p for p in working if in_force.get(p) != working[p]})
     return [Finding("policy-not-approved", f"the policy differs from the policy in force "
                     f"(revision {state.revision}): {', '.join(changed[:5])}"
                     f"{' ...' if len(changed) > 5 else ''}; until approved, the policy in "
@@ -224,8 +226,10 @@ def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
                 raw = None
         if raw is None:  # no commit holds the approved text: approval-of-unknown-content
             continue
+        in_force = statuses[doc.id].in_force
+        assert in_force is not None  # live: a revision of it is in force
         findings += references.reference_findings(doc, raw.decode("utf-8", "replace"), states,
-                                                  statuses[doc.id].in_force.revision, strict)
+                                                  in_force.revision, strict)
     return findings
 
 
@@ -280,10 +284,10 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     grouped = ws.records.by_document()
     raw_grouped = ws.raw_records.by_document()
     by_id = {d.id: d for d in documents.values()}
-    for doc_id, old_path in sorted(base_ids.items()):
+    for doc_id, base_path in sorted(base_ids.items()):
         if doc_id not in by_id and grouped.get(doc_id):
             findings.append(Finding("invalid-record", f"this branch deletes {doc_id} "
-                                    f"({old_path}), whose records stay", old_path, None,
+                                    f"({base_path}), whose records stay", base_path, None,
                                     f"retire it instead: qms retire {doc_id} --reason "
                                     "\"...\"", doc_id))
     for doc in sorted(documents.values(), key=lambda d: d.path):
@@ -304,21 +308,21 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     for record in of_kind(ws.records.records, ApprovalRecord):
         if record.path not in new_records:
             continue
-        doc = by_id.get(record.document)
-        if doc is None:
+        approved = by_id.get(record.document)
+        if approved is None:
             continue
-        known = set(branch.held_fingerprints(_git(ws, doc.path), ws.prefix))
-        old_path = base_ids.get(doc.id)
+        known = set(branch.held_fingerprints(_git(ws, approved.path), ws.prefix))
+        old_path = base_ids.get(approved.id)
         base_fingerprint = (fingerprint_at(repo, merge_base, _git(ws, old_path), ws.prefix)
                             if old_path else None)
         if base_fingerprint is not None:
             known.add(base_fingerprint)
         if record.fingerprint not in known:
             findings.append(Finding("approval-of-unknown-content",
-                                    f"approves content of {doc.id} that this branch does not "
+                                    f"approves content of {approved.id} that this branch does not "
                                     "hold", record.path, None,
                                     "commit the document first, then approve it (qms approve)",
-                                    doc.id))
+                                    approved.id))
     findings += [f for f in ws.judgement.findings if f.path in new_records]
     if ws.config.identity == "gate":  # otherwise the judgement above reports them
         findings += _identity_findings(ws, branch, new_records, lead)
@@ -326,7 +330,7 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     return findings
 
 
-def _header_of(content: bytes | None, path: str):
+def _header_of(content: bytes | None, path: str) -> Header | None:
     if content is None:
         return None
     try:

@@ -21,7 +21,10 @@ from .records import RecordSet, current_date, load_records
 from .status import StatusInfo, derive_all, derive_status
 
 if TYPE_CHECKING:
+    from git import Repo
+
     from . import history
+    from .reports.training import Cell
 
 
 class Workspace:
@@ -86,7 +89,9 @@ class Workspace:
     @property
     def prefix(self) -> str:
         """The QMS root inside its git repository ("" at the top)."""
-        top = Path(self.repo.working_tree_dir).resolve()
+        from . import gitrepo
+
+        top = gitrepo.work_tree(self.repo).resolve()
         rel = self.root.resolve().relative_to(top).as_posix()
         return "" if rel == "." else rel
 
@@ -106,16 +111,23 @@ class Workspace:
                                self.working_config, index, self.prefix if index else "",
                                working_policy=working)
 
+    #: What :meth:`refresh` forgets: what new records (and commits) change, and with
+    #: ``documents`` what edited files change too. Every value read on first use is in one
+    #: of them, except the git repository handle (a test checks it).
+    RECORD_STATE = ("raw_records", "records", "judgement", "statuses", "config",
+                    "history_index")
+    TREE_STATE = ("working_config", "catalogs", "scan")
+
     def refresh(self, documents: bool = False) -> None:
-        """Forget what was read of the records (and documents): an act wrote files."""
-        names = ["raw_records", "records", "judgement", "statuses", "config", "history_index"]
-        if documents:
-            names.append("scan")
-        for name in names:
-            self.__dict__.pop(name, None)
+        """Forget what was read of the records, the policy and git, and with ``documents``
+        of the working tree's files (qms.toml, standards, documents): an act wrote files,
+        or waited for a lock while another act did. Each is read again on next use."""
+        for name in self.RECORD_STATE + (self.TREE_STATE if documents else ()):
+            if name in vars(self):  # a cached_property's value lives in the instance
+                delattr(self, name)
 
     @cached_property
-    def repo(self):
+    def repo(self) -> Repo:
         from . import gitrepo  # GitPython loads only for what reads git, not for check
 
         return gitrepo.open_repo(self.root)
@@ -139,13 +151,13 @@ class Workspace:
         except GitError:
             return None
         rel = (self.root.resolve() / "qms.toml").relative_to(
-            Path(repo.working_tree_dir).resolve()).as_posix()
+            gitrepo.work_tree(repo).resolve()).as_posix()
         index = index or self.history_index or history.HistoryIndex.build(repo, paths=[rel])
         versions = [(dt.date.fromisoformat(c.date[:10]), index.content(c))
                     for c in index.commits_of(rel) if c.status != "D"]
         return role_start_dates(versions)
 
-    def training_matrix(self, index: history.HistoryIndex | None = None) -> list:
+    def training_matrix(self, index: history.HistoryIndex | None = None) -> list[Cell]:
         from .reports.training import matrix
 
         documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]

@@ -24,18 +24,15 @@ from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import Document, Person
 from .policy import POLICY_ID
-from .records import (
-    RECORDS_DIR,
+from .record_kinds import (
     ApprovalRecord,
     ChangeRecord,
     DeviationRecord,
     TrainingRecord,
-    inside_repository,
     make_record,
-    new_record,
     of_kind,
-    record_write,
 )
+from .records import RECORDS_DIR, inside_repository, new_record, record_write
 from .training import audience, training_revision
 from .workspace import Workspace
 
@@ -197,7 +194,7 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
     pending = next((r for r in of_kind(ws.records.for_document(doc.id), ChangeRecord)
                     if r.from_revision == doc.revision and r.to_revision == new_revision), None)
     if pending is not None:
-        if not pending.author.is_(actor.email):
+        if not pending.author.has_email(actor.email):
             raise Refused(f"{pending.path} raises {doc.id} to revision {new_revision}, but the "
                           "header was not changed (an interrupted qms revise)",
                           hint=f"{pending.author.name} runs qms revise {doc.id} "
@@ -449,7 +446,7 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
                 raise Refused(f"policy revision {revision} is already approved for {role} by "
                               f"{approval.approver.name} ({approval.path})")
         email = actor.email.lower()
-        wrote = any(r.to_revision == revision and r.author.is_(email)
+        wrote = any(r.to_revision == revision and r.author.has_email(email)
                     for r in of_kind(policy_records, ChangeRecord))
         if wrote or email in policy_writers(ws, head, committed.files):
             raise Refused(f"{actor.name} wrote or committed this change of the policy and "
@@ -474,7 +471,7 @@ def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
     email = actor.email.lower()
     for record in of_kind(ws.records.for_document(doc.id), ChangeRecord):
-        if record.to_revision == doc.revision and record.author.is_(email):
+        if record.to_revision == doc.revision and record.author.has_email(email):
             raise Refused(f"{actor.name} wrote revision {doc.revision} of {doc.id} "
                           f"({record.path}) and cannot approve it",
                           hint="segregation of duties: another person holding the role approves")
@@ -570,7 +567,7 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                            "(:audience: in the header, or audience under [types] in qms.toml)")
     revision = info.in_force.revision
     for record in of_kind(records, TrainingRecord):
-        if record.revision == revision and record.trainee.is_(trainee.email):
+        if record.revision == revision and record.trainee.has_email(trainee.email):
             raise Refused(f"{trainee.name} is already trained on {doc.id} revision {revision} "
                           f"({record.path})")
     fields: dict[str, object] = {"revision": revision, "fingerprint": info.in_force.fingerprint,
@@ -610,7 +607,7 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
             raise Refused(f"the {code} finding about {document} is about the present state, "
                           "not a past event: fix it instead",
                           hint=findings[0].hint or "see qms verify")
-        if any(r.code == code and r.role == role and r.author.is_(actor.email)
+        if any(r.code == code and r.role == role and r.author.has_email(actor.email)
                for r in of_kind(ws.records.for_document(document), DeviationRecord)):
             raise Refused(f"{actor.name} already recorded this deviation as {role}")
         paths = sorted({f.path for f in findings if f.path})

@@ -41,17 +41,17 @@ from . import policy as policy_item
 from . import records as records_module
 from . import signing
 from .model import Config, Document, Finding, Person
-from .records import (
+from .record_kinds import (
     ApprovalRecord,
     ChangeRecord,
     DeviationRecord,
     Record,
-    RecordSet,
     RetirementRecord,
     ReviewRecord,
     TrainingRecord,
     parse_datetime,
 )
+from .records import RecordSet
 from .status import COUNTING_MEANINGS
 from .status import required_roles as required_of
 
@@ -287,7 +287,7 @@ class _Judge:
         who = f"{maker.name} <{maker.email}>"
         adding = self.adding.get(record.path)
         if (config.identity == "commit" and adding is not None
-                and not maker.is_(adding.author_email)
+                and not maker.has_email(adding.author_email)
                 and not (isinstance(record, ApprovalRecord) and record.signature)):
             return _finding("identity-not-proven", record, f"the {record.kind} record names "
                             f"{who}, but commit {adding.commit[:10]} that added it was "
@@ -438,7 +438,8 @@ class _Judge:
         Restoring approved bytes later (git revert) is not authorship of them."""
         email = record.approver.email.lower()
         revision, digest = record.revision, record.fingerprint
-        if any(change.author.is_(email) for change in self.changes.get((doc.id, revision), [])):
+        if any(change.author.has_email(email)
+               for change in self.changes.get((doc.id, revision), [])):
             return True
         if self.index is None:
             return False
@@ -523,7 +524,7 @@ class _Judge:
                             "already in force with other content", "raise the revision "
                             "first: qms revise policy --reason \"...\", then approve")
         email = record.approver.email.lower()
-        wrote = any(c.author.is_(email)
+        wrote = any(c.author.has_email(email)
                     for c in self.changes.get((policy_item.POLICY_ID, revision), []))
         if wrote or any(email in c.people for c in written):
             return _finding("self-approval", record, f"{record.approver.name} approved "

@@ -14,13 +14,7 @@ from pathlib import Path
 from .gitrepo import Change
 from .history import HistoryIndex
 from .model import Config, Document
-from .records import (
-    ApprovalRecord,
-    ChangeRecord,
-    Record,
-    of_kind,
-    retirement_of,
-)
+from .record_kinds import ApprovalRecord, ChangeRecord, Record, of_kind, retirement_of
 from .signing import manifestation
 from .status import InForce, complete_approvals, required_roles
 

@@ -21,7 +21,7 @@ from .errors import InputError, QmsError, UsageError
 
 if TYPE_CHECKING:
     from .policy import Version
-    from .records import ApprovalRecord
+    from .record_kinds import ApprovalRecord
 
 NAMESPACE = "qms-docs-approval"
 SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file

@@ -19,16 +19,15 @@ from dataclasses import dataclass, field
 
 from .config import OWNER
 from .model import Config, Document
-from .records import (
+from .record_kinds import (
     ApprovalRecord,
     Record,
-    RecordSet,
     RetirementRecord,
     ReviewRecord,
-    current_date,
     of_kind,
     retirement_of,
 )
+from .records import RecordSet, current_date
 
 STATUSES = ("draft", "in-review", "approved", "effective", "obsolete")
 #: Meanings of an approval that satisfy a required approval (a review signature does not).

@@ -13,7 +13,7 @@ import datetime as dt
 import tomllib
 
 from .model import Config, Document
-from .records import ChangeRecord, Record, of_kind, retirement_of
+from .record_kinds import ChangeRecord, Record, of_kind, retirement_of
 from .status import complete_approvals, required_roles
 
 

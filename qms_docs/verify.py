@@ -13,14 +13,8 @@ from .gitrepo import changed_paths, files_at, record_states, require_history, re
 from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
 from .policy import POLICY_ID
-from .records import (
-    RECORDS_DIR,
-    ApprovalRecord,
-    ChangeRecord,
-    DeviationRecord,
-    Record,
-    of_kind,
-)
+from .record_kinds import ApprovalRecord, ChangeRecord, DeviationRecord, Record, of_kind
+from .records import RECORDS_DIR
 from .workspace import Workspace
 
 
@@ -84,7 +78,7 @@ def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
     approvers recorded one for that code and document) become ``accepted``."""
     from dataclasses import replace
 
-    from .records import parse_datetime
+    from .record_kinds import parse_datetime
 
     needed = set(ws.config.policy_approvers)
     accepted: dict[tuple[str, str], tuple[str, list[str]]] = {}

@@ -85,7 +85,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
-        from ..records import ApprovalRecord, of_kind
+        from ..record_kinds import ApprovalRecord, of_kind
         from ..signing import manifestation
         from .training import Cell, matrix
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model import Config, Document
-from ..records import ApprovalRecord, ChangeRecord, Record, ReviewRecord, TrainingRecord
+from ..record_kinds import ApprovalRecord, ChangeRecord, Record, ReviewRecord, TrainingRecord
 from ..status import StatusInfo
 
 

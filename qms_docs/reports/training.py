@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..model import Config, Document, Person
-from ..records import RecordSet, TrainingRecord, of_kind
+from ..record_kinds import TrainingRecord, of_kind
+from ..records import RecordSet
 from ..training import audience, training_revision
 
 STATES = ("trained", "due", "overdue", "not-required")
@@ -59,7 +60,7 @@ def matrix(documents: list[Document], records: RecordSet, config: Config, today:
                 cells.append(Cell(person, doc.id, "not-required"))
                 continue
             revision, effective = need
-            done = [r for r in trainings if r.trainee.is_(person.email)
+            done = [r for r in trainings if r.trainee.has_email(person.email)
                     and r.revision >= revision]
             if done:
                 last = max(done, key=lambda r: r.revision)

@@ -154,10 +154,8 @@ class ChangeRecord(Record):
 
 
 @dataclass(frozen=True)
-class ApprovalRecord(Record):
-    """A signature of a role on one revision's exact content (``qms approve``)."""
-
-    _person_key: ClassVar[str] = "approver"
+class _OfRevision(Record):
+    """A record about one revision of its document (made with a kind's class only)."""
 
     @property
     def revision(self) -> int:
@@ -167,9 +165,21 @@ class ApprovalRecord(Record):
     def about_revision(self) -> int | None:
         return self.revision
 
+
+@dataclass(frozen=True)
+class _OfContent(_OfRevision):
+    """A record about one revision's exact content (its fingerprint)."""
+
     @property
     def fingerprint(self) -> str:
         return self.data["fingerprint"]
+
+
+@dataclass(frozen=True)
+class ApprovalRecord(_OfContent):
+    """A signature of a role on one revision's exact content (``qms approve``)."""
+
+    _person_key: ClassVar[str] = "approver"
 
     @property
     def approver(self) -> Signer:
@@ -201,22 +211,10 @@ class ApprovalRecord(Record):
 
 
 @dataclass(frozen=True)
-class ReviewRecord(Record):
+class ReviewRecord(_OfContent):
     """A periodic review of the revision in force (``qms review``)."""
 
     _person_key: ClassVar[str] = "reviewer"
-
-    @property
-    def revision(self) -> int:
-        return self.data["revision"]
-
-    @property
-    def about_revision(self) -> int | None:
-        return self.revision
-
-    @property
-    def fingerprint(self) -> str:
-        return self.data["fingerprint"]
 
     @property
     def reviewer(self) -> Signer:
@@ -228,18 +226,10 @@ class ReviewRecord(Record):
 
 
 @dataclass(frozen=True)
-class RetirementRecord(Record):
+class RetirementRecord(_OfRevision):
     """A document withdrawn (``qms retire``)."""
 
     _person_key: ClassVar[str] = "approver"
-
-    @property
-    def revision(self) -> int:
-        return self.data["revision"]
-
-    @property
-    def about_revision(self) -> int | None:
-        return self.revision
 
     @property
     def reason(self) -> str:
@@ -255,22 +245,10 @@ class RetirementRecord(Record):
 
 
 @dataclass(frozen=True)
-class TrainingRecord(Record):
+class TrainingRecord(_OfContent):
     """A person trained on one revision (``qms train``)."""
 
     _person_key: ClassVar[str] = "trainee"
-
-    @property
-    def revision(self) -> int:
-        return self.data["revision"]
-
-    @property
-    def about_revision(self) -> int | None:
-        return self.revision
-
-    @property
-    def fingerprint(self) -> str:
-        return self.data["fingerprint"]
 
     @property
     def trainee(self) -> Signer:

@@ -11,18 +11,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
-from . import gitrepo, history, journal, signing, status
+from . import authority, gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
 from .errors import InputError, Refused, UsageError
 from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
+from .record_kinds import (
+    ApprovalRecord,
+    ChangeRecord,
+    DeviationRecord,
+    TrainingRecord,
+    make_record,
+    of_kind,
+)
 from .records import RECORDS_DIR, inside_repository, journaled_record, new_record
 from .text import checked_input
 from .training import audience, training_revision
@@ -39,8 +48,10 @@ def _slug(title: str) -> str:
 
 
 def _write(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Path]:
-    """Write an act's files, all or nothing (the caller holds the lock); their paths."""
+    """Write an act's files, all or nothing (the caller holds the lock); their paths. The
+    workspace reads what they change afresh on next use."""
     journal.commit(ws.root, writes, command)
+    ws.refresh(documents=any(not w.path.startswith(f"{RECORDS_DIR}/") for w in writes))
     return [ws.root / w.path for w in writes]
 
 
@@ -73,7 +84,8 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
     pattern = re.compile(rf"^{re.escape(policy.prefix)}-([0-9]{{1,18}})$")
     if doc_id is not None:
         doc_id = doc_id.strip().upper()
-        if not pattern.match(doc_id) or len(pattern.match(doc_id).group(1)) < config.id_digits:
+        digits = pattern.match(doc_id)
+        if digits is None or len(digits.group(1)) < config.id_digits:
             raise UsageError(f"--id {doc_id} does not fit type {type_name}",
                              hint=f"use {policy.prefix}- and {config.id_digits} digits")
         if any(d.id == doc_id for d in ws.scan.documents):
@@ -141,8 +153,8 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
         raise Refused(f"{doc.id} is retired (obsolete) and cannot be revised")
     if doc.revision is None:
         raise InputError(f"{doc.id} has no valid :revision:", path=doc.path, line=doc.line)
-    ever_approved = any(r.kind == "approval" and r.data["revision"] == doc.revision
-                        for r in ws.records.for_document(doc.id))
+    ever_approved = any(r.revision == doc.revision
+                        for r in of_kind(ws.records.for_document(doc.id), ApprovalRecord))
     if not ever_approved:
         raise Refused(f"{doc.id} revision {doc.revision} is still a draft that nobody has "
                       "approved: edit it as it is", hint=f"when ready: qms approve {doc.id} "
@@ -163,14 +175,13 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
     # The record and the header are written together through the journal. A repository
     # that a qms before the journal left with the change record but not the header (verify:
     # revision-behind-records) is completed with that record instead of a second one.
-    pending = next((r for r in ws.records.for_document(doc.id) if r.kind == "change"
-                    and r.data["from_revision"] == doc.revision
-                    and r.data["to_revision"] == new_revision), None)
+    pending = next((r for r in of_kind(ws.records.for_document(doc.id), ChangeRecord)
+                    if r.from_revision == doc.revision and r.to_revision == new_revision), None)
     if pending is not None:
-        if pending.data["author"]["email"].lower() != actor.email.lower():
+        if not pending.author.has_email(actor.email):
             raise Refused(f"{pending.path} raises {doc.id} to revision {new_revision}, but the "
                           "header was not changed (an interrupted qms revise)",
-                          hint=f"{pending.data['author']['name']} runs qms revise {doc.id} "
+                          hint=f"{pending.author.name} runs qms revise {doc.id} "
                                "again to complete it")
         _write(ws, "revise", [header])
         return new_revision, ws.root / pending.path
@@ -244,9 +255,9 @@ def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
                           "what is committed", hint="commit it first (git add, git commit), "
                                                     "then approve")
     for approval in info.approvals:
-        if approval.data["role"] == role and approval.data["meaning"] == meaning:
+        if approval.role == role and approval.meaning == meaning:
             raise Refused(f"{doc.id} revision {doc.revision} is already approved for {role} "
-                          f"by {approval.data['approver']['name']} ({approval.path})")
+                          f"by {approval.approver.name} ({approval.path})")
     reused = next((f for f in status.complete_approvals(ws.records.for_document(doc.id),
                                                           info.required_roles)
                    if f.revision == doc.revision and f.fingerprint != doc.fingerprint), None)
@@ -328,19 +339,19 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     return True, _write(ws, "keys add", [file, record])[1]
 
 
-def _signature_in_force(ws: Workspace, record: dict) -> signing.Check:
+def _signature_in_force(ws: Workspace, record: dict[str, Any]) -> signing.Check:
     """A new approval's signature checked against the signers file of the policy in force."""
-    from .records import Record
-
     state = ws.judgement.policy
-    return signing.signature_check(Record("approval", "<new>", record),
+    approval = make_record("approval", "<new>", record)
+    assert isinstance(approval, ApprovalRecord)
+    return signing.signature_check(approval,
                            state.in_force if state else None,
                            signing.check_signers_path(ws.root, ws.config.signers_file))
 
 
 # --- the policy item --------------------------------------------------------------------
 
-def _policy_state(ws: Workspace):
+def _policy_state(ws: Workspace) -> authority.PolicyState:
     state = ws.judgement.policy
     if state is None or state.in_force is None:
         raise Refused("the policy has no version in force: qms.toml was never committed",
@@ -369,7 +380,7 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
         return new, _write(ws, "revise policy", [record])[0]
 
 
-def policy_writers(ws: Workspace, until: str, paths=()) -> set[str]:
+def policy_writers(ws: Workspace, until: str, paths: Iterable[str] = ()) -> set[str]:
     """Emails of everyone who authored, committed or co-authored a change of the policy's
     files since the version in force, up to commit ``until``."""
     from .policy import changes_since
@@ -397,12 +408,14 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
                           hint="[policy] approvers of the policy in force: "
                                f"{', '.join(config.policy_approvers)}")
         head = gitrepo.head_commit(ws.repo)
-        committed = policy_item.version_at(ws.history_index.repo_dir, ws.prefix, head, ws.root)
+        committed = policy_item.version_at(gitrepo.work_tree(ws.repo), ws.prefix, head, ws.root)
         working = state.working
         if committed is None or working is None or working.fingerprint != committed.fingerprint:
             raise Refused("the policy has uncommitted changes: approve what is committed",
                           hint="commit qms.toml and the other policy files, then approve")
-        if committed.fingerprint == state.in_force.fingerprint:
+        in_force = state.in_force
+        assert in_force is not None  # _policy_state refused otherwise
+        if committed.fingerprint == in_force.fingerprint:
             raise Refused(f"this policy is the one in force (revision {state.revision}); "
                           "there is nothing to approve")
         if state.open_revision <= state.revision:
@@ -410,16 +423,15 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
                           "new revision was opened", hint="qms revise policy --reason \"...\" "
                                                           "first")
         revision = state.open_revision
-        for record in ws.records.for_document(POLICY_ID):
-            if (record.kind == "approval" and record.data["revision"] == revision
-                    and record.data["fingerprint"] == committed.fingerprint
-                    and record.data["role"] == role):
+        policy_records = ws.records.for_document(POLICY_ID)
+        for approval in of_kind(policy_records, ApprovalRecord):
+            if (approval.revision == revision and approval.fingerprint == committed.fingerprint
+                    and approval.role == role):
                 raise Refused(f"policy revision {revision} is already approved for {role} by "
-                              f"{record.data['approver']['name']} ({record.path})")
+                              f"{approval.approver.name} ({approval.path})")
         email = actor.email.lower()
-        wrote = any(r.kind == "change" and r.data["to_revision"] == revision
-                    and r.data["author"]["email"].lower() == email
-                    for r in ws.records.for_document(POLICY_ID))
+        wrote = any(r.to_revision == revision and r.author.has_email(email)
+                    for r in of_kind(policy_records, ChangeRecord))
         if wrote or email in policy_writers(ws, head, committed.files):
             raise Refused(f"{actor.name} wrote or committed this change of the policy and "
                           "cannot approve it",
@@ -442,9 +454,8 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
     email = actor.email.lower()
-    for record in ws.records.for_document(doc.id):
-        if (record.kind == "change" and record.data["to_revision"] == doc.revision
-                and record.data["author"]["email"].lower() == email):
+    for record in of_kind(ws.records.for_document(doc.id), ChangeRecord):
+        if record.to_revision == doc.revision and record.author.has_email(email):
             raise Refused(f"{actor.name} wrote revision {doc.revision} of {doc.id} "
                           f"({record.path}) and cannot approve it",
                           hint="segregation of duties: another person holding the role approves")
@@ -489,7 +500,8 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
-        raise Refused(f"{doc.id} is already retired ({info.retirement.path})")
+        where = f" ({info.retirement.path})" if info.retirement else ""
+        raise Refused(f"{doc.id} is already retired{where}")
     if not set(info.required_roles) & set(actor.roles):
         raise Refused(f"{actor.name} holds none of the roles that approve {doc.id}",
                       hint=f"a person holding one of {', '.join(info.required_roles)} retires it")
@@ -538,9 +550,8 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
                       hint=f"the audience is: {', '.join(sorted(roles)) or 'nobody'} "
                            "(:audience: in the header, or audience under [types] in qms.toml)")
     revision = info.in_force.revision
-    for record in records:
-        if (record.kind == "training" and record.data["revision"] == revision
-                and record.data["trainee"]["email"].lower() == trainee.email.lower()):
+    for record in of_kind(records, TrainingRecord):
+        if record.revision == revision and record.trainee.has_email(trainee.email):
             raise Refused(f"{trainee.name} is already trained on {doc.id} revision {revision} "
                           f"({record.path})")
     fields: dict[str, object] = {"revision": revision, "fingerprint": info.in_force.fingerprint,
@@ -580,9 +591,8 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
             raise Refused(f"the {code} finding about {document} is about the present state, "
                           "not a past event: fix it instead",
                           hint=findings[0].hint or "see qms verify")
-        if any(r.kind == "deviation" and r.data["code"] == code and r.data["role"] == role
-               and r.data["author"]["email"].lower() == actor.email.lower()
-               for r in ws.records.for_document(document)):
+        if any(r.code == code and r.role == role and r.author.has_email(actor.email)
+               for r in of_kind(ws.records.for_document(document), DeviationRecord)):
             raise Refused(f"{actor.name} already recorded this deviation as {role}")
         paths = sorted({f.path for f in findings if f.path})
         fields: dict[str, object] = {"code": code, "reason": reason.strip(),

@@ -34,17 +34,28 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import policy as policy_item
 from . import records as records_module
 from . import signing
-from .model import Config, Document, Finding
-from .records import Record, RecordSet, parse_datetime
+from .model import Config, Document, Finding, Person
+from .record_kinds import (
+    ApprovalRecord,
+    ChangeRecord,
+    DeviationRecord,
+    Record,
+    RetirementRecord,
+    ReviewRecord,
+    TrainingRecord,
+    parse_datetime,
+)
+from .records import RecordSet
 from .status import COUNTING_MEANINGS
 from .status import required_roles as required_of
 
 if TYPE_CHECKING:
+    from .gitrepo import Change
     from .history import HistoryIndex
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ class PolicyState:
     in_force: policy_item.Version | None
     revision: int = 1  # the revision in force
     since: dt.datetime | None = None
-    approvals: tuple[Record, ...] = ()
+    approvals: tuple[ApprovalRecord, ...] = ()
     working: policy_item.Version | None = None
     open_revision: int = 1  # the newest revision a change record opened
     #: (revision, version, in force since), oldest first
@@ -105,7 +116,7 @@ class Judgement:
                 "rejected": {path: f.to_dict() for path, f in self.rejected.items()}}
 
 
-def apply(records: RecordSet, data: dict) -> RecordSet:
+def apply(records: RecordSet, data: dict[str, Any]) -> RecordSet:
     """A judgement made elsewhere (:meth:`Judgement.to_dict`) applied to these records: a
     record it did not count does not count."""
     counted = data.get("counted", {})
@@ -117,7 +128,7 @@ def apply(records: RecordSet, data: dict) -> RecordSet:
         required = entry.get("required")
         kept.append(replace(record, added=entry.get("added"),
                             required=tuple(required) if required is not None else None))
-    kept.sort(key=lambda r: (r.data["date"], r.path))
+    kept.sort(key=lambda r: (r.stated, r.path))
     return RecordSet(records=kept, findings=list(records.findings))
 
 
@@ -140,18 +151,20 @@ class _Judge:
             if doc.id:
                 self.docs.setdefault(doc.id, doc)
         self.signers = signing.Signers()
-        self.adding: dict[str, object] = {}  # record path -> the change that added it
-        self._held: dict[str, dict] = {}  # per document file: fingerprints it ever had
-        self._positions: dict[str, tuple[list, dict[str, list[int]]]] = {}
+        self.adding: dict[str, Change] = {}  # record path -> the change that added it
+        self._held: dict[str, dict[str, Change]] = {}  # per file: fingerprints it ever had
+        self._positions: dict[str, tuple[list[Change], dict[str, list[int]]]] = {}
         self.counted: list[Record] = []
         self.findings: list[Finding] = []
         self.rejected: dict[str, Finding] = {}
-        self.groups: dict[tuple[str, int, str], dict[str, Record]] = {}
+        self.groups: dict[tuple[str, int, str], dict[str, ApprovalRecord]] = {}
         self.completions: dict[str, list[Completion]] = {}
-        self.changes: dict[tuple[str, int], list[Record]] = {}
+        self.changes: dict[tuple[str, int], list[ChangeRecord]] = {}
         self.notes: list[str] = []
         self.policy: PolicyState | None = None
-        self.pending_switches: list[tuple[dt.datetime, int, policy_item.Version, tuple]] = []
+        self.pending_switches: list[tuple[dt.datetime, int, policy_item.Version,
+                                          tuple[ApprovalRecord, ...]]] = []
+        self._counted: Record | None = None
 
     # --- git facts --------------------------------------------------------------------
 
@@ -162,7 +175,7 @@ class _Judge:
         """Every record with the time git says it took effect. A record not committed yet
         counts, for this working copy only, from the date it states (once committed, from
         its commit)."""
-        out = []
+        out: list[Record] = []
         if self.index is None:
             return list(self.raw.records)
         landings = self.index.landings()
@@ -250,7 +263,7 @@ class _Judge:
                 continue                      # reports it, it counts nowhere
             problem = self.judge(record, config, version)
             if problem is None:
-                self.counted.append(record if record.kind != "approval" else self._counted)
+                self.counted.append(self._counted or record)  # approvals: with required
             else:
                 self.rejected[record.path] = problem
                 self.findings.append(problem)
@@ -261,14 +274,14 @@ class _Judge:
     def judge(self, record: Record, config: Config,
               version: policy_item.Version | None) -> Finding | None:
         """None if the record counts; otherwise the finding saying why not."""
-        self._counted = record
+        self._counted = None
         maker = record.maker()
-        person = config.person_by_email(maker["email"])
-        who = f"{maker['name']} <{maker['email']}>"
+        person = config.person_by_email(maker.email)
+        who = f"{maker.name} <{maker.email}>"
         adding = self.adding.get(record.path)
         if (config.identity == "commit" and adding is not None
-                and adding.author_email.lower() != maker["email"].lower()
-                and not (record.kind == "approval" and record.data.get("signature"))):
+                and not maker.has_email(adding.author_email)
+                and not (isinstance(record, ApprovalRecord) and record.signature)):
             return _finding("identity-not-proven", record, f"the {record.kind} record names "
                             f"{who}, but commit {adding.commit[:10]} that added it was "
                             f"authored by {adding.author_email}", "each person commits the "
@@ -280,15 +293,14 @@ class _Judge:
         if doc is None or doc.type not in config.types:
             return None  # no such document: verify reports the records (invalid-record)
         required = required_of(doc, config)
-        kind = record.kind
-        if kind == "change":
-            self.changes.setdefault((doc.id, record.data["to_revision"]), []).append(record)
+        if isinstance(record, ChangeRecord):
+            self.changes.setdefault((doc.id, record.to_revision), []).append(record)
             if person is None:
                 return _finding("unauthorized-change", record, f"{who} is not a person of the "
                                 "policy in force when the change was recorded",
                                 "changes are recorded with qms revise by a person of qms.toml")
             return None
-        if kind == "retirement":
+        if isinstance(record, RetirementRecord):
             if person is None or not set(required) & set(person.roles):
                 return _finding("unauthorized-retirement", record,
                                 f"{who} retired {doc.id} without holding a role that approves "
@@ -296,7 +308,7 @@ class _Judge:
                                 f"a person holding one of {', '.join(required)} retires it "
                                 "with qms retire")
             return None
-        if kind == "review":
+        if isinstance(record, ReviewRecord):
             allowed = set(required) | ({doc.owner} if doc.owner else set())
             if person is None or not allowed & set(person.roles):
                 return _finding("unauthorized-review", record,
@@ -305,28 +317,28 @@ class _Judge:
                                 f"a person holding one of {', '.join(sorted(allowed))} "
                                 "reviews it with qms review")
             return None
-        if kind == "training":
+        if isinstance(record, TrainingRecord):
             from .training import audience
 
-            trainee = config.person_by_email(record.data["trainee"]["email"])
+            trainee = config.person_by_email(record.trainee.email)
             roles = set(audience(doc, config))
             if person is None or trainee is None or not roles & set(trainee.roles):
                 why = ("the trainer is not a person of the policy in force" if person is None
-                       else f"{record.data['trainee']['name']} is not in the audience of "
+                       else f"{record.trainee.name} is not in the audience of "
                             f"{doc.id}")
                 return _finding("unauthorized-training", record, f"training record on "
                                 f"{doc.id}: {why}", "training records are made with qms train "
                                 "for a person of the audience, by a person of qms.toml")
             return None
-        if kind == "deviation":
+        if isinstance(record, DeviationRecord):
             return self.judge_deviation(record, config, person, who)
-        if kind != "approval":
+        if not isinstance(record, ApprovalRecord):
             return None
         return self.judge_approval(record, doc, config, version, person, who, required)
 
-    def judge_deviation(self, record: Record, config: Config, person, who: str
-                        ) -> Finding | None:
-        role = record.data["role"]
+    def judge_deviation(self, record: DeviationRecord, config: Config, person: Person | None,
+                        who: str) -> Finding | None:
+        role = record.role
         if person is None or role not in person.roles or role not in config.policy_approvers:
             return _finding("unauthorized-deviation", record, f"{who} accepted a deviation "
                             f"as {role} without holding a role of [policy] approvers",
@@ -334,13 +346,13 @@ class _Judge:
                             "records it with qms deviation")
         return None
 
-    def _signature(self, record: Record, version, required_signature: bool, who: str
-                   ) -> Finding | None:
+    def _signature(self, record: ApprovalRecord, version: policy_item.Version | None,
+                   required_signature: bool, who: str) -> Finding | None:
         fallback = (self.root / self.working.signers_file) if version is None else None
         check = self.signers.check(record, version, fallback)
         if check.state == "invalid":
             return _finding("bad-signature", record, f"the signature of {who} on "
-                            f"{record.document} revision {record.data['revision']} does not "
+                            f"{record.document} revision {record.revision} does not "
                             f"verify: {check.detail}", "the record or the signature was "
                             "altered, or the key was not listed for this person in the signers "
                             "file of the policy in force when it was made")
@@ -350,10 +362,10 @@ class _Judge:
                             "approve again with --sign (in a new revision)")
         return None
 
-    def judge_approval(self, record: Record, doc: Document, config: Config, version,
-                       person, who: str, required: tuple[str, ...]) -> Finding | None:
-        data = record.data
-        role, revision, digest = data["role"], data["revision"], data["fingerprint"]
+    def judge_approval(self, record: ApprovalRecord, doc: Document, config: Config,
+                       version: policy_item.Version | None, person: Person | None, who: str,
+                       required: tuple[str, ...]) -> Finding | None:
+        role, revision, digest = record.role, record.revision, record.fingerprint
         if person is None or role not in person.roles or role not in required:
             why = ("is not a person of the policy in force" if person is None else
                    f"does not hold the role {role}" if role not in person.roles else
@@ -376,22 +388,22 @@ class _Judge:
                             "one text", f"raise the revision first: qms revise {doc.id} "
                             "--reason \"...\", then approve")
         if self._wrote(record, doc):
-            return _finding("self-approval", record, f"{data['approver']['name']} approved "
+            return _finding("self-approval", record, f"{record.approver.name} approved "
                             f"revision {revision} of {doc.id}, which they wrote or committed",
                             "segregation of duties: another person holding the role approves")
-        self._counted = replace(record, required=required)
-        if data["meaning"] in COUNTING_MEANINGS:
+        counted = self._counted = replace(record, required=required)
+        if record.meaning in COUNTING_MEANINGS:
             group = self.groups.setdefault((doc.id, revision, digest), {})
-            group.setdefault(role, self._counted)
+            group.setdefault(role, counted)
             if all(r in group for r in required) and digest not in approved:
                 chosen = [group[r] for r in required]
-                effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
+                effective = max(max(a.effective for a in chosen),
                                 max(a.date.date() for a in chosen))
                 self.completions.setdefault(doc.id, []).append(
                     Completion(revision, digest, effective, record.date))
         return None
 
-    def _content(self, record: Record, doc: Document) -> Finding | None:
+    def _content(self, record: ApprovalRecord, doc: Document) -> Finding | None:
         """The approved content was committed, and not after the approval's stated date."""
         if self.index is None:
             return None
@@ -399,29 +411,29 @@ class _Judge:
         if path not in self._held:
             self._held[path] = self.index.fingerprints_along_moves(path, self.prefix)
         held = self._held[path]
-        first = held.get(record.data["fingerprint"])
+        first = held.get(record.fingerprint)
         if first is None:
             return _finding("approval-of-unknown-content", record, f"approves content of "
                             f"{doc.id} that no commit ever held (fingerprint "
-                            f"{record.data['fingerprint'][:12]}...)", "approve committed "
+                            f"{record.fingerprint[:12]}...)", "approve committed "
                             "content only: commit, then qms approve")
         if record.claimed < parse_datetime(first.date):
             return _finding("record-predates-content", record, f"the approval is dated "
-                            f"{record.data['date']}, before the content it approves was "
+                            f"{record.stated}, before the content it approves was "
                             f"written ({first.date}, commit {first.commit[:10]})",
                             "a record cannot be dated back: approve again with qms approve")
         return None
 
-    def _wrote(self, record: Record, doc: Document) -> bool:
+    def _wrote(self, record: ApprovalRecord, doc: Document) -> bool:
         """The approver wrote or committed what they approve: the change record of the
         revision, or a commit that changed the file after the revision in force when the
         approval was made and up to the first commit holding the approved content.
         Restoring approved bytes later (git revert) is not authorship of them."""
-        email = record.data["approver"]["email"].lower()
-        revision, digest = record.data["revision"], record.data["fingerprint"]
-        for change in self.changes.get((doc.id, revision), []):
-            if change.data["author"]["email"].lower() == email:
-                return True
+        email = record.approver.email.lower()
+        revision, digest = record.revision, record.fingerprint
+        if any(change.author.has_email(email)
+               for change in self.changes.get((doc.id, revision), [])):
+            return True
         if self.index is None:
             return False
         path = self.git_path(doc.path)
@@ -452,25 +464,24 @@ class _Judge:
 
     # --- the policy's own records -----------------------------------------------------
 
-    def judge_policy(self, record: Record, config: Config, version, person,
-                     who: str) -> Finding | None:
+    def judge_policy(self, record: Record, config: Config, version: policy_item.Version | None,
+                     person: Person | None, who: str) -> Finding | None:
         state = self.policy
-        if record.kind == "change":
+        if isinstance(record, ChangeRecord):
             if person is None:
                 return _finding("unauthorized-change", record, f"{who} is not a person of the "
                                 "policy in force", "policy changes are recorded with qms revise "
                                 "policy by a person of qms.toml")
             if state is not None:
-                state.open_revision = max(state.open_revision, record.data["to_revision"])
-                self.changes.setdefault((policy_item.POLICY_ID, record.data["to_revision"]),
+                state.open_revision = max(state.open_revision, record.to_revision)
+                self.changes.setdefault((policy_item.POLICY_ID, record.to_revision),
                                         []).append(record)
             return None
-        if record.kind == "deviation":
+        if isinstance(record, DeviationRecord):
             return self.judge_deviation(record, config, person, who)
-        if record.kind != "approval":
+        if not isinstance(record, ApprovalRecord):
             return None
-        data = record.data
-        role, revision, digest = data["role"], data["revision"], data["fingerprint"]
+        role, revision, digest = record.role, record.revision, record.fingerprint
         required = config.policy_approvers
         if person is None or role not in person.roles or role not in required:
             why = ("is not a person of the policy in force" if person is None else
@@ -485,19 +496,19 @@ class _Judge:
         if state is None or self.index is None:
             self._counted = replace(record, required=required)
             return None
-        approved = policy_item.version_at(self.index.repo_dir, self.prefix, data["commit"],
-                                          self.root) if data["commit"] in self.index.commits \
+        approved = policy_item.version_at(self.index.repo_dir, self.prefix, record.commit,
+                                          self.root) if record.commit in self.index.commits \
             else None
         if approved is None or approved.fingerprint != digest:
             return _finding("approval-of-unknown-content", record, "approves a policy that "
-                            f"commit {data['commit'][:10]} does not hold", "approve the "
+                            f"commit {record.commit[:10]} does not hold", "approve the "
                             "committed policy: commit it, then qms approve policy")
-        written = policy_item.changes_since(self.index, self.prefix, state.in_force, data["commit"],
-                                 approved.files)
+        written = policy_item.changes_since(self.index, self.prefix, state.in_force,
+                                            record.commit, approved.files)
         last = max((parse_datetime(c.date) for c in written), default=None)
         if last is not None and record.claimed < last:
             return _finding("record-predates-content", record, f"the approval is dated "
-                            f"{data['date']}, before the policy it approves was written "
+                            f"{record.stated}, before the policy it approves was written "
                             f"({last.isoformat()})", "a record cannot be dated back: approve "
                             "again with qms approve policy")
         done = [(r, v.fingerprint) for r, v, _ in state.versions]
@@ -505,22 +516,22 @@ class _Judge:
             return _finding("revision-reused", record, f"policy revision {revision} was "
                             "already in force with other content", "raise the revision "
                             "first: qms revise policy --reason \"...\", then approve")
-        email = data["approver"]["email"].lower()
-        wrote = any(c.data["author"]["email"].lower() == email
+        email = record.approver.email.lower()
+        wrote = any(c.author.has_email(email)
                     for c in self.changes.get((policy_item.POLICY_ID, revision), []))
         if wrote or any(email in c.people for c in written):
-            return _finding("self-approval", record, f"{data['approver']['name']} approved "
+            return _finding("self-approval", record, f"{record.approver.name} approved "
                             "a policy change they wrote or committed", "segregation of "
                             "duties: another person holding the role approves")
-        self._counted = replace(record, required=required)
-        if data["meaning"] not in COUNTING_MEANINGS or any(
+        counted = self._counted = replace(record, required=required)
+        if record.meaning not in COUNTING_MEANINGS or any(
                 r == revision and fp == digest for r, fp in done):
             return None
         group = self.groups.setdefault((policy_item.POLICY_ID, revision, digest), {})
-        group.setdefault(role, self._counted)
+        group.setdefault(role, counted)
         if all(r in group for r in required):
             chosen = tuple(group[r] for r in required)
-            effective = max(dt.date.fromisoformat(a.data["effective"]) for a in chosen)
+            effective = max(a.effective for a in chosen)
             at = max(record.date, dt.datetime.combine(effective, dt.time(),
                                                       record.date.tzinfo))
             if not any(s[1] == revision for s in self.pending_switches):
@@ -546,7 +557,7 @@ def judge(root: Path, raw: RecordSet, documents: list[Document], working: Config
     if state is not None and state.in_force is not None:
         config = state.in_force.config
         state.working = working_policy
-    counted = RecordSet(records=sorted(judge_.counted, key=lambda r: (r.data["date"], r.path)),
+    counted = RecordSet(records=sorted(judge_.counted, key=lambda r: (r.stated, r.path)),
                         findings=list(raw.findings))
     return Judgement(counted, judge_.findings, config, state, judge_.notes, judge_.rejected,
                      index)
@@ -565,7 +576,7 @@ def judge_tree(root: Path, raw: RecordSet, documents: list[Document], working: C
     except GitError:
         return judge(root, raw, documents, working, None, at=at)
     index = history.HistoryIndex.start(repo).result()
-    top = Path(repo.working_tree_dir).resolve()
+    top = gitrepo.work_tree(repo).resolve()
     rel = root.resolve().relative_to(top).as_posix()
     try:
         working_policy = policy_item.working_version(root)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .config import OWNER
-from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Scan
+from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
 from .model import Catalog, Config, Document, Finding
 
 
@@ -48,7 +48,7 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list
     return findings
 
 
-def _header_findings(doc: Document, header, config: Config) -> list[Finding]:
+def _header_findings(doc: Document, header: Header | None, config: Config) -> list[Finding]:
     out: list[Finding] = []
     policy = config.types[doc.type]
     if not doc.title:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .findings import CODES
+
 # --- one pattern per kind of id (each used everywhere that kind is read) -------------------
 
 #: A document id: upper-case letters and digits, two or more parts joined by dashes
@@ -165,6 +167,11 @@ class Finding:
     document: str | None = None
     severity: str = "error"  # "error", "warning", or "accepted" (a deviation on record)
     when: str | None = field(default=None, compare=False)  # the event's time, if historic
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:  # every code has its meaning and fix in findings.py
+            raise ValueError(f"unregistered finding code {self.code!r}: add it to "
+                             "qms_docs/findings.py and the README's table")
 
     @property
     def location(self) -> str:

@@ -20,14 +20,20 @@ import ast
 import hashlib
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import CONFIG_NAME, config_from_bytes
 from .documents import INDEX_NAMES
 from .errors import QmsError
-from .model import Config
+from .model import Config, Document
 from .records import RECORDS_DIR
+
+if TYPE_CHECKING:
+    from .gitrepo import Change
+    from .history import HistoryIndex
 
 POLICY_ID = "QMS-POLICY"
 #: What people type for the policy wherever a document id is accepted.
@@ -40,11 +46,9 @@ def is_policy_ref(text: str) -> bool:
     return text.strip().lower() in (POLICY_NAME, POLICY_ID.lower())
 
 
-def policy_document():
+def policy_document() -> Document:
     """The policy item as a document for the revision history (its approvals carry the
     roles they needed, so no document type is involved)."""
-    from .model import Document
-
     return Document(id=POLICY_ID, type="policy-item", title="Policy (qms.toml, signers, "
                     "site frame)", revision=None, owner=None, path=CONFIG_NAME, line=1)
 
@@ -160,7 +164,8 @@ def working_version(root: Path) -> Version:
     names = _working_paths(root)
     conf = _read(root / CONF_NAME)
     config = config_from_bytes(root, (root / CONFIG_NAME).read_bytes())
-    files = {p: data for p in covered(names, config, conf and conf.decode("utf-8", "replace"))
+    frame = conf.decode("utf-8", "replace") if conf is not None else None
+    files = {p: data for p in covered(names, config, frame)
              if (data := _read(root / p)) is not None}
     return Version(fingerprint(files), files, config)
 
@@ -209,8 +214,8 @@ def version_at(repo_dir: Path, prefix: str, commit: str, root: Path) -> Version 
     return Version(fingerprint(files), files, config, commit)
 
 
-def changes_since(index, prefix: str, in_force: Version | None, until: str,
-                  paths=()) -> list:
+def changes_since(index: HistoryIndex | None, prefix: str, in_force: Version | None,
+                  until: str, paths: Iterable[str] = ()) -> list[Change]:
     """Changes of the policy's files (those of the version in force, ``paths`` and
     qms.toml) in commits that ``until`` holds and the version in force does not."""
     if index is None:
@@ -227,7 +232,7 @@ def changes_since(index, prefix: str, in_force: Version | None, until: str,
             if c.commit in ancestors]
 
 
-def _ancestors(index, tip: str) -> set[str]:
+def _ancestors(index: HistoryIndex, tip: str) -> set[str]:
     """Every commit of ``index`` that ``tip`` holds (itself included)."""
     seen: set[str] = set()
     stack = [tip]

@@ -270,7 +270,7 @@ def uncommitted_records(ws: Workspace, as_of: dt.date | None = None) -> list[Pen
                  else "staged")
         pending.append(PendingRecord(
             path, state, record.kind if record else "", record.document if record else "",
-            record.person().get("name", "") if record else ""))
+            record.person().name if record else ""))
     return sorted(pending, key=lambda p: (p.document, p.path))
 
 

@@ -4,7 +4,7 @@ One YAML file per record under ``records/<DOCUMENT-ID>/``. A record is created
 exclusively (never overwriting), written atomically (temporary file, fsync, hard link
 to its final name) with the other files of its act through the journal (journal.py),
 and never edited or deleted afterwards: a new fact is a new file.
-Every kind has a JSON Schema in ``records_schema/``.
+Every kind has a JSON Schema in ``records_schema/``, and a typed class in record_kinds.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,51 +25,10 @@ from .cache import ContentCache
 from .errors import InputError
 from .journal import Write, create_file, digest
 from .model import DOCUMENT_ID, Finding
+from .record_kinds import KINDS, Record, make_record, parse_datetime
 from .text import decode_utf8
 
 RECORDS_DIR = "records"
-KINDS = ("change", "approval", "review", "retirement", "training", "deviation")
-
-
-@dataclass(frozen=True)
-class Record:
-    """One valid record: its kind, its file (relative to the QMS root) and its data."""
-
-    kind: str
-    path: str
-    data: dict[str, Any]
-    #: Set by the judge (authority.py): when the record took effect in git (the commit
-    #: of the first-parent line that brought it in; None if it is not committed), and
-    #: for approvals the roles the policy in force then required of the document.
-    added: str | None = field(default=None, compare=False)
-    required: tuple[str, ...] | None = field(default=None, compare=False)
-
-    @property
-    def document(self) -> str:
-        return self.data["document"]
-
-    @cached_property  # read-only data: parsed once (frozen dataclasses allow this)
-    def claimed(self) -> dt.datetime:
-        """The date the record states."""
-        return parse_datetime(self.data["date"])
-
-    @cached_property
-    def date(self) -> dt.datetime:
-        """When the record counts from: its stated date, but never before it was committed
-        (a record cannot be dated back)."""
-        if self.added is None:
-            return self.claimed
-        return max(self.claimed, parse_datetime(self.added))
-
-    def person(self) -> dict[str, str]:
-        key = {"change": "author", "approval": "approver", "review": "reviewer",
-               "retirement": "approver", "training": "trainee",
-               "deviation": "author"}[self.kind]
-        return self.data[key]
-
-    def maker(self) -> dict[str, str]:
-        """The person whose act the record is (a training record: the trainer)."""
-        return self.data["trainer"] if self.kind == "training" else self.person()
 
 
 @dataclass
@@ -92,10 +51,6 @@ class RecordSet:
                 grouped.setdefault(record.document, []).append(record)
             self._grouped, self._grouped_size = grouped, len(self.records)
         return self._grouped
-
-
-def parse_datetime(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def now() -> dt.datetime:
@@ -149,7 +104,7 @@ def validate_record(data: Any, display: str, text: str = "") -> Record:
                                  "date", path=display, line=line,
                                  hint="a real day and time: YYYY-MM-DD, HH:MM:SS, a time "
                                       "zone from -23:59 to +23:59") from None
-    return Record(kind=kind, path=display, data=data)
+    return make_record(kind, display, data)
 
 
 def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
@@ -190,7 +145,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
             key = digest(payload)
             data = parsed.get(key)
             if isinstance(data, dict) and data.get("kind") in KINDS:
-                result.records.append(Record(kind=data["kind"], path=display, data=data))
+                result.records.append(make_record(data["kind"], display, data))
                 continue
             text = decode_utf8(payload, display)
             record = validate_record(yamlio.load_text(text, display), display, text)
@@ -201,7 +156,7 @@ def load_records(root: Path, cache_from: Path | None = None) -> RecordSet:
                                            exc.hint))
     parsed.save()
     result.records = _placed_and_unique(result)
-    result.records.sort(key=lambda r: (r.data["date"], r.path))
+    result.records.sort(key=lambda r: (r.stated, r.path))
     return result
 
 
@@ -223,24 +178,24 @@ def _placed_and_unique(result: RecordSet) -> list[Record]:
                 f"records of {record.document} sit in records/{record.document}/: move it "
                 "there (git mv) if it is genuine, or remove it", record.document))
             continue
-        other = first.get(record.data["id"])
+        other = first.get(record.id)
         if other is not None:
             result.findings.append(Finding(
-                "duplicate-record-id", f"record id {record.data['id']} is already used by "
+                "duplicate-record-id", f"record id {record.id} is already used by "
                 f"{other.path}: this record counts nowhere", record.path, None,
                 "each record has its own id (qms writes a fresh one): remove the copy",
                 record.document))
             result.findings.append(Finding(
-                "duplicate-record-id", f"record id {record.data['id']} is used again by "
+                "duplicate-record-id", f"record id {record.id} is used again by "
                 f"{record.path}, which counts nowhere", other.path, None,
                 f"remove the copy {record.path}", other.document))
             continue
-        first[record.data["id"]] = record
+        first[record.id] = record
         kept.append(record)
     return kept
 
 
-def _walk(folder: Path, display: str):
+def _walk(folder: Path, display: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """(display path, DirEntry) of everything below ``folder``, in path order; symbolic
     links to folders are listed, not entered."""
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .gitrepo import Change
 from .history import HistoryIndex
 from .model import Config, Document
-from .records import Record
+from .record_kinds import ApprovalRecord, ChangeRecord, Record, of_kind, retirement_of
 from .signing import manifestation, shown_time
 from .status import InForce, complete_approvals, required_roles
 
@@ -25,8 +25,8 @@ class RevisionEntry:
     """One revision of a document: why it was made, who approved it, when it was in force."""
 
     revision: int
-    change: Record | None
-    approvals: tuple[Record, ...]
+    change: ChangeRecord | None
+    approvals: tuple[ApprovalRecord, ...]
     fingerprint: str | None
     effective_from: dt.date | None
     effective_until: dt.date | None
@@ -106,23 +106,18 @@ def revision_row(entry: RevisionEntry, signers: Path | None = None,
                        start, until, tuple(c.commit for c in entry.commits))
 
 
-def retirement_of(records: list[Record]) -> Record | None:
-    return next((r for r in records if r.kind == "retirement"), None)
-
-
 def revision_history(doc: Document, records: list[Record], config: Config,
                      index: HistoryIndex | None = None) -> list[RevisionEntry]:
     """Every revision from 1 to the latest, oldest first."""
     complete = complete_approvals(records, required_roles(doc, config))
     retired = retirement_of(records)
     retired_on = retired.date.date() if retired else None
-    numbers = {doc.revision or 1, *(r.data.get("to_revision", 0) for r in records),
-               *(r.data.get("revision", 0) for r in records)}
+    numbers = {doc.revision or 1, *(r.about_revision or 0 for r in records)}
     latest = max(n for n in numbers if n)
     entries = []
     for number in range(1, latest + 1):
-        change = next((r for r in reversed(records) if r.kind == "change"
-                       and r.data["to_revision"] == number), None)
+        change = next((r for r in reversed(of_kind(records, ChangeRecord))
+                       if r.to_revision == number), None)
         # Every text approved under this number: one, unless a revision number was reused
         # before qms refused it (verify: revision-reused); each is listed.
         texts: list[InForce | None] = [f for f in complete if f.revision == number] or [None]
@@ -131,8 +126,8 @@ def revision_history(doc: Document, records: list[Record], config: Config,
             commits = _commits_of_revision(index, doc, number, records)
         for in_force in texts:
             approvals = (in_force.approvals if in_force else
-                         tuple(r for r in records if r.kind == "approval"
-                               and r.data["revision"] == number))
+                         tuple(r for r in of_kind(records, ApprovalRecord)
+                               if r.revision == number))
             until = None
             if in_force is not None:
                 order = complete.index(in_force)  # a newer revision, or the same number
@@ -153,7 +148,7 @@ def _commits_of_revision(index: HistoryIndex, doc: Document, number: int,
                          records: list[Record]) -> tuple[Change, ...]:
     found = [c for c in index.commits_of(doc.path) if index.header_revision(c) == number]
     for record in records:
-        if record.data.get("to_revision", record.data.get("revision")) == number:
+        if record.about_revision == number:
             found += [c for c in index.commits_of(record.path) if c.status == "A"
                       and len(getattr(index.commits.get(c.commit), "parents", ())) < 2]
     unique = {c.commit: c for c in sorted(found, key=lambda c: c.date)}

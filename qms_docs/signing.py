@@ -14,10 +14,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, QmsError, UsageError
 from .text import decode_utf8
+
+if TYPE_CHECKING:
+    from .policy import Version
+    from .record_kinds import ApprovalRecord
 
 NAMESPACE = "qms-docs-approval"
 SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file
@@ -125,7 +129,7 @@ def verify(record: dict[str, Any], signers: Path | None) -> Check:
 
 
 def signature_field(signature: str, version: int = PAYLOAD_VERSION) -> dict[str, Any]:
-    field = {"format": "ssh", "namespace": NAMESPACE, "signature": signature}
+    field: dict[str, Any] = {"format": "ssh", "namespace": NAMESPACE, "signature": signature}
     if version >= 2:
         field["version"] = version
     return field
@@ -198,12 +202,13 @@ class Signers:
     ssh-keygen can read; each record checked once per version."""
 
     def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._paths: dict[str, Path | None] = {}
         self._checks: dict[tuple[str, str], Check] = {}
 
-    def check(self, record: Any, version: Any | None, fallback: Path | None) -> Check:
-        """``record``: a records.Record; without a version, against ``fallback``."""
+    def check(self, record: ApprovalRecord, version: Version | None,
+              fallback: Path | None) -> Check:
+        """The approval's signature; without a policy version, against ``fallback``."""
         if version is None:
             return verify(record.data, fallback)
         key = (version.fingerprint, record.path)
@@ -211,7 +216,7 @@ class Signers:
             self._checks[key] = verify(record.data, self._path(version))
         return self._checks[key]
 
-    def _path(self, version: Any) -> Path | None:
+    def _path(self, version: Version) -> Path | None:
         if version.fingerprint not in self._paths:
             content = version.signers
             if content is None:
@@ -229,7 +234,8 @@ class Signers:
             self._folder.cleanup()
 
 
-def signature_check(record: Any, version: Any | None, fallback: Path | None) -> Check:
+def signature_check(record: ApprovalRecord, version: Version | None,
+                    fallback: Path | None) -> Check:
     """A record's signature checked against the signers file of a policy version."""
     signers = Signers()
     try:

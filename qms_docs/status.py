@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 from .config import OWNER
 from .model import Config, Document
-from .records import Record, RecordSet, current_date
+from .record_kinds import (
+    ApprovalRecord,
+    Record,
+    RetirementRecord,
+    ReviewRecord,
+    of_kind,
+    retirement_of,
+)
+from .records import RecordSet, current_date
 
 STATUSES = ("draft", "in-review", "approved", "effective", "obsolete")
 #: Meanings of an approval that satisfy a required approval (a review signature does not).
@@ -33,7 +41,7 @@ class InForce:
     revision: int
     fingerprint: str
     effective: dt.date
-    approvals: tuple[Record, ...]
+    approvals: tuple[ApprovalRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -44,14 +52,14 @@ class StatusInfo:
     revision: int | None
     status: str
     required_roles: tuple[str, ...]
-    approvals: tuple[Record, ...]  # of the current revision and content
+    approvals: tuple[ApprovalRecord, ...]  # of the current revision and content
     missing_roles: tuple[str, ...]
     effective: dt.date | None  # of the current revision, once fully approved
     in_force: InForce | None  # the revision in force today (may be an older one)
     last_review: dt.date | None = None
     next_review: dt.date | None = None
     review_overdue: bool = False
-    retirement: Record | None = None
+    retirement: RetirementRecord | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -75,11 +83,10 @@ class StatusInfo:
         }
 
 
-def approval_dict(record: Record) -> dict[str, object]:
-    data = record.data
-    return {"name": data["approver"]["name"], "email": data["approver"]["email"],
-            "role": data["role"], "meaning": data["meaning"], "date": data["date"],
-            "effective": data["effective"], "record": record.path}
+def approval_dict(record: ApprovalRecord) -> dict[str, object]:
+    return {"name": record.approver.name, "email": record.approver.email,
+            "role": record.role, "meaning": record.meaning, "date": record.stated,
+            "effective": record.effective.isoformat(), "record": record.path}
 
 
 def required_roles(doc: Document, config: Config) -> tuple[str, ...]:
@@ -112,20 +119,19 @@ def complete_approvals(records: list[Record], required: tuple[str, ...]) -> list
     roles the policy in force required when it was made (``Record.required``): a set of
     approvals is complete by the rules of its own time, whatever the policy says now.
     """
-    groups: dict[tuple[int, str], list[Record]] = {}
-    for record in records:
-        if record.kind == "approval" and record.data["meaning"] in COUNTING_MEANINGS:
-            key = (record.data["revision"], record.data["fingerprint"])
-            groups.setdefault(key, []).append(record)
+    groups: dict[tuple[int, str], list[ApprovalRecord]] = {}
+    for record in of_kind(records, ApprovalRecord):
+        if record.meaning in COUNTING_MEANINGS:
+            groups.setdefault((record.revision, record.fingerprint), []).append(record)
     complete = []
     for (revision, digest), approvals in groups.items():
-        by_role: dict[str, Record] = {}
+        by_role: dict[str, ApprovalRecord] = {}
         for approval in sorted(approvals, key=lambda a: (a.date, a.path)):
-            by_role.setdefault(approval.data["role"], approval)
+            by_role.setdefault(approval.role, approval)
             needed = approval.required if approval.required is not None else required
             if needed and all(role in by_role for role in needed):
                 chosen = tuple(by_role[role] for role in needed)
-                effective = max(max(dt.date.fromisoformat(a.data["effective"]) for a in chosen),
+                effective = max(max(a.effective for a in chosen),
                                 max(a.date.date() for a in chosen))
                 complete.append(InForce(revision, digest, effective, chosen))
                 break
@@ -145,14 +151,14 @@ def derive_status(doc: Document, records: list[Record], config: Config,
                           in_force=None, notes=(f"the policy in force has no document type "
                                                 f"{doc.type!r}: approve the policy first",))
     required = required_roles(doc, config)
-    retirement = next((r for r in records if r.kind == "retirement"), None)
+    retirement = retirement_of(records)
     complete = complete_approvals(records, required)
     in_force_list = [f for f in complete if f.effective <= today]
     in_force = in_force_list[-1] if in_force_list else None
-    current = [r for r in records if r.kind == "approval"
-               and r.data["revision"] == doc.revision and r.data["fingerprint"] == doc.fingerprint]
-    approved_roles = {r.data["role"] for r in current  # a reviewer's signature: still missing
-                      if r.data["meaning"] in COUNTING_MEANINGS}
+    current = [r for r in of_kind(records, ApprovalRecord)
+               if r.revision == doc.revision and r.fingerprint == doc.fingerprint]
+    approved_roles = {r.role for r in current  # a reviewer's signature: still missing
+                      if r.meaning in COUNTING_MEANINGS}
     missing = tuple(role for role in required if role not in approved_roles)
     mine = next((f for f in complete if f.revision == doc.revision
                  and f.fingerprint == doc.fingerprint), None)
@@ -175,8 +181,8 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     last_review = next_review = None
     overdue = False
     if in_force is not None:
-        reviews = [r.date.date() for r in records if r.kind == "review"
-                   and r.data["fingerprint"] == in_force.fingerprint]
+        reviews = [r.date.date() for r in of_kind(records, ReviewRecord)
+                   if r.fingerprint == in_force.fingerprint]
         last_review = max([max(a.date.date() for a in in_force.approvals), *reviews])
         next_review = add_months(last_review, config.types[doc.type].review_months)
         overdue = next_review < today

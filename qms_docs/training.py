@@ -13,7 +13,7 @@ import datetime as dt
 import tomllib
 
 from .model import Config, Document
-from .records import Record
+from .record_kinds import ChangeRecord, Record, of_kind, retirement_of
 from .status import complete_approvals, required_roles
 
 
@@ -28,16 +28,16 @@ def training_revision(doc: Document, records: list[Record], config: Config,
     None when no revision is in force."""
     complete = [f for f in complete_approvals(records, required_roles(doc, config))
                 if f.effective <= today]
-    if not complete or any(r.kind == "retirement" for r in records):
+    if not complete or retirement_of(records) is not None:
         return None
     in_force = complete[-1]
-    effective_of = {}
+    effective_of: dict[int, dt.date] = {}
     for entry in complete:
         effective_of.setdefault(entry.revision, entry.effective)
     for revision in range(in_force.revision, 0, -1):
-        change = next((r for r in reversed(records) if r.kind == "change"
-                       and r.data["to_revision"] == revision), None)
-        needs = change is None or change.data.get("training", True)
+        change = next((r for r in reversed(of_kind(records, ChangeRecord))
+                       if r.to_revision == revision), None)
+        needs = change is None or change.training
         if needs and revision in effective_of:
             return revision, effective_of[revision]
     return in_force.revision, in_force.effective

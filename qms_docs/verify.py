@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from . import signing
 from .checks import check_documents
-from .documents import fingerprint, parse_revision, read_header
+from .documents import Header, fingerprint, parse_revision, read_header
 from .gitrepo import changed_paths, files_at, record_states, require_history, resolve
 from .history import HistoryIndex, fingerprint_at
 from .model import Document, Finding
 from .policy import POLICY_ID
-from .records import RECORDS_DIR, Record, holds_added_bytes
+from .record_kinds import ApprovalRecord, ChangeRecord, DeviationRecord, Record, of_kind
+from .records import RECORDS_DIR, holds_added_bytes
 from .workspace import Workspace
 
 
@@ -24,6 +25,7 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     findings = check_documents(ws.scan, ws.working_config, ws.catalogs)
     findings += ws.records.findings
     index = ws.history_index
+    assert index is not None  # require_history passed: there is one
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     index.preload([_git(ws, d.path) for d in documents])
     findings += ws.judgement.findings
@@ -57,10 +59,11 @@ def _git(ws: Workspace, path: str) -> str:
 def policy_findings(ws: Workspace, gate: bool) -> list[Finding]:
     """An unapproved change of the policy: a warning of verify, a finding of the gate."""
     state = ws.judgement.policy
-    if state is None or not state.pending or state.in_force is None:
+    if state is None or not state.pending or state.in_force is None or state.working is None:
         return []
-    changed = sorted(set(state.working.files) ^ set(state.in_force.files) | {
-        p for p in state.working.files if state.in_force.files.get(p) != state.working.files[p]})
+    working, in_force = state.working.files, state.in_force.files
+    changed = sorted(set(working) ^ set(in_force) | {
+        p for p in working if in_force.get(p) != working[p]})
     return [Finding("policy-not-approved", f"the policy differs from the policy in force "
                     f"(revision {state.revision}): {', '.join(changed[:5])}"
                     f"{' ...' if len(changed) > 5 else ''}; until approved, the policy in "
@@ -75,16 +78,15 @@ def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
     approvers recorded one for that code and document) become ``accepted``."""
     from dataclasses import replace
 
-    from .records import parse_datetime
+    from .record_kinds import parse_datetime
 
     needed = set(ws.config.policy_approvers)
     accepted: dict[tuple[str, str], tuple[str, list[str]]] = {}
-    groups: dict[tuple[str, str], list[Record]] = {}
-    for record in ws.records.records:
-        if record.kind == "deviation":
-            groups.setdefault((record.data["code"], record.document), []).append(record)
+    groups: dict[tuple[str, str], list[DeviationRecord]] = {}
+    for record in of_kind(ws.records.records, DeviationRecord):
+        groups.setdefault((record.code, record.document), []).append(record)
     for key, records in groups.items():
-        roles = {r.data["role"] for r in records}
+        roles = {r.role for r in records}
         if needed and needed <= roles:
             accepted[key] = (max(r.date for r in records).isoformat(),
                              [r.path for r in records])
@@ -106,11 +108,11 @@ def accept_deviations(ws: Workspace, findings: list[Finding]) -> list[Finding]:
 def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                        strict: bool) -> list[Finding]:
     out: list[Finding] = []
-    approvals = [r for r in records if r.kind == "approval"]
-    changes = [r for r in records if r.kind == "change"]
-    if any(a.data["revision"] == doc.revision and a.data["fingerprint"] != doc.fingerprint
-           for a in approvals) and not any(a.data["revision"] == doc.revision
-                                           and a.data["fingerprint"] == doc.fingerprint
+    approvals = of_kind(records, ApprovalRecord)
+    changes = of_kind(records, ChangeRecord)
+    if any(a.revision == doc.revision and a.fingerprint != doc.fingerprint
+           for a in approvals) and not any(a.revision == doc.revision
+                                           and a.fingerprint == doc.fingerprint
                                            for a in approvals):
         out.append(Finding("edited-after-approval",
                            f"{doc.id} revision {doc.revision} was changed after it was "
@@ -118,14 +120,14 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"run: qms revise {doc.id} --reason \"...\" (or restore the "
                            "approved text)", doc.id))
     if doc.revision and doc.revision > 1 and not any(
-            c.data["to_revision"] == doc.revision for c in changes):
+            c.to_revision == doc.revision for c in changes):
         out.append(Finding("missing-change-record",
                            f"{doc.id} is at revision {doc.revision} but no change record "
                            f"leads to it", doc.path, doc.line_of("revision"),
                            f"raise revisions with: qms revise {doc.id} --reason \"...\"",
                            doc.id))
-    later = max([*(c.data["to_revision"] for c in changes),
-                 *(a.data["revision"] for a in approvals)], default=0)
+    later = max([*(c.to_revision for c in changes),
+                 *(a.revision for a in approvals)], default=0)
     if doc.revision and later > doc.revision:
         out.append(Finding("revision-behind-records",
                            f"{doc.id} is at revision {doc.revision}, but its records go up to "
@@ -218,8 +220,10 @@ def references_not_in_force(ws: Workspace, index: HistoryIndex | None = None,
                 raw = None
         if raw is None:  # no commit holds the approved text: approval-of-unknown-content
             continue
+        in_force = statuses[doc.id].in_force
+        assert in_force is not None  # live: a revision of it is in force
         findings += references.reference_findings(doc, raw.decode("utf-8", "replace"), states,
-                                                  statuses[doc.id].in_force.revision, strict)
+                                                  in_force.revision, strict)
     return findings
 
 
@@ -274,10 +278,10 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     grouped = ws.records.by_document()
     raw_grouped = ws.raw_records.by_document()
     by_id = {d.id: d for d in documents.values()}
-    for doc_id, old_path in sorted(base_ids.items()):
+    for doc_id, base_path in sorted(base_ids.items()):
         if doc_id not in by_id and grouped.get(doc_id):
             findings.append(Finding("invalid-record", f"this branch deletes {doc_id} "
-                                    f"({old_path}), whose records stay", old_path, None,
+                                    f"({base_path}), whose records stay", base_path, None,
                                     f"retire it instead: qms retire {doc_id} --reason "
                                     "\"...\"", doc_id))
     for doc in sorted(documents.values(), key=lambda d: d.path):
@@ -295,24 +299,24 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
                                               old_fingerprint)
     new_records = {path for status, path in changed if status == "A"
                    and path.startswith(prefix)}
-    for record in ws.records.records:
-        if record.kind != "approval" or record.path not in new_records:
+    for record in of_kind(ws.records.records, ApprovalRecord):
+        if record.path not in new_records:
             continue
-        doc = by_id.get(record.document)
-        if doc is None:
+        approved = by_id.get(record.document)
+        if approved is None:
             continue
-        known = set(branch.held_fingerprints(_git(ws, doc.path), ws.prefix))
-        old_path = base_ids.get(doc.id)
+        known = set(branch.held_fingerprints(_git(ws, approved.path), ws.prefix))
+        old_path = base_ids.get(approved.id)
         base_fingerprint = (fingerprint_at(repo, merge_base, _git(ws, old_path), ws.prefix)
                             if old_path else None)
         if base_fingerprint is not None:
             known.add(base_fingerprint)
-        if record.data["fingerprint"] not in known:
+        if record.fingerprint not in known:
             findings.append(Finding("approval-of-unknown-content",
-                                    f"approves content of {doc.id} that this branch does not "
+                                    f"approves content of {approved.id} that this branch does not "
                                     "hold", record.path, None,
                                     "commit the document first, then approve it (qms approve)",
-                                    doc.id))
+                                    approved.id))
     findings += [f for f in ws.judgement.findings if f.path in new_records]
     if ws.config.identity == "gate":  # otherwise the judgement above reports them
         findings += _identity_findings(ws, branch, new_records, lead)
@@ -320,7 +324,7 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     return findings
 
 
-def _header_of(content: bytes | None, path: str):
+def _header_of(content: bytes | None, path: str) -> Header | None:
     if content is None:
         return None
     try:
@@ -343,17 +347,17 @@ def _identity_findings(ws: Workspace, branch: HistoryIndex, new_records: set[str
         adding = next((c for c in branch.commits_of(f"{lead}{path}") if c.status == "A"), None)
         if adding is None:
             continue  # not committed yet: verify again once it is
-        email = record.maker()["email"].lower()
+        email = record.maker().email.lower()
         if adding.author_email.lower() == email:
             continue
-        if record.kind == "approval" and record.data.get("signature"):
+        if isinstance(record, ApprovalRecord) and record.signature:
             state = ws.judgement.policy
             version = state.in_force if state else None
             if signing.signature_check(record, version, ws.root / ws.config.signers_file
                                ).state == "verified":
                 continue
         out.append(Finding("identity-not-proven", f"the {record.kind} record names "
-                           f"{record.maker()['name']} <{email}>, but commit "
+                           f"{record.maker().name} <{email}>, but commit "
                            f"{adding.commit[:10]} that adds it was authored by "
                            f"{adding.author_email}", path, None,
                            "each person commits the records they make (git config user.email), "
@@ -368,8 +372,7 @@ def _branch_document_findings(doc: Document, old: bytes | None, records: list[Re
     header = read_header(old.decode("utf-8", errors="replace"), doc.path)
     old_revision = (parse_revision(header.options.get("revision", "")) or 0) if header else 0
     if doc.revision == old_revision:
-        approved = any(r.kind == "approval" and r.data["revision"] == old_revision
-                       for r in records)
+        approved = any(r.revision == old_revision for r in of_kind(records, ApprovalRecord))
         if not approved:
             return []  # editing a draft that nobody has approved yet
         return [Finding("edited-after-approval",
@@ -377,7 +380,7 @@ def _branch_document_findings(doc: Document, old: bytes | None, records: list[Re
                         "revision", doc.path, doc.line_of("revision"),
                         f"run: qms revise {doc.id} --reason \"...\" before changing the text",
                         doc.id)]
-    if not any(r.kind == "change" and r.data["to_revision"] == doc.revision for r in records):
+    if not any(r.to_revision == doc.revision for r in of_kind(records, ChangeRecord)):
         return [Finding("missing-change-record",
                         f"{doc.id} went from revision {old_revision} to {doc.revision} without a "
                         "change record", doc.path, doc.line_of("revision"),

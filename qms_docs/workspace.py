@@ -22,14 +22,23 @@ from .records import RecordSet, current_date, load_records
 from .status import StatusCache, StatusInfo
 
 if TYPE_CHECKING:
+    from git import Repo
+
     from . import history
+    from .reports.training import Cell
 
 
 @dataclass
 class _Read:
-    """What a workspace read of the files an act writes, and derived from them, each on
-    first use; :meth:`Workspace.refresh` starts anew."""
+    """What a workspace read, each on first use: the working tree's files (``TREE``:
+    qms.toml, standards, documents) and what acts write (records, commits) with all
+    derived from them. :meth:`Workspace.refresh` starts anew, keeping ``TREE`` unless
+    the documents changed too."""
 
+    TREE = ("working_config", "catalogs", "scan")
+
+    working_config: Config | None = None
+    catalogs: list[Catalog] | None = None
     scan: Scan | None = None
     raw_records: RecordSet | None = None
     judgement: authority.Judgement | None = None
@@ -55,10 +64,12 @@ class Workspace:
     def today(self) -> dt.date:
         return self._today or current_date()
 
-    @cached_property
+    @property
     def working_config(self) -> Config:
         """qms.toml as the working tree holds it (what ``qms check`` reads)."""
-        return load_config(self.root)
+        if self._read.working_config is None:
+            self._read.working_config = load_config(self.root)
+        return self._read.working_config
 
     @property
     def config(self) -> Config:
@@ -66,9 +77,11 @@ class Workspace:
         status is judged by. The working tree's where there is no history."""
         return self.judgement.config
 
-    @cached_property
+    @property
     def catalogs(self) -> list[Catalog]:
-        return load_catalogs(self.working_config.standards, self.root)
+        if self._read.catalogs is None:
+            self._read.catalogs = load_catalogs(self.working_config.standards, self.root)
+        return self._read.catalogs
 
     @property
     def scan(self) -> Scan:
@@ -111,7 +124,9 @@ class Workspace:
     @property
     def prefix(self) -> str:
         """The QMS root inside its git repository ("" at the top)."""
-        top = Path(self.repo.working_tree_dir).resolve()
+        from . import gitrepo
+
+        top = gitrepo.work_tree(self.repo).resolve()
         rel = self.root.resolve().relative_to(top).as_posix()
         return "" if rel == "." else rel
 
@@ -137,12 +152,14 @@ class Workspace:
                                working_policy=working)
 
     def refresh(self, documents: bool = False) -> None:
-        """Forget what was read of the records, the history (and the documents) and all
-        that was derived from them: an act wrote files."""
-        self._read = _Read(scan=None if documents else self._read.scan)
+        """Forget what was read of the records, the policy and git, and with ``documents``
+        of the working tree's files (qms.toml, standards, documents): an act wrote files,
+        or waited for a lock while another act did. Each is read again on next use."""
+        kept = {} if documents else {name: getattr(self._read, name) for name in _Read.TREE}
+        self._read = _Read(**kept)
 
     @cached_property
-    def repo(self):
+    def repo(self) -> Repo:
         from . import gitrepo  # GitPython loads only for what reads git, not for check
 
         return gitrepo.open_repo(self.root)
@@ -173,13 +190,13 @@ class Workspace:
         except GitError:
             return None
         rel = (self.root.resolve() / "qms.toml").relative_to(
-            Path(repo.working_tree_dir).resolve()).as_posix()
+            gitrepo.work_tree(repo).resolve()).as_posix()
         index = index or self.history_index or history.HistoryIndex.build(repo, paths=[rel])
         versions = [(dt.date.fromisoformat(c.date[:10]), index.content(c))
                     for c in index.commits_of(rel) if c.status != "D"]
         return role_start_dates(versions)
 
-    def training_matrix(self, index: history.HistoryIndex | None = None) -> list:
+    def training_matrix(self, index: history.HistoryIndex | None = None) -> list[Cell]:
         from .reports.training import matrix
 
         documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]

@@ -10,6 +10,7 @@ import click
 from .. import gitrepo
 from .. import history as git_history
 from ..errors import QmsError
+from ..record_kinds import retirement_of
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
 from ._common import Project, emit_json, emit_table, format_option, pass_project
 
@@ -84,7 +85,7 @@ def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
     records = ws.records.for_document(document.id)
     in_force = in_force_on(document, records, ws.config, day)
     if in_force is None:
-        retired = next((r for r in records if r.kind == "retirement"), None)
+        retired = retirement_of(records)
         why = (f"it was retired on {retired.date.date()}" if retired and retired.date.date() <= day
                else "no revision had been approved and made effective by then")
         raise NotInForce(f"{document.id} was not in force on {day}: {why}",
@@ -97,8 +98,8 @@ def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
                        f"{in_force.revision} at {document.path}",
                        hint="the file may have been renamed; run qms verify")
     text = index.content(change).decode("utf-8", errors="replace")
-    approvals = [{"name": a.data["approver"]["name"], "role": a.data["role"],
-                  "meaning": a.data["meaning"], "date": a.data["date"]}
+    approvals = [{"name": a.approver.name, "role": a.role, "meaning": a.meaning,
+                  "date": a.stated}
                  for a in in_force.approvals]
     if fmt == "json":
         emit_json({"document": document.id, "as_of": day.isoformat(),

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..policy import POLICY_ID, is_policy_ref
+from ..record_kinds import ApprovalRecord, of_kind
 from ..verify import verify as run_verify
 from ..verify import verify_branch
 from ..workspace import Workspace
@@ -20,13 +21,13 @@ def policy_status(ws: Workspace) -> dict[str, Any]:
     if state is None or state.in_force is None:
         return {"document": POLICY_ID, "status": "not under control",
                 "note": "qms.toml was never committed: commit it; that commit is the baseline"}
-    approvals = [a for a in ws.records.for_document(POLICY_ID) if a.kind == "approval"]
+    approvals = of_kind(ws.records.for_document(POLICY_ID), ApprovalRecord)
     working = state.working
     pending = working is not None and working.fingerprint != state.in_force.fingerprint
     current = [a for a in approvals if working is not None
-               and a.data["fingerprint"] == working.fingerprint
-               and a.data["revision"] == state.open_revision]
-    have = {a.data["role"] for a in current}
+               and a.fingerprint == working.fingerprint
+               and a.revision == state.open_revision]
+    have = {a.role for a in current}
     changed = sorted(p for p in {*(working.files if working else {}), *state.in_force.files}
                      if working is None or state.in_force.files.get(p) != working.files.get(p))
     return {"document": POLICY_ID, "revision": state.revision,
@@ -34,8 +35,8 @@ def policy_status(ws: Workspace) -> dict[str, Any]:
                       "in-review" if pending else "effective",
             "in_force": {"revision": state.revision,
                          "since": state.since.isoformat() if state.since else None,
-                         "approvals": [{"name": a.data["approver"]["name"],
-                                        "role": a.data["role"], "date": a.data["date"],
+                         "approvals": [{"name": a.approver.name,
+                                        "role": a.role, "date": a.stated,
                                         "record": a.path} for a in state.approvals]},
             "open_revision": state.open_revision, "pending_files": changed if pending else [],
             "missing_roles": [r for r in ws.config.policy_approvers if r not in have]

@@ -83,15 +83,16 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
+        from ..record_kinds import ApprovalRecord, of_kind
         from ..signing import manifestation
         from .training import Cell, matrix
 
         signers = tree.root / config.signers_file
-        approvals = [r for r in records.records if r.kind == "approval"]
+        approvals = of_kind(records.records, ApprovalRecord)
         _write(pack / "approvals.csv", export.to_csv(
             ["Document", "Revision", "Name", "Email", "Role", "Meaning", "Signed at",
              "Signature"],
-            [[r.document, r.data["revision"], *(manifestation(r.data, signers)[k] for k in (
+            [[r.document, r.revision, *(manifestation(r.data, signers)[k] for k in (
                 "name", "email", "role", "meaning", "time", "signature"))]
              for r in approvals]))
 

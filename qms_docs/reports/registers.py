@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model import Config, Document
-from ..records import Record
+from ..record_kinds import ApprovalRecord, ChangeRecord, Record, ReviewRecord, TrainingRecord
 from ..status import StatusInfo
 
 
@@ -141,27 +141,24 @@ def change_log(records: Iterable[Record], since: dt.date | None = None,
     """Every change, approval, review and retirement recorded in the period, oldest first."""
     out = []
     for record in records:
-        if record.kind == "training":  # the training matrix reports these
+        if isinstance(record, TrainingRecord):  # the training matrix reports these
             continue
         day = record.date.date()
         if (since and day < since) or (until and day > until):
             continue
         data = record.data
         person = record.person()
-        if record.kind == "change":
-            revision = data["to_revision"]
-            detail = (f"revision {data['from_revision']} -> {revision}: {data['reason']}"
-                      + (f" ({data['summary']})" if data.get("summary") else ""))
-        elif record.kind == "approval":
-            revision = data["revision"]
-            detail = f"{data['meaning']} as {data['role']}, effective {data['effective']}"
-        elif record.kind == "review":
-            revision = data["revision"]
-            detail = f"periodic review: {data['outcome']}"
+        revision = record.about_revision
+        if isinstance(record, ChangeRecord):
+            detail = (f"revision {record.from_revision} -> {revision}: {record.reason}"
+                      + (f" ({record.summary})" if record.summary else ""))
+        elif isinstance(record, ApprovalRecord):
+            detail = f"{record.meaning} as {record.role}, effective {record.effective}"
+        elif isinstance(record, ReviewRecord):
+            detail = f"periodic review: {record.outcome}"
         else:
-            revision = data.get("revision")
             detail = f"retired: {data['reason']}" + (
                 f" (superseded by {data['superseded_by']})" if data.get("superseded_by") else "")
-        out.append(ChangeEntry(data["date"], record.kind, record.document, revision,
-                               f"{person['name']} <{person['email']}>", detail, record.path))
+        out.append(ChangeEntry(record.stated, record.kind, record.document, revision,
+                               f"{person.name} <{person.email}>", detail, record.path))
     return sorted(out, key=lambda e: (e.date, e.document, e.record))

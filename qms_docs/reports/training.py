@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..model import Config, Document, Person
+from ..record_kinds import TrainingRecord, of_kind
 from ..records import RecordSet
 from ..training import audience, training_revision
 
@@ -52,18 +53,18 @@ def matrix(documents: list[Document], records: RecordSet, config: Config, today:
             continue
         mine = grouped.get(doc.id, [])
         need = training_revision(doc, mine, config, today)
-        trainings = [r for r in mine if r.kind == "training"]
+        trainings = of_kind(mine, TrainingRecord)
         for person in config.people:
             held = roles & set(person.roles)
             if not held or need is None:
                 cells.append(Cell(person, doc.id, "not-required"))
                 continue
             revision, effective = need
-            done = [r for r in trainings if r.data["trainee"]["email"].lower()
-                    == person.email.lower() and r.data["revision"] >= revision]
+            done = [r for r in trainings if r.trainee.has_email(person.email)
+                    and r.revision >= revision]
             if done:
-                last = max(done, key=lambda r: r.data["revision"])
-                cells.append(Cell(person, doc.id, "trained", revision, last.data["revision"],
+                last = max(done, key=lambda r: r.revision)
+                cells.append(Cell(person, doc.id, "trained", revision, last.revision,
                                   last.date.date()))
                 continue
             start = effective

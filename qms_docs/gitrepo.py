@@ -1,26 +1,132 @@
-"""Git: the one layer that runs it.
+"""Git: the one module that runs it (a test keeps every other module from doing so).
 
 GitPython serves where it is good (finding the repository, its config, who is acting,
-small questions about HEAD); the history and the contents of past commits are read with
-one ``git log`` and one ``git cat-file --batch`` process each, parsed here.
+small questions about HEAD) and is imported on first use, so ``qms check`` never loads
+it; the history and the contents of past commits are read with one ``git log`` and one
+``git cat-file --batch`` process each, parsed here; the rest are single git commands
+run by :func:`run`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .errors import GitError
 from .records import RECORDS_DIR
 
-try:  # GitPython needs a git executable; say so plainly if there is none.
+if TYPE_CHECKING:
     import git
-except ImportError as exc:  # pragma: no cover - depends on the machine
-    git = None  # type: ignore[assignment]  # open_repo says why; nothing else runs without it
-    _IMPORT_ERROR = str(exc)
+
+
+def _gitpython() -> ModuleType:
+    """GitPython, imported when first needed; it needs a git executable: say so plainly
+    if there is none."""
+    try:
+        import git
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise GitError(f"git is not available: {exc}", hint="install git") from None
+    return git
+
+
+def run(cwd: Path | None, *args: str, input: bytes | None = None,
+        env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd`` (None: the current folder), its output captured and never
+    waiting for a terminal; the caller reads the exit code. A GitError when there is no
+    git to run."""
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL,
+                              env=None if env is None else {**os.environ, **env},
+                              capture_output=True)
+    except OSError as exc:
+        raise GitError(f"git cannot be run: {exc}", hint="install git") from None
+
+
+def _names(output: bytes) -> list[str]:
+    """The paths of a ``-z`` listing."""
+    return [p for p in output.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def config_value(cwd: Path | None, name: str) -> str:
+    """``git config --get NAME`` as seen from ``cwd`` ("" when unset)."""
+    return run(cwd, "config", "--get", name).stdout.decode("utf-8", "replace").strip()
+
+
+def working_files(root: Path) -> list[str] | None:
+    """Every file below ``root`` that git tracks or would track (not ignored), relative
+    to ``root``; None outside a repository."""
+    done = run(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
+    return sorted(set(_names(done.stdout))) if done.returncode == 0 else None
+
+
+def files_in_tree(repo_dir: Path, commit: str, folder: str) -> list[str] | None:
+    """The paths (from the repository's top) of every file below ``folder`` in
+    ``commit``; None if git cannot list them."""
+    done = run(repo_dir, "ls-tree", "-r", "-z", "--name-only", commit, "--", folder or ".")
+    return _names(done.stdout) if done.returncode == 0 else None
+
+
+def archive(repo_dir: Path, commit: str = "HEAD") -> bytes:
+    """The files of ``commit`` as a tar archive."""
+    done = run(repo_dir, "archive", "--format=tar", commit)
+    if done.returncode != 0:
+        raise GitError(f"git archive failed: {done.stderr.decode('utf-8', 'replace').strip()}",
+                       hint="check the repository with 'git status'")
+    return done.stdout
+
+
+def merge_base(repo_dir: Path, one: str, other: str) -> str:
+    """The best common ancestor of two commits."""
+    done = run(repo_dir, "merge-base", one, other)
+    if done.returncode != 0:
+        raise GitError(f"{one} and {other} have no common history",
+                       hint="fetch the whole history of both (git fetch --unshallow)")
+    return done.stdout.decode().strip()
+
+
+def is_work_tree(path: Path) -> bool:
+    """True if ``path`` is inside a git working tree."""
+    return run(path, "rev-parse", "--is-inside-work-tree").returncode == 0
+
+
+def init(path: Path, branch: str = "main") -> None:
+    """A new repository at ``path`` whose first branch is ``branch``."""
+    done = run(path, "init", "-q", "-b", branch)
+    if done.returncode != 0:
+        raise GitError(f"git init failed: {done.stderr.decode('utf-8', 'replace').strip()}",
+                       hint="check that the folder is writable")
+
+
+def commit_all(path: Path, message: str, env: Mapping[str, str] | None = None) -> bool:
+    """Stage every file below ``path`` and commit them; False if git could not commit
+    (no identity, nothing to commit)."""
+    if run(path, "add", "-A", env=env).returncode != 0:
+        return False
+    return run(path, "commit", "-q", "-m", message, env=env).returncode == 0
+
+
+def log_process(repo_dir: Path, revisions: str | None,
+                paths: list[str] | None) -> subprocess.Popen[bytes]:
+    """``git log`` in :data:`LOG`'s format, running in the background (its output is read
+    by the caller as it comes, so git never waits)."""
+    command = list(LOG)
+    if revisions:
+        command.append(revisions)
+    if paths:
+        command += ["--", *paths]
+    try:
+        return subprocess.Popen(command, cwd=repo_dir, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise GitError(f"git cannot be run: {exc}", hint="install git") from None
 
 
 @dataclass(frozen=True)
@@ -59,11 +165,11 @@ class Commit:
 
 def open_repo(root: Path) -> git.Repo:
     """The git repository holding ``root``."""
-    if git is None:  # pragma: no cover
-        raise GitError(f"git is not available: {_IMPORT_ERROR}", hint="install git")
+    gitpython = _gitpython()
     try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        repo: git.Repo = gitpython.Repo(root, search_parent_directories=True)
+        return repo
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
         raise GitError(f"{root} is not in a git repository",
                        hint="run 'git init' and commit the QMS first") from None
 
@@ -81,7 +187,7 @@ def acting_email(repo: git.Repo) -> str:
     """``git config user.email`` of the working copy: who is acting."""
     try:
         email = repo.git.config("user.email").strip()
-    except git.GitCommandError:
+    except _gitpython().GitCommandError:
         email = ""
     if not email:
         raise GitError("git does not know who you are (user.email is not set)",
@@ -153,7 +259,7 @@ def resolve(repo: git.Repo, ref: str) -> str:
     """The commit a ref names, or a GitError saying how to get it."""
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
-    except (git.GitCommandError, ValueError):  # ValueError: a NUL byte in the name
+    except (_gitpython().GitCommandError, ValueError):  # ValueError: a NUL byte in the name
         raise GitError(f"unknown git revision {ref!r}",
                        hint="fetch it first (git fetch origin main) or name an existing "
                             "branch, tag or commit") from None

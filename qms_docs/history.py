@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cache import (
     BLOBS_NAME,
@@ -27,12 +27,11 @@ from .cache import (
 from .documents import fingerprint
 from .errors import GitError
 from .gitrepo import (
-    LOG,
     Change,
     Commit,
     cat,
-    git,
     head_commit,
+    log_process,
     open_repo,
     parse_log,
     read_blobs,
@@ -40,6 +39,9 @@ from .gitrepo import (
 )
 from .includes import Reader, composite, file_directives, references_from, shown_files
 from .model import REVISION_LINE
+
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass
@@ -195,9 +197,7 @@ class HistoryIndex:
 
     def content(self, change: Change) -> bytes:
         """The file's bytes as ``change`` left it."""
-        done = subprocess.run(["git", "cat-file", "blob", change.new_blob], cwd=self.repo_dir,
-                              capture_output=True, check=True)
-        return done.stdout
+        return read_blobs(self.repo_dir, [change.new_blob])[change.new_blob]
 
     def _uncached(self, blobs: list[str], key: Callable[[str], str], known: Container[str],
                   keep: Callable[[str, Any], bool]) -> list[str]:
@@ -466,14 +466,7 @@ class PendingHistory:
         self._start(revisions, paths)
 
     def _start(self, revisions: str | None, paths: list[str] | None) -> None:
-        command = list(LOG)
-        if revisions:
-            command.append(revisions)
-        if paths:
-            command += ["--", *paths]
-        self._process = subprocess.Popen(command, cwd=self.index.repo_dir,
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE)
+        self._process = log_process(self.index.repo_dir, revisions, paths)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -234,12 +233,15 @@ def tracked_by_git(root: Path) -> str | None:
 
 def _git(root: Path, *args: str) -> tuple[int, str, str] | None:
     """(exit code, stdout, stderr) of a git command in ``root``; None without git."""
+    from . import gitrepo
+    from .errors import GitError
+
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, errors="replace")
-    except OSError:
+        done = gitrepo.run(root, *args)
+    except GitError:
         return None
-    return done.returncode, done.stdout, done.stderr.strip()
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace").strip())
 
 
 def _no_answer(root: Path, done: tuple[int, str, str] | None) -> str | None:

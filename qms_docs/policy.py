@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,11 +177,11 @@ def _read(path: Path) -> bytes | None:
 
 
 def _working_paths(root: Path) -> list[str]:
-    done = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                           "--", "."], cwd=root, capture_output=True)
-    if done.returncode == 0:
-        return sorted({p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0")
-                       if p})
+    from .gitrepo import working_files
+
+    listed = working_files(root)
+    if listed is not None:
+        return listed
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                   if p.is_file() and ".git" not in p.relative_to(root).parts)
 
@@ -191,12 +190,12 @@ def version_at(repo_dir: Path, prefix: str, commit: str, root: Path) -> Version 
     """The policy as ``commit`` held it (None if it had no qms.toml there). ``prefix``: the
     QMS root inside the repository ("" at its top)."""
     lead = f"{prefix}/" if prefix else ""
-    listing = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", commit, "--",
-                              prefix or "."], cwd=repo_dir, capture_output=True)
-    if listing.returncode != 0:
+    from .gitrepo import files_in_tree
+
+    listing = files_in_tree(repo_dir, commit, prefix)
+    if listing is None:
         return None
-    names = [p[len(lead):] for p in listing.stdout.decode("utf-8", "surrogateescape").split("\0")
-             if p and p.startswith(lead)]
+    names = [p[len(lead):] for p in listing if p.startswith(lead)]
     if CONFIG_NAME not in names:
         return None
     from .gitrepo import blobs_at

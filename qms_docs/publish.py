@@ -81,8 +81,7 @@ def controlled_tree(ws: Workspace, dest: Path, as_of: dt.date | None = None) -> 
 
     repo = ws.repo
     gitrepo.require_history(repo)
-    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"],
-                             cwd=gitrepo.work_tree(repo), capture_output=True, check=True).stdout
+    archive = gitrepo.archive(gitrepo.work_tree(repo))
     prefix = Path(ws.root).resolve().relative_to(gitrepo.work_tree(repo).resolve())
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter=_inside_tree)

@@ -7,16 +7,14 @@ overwritten: if any file to be written exists, nothing is written at all.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 
-from . import __version__
+from . import __version__, gitrepo
 from .catalog import load_catalog
 from .errors import UsageError
 from .text import checked_input, quoted, rst_text
@@ -63,8 +61,7 @@ def _heading(text: str, char: str = "=") -> str:
 
 def _git_identity() -> tuple[str, str]:
     def get(key: str) -> str:
-        done = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True)
-        return done.stdout.strip()
+        return gitrepo.config_value(None, key)
 
     email = get("user.email")
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
@@ -140,10 +137,8 @@ def init_repository(target: Path, org: str, ci: str = "github",
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8") as handle:
             handle.write(text)
-    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=target,
-                            capture_output=True, text=True)
-    if inside.returncode != 0:
-        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=target, check=True)
+    if not gitrepo.is_work_tree(target):
+        gitrepo.init(target)
         baseline_commit(target)
     return sorted(files)
 
@@ -153,9 +148,6 @@ def baseline_commit(target: Path) -> bool:
     approvals (policy.py). False if git cannot commit (no identity): the first commit the
     user makes is the baseline then."""
     name, email = _git_identity()
-    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-    subprocess.run(["git", "add", "-A"], cwd=target, check=True, capture_output=True)
-    done = subprocess.run(["git", "commit", "-q", "-m", "Baseline of the QMS (qms init)"],
-                          cwd=target, env=env, capture_output=True)
-    return done.returncode == 0
+    return gitrepo.commit_all(target, "Baseline of the QMS (qms init)", env)

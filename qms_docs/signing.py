@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import gitrepo
 from .errors import InputError, QmsError, UsageError
 from .text import decode_utf8
 
@@ -69,9 +70,7 @@ def signing_key(repo_dir: Path, explicit: str | None) -> Path:
         key = Path(explicit).expanduser()
     else:
         def get(name: str) -> str:
-            done = subprocess.run(["git", "config", "--get", name], cwd=repo_dir,
-                                  capture_output=True, text=True)
-            return done.stdout.strip()
+            return gitrepo.config_value(repo_dir, name)
 
         if get("gpg.format") != "ssh" or not get("user.signingkey"):
             raise SigningError("no signing key: pass --key PATH, or set up git to sign with "

@@ -6,7 +6,7 @@ fingerprints, not commit ids, so a rebase before merge does not break it.
 
 from __future__ import annotations
 
-from . import signing
+from . import gitrepo, signing
 from .checks import check_documents
 from .documents import Header, fingerprint, parse_revision, read_header
 from .gitrepo import changed_paths, files_at, record_states, require_history, resolve
@@ -239,7 +239,7 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     """
     repo = ws.repo
     require_history(repo)
-    merge_base = repo.git.merge_base(resolve(repo, base), "HEAD").strip()
+    merge_base = gitrepo.merge_base(gitrepo.work_tree(repo), resolve(repo, base), "HEAD")
     changed = changed_paths(repo, merge_base)
     lead = f"{ws.prefix}/" if ws.prefix else ""
     changed = [(status, path[len(lead):]) for status, path in changed if path.startswith(lead)]

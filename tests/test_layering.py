@@ -64,3 +64,45 @@ def test_qms_check_loads_neither_sphinx_nor_git_nor_jinja(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
     assert out.stdout.strip() == "0 []", out.stderr
+
+
+def _git_uses(tree: ast.AST) -> list[int]:
+    """Lines that run git: a subprocess call whose command starts with "git", a call
+    through GitPython's ``<repo>.git.<command>()``, or an import of GitPython outside an
+    ``if TYPE_CHECKING:`` block (annotations only)."""
+    lines = []
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                   for child in node.body for n in ast.walk(child)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                    and func.value.id == "subprocess" and node.args
+                    and isinstance(node.args[0], ast.List) and node.args[0].elts
+                    and isinstance(node.args[0].elts[0], ast.Constant)
+                    and node.args[0].elts[0].value == "git"):
+                lines.append(node.lineno)
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                    and func.value.attr == "git"):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in typing_only:
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if node.level == 0 else [])
+            if any(name.split(".")[0] == "git" for name in names):
+                lines.append(node.lineno)
+    return lines
+
+
+ALL = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("module", ALL, ids=_dotted)
+def test_only_the_git_layer_runs_git(module: Path):
+    """gitrepo.py is the one module that runs git or loads GitPython (DESIGN: one layer
+    owns each outside system): a rule about git output is then read in one place."""
+    uses = _git_uses(ast.parse(module.read_text(encoding="utf-8")))
+    if module.name == "gitrepo.py":
+        assert uses, "the check finds nothing even where git runs"
+    else:
+        assert uses == [], f"{module.name} runs git at lines {uses}: ask gitrepo.py"

@@ -104,7 +104,7 @@ def due(project: Project, within: int, fmt: str, output: Path | None) -> None:
 @pass_project
 def changes(project: Project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
             output: Path | None) -> None:
-    """The change log: every change record, approval, review and retirement in a period.
+    """The change log: every change, approval, review, retirement and deviation in a period.
 
     \b
     Example:

@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model import Config, Document
-from ..record_kinds import ApprovalRecord, ChangeRecord, Record, ReviewRecord, TrainingRecord
+from ..record_kinds import (
+    ApprovalRecord,
+    ChangeRecord,
+    DeviationRecord,
+    Record,
+    RetirementRecord,
+    ReviewRecord,
+    TrainingRecord,
+)
 from ..status import StatusInfo
 
 
@@ -138,7 +146,8 @@ class ChangeEntry:
 
 def change_log(records: Iterable[Record], since: dt.date | None = None,
                until: dt.date | None = None) -> list[ChangeEntry]:
-    """Every change, approval, review and retirement recorded in the period, oldest first."""
+    """Every change, approval, review, retirement and accepted deviation recorded in the
+    period, oldest first."""
     out = []
     for record in records:
         if isinstance(record, TrainingRecord):  # the training matrix reports these
@@ -146,7 +155,6 @@ def change_log(records: Iterable[Record], since: dt.date | None = None,
         day = record.date.date()
         if (since and day < since) or (until and day > until):
             continue
-        data = record.data
         person = record.person()
         revision = record.about_revision
         if isinstance(record, ChangeRecord):
@@ -156,9 +164,13 @@ def change_log(records: Iterable[Record], since: dt.date | None = None,
             detail = f"{record.meaning} as {record.role}, effective {record.effective}"
         elif isinstance(record, ReviewRecord):
             detail = f"periodic review: {record.outcome}"
-        else:
-            detail = f"retired: {data['reason']}" + (
-                f" (superseded by {data['superseded_by']})" if data.get("superseded_by") else "")
+        elif isinstance(record, RetirementRecord):
+            detail = f"retired: {record.reason}" + (
+                f" (superseded by {record.superseded_by})" if record.superseded_by else "")
+        elif isinstance(record, DeviationRecord):
+            detail = f"deviation accepted ({record.code}): {record.reason}"
+        else:  # a kind this register does not know yet: say so rather than guess
+            detail = f"{record.kind} record"
         out.append(ChangeEntry(record.stated, record.kind, record.document, revision,
                                f"{person.name} <{person.email}>", detail, record.path))
     return sorted(out, key=lambda e: (e.date, e.document, e.record))

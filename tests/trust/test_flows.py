@@ -5,6 +5,8 @@ stays green; what is made afterwards is judged by the new policy."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers import NEEDS_SSH_KEYGEN, PEOPLE, keygen
@@ -177,6 +179,9 @@ def test_deviation_closes_a_historic_finding(repo):
     assert code == 0 and [f["severity"] for f in findings
                           if f["code"] == "unauthorized-retirement"] == ["accepted"], findings
     assert in_force(repo, "SOP-001") == 1
+    log = json.loads(repo.qms("quinn", "changes", "--format", "json").stdout)
+    [entry] = [e for e in log if e["kind"] == "deviation"]  # the change log says what it is
+    assert entry["detail"].startswith("deviation accepted (unauthorized-retirement): "), entry
     repo.later(60 * 24)
     repo.forge("retirement", "SOP-001", "mallory")
     repo.commit("Retire SOP-001 again", who="mallory")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .. import gitrepo
 from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
@@ -62,6 +64,27 @@ class Project:
 
 
 pass_project = click.make_pass_decorator(Project)
+
+
+def commit_option() -> Callable[[F], F]:
+    return click.option("--commit", "commit", is_flag=True,
+                        help="Commit the files of this act (and nothing else) as you, with a "
+                             "message saying what was done.")
+
+
+def finish_act(project: Project, paths: Sequence[Path], message: str, commit: bool) -> None:
+    """Commit an act's files as the acting person (``--commit``), or say on stderr how to:
+    an act left uncommitted is not on the controlled site."""
+    root = project.root
+    rel = list(dict.fromkeys(project.relative(p) for p in paths))
+    if commit:
+        actor = project.ws.actor()
+        sha = gitrepo.commit_act(root, rel, message, actor.name, actor.email)
+        click.echo(f"Committed {sha[:12]}: {message}", err=True)
+        return
+    quoted = " ".join(shlex.quote(p) for p in rel)
+    click.echo(f"Next: git add {quoted} && git commit -m {shlex.quote(message)} "
+               "(or run the act with --commit)", err=True)
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import actions
-from ._common import Project, pass_project
+from ._common import Project, commit_option, finish_act, pass_project
 
 
 @click.command()
@@ -54,8 +54,9 @@ def keys() -> None:
 @keys.command("add")
 @click.argument("email")
 @click.argument("pubkey")
+@commit_option()
 @pass_project
-def keys_add(project: Project, email: str, pubkey: str) -> None:
+def keys_add(project: Project, email: str, pubkey: str, commit: bool) -> None:
     """Add a person's SSH public key (a .pub file or the key text), with a change record.
 
     \b
@@ -67,7 +68,11 @@ def keys_add(project: Project, email: str, pubkey: str) -> None:
     if not added or record is None:
         click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
         return
-    click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). Commit it: "
-               "the key counts once the policy is approved (qms approve policy).")
+    click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). The key "
+               "counts once it is committed and the policy is approved (qms approve policy).")
+    signers = project.root / ws.config.signers_file
+    actor = ws.actor()
+    finish_act(project, [signers, record], f"Signing key of {actor.name} added to "
+               f"{ws.config.signers_file}", commit)
 
 

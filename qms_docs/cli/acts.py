@@ -91,7 +91,8 @@ def revise(project: Project, doc: str, reason: str, summary: str, no_training: b
 
 @click.command()
 @click.argument("doc")
-@click.option("--role", required=True, help="The role you approve for.")
+@click.option("--role", default=None, help="The role you approve for (default: the one "
+              "required role you hold; needed when you hold several).")
 @click.option("--meaning", type=click.Choice(["approval", "review", "responsibility"]),
               default="approval", show_default=True, help="What your signature means.")
 @click.option("--effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -102,8 +103,8 @@ def revise(project: Project, doc: str, reason: str, summary: str, no_training: b
               help="SSH key to sign with (default: git config user.signingkey).")
 @commit_option()
 @pass_project
-def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.datetime | None,
-            sign: bool, key: str | None, commit: bool) -> None:
+def approve(project: Project, doc: str, role: str | None, meaning: str,
+            effective: dt.datetime | None, sign: bool, key: str | None, commit: bool) -> None:
     """Approve the document's current, committed revision and content.
 
     \b
@@ -118,6 +119,7 @@ def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.d
         record = actions.approve_policy(ws, role, meaning,
                                         effective.date() if effective else None, sign, key)
         ws.refresh()
+        role = role or _record_role(record)
         click.echo(f"Approved the policy as {role}: {project.relative(record)}")
         finish_act(project, [record], f"Policy {_approved(meaning)} by {_name(project)} as "
                    f"{role}", commit)
@@ -127,6 +129,7 @@ def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.d
     record = actions.approve(ws, document, role, meaning,
                              effective.date() if effective else None, sign, key)
     ws.refresh()
+    role = role or _record_role(record)
     info = ws.status(document)
     click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
                f"{project.relative(record)}")
@@ -219,7 +222,8 @@ def deviation(project: Project, code: str, doc: str, reason: str, role: str | No
 
 
 def _record_role(record: Path) -> str | None:
-    """The role a deviation record names (the default role is chosen by the act)."""
+    """The role an approval or deviation record names (the act chose it when --role was
+    left out)."""
     import yaml
 
     data = yaml.safe_load(record.read_text(encoding="utf-8"))

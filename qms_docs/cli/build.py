@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Project, pass_project
+from ._common import Project, checked_output_folder, pass_project
 
 if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
     from ..publish import PendingRecord, Tree
@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
               help="Publish only what is in force: each document's approved text from git, "
                    "drafts and retired documents left out. Default: preview of the working "
                    "tree, with banners on everything not in force.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              callback=checked_output_folder,
               help="Output folder (default: _build/<target> or _build/controlled-<target>).")
 @click.option("--allow-warnings", is_flag=True,
               help="Do not fail on warnings (by default a warning fails the build: in a QMS "

@@ -7,11 +7,17 @@ from pathlib import Path
 import click
 
 from .. import actions
-from ._common import Project, commit_option, finish_act, pass_project
+from ._common import (
+    Project,
+    checked_output_folder,
+    commit_option,
+    finish_act,
+    pass_project,
+)
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path), callback=checked_output_folder)
 @click.option("--org", required=True, help="Name of the organization.")
 @click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
               show_default=True, help="CI workflow to add.")

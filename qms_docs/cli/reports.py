@@ -9,7 +9,14 @@ import click
 
 from ..catalog import find_catalog
 from ..reports import registers, traceability
-from ._common import Project, emit, format_option, output_option, pass_project
+from ._common import (
+    Project,
+    checked_output_file,
+    emit,
+    format_option,
+    output_option,
+    pass_project,
+)
 
 
 @click.command()
@@ -123,7 +130,8 @@ def changes(project: Project, since: dt.datetime | None, until: dt.datetime | No
 @click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help="The date, YYYY-MM-DD.")
 @click.option("-o", "--output", "output", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+              type=click.Path(path_type=Path), callback=checked_output_file,
+              help="The .zip to write.")
 @click.option("--allow-uncommitted", is_flag=True,
               help="Build from HEAD even though the working tree holds records of that date "
                    "or before that HEAD does not (left out, with a warning). By default the "

@@ -8,6 +8,7 @@ problem reads the same in a terminal and in a build log (there as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
@@ -19,15 +20,19 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list
     findings = [*scan.findings, *scan.content_findings]
     clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
+    next_id = _free_ids(scan, config)
     for doc in scan.documents:
         header = scan.headers.get(doc.path)
-        findings.extend(_header_findings(doc, header, config))
+        findings.extend(_header_findings(doc, header, config, next_id))
         if doc.id:
             if doc.id in first_seen:
                 other = first_seen[doc.id]
                 findings.append(_finding(
                     doc, "duplicate-id", "id",
                     f"{doc.id} is already used by {other.path}:{other.line}",
+                    f"give this document the next free id of its type: "
+                    f"{next_id(config.types[doc.type].prefix)}"
+                    if doc.type in config.types else
                     "give this document the next free id of its type (qms new shows it)"))
             else:
                 first_seen[doc.id] = doc
@@ -48,7 +53,25 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list
     return findings
 
 
-def _header_findings(doc: Document, header: Header | None, config: Config) -> list[Finding]:
+def _free_ids(scan: Scan, config: Config) -> Callable[[str], str]:
+    """The next free id of a prefix, as ``qms new`` picks it (one more than the highest
+    used), a different one at each call: two documents without an id are not offered the
+    same one."""
+    used: dict[str, int] = {}
+    for doc in scan.documents:
+        prefix, _, number = (doc.id or "").rpartition("-")
+        if prefix and number.isdigit():
+            used[prefix] = max(used.get(prefix, 0), int(number))
+
+    def next_id(prefix: str) -> str:
+        used[prefix] = used.get(prefix, 0) + 1
+        return f"{prefix}-{used[prefix]:0{config.id_digits}d}"
+
+    return next_id
+
+
+def _header_findings(doc: Document, header: Header | None, config: Config,
+                     next_id: Callable[[str], str]) -> list[Finding]:
     out: list[Finding] = []
     policy = config.types[doc.type]
     if not doc.title:
@@ -56,8 +79,8 @@ def _header_findings(doc: Document, header: Header | None, config: Config) -> li
                             f"write the title after the directive: .. {doc.type}:: Title"))
     if not doc.id:
         out.append(_finding(doc, "missing-id", None, "the document has no :id:",
-                            f"add ':id: {policy.prefix}-{'0' * (config.id_digits - 1)}1' "
-                            "(the next free number of its type)"))
+                            f"add ':id: {next_id(policy.prefix)}' (the next free id of its "
+                            "type)"))
     elif not re.fullmatch(rf"{re.escape(policy.prefix)}-\d{{{config.id_digits},}}", doc.id):
         out.append(_finding(
             doc, "bad-id", "id",

@@ -155,8 +155,20 @@ def checked_output_folder(ctx: click.Context | None, param: click.Parameter | No
 
 
 def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_data: Any,
-         output: Path | None = None, sheet: str = "Report") -> None:
-    """Print (or write to ``output``) a report in the format asked for."""
+         output: Path | None = None, sheet: str = "Report", empty: str | None = None) -> None:
+    """Print (or write to ``output``) a report in the format asked for. An empty report in
+    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable)."""
+    if fmt == "table" and not rows and empty is not None:
+        if output is None:
+            click.echo(empty)
+            return
+        rows_text = f"{empty}\n"
+        try:
+            output.write_text(rows_text, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        click.echo(f"Written: {output}", err=True)
+        return
     if fmt == "xlsx":
         if output is None:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")

@@ -8,6 +8,7 @@ import click
 
 from ..checks import check_documents
 from ..reports import registers
+from ..text import plural
 from ._common import Project, emit, format_option, output_option, pass_project, report_findings
 
 
@@ -30,8 +31,9 @@ def check(project: Project, fmt: str) -> None:
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":
-        click.echo(f"{len(result.documents)} documents checked: "
-                   f"{errors} error(s), {len(findings) - errors} warning(s).", err=True)
+        click.echo(f"{plural(len(result.documents), 'document')} checked: "
+                   f"{plural(errors, 'error')}, {plural(len(findings) - errors, 'warning')}.",
+                   err=True)
     if errors:
         raise click.exceptions.Exit(1)
 
@@ -54,4 +56,5 @@ def list_documents(project: Project, fmt: str, output: Path | None) -> None:
     ws.require_readable()
     rows = registers.master_list(ws.config, [d for d in ws.scan.documents if d.id], ws.statuses)
     emit(fmt, registers.MasterRow.HEADERS, [r.cells() for r in rows],
-         [r.to_dict() for r in rows], output, "Master list")
+         [r.to_dict() for r in rows], output, "Master list",
+         empty="No documents yet: qms new TYPE \"Title\" creates one.")

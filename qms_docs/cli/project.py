@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import actions
+from ..text import plural
 from ._common import (
     Project,
     checked_output_folder,
@@ -37,7 +38,7 @@ def init(directory: Path, org: str, ci: str, standard: str) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     files = init_repository(directory, org, ci, standard)
-    click.echo(f"Created {len(files)} files in {directory}.", err=True)
+    click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
     click.echo("The first commit holding qms.toml is the policy in force: add your "
                "colleagues under [[people]] in qms.toml and amend that commit (git commit "
                "--amend -a) before you share it; later policy changes need approval by "

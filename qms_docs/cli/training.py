@@ -75,8 +75,9 @@ def training(project: Project, person: str | None, document: str | None, overdue
         cells = [c for c in cells if c.document == wanted]
     if overdue:
         cells = [c for c in cells if c.state == "overdue"]
+    scope = "".join([f" for {person}" if person else "", f" on {document}" if document else ""])
     emit(fmt, Cell.HEADERS, [c.cells() for c in cells], [c.to_dict() for c in cells], output,
-         "Training")
+         "Training", empty=f"No training {'overdue' if overdue else 'to show'}{scope}.")
     late = sum(c.state == "overdue" for c in cells)
     if fmt in ("table",) and output is None:
         click.echo(f"{sum(c.state == 'trained' for c in cells)} trained, "

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import gitrepo
 from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
@@ -79,6 +78,8 @@ def finish_act(project: Project, paths: Sequence[Path], message: str, commit: bo
     root = project.root
     rel = list(dict.fromkeys(project.relative(p) for p in paths))
     if commit:
+        from .. import gitrepo  # here: qms check loads no git (tests/test_layering.py)
+
         actor = project.ws.actor()
         sha = gitrepo.commit_act(root, rel, message, actor.name, actor.email)
         click.echo(f"Committed {sha[:12]}: {message}", err=True)

@@ -116,3 +116,30 @@ def test_keys_add_commits_the_signers_file_and_its_record(qms, tmp_path):
     assert subject.startswith("Signing key of Quinn Quality added to ")
     assert len(files) == 2 and any(f.startswith("records/QMS-POLICY/") for f in files)
     assert qms.git("status", "--porcelain") == ""
+
+
+def test_deviation_commits_its_record(qms):
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager", "--commit")
+    record = _last(qms)[2][0]
+    (qms.root / record).unlink()
+    qms.commit("Removed a record by mistake", who="ash")
+    qms("quinn", "deviation", "record-altered", "SOP-001", "--reason", "Deleted by mistake",
+        "--commit")
+    author, subject, files = _last(qms)
+    assert (author, subject) == ("Quinn Quality <quinn@example.com>",
+                                 "Deviation record-altered on SOP-001 accepted by Quinn Quality "
+                                 "as quality-manager")
+    assert len(files) == 1 and "deviation" in files[0]
+
+
+def test_a_refused_commit_says_the_act_is_recorded_and_how_to_commit(qms):
+    hook = qms.root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    result = qms("ash", "new", "sop", "Goods In", "--owner", "production-manager", "--commit",
+                 code=2)
+    assert "git commit failed: hook says no" in result.output
+    assert ("the act is recorded but not committed: git add procedures/sop-003-goods-in.rst "
+            "records/SOP-003/") in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert (qms.root / "procedures" / "sop-003-goods-in.rst").exists()

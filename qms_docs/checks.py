@@ -8,19 +8,22 @@ problem reads the same in a terminal and in a build log (there as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
 from .model import Catalog, Config, Document, Finding
 
 
-def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list[Finding]:
-    """Every finding about the documents of ``scan``, in file order."""
+def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
+                    taken: Iterable[str] = ()) -> list[Finding]:
+    """Every finding about the documents of ``scan``, in file order. ``taken``: ids that
+    are not free though no document holds them (their records remain), as ``qms new``
+    skips them."""
     findings = [*scan.findings, *scan.content_findings]
     clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
-    next_id = _free_ids(scan, config)
+    next_id = _free_ids(scan, config, set(taken))
     for doc in scan.documents:
         header = scan.headers.get(doc.path)
         findings.extend(_header_findings(doc, header, config, next_id))
@@ -53,10 +56,10 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list
     return findings
 
 
-def _free_ids(scan: Scan, config: Config) -> Callable[[str], str]:
-    """The next free id of a prefix, as ``qms new`` picks it (one more than the highest
-    used), a different one at each call: two documents without an id are not offered the
-    same one."""
+def _free_ids(scan: Scan, config: Config, taken: set[str]) -> Callable[[str], str]:
+    """The next free id of a prefix, as ``qms new`` picks it (from one more than the
+    highest used, skipping ``taken``), a different one at each call: two documents
+    without an id are not offered the same one."""
     used: dict[str, int] = {}
     for doc in scan.documents:
         prefix, _, number = (doc.id or "").rpartition("-")
@@ -64,8 +67,11 @@ def _free_ids(scan: Scan, config: Config) -> Callable[[str], str]:
             used[prefix] = max(used.get(prefix, 0), int(number))
 
     def next_id(prefix: str) -> str:
-        used[prefix] = used.get(prefix, 0) + 1
-        return f"{prefix}-{used[prefix]:0{config.id_digits}d}"
+        while True:
+            used[prefix] = used.get(prefix, 0) + 1
+            candidate = f"{prefix}-{used[prefix]:0{config.id_digits}d}"
+            if candidate not in taken:
+                return candidate
 
     return next_id
 

@@ -50,3 +50,13 @@ def test_missing_id_hint_offers_a_free_id(qms):
     hints = [line for line in result.output.splitlines() if "add ':id:" in line]
     assert hints == ["  hint: add ':id: SOP-003' (the next free id of its type)",
                      "  hint: add ':id: SOP-004' (the next free id of its type)"]
+
+
+def test_missing_id_hint_skips_ids_whose_records_remain(qms):
+    """SOP-003 was deleted but its records remain: qms new skips it, and so does the hint."""
+    (qms.root / "records" / "SOP-003").mkdir(parents=True)
+    sop = qms.root / "procedures" / "sop-002.rst"
+    (qms.root / "procedures" / "sop-009.rst").write_text(
+        sop.read_text().replace("   :id: SOP-002\n", ""))
+    result = qms("quinn", "check", code=1)
+    assert "  hint: add ':id: SOP-004' (the next free id of its type)" in result.output

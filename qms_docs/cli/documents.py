@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from ..checks import check_documents
+from ..records import RECORDS_DIR
 from ..reports import registers
 from ..text import plural
 from ._common import Project, emit, format_option, output_option, pass_project, report_findings
@@ -27,7 +29,8 @@ def check(project: Project, fmt: str) -> None:
     """
     ws = project.ws
     result = ws.scan
-    findings = check_documents(result, ws.working_config, ws.catalogs) + ws.raw_records.findings
+    findings = check_documents(result, ws.working_config, ws.catalogs,
+                               _record_folders(ws.root)) + ws.raw_records.findings
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":
@@ -36,6 +39,14 @@ def check(project: Project, fmt: str) -> None:
                    err=True)
     if errors:
         raise click.exceptions.Exit(1)
+
+
+def _record_folders(root: Path) -> list[str]:
+    """Ids that have records (a document since deleted keeps its id taken)."""
+    try:
+        return [e.name for e in os.scandir(root / RECORDS_DIR) if e.is_dir()]
+    except OSError:
+        return []
 
 
 @click.command("list")

@@ -21,6 +21,7 @@ import jinja2
 
 from . import authority, gitrepo, history, journal, signing, status
 from .catalog import resolve_clause
+from .config import OWNER
 from .errors import InputError, Refused, UsageError
 from .model import REVISION_LINE, Document, Person
 from .policy import POLICY_ID
@@ -222,27 +223,71 @@ def _one_at_a_time(ws: Workspace, rescan: bool = False) -> Iterator[None]:
         yield
 
 
-def approve(ws: Workspace, doc: Document, role: str, meaning: str = "approval",
+def _and(items: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    names = list(items)
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def _holds(person: Person) -> str:
+    """What roles a person holds, in a sentence ending a refusal."""
+    return f"{person.name} holds {_and(person.roles) if person.roles else 'no role'}"
+
+
+def approval_rule(ws: Workspace, doc: Document) -> str:
+    """Who must approve the document and where that rule lives, in a sentence: "SOP-005
+    needs approval by quality-manager and production-manager, its owner ([types.sop]
+    approvers in qms.toml)"."""
+    roles = [f"{doc.owner or 'its owner'}, its owner" if r == OWNER else r
+             for r in ws.config.types[doc.type].approvers]
+    return (f"{doc.id} needs approval by {_and(roles)} ([types.{doc.type}] approvers in "
+            "qms.toml)")
+
+
+def policy_rule(ws: Workspace) -> str:
+    """Who approves a change of the policy and where that rule lives, in a sentence."""
+    return (f"the policy needs approval by {_and(ws.config.policy_approvers)} ([policy] "
+            "approvers in qms.toml, as in force)")
+
+
+def _default_role(actor: Person, required: Iterable[str], rule: str) -> str:
+    """The one required role the acting person holds (``--role`` left out); refused when
+    they hold none, a usage error naming them when they hold several."""
+    held = [r for r in required if r in actor.roles]
+    if len(held) == 1:
+        return held[0]
+    if not held:
+        raise Refused(f"{rule}; {_holds(actor)}",
+                      hint="another person holding one of those roles approves (people and "
+                           "their roles: [[people]] in qms.toml)")
+    raise UsageError(f"--role is needed: {actor.name} holds {_and(held)}, each of which "
+                     "approves it", hint=f"add --role {held[0]} (or {_and(held[1:])})")
+
+
+def approve(ws: Workspace, doc: Document, role: str | None, meaning: str = "approval",
             effective: dt.date | None = None, sign: bool = False,
             key: str | None = None) -> Path:
     """Record the acting person's approval of the document's current revision and content,
-    signed with their SSH key when ``sign`` (or when the type requires it)."""
+    signed with their SSH key when ``sign`` (or when the type requires it). Without
+    ``role``, the one required role the acting person holds."""
     with _one_at_a_time(ws):
         return _approve(ws, _current(ws, doc), role, meaning, effective, sign, key)
 
 
-def _approve(ws: Workspace, doc: Document, role: str, meaning: str,
+def _approve(ws: Workspace, doc: Document, role: str | None, meaning: str,
              effective: dt.date | None, sign: bool, key: str | None) -> Path:
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
         raise Refused(f"{doc.id} is retired (obsolete); there is nothing to approve")
+    if role is None:
+        role = _default_role(actor, info.required_roles, approval_rule(ws, doc))
     if role not in actor.roles:
         raise Refused(f"{actor.name} does not hold the role {role!r}",
-                      hint=f"{actor.name}'s roles: {', '.join(actor.roles) or 'none'}")
+                      hint=f"{_holds(actor)} ([[people]] in qms.toml)")
     if role not in info.required_roles:
-        raise Refused(f"a {ws.config.types[doc.type].title} needs no approval by {role!r}",
-                      hint=f"required roles for {doc.id}: {', '.join(info.required_roles)}")
+        raise Refused(f"{approval_rule(ws, doc)}; {_holds(actor)}",
+                      hint=f"{role} does not approve a {ws.config.types[doc.type].title}")
     if doc.revision is None or not doc.id:
         raise InputError("the header is incomplete", path=doc.path, line=doc.line,
                          hint="run qms check")
@@ -390,7 +435,7 @@ def policy_writers(ws: Workspace, until: str, paths: Iterable[str] = ()) -> set[
             for e in c.people}
 
 
-def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
+def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
                    effective: dt.date | None = None, sign: bool = False,
                    key: str | None = None) -> Path:
     """Approve the committed policy (qms.toml, signers file, the site's frame) as ``role``."""
@@ -400,13 +445,14 @@ def approve_policy(ws: Workspace, role: str, meaning: str = "approval",
         actor = ws.actor()
         state = _policy_state(ws)
         config = ws.config
+        if role is None:
+            role = _default_role(actor, config.policy_approvers, policy_rule(ws))
         if role not in actor.roles:
             raise Refused(f"{actor.name} does not hold the role {role!r}",
-                          hint=f"{actor.name}'s roles: {', '.join(actor.roles) or 'none'}")
+                          hint=f"{_holds(actor)} ([[people]] in qms.toml)")
         if role not in config.policy_approvers:
-            raise Refused(f"the policy is not approved by {role!r}",
-                          hint="[policy] approvers of the policy in force: "
-                               f"{', '.join(config.policy_approvers)}")
+            raise Refused(f"{policy_rule(ws)}; {_holds(actor)}",
+                          hint=f"{role} does not approve a change of the policy")
         head = gitrepo.head_commit(ws.repo)
         committed = policy_item.version_at(gitrepo.work_tree(ws.repo), ws.prefix, head, ws.root)
         working = state.working
@@ -481,8 +527,10 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
                       "without change", hint="if it must change, use qms revise")
     allowed = set(info.required_roles) | ({doc.owner} if doc.owner else set())
     if not allowed & set(actor.roles):
-        raise Refused(f"{actor.name} holds none of the roles that may review {doc.id}",
-                      hint=f"reviewers hold one of: {', '.join(sorted(allowed))}")
+        raise Refused(f"{doc.id} is reviewed by a person holding {_and(sorted(allowed))} "
+                      f"(its approvers, [types.{doc.type}] approvers in qms.toml, or its "
+                      f"owner, :owner: in its header); {_holds(actor)}",
+                      hint="one of them runs qms review")
     return _write(ws, "review", [journaled_record(ws.root, new_record(
         "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
         reviewer=_person(actor), outcome=outcome.strip()))])[0]
@@ -503,8 +551,9 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
         where = f" ({info.retirement.path})" if info.retirement else ""
         raise Refused(f"{doc.id} is already retired{where}")
     if not set(info.required_roles) & set(actor.roles):
-        raise Refused(f"{actor.name} holds none of the roles that approve {doc.id}",
-                      hint=f"a person holding one of {', '.join(info.required_roles)} retires it")
+        raise Refused(f"{doc.id} is retired by a person holding {_and(info.required_roles)} "
+                      f"(its approvers, [types.{doc.type}] approvers in qms.toml); "
+                      f"{_holds(actor)}", hint="one of them runs qms retire")
     fields: dict[str, object] = {"revision": doc.revision or 1, "reason": reason.strip(),
                                  "approver": _person(actor)}
     if superseded_by:
@@ -581,8 +630,10 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
             role = roles[0]
         if role is None or role not in roles:
             raise Refused(f"{actor.name} holds no role of [policy] approvers"
-                          + (f" named {role!r}" if role else ""),
-                          hint=f"deviations are accepted by: {', '.join(approvers)}")
+                          + (f" named {role!r}" if role else "")
+                          + f": deviations are accepted by {_and(approvers)} ([policy] "
+                            f"approvers in qms.toml); {_holds(actor)}",
+                          hint="each of those roles records one")
         findings = [f for f in verify(ws) if f.code == code and f.document == document]
         if not findings:
             raise Refused(f"qms verify reports no {code} finding about {document}",

@@ -8,26 +8,34 @@ problem reads the same in a terminal and in a build log (there as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
 from .model import Catalog, Config, Document, Finding
 
 
-def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list[Finding]:
-    """Every finding about the documents of ``scan``, in file order."""
+def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
+                    taken: Iterable[str] = ()) -> list[Finding]:
+    """Every finding about the documents of ``scan``, in file order. ``taken``: ids that
+    are not free though no document holds them (their records remain), as ``qms new``
+    skips them."""
     findings = [*scan.findings, *scan.content_findings]
     clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
+    next_id = _free_ids(scan, config, set(taken))
     for doc in scan.documents:
         header = scan.headers.get(doc.path)
-        findings.extend(_header_findings(doc, header, config))
+        findings.extend(_header_findings(doc, header, config, next_id))
         if doc.id:
             if doc.id in first_seen:
                 other = first_seen[doc.id]
                 findings.append(_finding(
                     doc, "duplicate-id", "id",
                     f"{doc.id} is already used by {other.path}:{other.line}",
+                    f"give this document the next free id of its type: "
+                    f"{next_id(config.types[doc.type].prefix)}"
+                    if doc.type in config.types else
                     "give this document the next free id of its type (qms new shows it)"))
             else:
                 first_seen[doc.id] = doc
@@ -48,7 +56,28 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog]) -> list
     return findings
 
 
-def _header_findings(doc: Document, header: Header | None, config: Config) -> list[Finding]:
+def _free_ids(scan: Scan, config: Config, taken: set[str]) -> Callable[[str], str]:
+    """The next free id of a prefix, as ``qms new`` picks it (from one more than the
+    highest used, skipping ``taken``), a different one at each call: two documents
+    without an id are not offered the same one."""
+    used: dict[str, int] = {}
+    for doc in scan.documents:
+        prefix, _, number = (doc.id or "").rpartition("-")
+        if prefix and number.isdigit():
+            used[prefix] = max(used.get(prefix, 0), int(number))
+
+    def next_id(prefix: str) -> str:
+        while True:
+            used[prefix] = used.get(prefix, 0) + 1
+            candidate = f"{prefix}-{used[prefix]:0{config.id_digits}d}"
+            if candidate not in taken:
+                return candidate
+
+    return next_id
+
+
+def _header_findings(doc: Document, header: Header | None, config: Config,
+                     next_id: Callable[[str], str]) -> list[Finding]:
     out: list[Finding] = []
     policy = config.types[doc.type]
     if not doc.title:
@@ -56,8 +85,8 @@ def _header_findings(doc: Document, header: Header | None, config: Config) -> li
                             f"write the title after the directive: .. {doc.type}:: Title"))
     if not doc.id:
         out.append(_finding(doc, "missing-id", None, "the document has no :id:",
-                            f"add ':id: {policy.prefix}-{'0' * (config.id_digits - 1)}1' "
-                            "(the next free number of its type)"))
+                            f"add ':id: {next_id(policy.prefix)}' (the next free id of its "
+                            "type)"))
     elif not re.fullmatch(rf"{re.escape(policy.prefix)}-\d{{{config.id_digits},}}", doc.id):
         out.append(_finding(
             doc, "bad-id", "id",

@@ -35,7 +35,7 @@ GROUPS: tuple[Group, ...] = (
     Group(("missing-id", "bad-id", "duplicate-id"),
           "the header has no id, one that does not fit its type's prefix, or one "
           "another file uses",
-          "the next free id of the type (`qms new` shows it)"),
+          "the next free id of the type (the hint names it, as `qms new` would pick it)"),
     Group(("missing-title",
            "missing-revision",
            "bad-revision",

@@ -12,6 +12,12 @@ import re
 
 from .errors import InputError, UsageError
 
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 document``, ``2 documents`` (``words`` where the plural is not word + s)."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 # --- what a person typed ----------------------------------------------------------------------
 
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

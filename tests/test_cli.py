@@ -51,7 +51,7 @@ def test_every_command_has_help_with_an_example(runner, name):
 def test_check_on_the_example_qms_passes(runner):
     result = run_qms(runner, ["--repo", str(REPO), "check"])
     assert result.exit_code == 0, result.output
-    assert "0 error(s)" in result.output
+    assert "0 errors" in result.output
 
 
 def test_check_reports_findings_with_location_and_exit_1(runner, tmp_path):

@@ -101,7 +101,9 @@ def test_refuse_role_not_required_unknown_person_uncommitted_and_duplicate(draft
     git(repo, "config", "user.email", "sal@example.com")
     result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
                                       "sales-manager"])
-    assert result.exit_code == 1 and "needs no approval by 'sales-manager'" in result.output
+    assert result.exit_code == 1 and (
+        "SOP-002 needs approval by quality-manager and production-manager, its owner "
+        "([types.sop] approvers in qms.toml); Sal Sales holds sales-manager") in result.output
     git(repo, "config", "user.email", "stranger@example.com")
     result = run_qms(drafted.runner, ["--repo", str(repo), "approve", "SOP-002", "--role",
                                       "quality-manager"])

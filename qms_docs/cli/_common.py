@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -64,24 +66,117 @@ class Project:
 pass_project = click.make_pass_decorator(Project)
 
 
+def commit_option() -> Callable[[F], F]:
+    return click.option("--commit", "commit", is_flag=True,
+                        help="Commit the files of this act (and nothing else) as you, with a "
+                             "message saying what was done.")
+
+
+def finish_act(project: Project, paths: Sequence[Path], message: str, commit: bool) -> None:
+    """Commit an act's files as the acting person (``--commit``), or say on stderr how to:
+    an act left uncommitted is not on the controlled site."""
+    root = project.root
+    rel = list(dict.fromkeys(project.relative(p) for p in paths))
+    if commit:
+        from .. import gitrepo  # here: qms check loads no git (tests/test_layering.py)
+
+        actor = project.ws.actor()
+        sha = gitrepo.commit_act(root, rel, message, actor.name, actor.email)
+        click.echo(f"Committed {sha[:12]}: {message}", err=True)
+        return
+    quoted = " ".join(shlex.quote(p) for p in rel)
+    click.echo(f"Next: git add {quoted} && git commit -m {shlex.quote(message)} "
+               "(or run the act with --commit)", err=True)
+
+
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
                         show_default=True, help="Output format.")
 
 
 def output_option() -> Callable[[F], F]:
-    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
-                        default=None, help="Write to this file instead of the terminal "
-                                           "(required for xlsx).")
+    return click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+                        default=None, callback=checked_output_file,
+                        help="Write to this file instead of the terminal (required for xlsx).")
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or the nearest of its parents that exists."""
+    path = Path(os.path.abspath(path))
+    while not os.path.lexists(path) and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _bad_output(path: Path, why: str, fix: str) -> click.BadParameter:
+    return click.BadParameter(f"{path}: {why}; {fix}. Nothing was written.")
+
+
+def _check_folder_above(path: Path, what: str) -> None:
+    """The nearest existing folder above ``path`` must be a folder one can write in."""
+    existing = _nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise _bad_output(path, f"{existing} is a file, not a folder",
+                          f"choose {what} outside it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _bad_output(path, f"the folder {existing} cannot be written to",
+                          f"choose {what} in a folder you can write to")
+
+
+def checked_output_file(ctx: click.Context | None, param: click.Parameter | None,
+                        value: Path | None) -> Path | None:
+    """An output file, checked before any work starts (a click callback): not a folder,
+    its folder there and writable; otherwise exit 2 naming the path and the fix."""
+    if value is None:
+        return None
+    _check_folder_above(value, "a file")
+    if value.is_dir():
+        raise _bad_output(value, "is a folder, not a file",
+                          f"name a file in it, e.g. {value / 'report.csv'}")
+    if not value.parent.is_dir():
+        raise _bad_output(value, f"the folder {value.parent} does not exist",
+                          f"create it first (mkdir -p {shlex.quote(str(value.parent))}) or "
+                          "choose a file in an existing folder")
+    if value.exists() and not os.access(value, os.W_OK):
+        raise _bad_output(value, "the file cannot be written to", "choose another file")
+    return value
+
+
+def checked_output_folder(ctx: click.Context | None, param: click.Parameter | None,
+                          value: Path | None) -> Path | None:
+    """An output folder, checked before any work starts (a click callback): not a file, and
+    no file where one of its parents should be (missing folders are created)."""
+    if value is None:
+        return None
+    if os.path.lexists(value) and not value.is_dir():
+        raise _bad_output(value, "is a file, not a folder",
+                          "name a folder (a new one is created)")
+    _check_folder_above(value, "a folder")
+    return value
 
 
 def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_data: Any,
-         output: Path | None = None, sheet: str = "Report") -> None:
-    """Print (or write to ``output``) a report in the format asked for."""
+         output: Path | None = None, sheet: str = "Report", empty: str | None = None) -> None:
+    """Print (or write to ``output``) a report in the format asked for. An empty report in
+    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable)."""
+    if fmt == "table" and not rows and empty is not None:
+        if output is None:
+            click.echo(empty)
+            return
+        rows_text = f"{empty}\n"
+        try:
+            output.write_text(rows_text, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        click.echo(f"Written: {output}", err=True)
+        return
     if fmt == "xlsx":
         if output is None:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")
-        export.write_xlsx(output, [(sheet, headers, rows)])
+        try:
+            export.write_xlsx(output, [(sheet, headers, rows)])
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"Written: {output}", err=True)
         return
     if fmt == "table" and output is None:
@@ -94,7 +189,10 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"Written: {output}", err=True)
 
 

@@ -1,15 +1,19 @@
 """Acts of document control: ``new``, ``revise``, ``approve``, ``review``, ``retire``,
-``deviation``."""
+``deviation``.
+
+Each act takes ``--commit``: its files, and nothing else, are committed as the acting
+person with a message saying what was done. Without it the act says how to commit."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
 from .. import actions
 from ..policy import is_policy_ref
-from ._common import Project, pass_project
+from ._common import Project, commit_option, finish_act, pass_project
 from .status import print_policy
 
 
@@ -22,9 +26,10 @@ from .status import print_policy
 @click.option("--id", "doc_id", help="Use this id instead of the next free one.")
 @click.option("--format", "markup", type=click.Choice(["rst", "md"]), default="rst",
               show_default=True, help="reStructuredText or MyST Markdown.")
+@commit_option()
 @pass_project
 def new(project: Project, type_name: str, title: str, owner: str | None, satisfies: tuple[str, ...],
-        doc_id: str | None, markup: str) -> None:
+        doc_id: str | None, markup: str, commit: bool) -> None:
     """Create a document from its type's template, at revision 1, with a change record.
 
     Prints the new file's path.
@@ -37,7 +42,14 @@ def new(project: Project, type_name: str, title: str, owner: str | None, satisfi
     path, record = actions.new_document(project.ws, type_name, title, owner, satisfies, doc_id,
                                         markup=markup)
     click.echo(f"Change record: {project.relative(record)}", err=True)
-    click.echo(project.relative(path))
+    finish_act(project, [path, record], f"{record.parent.name} rev 1 created by "
+               f"{_name(project)}: {' '.join(title.split())}", commit)
+    click.echo(project.relative(path))  # last: scripts read the path from the last line
+
+
+def _name(project: Project) -> str:
+    """The acting person's name, for commit messages."""
+    return project.ws.actor().name
 
 
 @click.command()
@@ -45,8 +57,10 @@ def new(project: Project, type_name: str, title: str, owner: str | None, satisfi
 @click.option("--reason", required=True, help="Why the document changes.")
 @click.option("--summary", default="", help="What changes, in a sentence or two.")
 @click.option("--no-training", is_flag=True, help="An editorial change: no training needed.")
+@commit_option()
 @pass_project
-def revise(project: Project, doc: str, reason: str, summary: str, no_training: bool) -> None:
+def revise(project: Project, doc: str, reason: str, summary: str, no_training: bool,
+           commit: bool) -> None:
     """Start a new revision: raise the header's revision by one and record the change.
 
     By default the change needs training of the document's audience once effective;
@@ -63,16 +77,22 @@ def revise(project: Project, doc: str, reason: str, summary: str, no_training: b
         click.echo(f"The policy is now at revision {revision} (draft): change qms.toml or the "
                    f"site's frame, commit, and have it approved (qms approve policy). Change "
                    f"record: {project.relative(record)}")
+        finish_act(project, [record], f"Policy rev {revision} opened by {_name(project)}: "
+                   f"{reason.strip()}", commit)
         return
     document = ws.document(doc)
     revision, record = actions.revise(ws, document, reason, summary, not no_training)
     click.echo(f"{document.id} is now at revision {revision} (draft). "
                f"Change record: {project.relative(record)}")
+    finish_act(project, [record, project.root / document.path],
+               f"{document.id} rev {revision} opened by {_name(project)}: {reason.strip()}",
+               commit)
 
 
 @click.command()
 @click.argument("doc")
-@click.option("--role", required=True, help="The role you approve for.")
+@click.option("--role", default=None, help="The role you approve for (default: the one "
+              "required role you hold; needed when you hold several).")
 @click.option("--meaning", type=click.Choice(["approval", "review", "responsibility"]),
               default="approval", show_default=True, help="What your signature means.")
 @click.option("--effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -81,9 +101,10 @@ def revise(project: Project, doc: str, reason: str, summary: str, no_training: b
               "(git's user.signingkey, or --key).")
 @click.option("--key", "key", type=click.Path(dir_okay=False), default=None,
               help="SSH key to sign with (default: git config user.signingkey).")
+@commit_option()
 @pass_project
-def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.datetime | None,
-            sign: bool, key: str | None) -> None:
+def approve(project: Project, doc: str, role: str | None, meaning: str,
+            effective: dt.datetime | None, sign: bool, key: str | None, commit: bool) -> None:
     """Approve the document's current, committed revision and content.
 
     \b
@@ -98,27 +119,39 @@ def approve(project: Project, doc: str, role: str, meaning: str, effective: dt.d
         record = actions.approve_policy(ws, role, meaning,
                                         effective.date() if effective else None, sign, key)
         ws.refresh()
+        role = role or _record_role(record)
         click.echo(f"Approved the policy as {role}: {project.relative(record)}")
+        finish_act(project, [record], f"Policy {_approved(meaning)} by {_name(project)} as "
+                   f"{role}", commit)
         print_policy(ws)
         return
     document = ws.document(doc)
     record = actions.approve(ws, document, role, meaning,
                              effective.date() if effective else None, sign, key)
     ws.refresh()
+    role = role or _record_role(record)
     info = ws.status(document)
     click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
                f"{project.relative(record)}")
+    finish_act(project, [record], f"{document.id} rev {document.revision} "
+               f"{_approved(meaning)} by {_name(project)} as {role}", commit)
     if info.missing_roles:
         click.echo(f"{document.id} is {info.status}; still needed: {', '.join(info.missing_roles)}")
     else:
         click.echo(f"{document.id} is {info.status} (effective {info.effective}).")
 
 
+def _approved(meaning: str) -> str:
+    """What a signature of this meaning did, in a commit message."""
+    return {"approval": "approved", "review": "reviewed"}.get(meaning, "signed as responsible")
+
+
 @click.command()
 @click.argument("doc")
 @click.option("--outcome", required=True, help="What the review found.")
+@commit_option()
 @pass_project
-def review(project: Project, doc: str, outcome: str) -> None:
+def review(project: Project, doc: str, outcome: str, commit: bool) -> None:
     """Record a periodic review of an effective document that needs no change.
 
     \b
@@ -129,6 +162,8 @@ def review(project: Project, doc: str, outcome: str) -> None:
     document = ws.document(doc)
     record = actions.review(ws, document, outcome)
     click.echo(f"Reviewed {document.id} revision {document.revision}: {project.relative(record)}")
+    finish_act(project, [record], f"{document.id} rev {document.revision} periodically "
+               f"reviewed by {_name(project)}: {outcome.strip()}", commit)
 
 
 @click.command()
@@ -137,8 +172,10 @@ def review(project: Project, doc: str, outcome: str) -> None:
 @click.option("--superseded-by", "superseded_by", metavar="DOC",
               help="The document that replaces it.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@commit_option()
 @pass_project
-def retire(project: Project, doc: str, reason: str, superseded_by: str | None, yes: bool) -> None:
+def retire(project: Project, doc: str, reason: str, superseded_by: str | None, yes: bool,
+           commit: bool) -> None:
     """Retire a document: it becomes obsolete. This cannot be undone.
 
     \b
@@ -152,6 +189,8 @@ def retire(project: Project, doc: str, reason: str, superseded_by: str | None, y
         raise click.Abort()
     record = actions.retire(ws, document, reason, superseded_by)
     click.echo(f"{document.id} is obsolete: {project.relative(record)}")
+    finish_act(project, [record], f"{document.id} retired by {_name(project)}: "
+               f"{reason.strip()}", commit)
 
 
 @click.command()
@@ -160,8 +199,10 @@ def retire(project: Project, doc: str, reason: str, superseded_by: str | None, y
 @click.option("--reason", required=True, help="What happened and why it is accepted.")
 @click.option("--role", default=None, help="Your role of [policy] approvers (default: the "
               "first you hold).")
+@commit_option()
 @pass_project
-def deviation(project: Project, code: str, doc: str, reason: str, role: str | None) -> None:
+def deviation(project: Project, code: str, doc: str, reason: str, role: str | None,
+              commit: bool) -> None:
     """Accept, on the record, a finding about a past event that cannot be undone.
 
     Every role of [policy] approvers records one; then qms verify lists the finding as an
@@ -173,5 +214,17 @@ def deviation(project: Project, code: str, doc: str, reason: str, role: str | No
       qms deviation record-altered SOP-004 --reason "Record edited by mistake in 2025; restored"
     """
     record = actions.record_deviation(project.ws, code, doc, reason, role)
-    click.echo(f"Deviation recorded: {project.relative(record)}. Commit it; the finding is "
-               "accepted once every role of [policy] approvers has recorded one.")
+    click.echo(f"Deviation recorded: {project.relative(record)}. The finding is accepted once "
+               "it is committed and every role of [policy] approvers has recorded one.")
+    held = role or _record_role(record)
+    finish_act(project, [record], f"Deviation {code} on {record.parent.name} accepted by "
+               f"{_name(project)}{f' as {held}' if held else ''}", commit)
+
+
+def _record_role(record: Path) -> str | None:
+    """The role an approval or deviation record names (the act chose it when --role was
+    left out)."""
+    import yaml
+
+    data = yaml.safe_load(record.read_text(encoding="utf-8"))
+    return data.get("role") if isinstance(data, dict) else None

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Project, pass_project
+from ..text import plural
+from ._common import Project, checked_output_folder, pass_project
 
 if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
     from ..publish import PendingRecord, Tree
@@ -20,7 +21,8 @@ if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
               help="Publish only what is in force: each document's approved text from git, "
                    "drafts and retired documents left out. Default: preview of the working "
                    "tree, with banners on everything not in force.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              callback=checked_output_folder,
               help="Output folder (default: _build/<target> or _build/controlled-<target>).")
 @click.option("--allow-warnings", is_flag=True,
               help="Do not fail on warnings (by default a warning fails the build: in a QMS "
@@ -60,13 +62,14 @@ def build(project: Project, target: str, controlled: bool, out: Path | None, all
         tree = publish.build_site(ws, out, controlled=controlled, strict=not allow_warnings,
                                   jobs=jobs, on_tree=warn_if_nothing_in_force)
         if controlled:
-            click.echo(f"{len(tree.included)} documents in force; {len(tree.excluded)} left "
-                       "out (never effective or retired).", err=True)
+            click.echo(f"{plural(len(tree.included), 'document')} in force; "
+                       f"{len(tree.excluded)} left out (never effective or retired).", err=True)
         click.echo(f"Site built: {out / 'index.html'}")
         return
     paths = publish.build_pdfs(ws, out, controlled=controlled, strict=not allow_warnings,
                                jobs=jobs, on_tree=warn_if_nothing_in_force)
-    click.echo(f"{len(paths) - 1} document PDFs and the whole QMS: {paths[-1]}", err=True)
+    click.echo(f"{plural(len(paths) - 1, 'document PDF')} and the whole QMS: {paths[-1]}",
+               err=True)
     click.echo(f"PDFs built: {out}")
 
 
@@ -106,6 +109,6 @@ def warn_if_nothing_in_force(tree: Tree) -> None:
         return
     shown = ", ".join(documents[:5]) + (", ..." if len(documents) > 5 else "")
     click.echo(f"warning: the controlled build publishes no document: none of the "
-               f"{len(documents)} documents of HEAD is in force ({shown}).\n"
+               f"{plural(len(documents), 'document')} of HEAD is in force ({shown}).\n"
                "  hint: qms status shows what each awaits; an approval counts once it is "
                "committed, and from its effective date", err=True)

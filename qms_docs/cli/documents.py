@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from ..checks import check_documents
+from ..records import RECORDS_DIR
 from ..reports import registers
+from ..text import plural
 from ._common import Project, emit, format_option, output_option, pass_project, report_findings
 
 
@@ -26,14 +29,24 @@ def check(project: Project, fmt: str) -> None:
     """
     ws = project.ws
     result = ws.scan
-    findings = check_documents(result, ws.working_config, ws.catalogs) + ws.raw_records.findings
+    findings = check_documents(result, ws.working_config, ws.catalogs,
+                               _record_folders(ws.root)) + ws.raw_records.findings
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":
-        click.echo(f"{len(result.documents)} documents checked: "
-                   f"{errors} error(s), {len(findings) - errors} warning(s).", err=True)
+        click.echo(f"{plural(len(result.documents), 'document')} checked: "
+                   f"{plural(errors, 'error')}, {plural(len(findings) - errors, 'warning')}.",
+                   err=True)
     if errors:
         raise click.exceptions.Exit(1)
+
+
+def _record_folders(root: Path) -> list[str]:
+    """Ids that have records (a document since deleted keeps its id taken)."""
+    try:
+        return [e.name for e in os.scandir(root / RECORDS_DIR) if e.is_dir()]
+    except OSError:
+        return []
 
 
 @click.command("list")
@@ -54,4 +67,5 @@ def list_documents(project: Project, fmt: str, output: Path | None) -> None:
     ws.require_readable()
     rows = registers.master_list(ws.config, [d for d in ws.scan.documents if d.id], ws.statuses)
     emit(fmt, registers.MasterRow.HEADERS, [r.cells() for r in rows],
-         [r.to_dict() for r in rows], output, "Master list")
+         [r.to_dict() for r in rows], output, "Master list",
+         empty="No documents yet: qms new TYPE \"Title\" creates one.")

@@ -7,11 +7,18 @@ from pathlib import Path
 import click
 
 from .. import actions
-from ._common import Project, pass_project
+from ..text import plural
+from ._common import (
+    Project,
+    checked_output_folder,
+    commit_option,
+    finish_act,
+    pass_project,
+)
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path), callback=checked_output_folder)
 @click.option("--org", required=True, help="Name of the organization.")
 @click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
               show_default=True, help="CI workflow to add.")
@@ -31,7 +38,7 @@ def init(directory: Path, org: str, ci: str, standard: str) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     files = init_repository(directory, org, ci, standard)
-    click.echo(f"Created {len(files)} files in {directory}.", err=True)
+    click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
     click.echo("The first commit holding qms.toml is the policy in force: add your "
                "colleagues under [[people]] in qms.toml and amend that commit (git commit "
                "--amend -a) before you share it; later policy changes need approval by "
@@ -54,8 +61,9 @@ def keys() -> None:
 @keys.command("add")
 @click.argument("email")
 @click.argument("pubkey")
+@commit_option()
 @pass_project
-def keys_add(project: Project, email: str, pubkey: str) -> None:
+def keys_add(project: Project, email: str, pubkey: str, commit: bool) -> None:
     """Add a person's SSH public key (a .pub file or the key text), with a change record.
 
     \b
@@ -67,7 +75,11 @@ def keys_add(project: Project, email: str, pubkey: str) -> None:
     if not added or record is None:
         click.echo(f"That key of {email} is already listed in {ws.config.signers_file}.")
         return
-    click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). Commit it: "
-               "the key counts once the policy is approved (qms approve policy).")
+    click.echo(f"Added to {ws.config.signers_file} ({project.relative(record)}). The key "
+               "counts once it is committed and the policy is approved (qms approve policy).")
+    signers = project.root / ws.config.signers_file
+    actor = ws.actor()
+    finish_act(project, [signers, record], f"Signing key of {actor.name} added to "
+               f"{ws.config.signers_file}", commit)
 
 

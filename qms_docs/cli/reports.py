@@ -9,7 +9,15 @@ import click
 
 from ..catalog import find_catalog
 from ..reports import registers, traceability
-from ._common import Project, emit, format_option, output_option, pass_project
+from ..text import plural
+from ._common import (
+    Project,
+    checked_output_file,
+    emit,
+    format_option,
+    output_option,
+    pass_project,
+)
 
 
 @click.command()
@@ -48,15 +56,19 @@ def trace(project: Project, standard: str | None, status: str, gaps: bool, manda
         gap_rows = traceability.gap_rows(catalog, documents, statuses, basis)
         emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in gap_rows],
              {"standard": catalog.standard, "gaps": [r.to_dict() for r in gap_rows]}, output,
-             "Gaps")
+             "Gaps", empty=f"No gaps: every requirement clause of {catalog.short_title} has an "
+                           "effective document.")
         if gap_rows:
             pending = sum(1 for r in gap_rows if r.pending)
-            click.echo(f"{len(gap_rows)} requirement clause(s) of {catalog.short_title} have no "
-                       "effective document" + (f" ({pending} with a revision pending that "
-                                               "names it)" if pending else "") + ".", err=True)
+            have = "has" if len(gap_rows) == 1 else "have"
+            click.echo(f"{plural(len(gap_rows), 'requirement clause')} of {catalog.short_title} "
+                       f"{have} no effective document" + (
+                           f" ({pending} with a revision pending that names it)" if pending
+                           else "") + ".", err=True)
             raise click.exceptions.Exit(1)
-        click.echo(f"No gaps: every requirement clause of {catalog.short_title} has an "
-                   "effective document.", err=True)
+        if fmt != "table" or output is not None:  # else emit said so
+            click.echo(f"No gaps: every requirement clause of {catalog.short_title} has an "
+                       "effective document.", err=True)
         return
     if mandatory:
         rows = traceability.mandatory(catalog, documents, statuses, basis)
@@ -93,7 +105,8 @@ def due(project: Project, within: int, fmt: str, output: Path | None) -> None:
     rows = registers.reviews_due([d for d in ws.scan.documents if d.id], ws.statuses, ws.today,
                                  within)
     emit(fmt, registers.DueRow.HEADERS, [r.cells() for r in rows],
-         [r.to_dict() for r in rows], output, "Reviews due")
+         [r.to_dict() for r in rows], output, "Reviews due",
+         empty=f"No reviews due within {plural(within, 'day')}, and none overdue.")
 
 
 @click.command()
@@ -116,14 +129,25 @@ def changes(project: Project, since: dt.datetime | None, until: dt.datetime | No
     rows = registers.change_log(ws.records.records, since.date() if since else None,
                                 until.date() if until else None)
     emit(fmt, registers.ChangeEntry.HEADERS, [r.cells() for r in rows],
-         [r.to_dict() for r in rows], output, "Change log")
+         [r.to_dict() for r in rows], output, "Change log",
+         empty=_no_changes(since.date() if since else None, until.date() if until else None))
+
+
+def _no_changes(since: dt.date | None, until: dt.date | None) -> str:
+    """An empty change log, in a sentence."""
+    if since and until:
+        return f"No changes between {since} and {until}."
+    if since or until:
+        return f"No changes {'since' if since else 'until'} {since or until}."
+    return "No changes recorded yet."
 
 
 @click.command("audit-pack")
 @click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help="The date, YYYY-MM-DD.")
 @click.option("-o", "--output", "output", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+              type=click.Path(path_type=Path), callback=checked_output_file,
+              help="The .zip to write.")
 @click.option("--allow-uncommitted", is_flag=True,
               help="Build from HEAD even though the working tree holds records of that date "
                    "or before that HEAD does not (left out, with a warning). By default the "
@@ -153,5 +177,6 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
     manifest = build_audit_pack(ws, as_of.date(), output)
     documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")
                     and f["path"] != "documents/qms-manual.pdf")
-    click.echo(f"{len(manifest['files'])} files, {documents} document PDFs.", err=True)
+    click.echo(f"{plural(len(manifest['files']), 'file')}, "
+               f"{plural(documents, 'document PDF')}.", err=True)
     click.echo(f"Audit pack written: {output}")

@@ -8,6 +8,7 @@ import click
 
 from ..policy import POLICY_ID, is_policy_ref
 from ..record_kinds import ApprovalRecord, of_kind
+from ..text import plural
 from ..verify import verify as run_verify
 from ..verify import verify_branch
 from ..workspace import Workspace
@@ -129,6 +130,7 @@ def verify(project: Project, strict: bool, base: str | None, fmt: str) -> None:
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":
-        click.echo(f"verify: {errors} finding(s), {len(findings) - errors} warning(s).", err=True)
+        click.echo(f"verify: {plural(errors, 'finding')}, "
+                   f"{plural(len(findings) - errors, 'warning')}.", err=True)
     if errors:
         raise click.exceptions.Exit(1)

@@ -8,7 +8,15 @@ import click
 
 from .. import actions
 from ..reports.training import Cell
-from ._common import Project, emit, format_option, output_option, pass_project
+from ._common import (
+    Project,
+    commit_option,
+    emit,
+    finish_act,
+    format_option,
+    output_option,
+    pass_project,
+)
 
 
 @click.command()
@@ -18,8 +26,10 @@ from ._common import Project, emit, format_option, output_option, pass_project
 @click.option("--method", type=click.Choice(["read", "briefing", "on-the-job"]), default="read",
               show_default=True, help="How the training was given.")
 @click.option("--note", default="", help="What was covered, or anything worth keeping.")
+@commit_option()
 @pass_project
-def train(project: Project, doc: str, person: str | None, method: str, note: str) -> None:
+def train(project: Project, doc: str, person: str | None, method: str, note: str,
+          commit: bool) -> None:
     """Record training on the effective revision of a document.
 
     \b
@@ -31,6 +41,11 @@ def train(project: Project, doc: str, person: str | None, method: str, note: str
     document = ws.document(doc)
     record = actions.train(ws, document, person, method, note)
     click.echo(f"Training recorded: {record.relative_to(ws.root).as_posix()}")
+    actor = ws.actor()
+    trainee = (ws.config.person_by_email(person) if person else None) or actor
+    by = f" by {actor.name}" if trainee.email.lower() != actor.email.lower() else ""
+    finish_act(project, [record], f"Training of {trainee.name} on {document.id} recorded{by} "
+               f"({method})", commit)
 
 
 @click.command()
@@ -60,8 +75,9 @@ def training(project: Project, person: str | None, document: str | None, overdue
         cells = [c for c in cells if c.document == wanted]
     if overdue:
         cells = [c for c in cells if c.state == "overdue"]
+    scope = "".join([f" for {person}" if person else "", f" on {document}" if document else ""])
     emit(fmt, Cell.HEADERS, [c.cells() for c in cells], [c.to_dict() for c in cells], output,
-         "Training")
+         "Training", empty=f"No training {'overdue' if overdue else 'to show'}{scope}.")
     late = sum(c.state == "overdue" for c in cells)
     if fmt in ("table",) and output is None:
         click.echo(f"{sum(c.state == 'trained' for c in cells)} trained, "

@@ -87,7 +87,8 @@ def test_a_policy_change_is_not_approved_by_who_committed_it(make_repo):
     again = repo.qms("ash", "revise", "policy", "--reason", "x", code=1)
     assert "already open" in again.output
     wrong = repo.qms("pat", "approve", "policy", "--role", "production-manager", code=1)
-    assert "not approved by 'production-manager'" in wrong.output
+    assert ("the policy needs approval by quality-manager ([policy] approvers in qms.toml, as "
+            "in force); Pat Production holds production-manager") in wrong.output
 
 
 def test_a_past_event_is_accepted_by_a_deviation_and_verify_goes_green(make_repo):

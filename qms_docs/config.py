@@ -92,7 +92,8 @@ def config_from_bytes(root: Path, raw: bytes, display: str = CONFIG_NAME) -> Con
         where, what = errors[0]
         raise ConfigError(f"{where or 'top level'}: {what}", path=display,
                           line=_line_of(text, where),
-                          hint="see records_schema/qms-config.schema.json for the allowed shape")
+                          hint="see qms_docs/records_schema/qms-config.schema.json for the "
+                               "allowed shape")
     return _build(root, data, text)
 
 

@@ -92,7 +92,7 @@ def validate_record(data: Any, display: str, text: str = "") -> Record:
                      if key and row.startswith(f"{key}:")), None)
         raise InputError(f"invalid {kind} record: {where or 'top level'}: {what}", path=display,
                          line=line,
-                         hint=f"records_schema/{kind}.schema.json gives the allowed shape")
+                         hint=f"qms_docs/records_schema/{kind}.schema.json gives the allowed shape")
     for key, parse in (("date", parse_datetime), ("effective", dt.date.fromisoformat)):
         if key in data:  # the schema checks the shape; a day like 2025-02-30 is no date
             try:

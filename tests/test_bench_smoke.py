@@ -20,6 +20,8 @@ RATIOS = ["build: qms / bare sphinx-needs", "build: qms / bare sphinx-needs, no 
           "scaling verify: per document"]
 
 
+@pytest.mark.slow  # builds six small sites (~20 s): run it with -m slow after changing
+# tools/bench.py
 def test_benchmark_smoke_run_prints_every_ratio():
     done = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--sizes", "10,20",
                            "--repeat", "1", "--no-write"], capture_output=True, text=True,

@@ -96,6 +96,9 @@ def test_xlsx_without_the_xlsx_extra_says_which_extra(tmp_path, command):
     assert not target.exists()
 
 
+@pytest.mark.network  # pip installs the dependencies from the package index
+@pytest.mark.slow  # a fresh virtual environment and a wheel build (~15 s); the import
+# blocker tests above show the same of the core in every run
 def test_fresh_install_without_extras(tmp_path):
     """A real ``pip install`` of the wheel into an empty venv: no PDF stack, checks work."""
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
@@ -129,6 +132,7 @@ SETUPTOOLS_WARNINGS = ("Package would be ignored", "SetuptoolsWarning", "Informa
                        "SetuptoolsDeprecationWarning", "BuildBackendWarning", "_Warning:")
 
 
+@pytest.mark.network  # pip fetches the build backend from the package index
 def test_install_prints_no_setuptools_warnings(tmp_path):
     """An editable install (pip -v shows the build backend's output) warns of nothing."""
     venv.create(tmp_path / "venv", with_pip=True)

@@ -358,19 +358,17 @@ def commit_act(root: Path, paths: list[str], message: str, name: str, email: str
     """Commit exactly ``paths`` (relative to ``root``) as ``name <email>``, the person
     acting, and return the new commit. Whatever else is staged or changed stays as it was,
     staged or not (``git commit --only``): an act's commit holds the act and nothing else."""
-    import os  # here, not at the top: this function was added on its own
-
-    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-    out = ""
-    for command in (["git", "add", "--", *paths],
-                    ["git", "commit", "--quiet", "--only", "-m", message, "--", *paths],
-                    ["git", "rev-parse", "HEAD"]):
-        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    out = b""
+    for args in (["add", "--", *paths],
+                 ["commit", "--quiet", "--only", "-m", message, "--", *paths],
+                 ["rev-parse", "HEAD"]):
+        done = run(root, *args, env=env)
         if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip().splitlines()
-            raise GitError(f"git {command[1]} failed: {said[-1] if said else 'no reason given'}",
+            said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {said[-1] if said else 'no reason given'}",
                            hint="the act is recorded but not committed: git add "
                                 f"{' '.join(paths)} && git commit")
         out = done.stdout
-    return out.strip()
+    return out.decode().strip()

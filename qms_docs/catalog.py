@@ -121,17 +121,52 @@ def parse_catalog(file: Path) -> Catalog:
 
 
 def resolve_clause(text: str, catalogs: list[Catalog]) -> Clause:
-    """Find a clause by number (``7.5.3``), need id (``ISO9001-7-5-3``) or ``9001:7.5.3``."""
+    """Find the requirement clause a document satisfies by number (``7.5.3.1``), need id
+    (``ISO9001-7-5-3-1``) or ``9001:7.5.3.1``. A heading (a clause with clauses below it,
+    which the gap report never counts as covered) is refused with its requirement clauses
+    offered; an unknown number with the nearest clauses that exist."""
     wanted = text.strip()
     for catalog in catalogs:
-        by_id = catalog.by_need_id()
-        if wanted.upper() in by_id:
-            return by_id[wanted.upper()]
+        found = catalog.by_need_id().get(wanted.upper())
         number = wanted.split(":")[-1] if ":" in wanted else wanted
-        by_number = catalog.by_number()
-        if number in by_number:
-            return by_number[number]
+        found = found or catalog.by_number().get(number)
+        if found is None:
+            continue
+        if not found.is_leaf:
+            offered = _names([c for c in catalog.leaves
+                              if c.number.startswith(found.number + ".")])
+            raise UsageError(f"{found.number} is a heading of {catalog.short_title}; "
+                             f"did you mean {offered}?",
+                             hint="a document satisfies requirement clauses: give each one "
+                                  "it meets (--satisfies repeats)")
+        return found
+    near = [c for catalog in catalogs for c in nearest_clauses(wanted, catalog)]
     raise UsageError(
-        f"no clause {text!r} in {', '.join(c.standard for c in catalogs) or 'any catalog'}",
-        hint="give a clause number such as 7.5.3 (see the Standards page or `qms trace`)",
+        f"no clause {text!r} in {', '.join(c.standard for c in catalogs) or 'any catalog'}"
+        + (f"; did you mean {_names(near)}?" if near else ""),
+        hint="give a clause number such as 7.5.3.1 (see the Standards page or `qms trace`)",
     )
+
+
+def nearest_clauses(text: str, catalog: Catalog, most: int = 6) -> list[Clause]:
+    """The requirement clauses a mistyped clause number most likely meant: those below
+    the nearest clause of its number that exists (``8.7.3`` -> 8.7.1, 8.7.2)."""
+    number = text.split(":")[-1].strip()
+    if number.upper().startswith(catalog.need_prefix.upper() + "-"):
+        number = number[len(catalog.need_prefix) + 1:].replace("-", ".")
+    parts = number.split(".")
+    by_number = catalog.by_number()
+    while parts:
+        parts.pop()
+        parent = ".".join(parts)
+        if parent in by_number:
+            below = [c for c in catalog.leaves if c.number.startswith(parent + ".")]
+            return below if len(below) <= most else []  # a whole chapter is no guess
+    return []
+
+
+def _names(clauses: list[Clause]) -> str:
+    """``8.7.1 or 8.7.2`` (the last two joined by "or")."""
+    numbers = [c.number for c in clauses]
+    return (", ".join(numbers[:-1]) + " or " + numbers[-1]) if len(numbers) > 1 else (
+        numbers[0] if numbers else "")

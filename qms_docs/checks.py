@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from .catalog import nearest_clauses
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
 from .model import Catalog, Config, Document, Finding
@@ -147,4 +148,9 @@ def _clause_hint(ref: str, catalogs: list[Catalog]) -> str:
                 return f"write clause ids with dashes: {dashed}"
         if number in catalog.by_number():
             return f"write it as {catalog.by_number()[number].need_id}"
-    return "use a clause id from the Standards page, e.g. ISO9001-7-5-3 for clause 7.5.3"
+    near = [c for catalog in catalogs for c in nearest_clauses(ref, catalog)]
+    if near:
+        ids = [c.need_id for c in near]
+        return ("did you mean " + (", ".join(ids[:-1]) + " or " + ids[-1] if len(ids) > 1
+                                   else ids[0]) + "?")
+    return "use a clause id from the Standards page, e.g. ISO9001-7-5-3-1 for clause 7.5.3.1"

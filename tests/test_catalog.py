@@ -44,10 +44,29 @@ def test_documented_information_flags(iso):
 
 
 def test_resolve_clause_by_number_or_id(iso):
-    assert resolve_clause("7.5.3", [iso]).need_id == "ISO9001-7-5-3"
+    assert resolve_clause("7.5.3.1", [iso]).need_id == "ISO9001-7-5-3-1"
     assert resolve_clause("iso9001-8-4-1", [iso]).number == "8.4.1"
+    assert resolve_clause("9001:8.7.2", [iso]).number == "8.7.2"
     with pytest.raises(UsageError, match="no clause '7.9'"):
         resolve_clause("7.9", [iso])
+
+
+def test_a_heading_is_refused_with_its_requirement_clauses_offered(iso):
+    with pytest.raises(UsageError) as refused:
+        resolve_clause("8.7", [iso])
+    assert refused.value.message == (
+        "8.7 is a heading of ISO 9001:2015; did you mean 8.7.1 or 8.7.2?")
+    with pytest.raises(UsageError, match=r"7\.5\.3 is a heading .* 7\.5\.3\.1 or 7\.5\.3\.2\?"):
+        resolve_clause("ISO9001-7-5-3", [iso])
+
+
+def test_an_unknown_clause_gets_the_nearest_ones(iso):
+    with pytest.raises(UsageError) as refused:
+        resolve_clause("8.7.3", [iso])
+    assert refused.value.message.endswith("; did you mean 8.7.1 or 8.7.2?")
+    with pytest.raises(UsageError) as refused:
+        resolve_clause("42", [iso])
+    assert "did you mean" not in refused.value.message  # nothing near: no guess
 
 
 def test_unknown_standard_is_a_usage_error():

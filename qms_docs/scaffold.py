@@ -69,8 +69,48 @@ def _git_identity() -> tuple[str, str]:
     return get("user.name") or "Quality Manager", email
 
 
+def installed_source() -> str | None:
+    """Where the running qms-docs was installed from, as pip records it (PEP 610's
+    ``direct_url.json``): a VCS URL at its commit, or a local folder or archive's URL;
+    None when it came from a package index (or cannot be told)."""
+    from importlib import metadata
+
+    for dist in metadata.distributions(name="qms-docs"):
+        text = dist.read_text("direct_url.json")
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        url = data.get("url") if isinstance(data, dict) else None
+        if not isinstance(url, str) or not url:
+            return None
+        vcs = data.get("vcs_info")
+        if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
+            return f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+        return url
+    return None
+
+
+def requirement(source: str | None = None) -> str:
+    """The line of ``requirements-qms.txt`` that installs this same qms-docs (with the PDF
+    stack): from ``source`` (``--qms-source``: a requirement, a URL or a local path), else
+    from how the running one was installed, else the released version."""
+    if source:
+        source = source.strip()
+        if "://" in source:
+            return f"qms-docs[pdf] @ {source}"
+        if source.startswith(("/", ".", "~")):
+            return f"qms-docs[pdf] @ {Path(source).expanduser().resolve().as_uri()}"
+        return source
+    found = installed_source()
+    return f"qms-docs[pdf] @ {found}" if found else f"qms-docs[pdf]=={__version__}"
+
+
 def render_files(org: str, standard: str, ci: str, branch: str = "main",
-                 person: tuple[str, str] | None = None) -> dict[str, str]:
+                 person: tuple[str, str] | None = None,
+                 source: str | None = None) -> dict[str, str]:
     """Every file of a new QMS repository: relative path -> text."""
     catalog = load_catalog(standard)
     name, email = person or _git_identity()
@@ -83,6 +123,7 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
         "heading": f"{rst_text(org)}: Quality Management System", "standard": standard,
         "prefix": catalog.need_prefix, "person_name_toml": json.dumps(name)[1:-1],
         "person_email": email, "reports": REPORT_PAGES, "version": __version__,
+        "requirement": requirement(source),
         "branch": branch,
     }
 
@@ -119,14 +160,19 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
 
 
 def init_repository(target: Path, org: str, ci: str = "github",
-                    standard: str = "iso9001-2015") -> list[str]:
+                    standard: str = "iso9001-2015", source: str | None = None) -> list[str]:
     """Create the QMS in ``target`` (and ``git init`` it if needed); returns the files."""
     org = " ".join(checked_input(org, "--org").split())
     if not org:
         raise UsageError("--org must name the organization")
     if ci not in ("github", "gitlab", "none"):
         raise UsageError(f"unknown CI {ci!r}", hint="use github, gitlab or none")
-    files = render_files(org, standard, ci)
+    if source is not None:
+        source = checked_input(source, "--qms-source").strip()
+        if not source:
+            raise UsageError("--qms-source is empty",
+                             hint="give a requirement, a URL or a folder of qms-docs")
+    files = render_files(org, standard, ci, source=source)
     existing = [rel for rel in files if (target / rel).exists()]
     if existing:
         raise UsageError(f"{target} already holds {', '.join(existing[:3])}"

@@ -225,3 +225,54 @@ def test_pre_commit_hook_runs_through_pre_commit(acme, tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "[unknown-clause]" in bad.stdout
     print(f"pre-commit runs took {time.monotonic() - start:.0f} s")
+
+
+def test_requirements_name_the_qms_docs_that_made_the_repository(tmp_path, monkeypatch):
+    """The generated CI installs the qms-docs the user runs: the folder or VCS URL pip
+    recorded (PEP 610), else the released version; --qms-source overrides it."""
+    from qms_docs import scaffold
+    from qms_docs.scaffold import render_files
+
+    def line(files: dict[str, str]) -> str:
+        return files["requirements-qms.txt"].strip().splitlines()[-1]
+
+    monkeypatch.setattr(scaffold, "installed_source", lambda: "file:///opt/qms-docs")
+    assert line(render_files("X", "iso9001-2015", "github", person=("A", "a@example.com"))
+                ) == "qms-docs[pdf] @ file:///opt/qms-docs"
+    monkeypatch.setattr(scaffold, "installed_source", lambda: None)
+    assert line(render_files("X", "iso9001-2015", "github", person=("A", "a@example.com"))
+                ) == f"qms-docs[pdf]=={scaffold.__version__}"
+    for given, expected in [
+            ("qms-docs[pdf]==9.9.9", "qms-docs[pdf]==9.9.9"),
+            ("git+https://example.com/qms-docs.git@abc123",
+             "qms-docs[pdf] @ git+https://example.com/qms-docs.git@abc123"),
+            (str(tmp_path), f"qms-docs[pdf] @ {tmp_path.resolve().as_uri()}")]:
+        files = render_files("X", "iso9001-2015", "github", person=("A", "a@example.com"),
+                             source=given)
+        assert line(files) == expected
+
+
+def test_installed_source_reads_what_pip_recorded(tmp_path, monkeypatch):
+    """PEP 610: a VCS install is named at its commit, a local one by its URL."""
+    from importlib import metadata
+
+    from qms_docs.scaffold import installed_source
+
+    class Dist:
+        def __init__(self, text: str | None) -> None:
+            self.text = text
+
+        def read_text(self, name: str) -> str | None:
+            return self.text if name == "direct_url.json" else None
+
+    cases = [
+        ('{"url": "https://example.com/q.git", "vcs_info": {"vcs": "git", '
+         '"commit_id": "0123abc"}}', "git+https://example.com/q.git@0123abc"),
+        ('{"url": "file:///src/qms-docs", "dir_info": {"editable": true}}',
+         "file:///src/qms-docs"),
+        (None, None),
+    ]
+    for text, expected in cases:
+        monkeypatch.setattr(metadata, "distributions",
+                            lambda name=None, text=text: [Dist(text)])
+        assert installed_source() == expected

@@ -24,7 +24,10 @@ from ._common import (
               show_default=True, help="CI workflow to add.")
 @click.option("--standard", default="iso9001-2015", show_default=True,
               help="Standard the QMS is traced to.")
-def init(directory: Path, org: str, ci: str, standard: str) -> None:
+@click.option("--qms-source", "source", metavar="SPEC", default=None,
+              help="What requirements-qms.txt installs: a requirement, a URL or a folder of "
+                   "qms-docs (default: where this qms-docs was installed from).")
+def init(directory: Path, org: str, ci: str, standard: str, source: str | None) -> None:
     """Create a new QMS repository that checks and builds straight away.
 
     Writes conf.py, qms.toml, a quality manual skeleton, a quality policy, starter SOPs,
@@ -37,7 +40,7 @@ def init(directory: Path, org: str, ci: str, standard: str) -> None:
     from ..scaffold import init_repository
 
     directory.mkdir(parents=True, exist_ok=True)
-    files = init_repository(directory, org, ci, standard)
+    files = init_repository(directory, org, ci, standard, source)
     click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
     click.echo("The first commit holding qms.toml is the policy in force: add your "
                "colleagues under [[people]] in qms.toml and amend that commit (git commit "

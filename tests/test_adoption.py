@@ -276,3 +276,26 @@ def test_installed_source_reads_what_pip_recorded(tmp_path, monkeypatch):
         monkeypatch.setattr(metadata, "distributions",
                             lambda name=None, text=text: [Dist(text)])
         assert installed_source() == expected
+
+
+@pytest.mark.network  # pip installs qms-docs' dependencies from the package index
+@pytest.mark.slow  # a fresh virtual environment with the PDF stack (about a minute)
+def test_the_generated_requirement_installs_in_a_fresh_environment(tmp_path, runner):
+    """What a company's CI does first: pip install -r requirements-qms.txt, here with
+    --qms-source naming this source tree; the qms it installs checks the new QMS."""
+    import venv
+
+    target = tmp_path / "acme"
+    result = run_qms(runner, ["init", str(target), "--org", "Acme",
+                                        "--qms-source", str(REPO)])
+    assert result.exit_code == 0, result.output
+    venv.create(tmp_path / "venv", with_pip=True)
+    bin_ = tmp_path / "venv" / "bin"
+    done = subprocess.run([bin_ / "python", "-m", "pip", "install", "-q",
+                           "--disable-pip-version-check", "-r", "requirements-qms.txt"],
+                          cwd=target, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    check = subprocess.run([bin_ / "qms", "check"], cwd=target, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    probe = subprocess.run([bin_ / "python", "-c", "import weasyprint"], capture_output=True)
+    assert probe.returncode == 0  # the [pdf] extra came along: CI builds the PDFs

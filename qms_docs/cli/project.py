@@ -39,8 +39,7 @@ def init(directory: Path, org: str, ci: str, standard: str, source: str | None) 
     """
     from ..scaffold import init_repository
 
-    directory.mkdir(parents=True, exist_ok=True)
-    files = init_repository(directory, org, ci, standard, source)
+    files = init_repository(directory, org, ci, standard, source)  # makes the folder
     click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
     click.echo("The first commit holding qms.toml is the policy in force: add your "
                "colleagues under [[people]] in qms.toml and amend that commit (git commit "

@@ -478,7 +478,8 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
         email = actor.email.lower()
         wrote = any(r.to_revision == revision and r.author.has_email(email)
                     for r in of_kind(policy_records, ChangeRecord))
-        if wrote or email in policy_writers(ws, head, committed.files):
+        if (wrote or email in policy_writers(ws, head, committed.files)) and \
+                config.self_approval != "recorded":
             raise Refused(f"{actor.name} wrote or committed this change of the policy and "
                           "cannot approve it",
                           hint="segregation of duties: another person holding the role approves")
@@ -499,6 +500,10 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
 
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
+    """Refuse an approval by the person who wrote or committed the revision, unless the
+    policy in force records such approvals as self-approved (``[policy] self_approval``)."""
+    if ws.config.self_approval == "recorded":
+        return
     email = actor.email.lower()
     for record in of_kind(ws.records.for_document(doc.id), ChangeRecord):
         if record.to_revision == doc.revision and record.author.has_email(email):

@@ -111,6 +111,9 @@ class Config:
     #: "gate": the pull-request gate checks that each record was added by a commit of the
     #: person it names (or signed); "commit": every judgement does (merge-commit workflows)
     identity: str = "gate"
+    #: "forbidden": nobody approves what they wrote or committed; "recorded": they may
+    #: (a one-person company), and the approval is marked self-approved wherever shown
+    self_approval: str = "forbidden"
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():

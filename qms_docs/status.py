@@ -86,7 +86,8 @@ class StatusInfo:
 def approval_dict(record: ApprovalRecord) -> dict[str, object]:
     return {"name": record.approver.name, "email": record.approver.email,
             "role": record.role, "meaning": record.meaning, "date": record.stated,
-            "effective": record.effective.isoformat(), "record": record.path}
+            "effective": record.effective.isoformat(), "record": record.path,
+            "self_approved": record.self_approved}
 
 
 def required_roles(doc: Document, config: Config) -> tuple[str, ...]:

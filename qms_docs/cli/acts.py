@@ -131,7 +131,10 @@ def approve(project: Project, doc: str, role: str | None, meaning: str,
     ws.refresh()
     role = role or _record_role(record)
     info = ws.status(document)
-    click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
+    mark = (", self-approved: you wrote or committed this revision ([policy] self_approval "
+            "in qms.toml)" if any(a.self_approved and project.root / a.path == record
+                                  for a in info.approvals) else "")
+    click.echo(f"Approved {document.id} revision {document.revision} as {role}{mark}: "
                f"{project.relative(record)}")
     finish_act(project, [record], f"{document.id} rev {document.revision} "
                f"{_approved(meaning)} by {_name(project)} as {role}", commit)

@@ -99,7 +99,7 @@ def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
                        hint="the file may have been renamed; run qms verify")
     text = index.content(change).decode("utf-8", errors="replace")
     approvals = [{"name": a.approver.name, "role": a.role, "meaning": a.meaning,
-                  "date": a.stated}
+                  "date": a.stated, "self_approved": a.self_approved}
                  for a in in_force.approvals]
     if fmt == "json":
         emit_json({"document": document.id, "as_of": day.isoformat(),

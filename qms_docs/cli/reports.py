@@ -49,7 +49,8 @@ def trace(project: Project, standard: str | None, status: str, gaps: bool, manda
     catalog = find_catalog(standard, ws.catalogs, ws.root)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
-    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
+    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,
+                                    catalogs=ws.catalogs)
     for note in basis.notes:
         click.echo(f"note: {note}", err=True)
     if gaps:

@@ -38,7 +38,8 @@ def policy_status(ws: Workspace) -> dict[str, Any]:
                          "since": state.since.isoformat() if state.since else None,
                          "approvals": [{"name": a.approver.name,
                                         "role": a.role, "date": a.stated,
-                                        "record": a.path} for a in state.approvals]},
+                                        "record": a.path, "self_approved": a.self_approved}
+                                       for a in state.approvals]},
             "open_revision": state.open_revision, "pending_files": changed if pending else [],
             "missing_roles": [r for r in ws.config.policy_approvers if r not in have]
             if pending else [], "approvers": list(ws.config.policy_approvers),

@@ -57,7 +57,7 @@ def _table(rows: list[Row], classes: list[str]) -> nodes.table:
 
 def approvers_text(info: StatusInfo, signers: Path | None = None) -> list[str]:
     """One line per approval: name, role, meaning, date and time with zone, signature."""
-    return [manifestation(r.data, signers)["text"] for r in info.approvals]
+    return [manifestation(r.data, signers, r.self_approved)["text"] for r in info.approvals]
 
 
 @dataclass(frozen=True)

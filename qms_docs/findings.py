@@ -48,6 +48,10 @@ GROUPS: tuple[Group, ...] = (
           "`:satisfies:` names no clause of the standards, `:links:` no document",
           "a clause number (`8.7.1`) or id (`ISO9001-8-7-1`) of the catalog (the hint "
           "offers the nearest); an existing document id"),
+    Group(("bad-markup",),
+          "`qms check FILE` found markup the build would fail on: a malformed table, an "
+          "unclosed emphasis, an unknown directive or role, a link to no target",
+          "the one-line fix the finding gives, at the file's line"),
     Group(("heading-clause",),
           "`:satisfies:` names a heading (a clause with clauses below it), which the gap "
           "report never counts as covered",

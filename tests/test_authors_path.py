@@ -292,3 +292,19 @@ def test_checking_markup_leaves_docutils_as_it_was(runner, tmp_path):
     _findings(runner, root, str(root / "procedures" / "sop-001-control-of-documented-"
                                        "information.rst"))
     assert (dict(directives._directives), dict(roles._roles)) == before
+
+
+def test_init_on_a_terminal_asks_for_the_people(runner, tmp_path, monkeypatch):
+    from qms_docs.cli import project
+
+    monkeypatch.setattr(project, "_interactive", lambda: True)
+    root = tmp_path / "q"
+    result = runner.invoke(project.init, [str(root), "--org", "Acme", "--ci", "none"],
+                           input=f"Ann Smith <{ANN}>\nprocess-owner\n"
+                                 f"Quinn Harlow <{QUINN}>\nquality-manager, top-management\n\n")
+    assert result.exit_code == 0, result.output
+    config = load_config(root)
+    assert [(p.name, p.roles) for p in config.people] == [
+        ("Ann Smith", ("process-owner",)),
+        ("Quinn Harlow", ("quality-manager", "top-management"))]
+    assert config.self_approval == "forbidden"

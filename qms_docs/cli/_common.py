@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import sys
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +17,7 @@ import click
 from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
+from ._table import table_lines
 from ..workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,8 +93,29 @@ def finish_act(project: Project, paths: Sequence[Path], message: str, commit: bo
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
-                        show_default=True, help="Output format.")
+    """``--format``; a command that prints tables also gets ``--wide``."""
+    option = click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
+                          show_default=True, help="Output format.")
+    if "table" not in choices:
+        return option
+    return lambda f: option(wide_option()(f))
+
+
+def wide_option() -> Callable[[F], F]:
+    """``--wide``: tables print each row on one line, however long (no wrapping to the
+    terminal's width). Read by :func:`emit_table` from the context, so commands take no
+    argument for it."""
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.meta[WIDE] = True
+        return value
+
+    return click.option("--wide", is_flag=True, expose_value=False, callback=remember,
+                        help="Tables: one line per row, however wide (default: long cells "
+                             "wrap to fit the terminal).")
+
+
+WIDE = "qms.wide"
 
 
 def output_option() -> Callable[[F], F]:
@@ -201,14 +225,22 @@ def emit_json(data: Any) -> None:
 
 
 def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain text table sized to its content."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
-    click.echo(line)
-    click.echo("  ".join("-" * w for w in widths))
-    for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    """A plain text table sized to its content; on a terminal, long cells wrap so that it
+    fits the terminal's width. ``--wide``, and output to a pipe or file, keep every row on
+    one line (for grep)."""
+    ctx = click.get_current_context(silent=True)
+    width = None if ctx and ctx.meta.get(WIDE) else terminal_width()
+    for line in table_lines(headers, rows, width):
+        click.echo(line)
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: the terminal's (``COLUMNS`` if set), or None when
+    standard output is no terminal."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def report_findings(findings: Sequence[Finding], fmt: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
@@ -180,9 +181,11 @@ def checked_output_folder(ctx: click.Context | None, param: click.Parameter | No
 
 
 def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_data: Any,
-         output: Path | None = None, sheet: str = "Report", empty: str | None = None) -> None:
+         output: Path | None = None, sheet: str = "Report", empty: str | None = None,
+         as_of: dt.date | None = None) -> None:
     """Print (or write to ``output``) a report in the format asked for. An empty report in
-    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable)."""
+    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable).
+    An xlsx names the organization, ``as_of`` (default: today) and the export time."""
     if fmt == "table" and not rows and empty is not None:
         if output is None:
             click.echo(empty)
@@ -198,7 +201,7 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
         if output is None:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")
         try:
-            export.write_xlsx(output, [(sheet, headers, rows)])
+            export.write_xlsx(output, [(sheet, headers, rows)], provenance(sheet, as_of))
         except OSError as exc:
             raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"Written: {output}", err=True)
@@ -218,6 +221,18 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
         except OSError as exc:
             raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"Written: {output}", err=True)
+
+
+def provenance(title: str, as_of: dt.date | None = None) -> export.Provenance:
+    """What an exported sheet says of itself: the organization of the policy in force
+    (qms.toml), the report, the day it shows (default: today), the export time."""
+    from ..records import now
+
+    ctx = click.get_current_context(silent=True)
+    project = ctx.find_object(Project) if ctx else None
+    organization = project.config.organization if project is not None else ""
+    today = project.ws.today if project is not None else now().date()
+    return export.Provenance(organization, title, as_of or today, now())
 
 
 def emit_json(data: Any) -> None:

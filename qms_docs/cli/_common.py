@@ -8,6 +8,7 @@ import os
 import shlex
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -247,6 +248,15 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     width = None if ctx and ctx.meta.get(WIDE) else terminal_width()
     for line in table_lines(headers, rows, width):
         click.echo(line)
+
+
+def emit_sentence(text: str) -> None:
+    """A sentence under a table, wrapped like the table (to the terminal, unless ``--wide``
+    or not a terminal)."""
+    ctx = click.get_current_context(silent=True)
+    width = None if ctx and ctx.meta.get(WIDE) else terminal_width()
+    click.echo(text if width is None else textwrap.fill(text, width, break_long_words=False,
+                                                        break_on_hyphens=False))
 
 
 def terminal_width() -> int | None:

@@ -13,7 +13,14 @@ from ..errors import QmsError
 from ..record_kinds import retirement_of
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
 from ..status import retirement_dict, retirement_text
-from ._common import Project, emit_json, emit_table, format_option, pass_project
+from ._common import (
+    Project,
+    emit_json,
+    emit_sentence,
+    emit_table,
+    format_option,
+    pass_project,
+)
 
 
 class NotInForce(QmsError):
@@ -66,7 +73,7 @@ def history(project: Project, doc: str, fmt: str) -> None:
         rows.append(row.cells(commits=True))
     emit_table(RevisionRow.HEADERS_WITH_COMMITS, rows)
     if retired is not None:
-        click.echo(f"{document.id} is obsolete: {retirement_text(retired)} ({retired.path})")
+        emit_sentence(f"{document.id} is obsolete: {retirement_text(retired)} ({retired.path})")
 
 
 @click.command()

@@ -19,8 +19,8 @@ import click
 from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
-from ._table import table_lines
 from ..workspace import Workspace
+from ._table import table_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 

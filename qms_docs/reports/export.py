@@ -3,9 +3,10 @@
 Every report is headers plus rows of cells; these functions write them in the format
 asked for, so every report has every format. An xlsx sheet also says whose QMS it shows, as
 of which day and when it was exported (its first rows and the workbook's properties),
-holds dates as dates, and prints landscape with its header row on every page. Cells are data, never code: text that a
-spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets
-a leading apostrophe in CSV and XLSX, and Markdown cells escape markup and HTML.
+holds dates as dates, and prints landscape with its header row on every page. Cells are
+data, never code: text that a spreadsheet would run as a formula (starting with = + - @, a
+tab or a carriage return) gets a leading apostrophe in CSV and XLSX, and Markdown cells
+escape markup and HTML.
 """
 
 from __future__ import annotations

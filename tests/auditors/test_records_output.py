@@ -15,7 +15,7 @@ import pytest
 from qms_docs.cli import _common, cli
 from qms_docs.cli._table import table_lines
 from qms_docs.gitrepo import parse_log
-from tests.auditors.records_story import story, story_template  # noqa: F401
+from tests.auditors import records_story
 from tests.helpers import REPO, run_qms
 
 #: Control characters no JSON value may hold (line breaks and tabs may be text).
@@ -27,6 +27,9 @@ ARGUMENTS = {"status": [[], ["SOP-002"], ["policy"]],
              "show": [["SOP-001", "--as-of", "2024-06-01"]],
              "trace": [[], ["--gaps"], ["--mandatory"]],
              "changes": [[], ["--since", "2024-01-12"]]}
+
+story_template = records_story.story_template  # the fixtures of the story
+story = records_story.story
 
 
 def json_commands() -> list[str]:

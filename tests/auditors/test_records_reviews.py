@@ -10,9 +10,13 @@ import yaml
 
 from qms_docs.sphinxext.control_block import control_data
 from qms_docs.workspace import Workspace
-from tests.auditors.records_story import REVIEW_DUE, TODAY, story, story_template  # noqa: F401
+from tests.auditors import records_story
+from tests.auditors.records_story import REVIEW_DUE, TODAY
 
-OVERDUE_DAYS = -(50)  # 2026-01-10 to 2026-03-01
+OVERDUE_DAYS = -50  # from 2026-01-10 to 2026-03-01
+
+story_template = records_story.story_template  # the fixtures of the story
+story = records_story.story
 
 
 def _findings(story, *args: str) -> tuple[int, list[dict]]:

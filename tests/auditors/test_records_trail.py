@@ -13,10 +13,14 @@ from openpyxl import load_workbook
 from qms_docs.reports.export import DATE_FORMAT, DATETIME_FORMAT, HEADER_ROW
 from qms_docs.sphinxext.control_block import control_data
 from qms_docs.workspace import Workspace
-from tests.auditors.records_story import TODAY, story, story_template  # noqa: F401
+from tests.auditors import records_story
+from tests.auditors.records_story import TODAY
 
 RETIRED = ("retired on 2025-09-01 by Quinn Quality: Merged into SOP-001; superseded by "
            "SOP-001")
+
+story_template = records_story.story_template  # the fixtures of the story
+story = records_story.story
 
 
 def test_training_shows_method_trainer_date_and_note(story, tmp_path):

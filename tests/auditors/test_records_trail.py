@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from openpyxl import load_workbook
 
 from qms_docs.reports.export import DATE_FORMAT, DATETIME_FORMAT, HEADER_ROW
@@ -15,6 +16,7 @@ from qms_docs.sphinxext.control_block import control_data
 from qms_docs.workspace import Workspace
 from tests.auditors import records_story
 from tests.auditors.records_story import TODAY
+from tests.helpers import sphinx_build
 
 RETIRED = ("retired on 2025-09-01 by Quinn Quality: Merged into SOP-001; superseded by "
            "SOP-001")
@@ -128,3 +130,19 @@ def test_as_of_in_an_xlsx_is_the_day_the_report_shows(story, tmp_path):
     sheet = load_workbook(out).active
     assert sheet["B3"].value == dt.datetime(2026, 4, 2)
     assert TODAY != "2026-04-02"
+
+
+@pytest.mark.sphinx
+def test_the_site_shows_the_retirement_and_the_review_due_behind_a_draft(story):
+    """The real build: the obsolete page says when, why and what replaces it; the draft's
+    page still shows the review due of the revision in force (the build's clock is the
+    real one, after the story's end: both facts hold then too)."""
+    result = sphinx_build(story.root)
+    assert result.returncode == 0, result.warnings
+    obsolete = (result.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
+    for text in ("Retired on 2025-09-01; use SOP-001 instead.", "<strong>Superseded by</strong>",
+                 "Merged into SOP-001", "2025-09-01 by Quinn Quality"):
+        assert text in obsolete, text
+    draft = (result.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
+    assert "<strong>Next review due</strong>" in draft
+    assert "2026-01-10 (overdue), of revision 1 (in force)" in draft

@@ -67,8 +67,11 @@ def build(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def story_template(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("story") / "qms"
-    build(root)
+    """The story, written once per test session (the modules that use it share it; each
+    test works on a copy)."""
+    root = tmp_path_factory.getbasetemp() / "records-story" / "qms"
+    if not (root / ".git").is_dir():
+        build(root)
     return root
 
 

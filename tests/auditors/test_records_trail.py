@@ -16,7 +16,7 @@ from qms_docs.sphinxext.control_block import control_data
 from qms_docs.workspace import Workspace
 from tests.auditors import records_story
 from tests.auditors.records_story import TODAY
-from tests.helpers import sphinx_build
+from tests.helpers import REPO, run_qms, sphinx_build
 
 RETIRED = ("retired on 2025-09-01 by Quinn Quality: Merged into SOP-001; superseded by "
            "SOP-001")
@@ -146,3 +146,20 @@ def test_the_site_shows_the_retirement_and_the_review_due_behind_a_draft(story):
     draft = (result.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
     assert "<strong>Next review due</strong>" in draft
     assert "2026-01-10 (overdue), of revision 1 (in force)" in draft
+
+
+def test_the_example_qms_answers_who_was_trained_how_and_by_whom(runner):
+    """On the example QMS: every trained cell names its date, method and trainer, and the
+    change log holds the same training records."""
+    rows = json.loads(run_qms(runner, ["--repo", str(REPO), "training", "--format",
+                                       "json"]).stdout)
+    trained = [r for r in rows if r["state"] == "trained"]
+    assert trained and all(r["trained_on"] and r["method"] in ("read", "briefing",
+                                                               "on-the-job") and r["trainer"]
+                           for r in trained)
+    log = json.loads(run_qms(runner, ["--repo", str(REPO), "changes", "--format",
+                                      "json"]).stdout)
+    training = [e for e in log if e["kind"] == "training"]
+    assert training and all(e["detail"].startswith("trained (") for e in training)
+    assert {(r["email"], r["document"]) for r in trained} <= {
+        (e["person"].split("<")[1].rstrip(">"), e["document"]) for e in training}

@@ -55,7 +55,7 @@ def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]],
         return list(natural)
     longest = [max((len(w) for text in (headers[index], *(r[index] for r in cells))
                     for w in text.split()), default=0) for index in range(len(natural))]
-    for keep in (KEEP_WORD, SHORT_WORD, 0):  # break long words only where it must be
+    for keep in (KEEP_WORD, 20, 15, SHORT_WORD, 0):  # break only the longest words
         floors = [min(size, max(MIN_COLUMN, min(word, keep)))
                   for size, word in zip(natural, longest, strict=True)]
         if sum(floors) <= room:

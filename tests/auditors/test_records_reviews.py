@@ -58,6 +58,7 @@ def test_the_document_page_shows_the_review_due_of_the_revision_in_force(story):
 
 def test_review_is_accepted_while_a_draft_is_open_and_applies_to_the_revision_in_force(story):
     in_force = story.status("SOP-001")["in_force"]
+    story.git("checkout", "-q", "-b", "review")  # in a pull request, as in real life
     refused = story("olly", "review", "SOP-001", "--outcome", "Fine", code=1)
     assert "reviewed by a person holding quality-manager" in refused.output
     result = story("quinn", "review", "SOP-001", "--outcome", "Still right; r2 continues")
@@ -71,6 +72,8 @@ def test_review_is_accepted_while_a_draft_is_open_and_applies_to_the_revision_in
     assert (record["revision"], record["fingerprint"]) == (1, approved.fingerprint)
     assert record["fingerprint"] != ws.document("SOP-001").fingerprint  # not the draft's
     story.commit("Periodic review of SOP-001", who="quinn")
+    gate = story("quinn", "verify", "--base", "main", code=None)
+    assert gate.exit_code == 0, gate.output  # the pull-request gate takes the review
 
     status = story.status("SOP-001")
     assert status["status"] == "draft" and status["review_overdue"] is False

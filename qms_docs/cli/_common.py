@@ -225,8 +225,8 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
 
 
 def provenance(title: str, as_of: dt.date | None = None) -> export.Provenance:
-    """What an exported sheet says of itself: the organization of the policy in force
-    (qms.toml), the report, the day it shows (default: today), the export time."""
+    """What an exported sheet says of itself: the organization (qms.toml), the report, the
+    day it shows (default: today), the export time."""
     from ..records import now
 
     ctx = click.get_current_context(silent=True)
@@ -244,19 +244,22 @@ def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A plain text table sized to its content; on a terminal, long cells wrap so that it
     fits the terminal's width. ``--wide``, and output to a pipe or file, keep every row on
     one line (for grep)."""
-    ctx = click.get_current_context(silent=True)
-    width = None if ctx and ctx.meta.get(WIDE) else terminal_width()
-    for line in table_lines(headers, rows, width):
+    for line in table_lines(headers, rows, output_width()):
         click.echo(line)
 
 
 def emit_sentence(text: str) -> None:
     """A sentence under a table, wrapped like the table (to the terminal, unless ``--wide``
     or not a terminal)."""
-    ctx = click.get_current_context(silent=True)
-    width = None if ctx and ctx.meta.get(WIDE) else terminal_width()
+    width = output_width()
     click.echo(text if width is None else textwrap.fill(text, width, break_long_words=False,
                                                         break_on_hyphens=False))
+
+
+def output_width() -> int | None:
+    """The width to fit: None with ``--wide``, else :func:`terminal_width`."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx and ctx.meta.get(WIDE) else terminal_width()
 
 
 def terminal_width() -> int | None:

@@ -517,7 +517,11 @@ def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
 
 
 def review(ws: Workspace, doc: Document, outcome: str) -> Path:
-    """Record a periodic review of the effective revision that found no change needed."""
+    """Record a periodic review of the revision in force that found no change needed.
+
+    The review applies to the revision in force (its number and approved fingerprint), also
+    while a newer revision is open: a draft must not keep the text people work to from its
+    periodic review."""
     if not checked_input(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
     with _one_at_a_time(ws):
@@ -527,9 +531,10 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
 def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
     actor = ws.actor()
     info = ws.status(doc)
-    if info.status != "effective":
-        raise Refused(f"{doc.id} is {info.status}: only an effective document is reviewed "
-                      "without change", hint="if it must change, use qms revise")
+    force = info.reviewed_revision
+    if force is None:
+        raise Refused(f"{doc.id} is {info.status} and no revision of it is in force: only a "
+                      "revision in force is reviewed", hint="if it must change, use qms revise")
     allowed = set(info.required_roles) | ({doc.owner} if doc.owner else set())
     if not allowed & set(actor.roles):
         raise Refused(f"{doc.id} is reviewed by a person holding {_and(sorted(allowed))} "
@@ -537,7 +542,7 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
                       f"owner, :owner: in its header); {_holds(actor)}",
                       hint="one of them runs qms review")
     return _write(ws, "review", [journaled_record(ws.root, new_record(
-        "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
+        "review", doc.id, revision=force.revision, fingerprint=force.fingerprint,
         reviewer=_person(actor), outcome=outcome.strip()))])[0]
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .. import glossary
+from ..catalog import catalog_note
 from ..checks import check_documents
 from ..records import RECORDS_DIR
 from ..reports import registers
@@ -31,6 +33,13 @@ def check(project: Project, fmt: str) -> None:
     result = ws.scan
     findings = check_documents(result, ws.working_config, ws.catalogs,
                                _record_folders(ws.root)) + ws.raw_records.findings
+    # the term check of the document bodies (the company glossary as the working tree has it)
+    findings += glossary.check_documents(
+        ws.root, result.documents, glossary.load(ws.root, ws.working_config.organization))
+    if fmt != "json":
+        for catalog in ws.catalogs:
+            if (note := catalog_note(catalog)) is not None:
+                click.echo(f"note: {note}", err=True)
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":

@@ -23,10 +23,11 @@ from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import find_catalog
+from ..catalog import find_catalog, joint_note
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
+from ..reports import transition as transition_report
 from ..reports.training import Cell
 from ..status import StatusInfo
 from ..text import quoted, rst_text
@@ -131,7 +132,7 @@ class ClausesDirective(_QmsDirective):
 
 #: Reports made when the page is resolved, from the records as they are then.
 RESOLVED_REPORTS = ("trace-matrix", "master-list", "due", "training", "change-log", "gaps",
-                    "mandatory", "coverage")
+                    "mandatory", "coverage", "transition")
 
 
 class ReportPlaceholder(nodes.General, nodes.Element):
@@ -148,10 +149,11 @@ class ReportDirective(_QmsDirective):
     """
 
     required_arguments = 1
-    option_spec = {"standard": directives.unchanged}
+    option_spec = {"standard": directives.unchanged, "to": directives.unchanged,
+                   "crosswalk": directives.unchanged}
     has_content = False
     reports = ("trace-matrix", "coverage", "master-list", "trace-diagram", "gaps", "mandatory",
-               "due", "change-log", "training")
+               "due", "change-log", "training", "transition")
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -161,11 +163,14 @@ class ReportDirective(_QmsDirective):
         uses_catalog = name in ("trace-matrix", "coverage", "trace-diagram", "gaps",
                                 "mandatory")
         catalog = self.catalog(self.options.get("standard")) if uses_catalog else None
+        if name == "transition":  # the target edition, checked now (an error at its line)
+            catalog = self.catalog(self.options.get("to", "iso9001-2026"))
         if name in RESOLVED_REPORTS:
             self.remember_aggregate("reports")
             add_doc(self.env, self.env.docname)  # its links are need references
             return [ReportPlaceholder(report=name,
-                                      standard=catalog.standard if catalog else "")]
+                                      standard=catalog.standard if catalog else "",
+                                      crosswalk=self.options.get("crosswalk", ""))]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.remember_aggregate("headers")
         assert catalog is not None  # the trace diagram uses one
@@ -226,7 +231,8 @@ def _table_or(headers: Sequence[str], rows: Iterable[Iterable[object]], css: str
     return [(empty,)] if empty else []
 
 
-def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> list[tables.Block]:
+def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
+                  crosswalk: str | None = None) -> list[tables.Block]:
     """What the report ``name`` shows now: the rows the command line prints."""
     documents = [doc for doc in state.scan.documents if doc.id]
     statuses = state.statuses()
@@ -251,6 +257,8 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          [r.cells()[:-1] for r in reversed(log)], "qms-change-log",
                          "No records in the last 12 months.")
     assert catalog is not None
+    if name == "transition":
+        return transition_blocks(state, catalog, crosswalk)
     basis = state.basis()
     documents = state.coverage_documents()
     notes: list[tables.Block] = [(f"Note: {note}",) for note in basis.notes]
@@ -282,6 +290,42 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
     return notes + [tables.Table(traceability.TraceRow.GROUPED_HEADERS, rows,
                                  "qms-trace-matrix", widths=(10, 40, 50))]
+
+
+def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
+                      ) -> list[tables.Block]:
+    """The transition report: the note on provisional data, the summary per chapter, the
+    gaps of the new edition, and each document's clauses (the rows ``qms transition``
+    prints)."""
+    documents = [d for d in state.scan.documents if d.id and d.type in state.config.types]
+    result = transition_report.for_qms(new.standard, state.catalogs, state.root, documents,
+                                       state.statuses(), crosswalk)
+    blocks: list[tables.Block] = []
+    provisional = [(f"the catalog {c.standard}", c.sources) for c in (result.old, result.new)
+                   if c.edition_status == "provisional"]
+    if result.crosswalk.edition_status == "provisional":
+        provisional.append((f"the crosswalk {result.crosswalk.from_standard} -> "
+                            f"{result.crosswalk.to_standard}", result.crosswalk.sources))
+    if provisional:
+        blocks.append((tables.Strong("Provisional data. "),
+                       joint_note([n for n, _ in provisional],
+                                  [x for _, sources in provisional for x in sources])))
+    blocks.append((tables.Strong(f"{result.old.short_title} to {result.new.short_title}: "
+                                 "summary per chapter"),))
+    blocks += _table_or(transition_report.ChapterRow.HEADERS,
+                        [c.cells() for c in result.chapters], "qms-transition-chapters", "")
+    blocks.append((tables.Strong(f"New or changed requirements of {result.new.short_title} "
+                                 "no document covers yet"),))
+    blocks += _table_or(transition_report.NewGapRow.HEADERS, [g.cells() for g in result.gaps],
+                        "qms-transition-gaps", "None.")
+    blocks.append((tables.Strong("Each document's clauses and what they become"),))
+    in_build = state.documents_by_id()
+    rows: list[list[tables.Cell]] = [
+        [(tables.Link(r.document),) if r.document in in_build else r.document,
+         *_texts(r.cells()[1:])] for r in result.rows]
+    return blocks + _table_or(transition_report.TransitionRow.HEADERS, rows,
+                              "qms-transition", "No document satisfies a clause of "
+                              f"{result.old.short_title}.")
 
 
 def _coverage_blocks(catalog: Catalog, documents: list[Document],
@@ -328,7 +372,8 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for placeholder in placeholders:
         name = placeholder["standard"]
         blocks = report_blocks(placeholder["report"], state,
-                               find_catalog(name, state.catalogs, state.root) if name else None)
+                               find_catalog(name, state.catalogs, state.root) if name else None,
+                               placeholder.get("crosswalk") or None)
         made = tables.block_html(blocks, link) if link else None
         if made is not None:
             html, words = made

@@ -1,0 +1,286 @@
+"""The QMS's common language: ISO 9000's terms, the company glossary, the term check.
+
+qms-docs ships the term names of ISO 9000 with their clause numbers and a short
+explanation of our own (``standards/terms/iso9000.yaml``; never the standard's
+definitions), and a list of wordings that linger from older editions or everyday speech
+with the term to use instead ("supplier" -> "external provider"). A company's
+``glossary.yaml`` in the QMS root adds its own terms, overrides an explanation, adds
+non-preferred wordings, and may accept one of the shipped ones (``allow``). It is part of
+the controlled policy item (:mod:`qms_docs.policy`): the words a QMS demands are decided
+by the same people who approve the policy.
+
+:func:`term_findings` reads a document's text line by line and reports each
+non-preferred wording with its line (``non-preferred-term``, a warning). It skips what is
+not prose: the header, directive options, comments, literal and code blocks, inline
+literals and roles. Opt-outs, for quotations: a comment ``.. qms: allow-terms`` (MyST:
+``% qms: allow-terms``) lets the whole document pass, ``.. qms: allow-terms WORDING, ...``
+the wordings named; ``.. qms: allow-terms-next`` the next paragraph; and in Markdown a line
+ending with ``<!-- qms: allow-terms -->`` that line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import schemas, yamlio
+from .errors import InputError
+from .model import Document, Finding
+from .text import decode_utf8
+
+GLOSSARY_NAME = "glossary.yaml"
+TERMS_FILE = ("standards", "terms", "iso9000.yaml")
+CODE = "non-preferred-term"
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    explanation: str
+    clause: str = ""
+    source: str = ""  # "ISO 9000:2015" or the company's name for its own terms
+    abbreviation: str = ""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A non-preferred wording and the term to use instead."""
+
+    wording: str
+    use: str
+    why: str = ""
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _wording_pattern(self.wording)
+
+
+@dataclass(frozen=True)
+class Glossary:
+    terms: tuple[Term, ...]
+    wordings: tuple[Wording, ...]
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+    def by_name(self) -> dict[str, Term]:
+        return {t.term.lower(): t for t in self.terms}
+
+
+@cache
+def _wording_pattern(wording: str) -> re.Pattern[str]:
+    """A wording in any case, its words separated by any spaces (or a line's end), with
+    an optional plural ending."""
+    words = [re.escape(w) for w in wording.split()]
+    return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?:s|es)?(?![\w-])",
+                      re.IGNORECASE)
+
+
+def _parse(file: Path, display: str) -> dict[str, Any]:
+    data = yamlio.load_file(file, display)
+    errors = schemas.validate(data, "terms")
+    if errors:
+        where, what = errors[0]
+        raise InputError(f"invalid glossary: {where or 'top level'}: {what}", path=display,
+                         hint="see qms_docs/records_schema/terms.schema.json")
+    return data
+
+
+@cache
+def shipped() -> Glossary:
+    """ISO 9000's terms and the shipped non-preferred wordings."""
+    file = Path(str(resources.files("qms_docs").joinpath(*TERMS_FILE)))
+    data = _parse(file, "qms_docs/" + "/".join(TERMS_FILE))
+    title = str(data.get("title", "ISO 9000"))
+    terms = tuple(Term(t["term"], t["explanation"], t.get("clause", ""), title,
+                       t.get("abbreviation", "")) for t in data["terms"])
+    wordings = tuple(Wording(w["wording"], w["use"], w.get("why", ""))
+                     for w in data.get("non_preferred", ()))
+    return Glossary(terms, wordings)
+
+
+def load(root: Path, organization: str = "company") -> Glossary:
+    """The glossary of the QMS at ``root``: the shipped one with ``glossary.yaml`` (if
+    there is one) merged over it: its terms added or overriding by name, its wordings
+    added or overriding, its ``allow`` list removing shipped wordings."""
+    base = shipped()
+    file = root / GLOSSARY_NAME
+    if not file.is_file():
+        return base
+    data = yamlio.load_file(file, GLOSSARY_NAME)
+    allow = []
+    if isinstance(data, dict) and "allow" in data:
+        data = dict(data)
+        allow = data.pop("allow")
+        if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
+            raise InputError("invalid glossary: allow: a list of wordings", path=GLOSSARY_NAME)
+    errors = schemas.validate(data, "terms")
+    if errors:
+        where, what = errors[0]
+        raise InputError(f"invalid glossary: {where or 'top level'}: {what}",
+                         path=GLOSSARY_NAME,
+                         hint="see qms_docs/records_schema/terms.schema.json")
+    own = {t["term"].lower(): Term(t["term"], t["explanation"], t.get("clause", ""),
+                                   organization, t.get("abbreviation", ""))
+           for t in data["terms"]}
+    terms = [own.pop(t.term.lower(), t) for t in base.terms] + list(own.values())
+    allowed = {a.lower() for a in allow}
+    own_wordings = {w["wording"].lower(): Wording(w["wording"], w["use"], w.get("why", ""))
+                    for w in data.get("non_preferred", ())}
+    wordings = [own_wordings.pop(w.wording.lower(), w) for w in base.wordings
+                if w.wording.lower() not in allowed] + list(own_wordings.values())
+    return Glossary(tuple(sorted(terms, key=lambda t: t.term.lower())), tuple(wordings))
+
+
+# --- reading prose out of a document ---------------------------------------------------
+
+_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+[\w:-]+::")
+_COMMENT = re.compile(r"^(\s*)\.\.(\s|$)")
+_OPTION = re.compile(r"^\s+:[\w-]+:")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_LITERAL_DIRECTIVES = re.compile(r"^\s*\.\.\s+(code-block|code|sourcecode|literalinclude|raw|"
+                                 r"math|highlight|parsed-literal)::")
+_INLINE = re.compile(r"``.*?``|`[^`]*`_{0,2}|:[\w:-]+:`[^`]*`|\{[\w:-]+\}`[^`]*`|"
+                     r"https?://\S+|<[^>\s]+>")
+_OPT_OUT = re.compile(r"^\s*(?:\.\.|%)\s*qms:\s*allow-terms(-next)?\b\s*(.*)$")
+_LINE_OPT_OUT = re.compile(r"<!--\s*qms:\s*allow-terms\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class ProseLine:
+    number: int
+    text: str
+
+
+def prose_lines(text: str, markdown: bool = False) -> Iterator[ProseLine]:
+    """The lines of prose of a document, with their numbers (1-based), inline literals,
+    roles and links blanked out; opt-outs applied (see the module's docstring)."""
+    lines = text.splitlines()
+    if _document_opt_outs(lines)[0]:
+        return
+    skip_indent: int | None = None  # inside an indented block to skip (options, literal)
+    fence: str | None = None
+    skip_paragraph = False
+    literal_next = False
+    for index, raw in enumerate(lines):
+        stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip())
+        if fence is not None:
+            if stripped.startswith(fence):
+                fence = None
+            continue
+        if markdown and (match := _FENCE.match(raw)):
+            fence = match.group(1)
+            continue
+        if skip_indent is not None:
+            if not stripped or indent > skip_indent:
+                continue
+            skip_indent = None
+        if not stripped:
+            skip_paragraph = False
+            continue
+        if literal_next and indent == 0:
+            literal_next = False
+        if (opt := _OPT_OUT.match(raw)) is not None:
+            if opt.group(1):
+                skip_paragraph = True
+            continue
+        if not markdown and (_LITERAL_DIRECTIVES.match(raw) or _COMMENT.match(raw)):
+            skip_indent = indent  # the whole block below is not prose
+            continue
+        if not markdown and _DIRECTIVE.match(raw):
+            # a directive: its options are not prose, its content is
+            yield ProseLine(index + 1, _blank_inline(raw.split("::", 1)[1]))
+            skip_options = index + 1
+            while skip_options < len(lines) and _OPTION.match(lines[skip_options]):
+                skip_options += 1
+            for skipped in range(index + 1, skip_options):
+                lines[skipped] = ""
+            continue
+        if skip_paragraph or (markdown and _LINE_OPT_OUT.search(raw)):
+            continue
+        if not markdown and stripped.endswith("::"):
+            yield ProseLine(index + 1, _blank_inline(raw[:-2]))
+            skip_indent = indent  # the literal block that follows
+            continue
+        yield ProseLine(index + 1, _blank_inline(raw))
+
+
+def _document_opt_outs(lines: Sequence[str]) -> tuple[bool, set[str]]:
+    """Whether a comment lets the whole document pass, and the wordings it allows."""
+    allowed: set[str] = set()
+    for raw in lines:
+        match = _OPT_OUT.match(raw)
+        if match and not match.group(1):
+            named = [w.strip().lower() for w in match.group(2).split(",") if w.strip()]
+            if not named:
+                return True, set()
+            allowed.update(named)
+    return False, allowed
+
+
+def _blank_inline(text: str) -> str:
+    """``text`` with inline literals, roles, links and URLs replaced by spaces (columns
+    and line numbers stay right)."""
+    return _INLINE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def term_findings(text: str, path: str, glossary: Glossary,
+                  doc_id: str | None = None) -> list[Finding]:
+    """Each non-preferred wording in the prose of ``text`` (a document's whole text), with
+    its line (a header's title counts as prose; its options do not)."""
+    markdown = path.endswith(".md")
+    _, allowed = _document_opt_outs(text.splitlines())
+    wordings = [w for w in glossary.wordings if w.wording.lower() not in allowed]
+    # a glossary term that holds a wording ("quality records share") is the term, not it
+    holders = [_wording_pattern(t.term) for t in glossary.terms
+               if any(w.pattern.search(t.term) for w in wordings)]
+    out = []
+    for line in prose_lines(text, markdown):
+        prose = line.text
+        for holder in holders:
+            prose = holder.sub(lambda m: " " * len(m.group(0)), prose)
+        for wording in wordings:
+            for match in wording.pattern.finditer(prose):
+                out.append(Finding(
+                    CODE, f"{match.group(0)!r} is a non-preferred wording: use "
+                          f"'{wording.use}'" + (f" ({wording.why})" if wording.why else ""),
+                    path, line.number,
+                    f"write '{wording.use}'; for a quotation, put '.. qms: allow-terms-next' "
+                    "before its paragraph", doc_id, severity="warning"))
+    return sorted(out, key=lambda f: (f.line or 0))
+
+
+def check_documents(root: Path, documents: Iterable[Document],
+                    glossary: Glossary) -> list[Finding]:
+    """``non-preferred-term`` findings of every document file (the term check of ``qms
+    check``). A file that cannot be read is left to the header checks, which report it."""
+    out: list[Finding] = []
+    for doc in documents:
+        try:
+            text = decode_utf8((root / doc.path).read_bytes(), doc.path)
+        except (OSError, InputError):
+            continue
+        out += term_findings(text, doc.path, glossary, doc.id or None)
+    return out
+
+
+def usage(root: Path, documents: Iterable[Document], glossary: Glossary
+          ) -> dict[str, list[str]]:
+    """Term (lower case) -> ids of the documents whose prose uses it."""
+    out: dict[str, list[str]] = {}
+    patterns = {t.term.lower(): [_wording_pattern(t.term)] + (
+        [_wording_pattern(t.abbreviation)] if t.abbreviation else []) for t in glossary.terms}
+    for doc in sorted(documents, key=lambda d: d.id or ""):
+        try:
+            text = decode_utf8((root / doc.path).read_bytes(), doc.path)
+        except (OSError, InputError):
+            continue
+        prose = "\n".join(line.text for line in prose_lines(text, doc.path.endswith(".md")))
+        for name, found in patterns.items():
+            if doc.id and any(p.search(prose) for p in found):
+                out.setdefault(name, []).append(doc.id)
+    return out

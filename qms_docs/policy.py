@@ -8,9 +8,9 @@ force**, read from git) judges every record (authority.py). The item is addresse
 What it covers (its fingerprint, :func:`fingerprint`): ``qms.toml``, the signers file, the
 company glossary (``glossary.yaml``: the words the QMS demands, which ``qms check`` and
 the site's glossary page apply), and the **frame** of the published site: ``conf.py``,
-every page Sphinx reads that is not a controlled document (index and report pages, the standards pages: the files matching
-conf.py's ``include_patterns`` and not its ``exclude_patterns``, outside the document
-files and ``records/``), the folders of ``templates_path`` and ``html_static_path``, and
+every page Sphinx reads that is not a controlled document (index and report pages, the
+standards pages: the files matching conf.py's ``include_patterns`` and not its
+``exclude_patterns``, outside the document files and ``records/``), the folders of ``templates_path`` and ``html_static_path``, and
 the globs of ``[policy] files``. The controlled build takes all of them from the approved
 version in git, never from the working tree.
 """

@@ -10,9 +10,10 @@ company glossary (``glossary.yaml``: the words the QMS demands, which ``qms chec
 the site's glossary page apply), and the **frame** of the published site: ``conf.py``,
 every page Sphinx reads that is not a controlled document (index and report pages, the
 standards pages: the files matching conf.py's ``include_patterns`` and not its
-``exclude_patterns``, outside the document files and ``records/``), the folders of ``templates_path`` and ``html_static_path``, and
-the globs of ``[policy] files``. The controlled build takes all of them from the approved
-version in git, never from the working tree.
+``exclude_patterns``, outside the document files and ``records/``), the folders of
+``templates_path`` and ``html_static_path``, and the globs of ``[policy] files``. The
+controlled build takes all of them from the approved version in git, never from the
+working tree.
 """
 
 from __future__ import annotations

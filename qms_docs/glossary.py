@@ -238,19 +238,33 @@ def term_findings(text: str, path: str, glossary: Glossary,
     # a glossary term that holds a wording ("quality records share") is the term, not it
     holders = [_wording_pattern(t.term) for t in glossary.terms
                if any(w.pattern.search(t.term) for w in wordings)]
-    out = []
+    # the prose as one text, so that a wording or a term broken over two lines is found;
+    # lines that do not follow each other are kept apart by a character no pattern spans
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []  # (offset in the text, line number)
+    previous = offset = 0
     for line in prose_lines(text, markdown):
-        prose = line.text
-        for holder in holders:
-            prose = holder.sub(lambda m: " " * len(m.group(0)), prose)
-        for wording in wordings:
-            for match in wording.pattern.finditer(prose):
-                out.append(Finding(
-                    CODE, f"{match.group(0)!r} is a non-preferred wording: use "
-                          f"'{wording.use}'" + (f" ({wording.why})" if wording.why else ""),
-                    path, line.number,
-                    f"write '{wording.use}'; for a quotation, put '.. qms: allow-terms-next' "
-                    "before its paragraph", doc_id, severity="warning"))
+        if parts:
+            parts.append("\n" if line.number == previous + 1 else "\x00")
+            offset += 1
+        starts.append((offset, line.number))
+        parts.append(line.text)
+        offset += len(line.text)
+        previous = line.number
+    prose = "".join(parts)
+    for holder in holders:
+        prose = holder.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), prose)
+    out = []
+    for wording in wordings:
+        for match in wording.pattern.finditer(prose):
+            number = next(n for offset, n in reversed(starts) if offset <= match.start())
+            found = " ".join(match.group(0).split())
+            out.append(Finding(
+                CODE, f"{found!r} is a non-preferred wording: use "
+                      f"'{wording.use}'" + (f" ({wording.why})" if wording.why else ""),
+                path, number,
+                f"write '{wording.use}'; for a quotation, put '.. qms: allow-terms-next' "
+                "before its paragraph", doc_id, severity="warning"))
     return sorted(out, key=lambda f: (f.line or 0))
 
 

@@ -307,9 +307,9 @@ def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
         provisional.append((f"the crosswalk {result.crosswalk.from_standard} -> "
                             f"{result.crosswalk.to_standard}", result.crosswalk.sources))
     if provisional:
-        blocks.append((tables.Strong("Provisional data. "),
-                       joint_note([n for n, _ in provisional],
-                                  [x for _, sources in provisional for x in sources])))
+        note = joint_note([n for n, _ in provisional],
+                          [x for _, sources in provisional for x in sources])
+        blocks.append((tables.Strong("Provisional data. "), note[:1].upper() + note[1:]))
     blocks.append((tables.Strong(f"{result.old.short_title} to {result.new.short_title}: "
                                  "summary per chapter"),))
     blocks += _table_or(transition_report.ChapterRow.HEADERS,

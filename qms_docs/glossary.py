@@ -163,8 +163,7 @@ def prose_lines(text: str, markdown: bool = False) -> Iterator[ProseLine]:
         return
     skip_indent: int | None = None  # inside an indented block to skip (options, literal)
     fence: str | None = None
-    skip_paragraph = False
-    literal_next = False
+    skip_next = skipping = False  # after ``allow-terms-next``; inside that paragraph
     for index, raw in enumerate(lines):
         stripped = raw.strip()
         indent = len(raw) - len(raw.lstrip())
@@ -180,16 +179,21 @@ def prose_lines(text: str, markdown: bool = False) -> Iterator[ProseLine]:
                 continue
             skip_indent = None
         if not stripped:
-            skip_paragraph = False
+            if skipping:  # the paragraph an allow-terms-next comment names has ended
+                skip_next = skipping = False
             continue
-        if literal_next and indent == 0:
-            literal_next = False
         if (opt := _OPT_OUT.match(raw)) is not None:
             if opt.group(1):
-                skip_paragraph = True
+                skip_next = True
             continue
-        if not markdown and (_LITERAL_DIRECTIVES.match(raw) or _COMMENT.match(raw)):
+        if skip_next:
+            skipping = True
+            continue
+        if not markdown and _LITERAL_DIRECTIVES.match(raw):
             skip_indent = indent  # the whole block below is not prose
+            continue
+        if not markdown and _COMMENT.match(raw) and not _DIRECTIVE.match(raw):
+            skip_indent = indent  # a comment, a target, a substitution: not prose
             continue
         if not markdown and _DIRECTIVE.match(raw):
             # a directive: its options are not prose, its content is
@@ -200,7 +204,7 @@ def prose_lines(text: str, markdown: bool = False) -> Iterator[ProseLine]:
             for skipped in range(index + 1, skip_options):
                 lines[skipped] = ""
             continue
-        if skip_paragraph or (markdown and _LINE_OPT_OUT.search(raw)):
+        if markdown and _LINE_OPT_OUT.search(raw):
             continue
         if not markdown and stripped.endswith("::"):
             yield ProseLine(index + 1, _blank_inline(raw[:-2]))

@@ -34,9 +34,9 @@ class GlossaryDirective(_QmsDirective):
         in_build = state.documents_by_id()
         lines = [".. glossary::", ""]
         for term in terms.terms:
-            name = rst_text(term.term) + (f" ({rst_text(term.abbreviation)})"
-                                          if term.abbreviation else "")
-            lines.append(f"   {name}")
+            lines.append(f"   {rst_text(term.term)}")
+            if term.abbreviation:  # a second name of the same entry: :term:`FAI` links too
+                lines.append(f"   {rst_text(term.abbreviation)}")
             source = term.source + (f", {term.clause}" if term.clause else "")
             text = f"{rst_text(term.explanation)} *({rst_text(source)})*"
             users = used.get(term.term.lower(), [])

@@ -35,7 +35,6 @@ from .text import decode_utf8
 
 GLOSSARY_NAME = "glossary.yaml"
 TERMS_FILE = ("standards", "terms", "iso9000.yaml")
-CODE = "non-preferred-term"
 
 
 @dataclass(frozen=True)
@@ -264,7 +263,7 @@ def term_findings(text: str, path: str, glossary: Glossary,
             number = next(n for offset, n in reversed(starts) if offset <= match.start())
             found = " ".join(match.group(0).split())
             out.append(Finding(
-                CODE, f"{found!r} is a non-preferred wording: use "
+                "non-preferred-term", f"{found!r} is a non-preferred wording: use "
                       f"'{wording.use}'" + (f" ({wording.why})" if wording.why else ""),
                 path, number,
                 f"write '{wording.use}'; for a quotation, put '.. qms: allow-terms-next' "

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..catalog import joint_note
 from ..reports import export
 from ..reports import transition as report
 from ..text import plural
@@ -57,15 +56,8 @@ def transition(project: Project, to: str, crosswalk: str | None, part: str | Non
     ws.require_readable()
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     result = report.for_qms(to, ws.catalogs, ws.root, documents, ws.statuses, crosswalk)
-    provisional = [(f"the catalog {c.standard}", c.sources) for c in (result.old, result.new)
-                   if c.edition_status == "provisional"]
-    if result.crosswalk.edition_status == "provisional":
-        provisional.append((f"the crosswalk {result.crosswalk.from_standard} -> "
-                            f"{result.crosswalk.to_standard}", result.crosswalk.sources))
-    if provisional:
-        click.echo("note: " + joint_note([n for n, _ in provisional],
-                                         [s for _, sources in provisional for s in sources]),
-                   err=True)
+    if (note := result.provisional_note()) is not None:
+        click.echo(f"note: {note}", err=True)
     if write:
         _write(project, result, commit)
         return

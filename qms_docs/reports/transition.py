@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import find_catalog
+from ..catalog import find_catalog, joint_note
 from ..crosswalk import Crosswalk, CrosswalkRow, check_against, find_crosswalk
 from ..model import Catalog, Clause, Document
 from ..status import StatusInfo
@@ -148,6 +148,19 @@ class Transition:
                  if r.document == doc_id and r.change == "changed" and r.proposed]
         return ("Review the text against the changed requirements: " + "; ".join(notes)
                 if notes else "")
+
+    def provisional_note(self) -> str | None:
+        """One note naming the provisional data this report rests on (catalogs and
+        crosswalk), with their sources; None when all of it is final."""
+        provisional = [(f"the catalog {c.standard}", c.sources) for c in (self.old, self.new)
+                       if c.edition_status == "provisional"]
+        if self.crosswalk.edition_status == "provisional":
+            provisional.append((f"the crosswalk {self.crosswalk.from_standard} -> "
+                                f"{self.crosswalk.to_standard}", self.crosswalk.sources))
+        if not provisional:
+            return None
+        return joint_note([name for name, _ in provisional],
+                          [source for _, sources in provisional for source in sources])
 
     def to_dict(self) -> dict[str, object]:
         return {"from": self.old.standard, "to": self.new.standard,

@@ -23,7 +23,7 @@ from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import find_catalog, joint_note
+from ..catalog import find_catalog
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
@@ -301,14 +301,7 @@ def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
     result = transition_report.for_qms(new.standard, state.catalogs, state.root, documents,
                                        state.statuses(), crosswalk)
     blocks: list[tables.Block] = []
-    provisional = [(f"the catalog {c.standard}", c.sources) for c in (result.old, result.new)
-                   if c.edition_status == "provisional"]
-    if result.crosswalk.edition_status == "provisional":
-        provisional.append((f"the crosswalk {result.crosswalk.from_standard} -> "
-                            f"{result.crosswalk.to_standard}", result.crosswalk.sources))
-    if provisional:
-        note = joint_note([n for n, _ in provisional],
-                          [x for _, sources in provisional for x in sources])
+    if (note := result.provisional_note()) is not None:
         blocks.append((tables.Strong("Provisional data. "), note[:1].upper() + note[1:]))
     blocks.append((tables.Strong(f"{result.old.short_title} to {result.new.short_title}: "
                                  "summary per chapter"),))

@@ -141,9 +141,15 @@ def test_glossary_page_terms_links_and_transition_page(tmp_path: Path):
     (root / "transition.rst").write_text(
         "Transition\n==========\n\n.. qms-report:: transition\n   :to: iso9001-2026\n",
         encoding="utf-8")
-    sop = root / "procedures" / "sop-001.rst"
-    sop.write_text(sop.read_text("utf-8") + "\nAn :term:`NCR` names each "
-                   "nonconformity.\n", encoding="utf-8")
+    sop = root / "procedures" / "sop-001.rst"  # it satisfies clauses of both editions
+    sop.write_text(sop.read_text("utf-8").replace("ISO9001-7-5-2\n", "ISO9001-7-5-2, "
+                                                  "ISO9001E2026-7-5-1\n")
+                   + "\nAn :term:`NCR` names each nonconformity.\n", encoding="utf-8")
+    with open(root / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[qms]\nstandards = ["iso9001-2015", "iso9001-2026"]\n')
+    standards = root / "standards.rst"
+    standards.write_text(standards.read_text("utf-8") + "\n.. qms-clauses:: iso9001-2026\n",
+                         encoding="utf-8")
     conf = root / "conf.py"
     conf.write_text(conf.read_text("utf-8").replace('"reports.rst"]', '"reports.rst", '
                                                     '"glossary.rst", "transition.rst"]'),
@@ -159,6 +165,11 @@ def test_glossary_page_terms_links_and_transition_page(tmp_path: Path):
     assert "SOP-001" in page.split('id="term-nonconformity"')[1].split("</dd>")[0]
     sop_page = (result.outdir / "procedures" / "sop-001.html").read_text("utf-8")
     assert "glossary.html#term-NCR" in sop_page
+    needs = result.needs()
+    assert "SOP-001" in needs["ISO9001E2026-7-5-1"]["satisfies_back"]
+    assert "SOP-001" in needs["ISO9001-7-5-1"]["satisfies_back"]
+    clauses = (result.outdir / "standards.html").read_text("utf-8")
+    assert "The catalog iso9001-2026 is provisional" in clauses
     transition = (result.outdir / "transition.html").read_text("utf-8")
     assert "Provisional data." in transition and "changed: review" not in transition
     assert "7.5.1" in transition and "unchanged" in transition

@@ -23,7 +23,7 @@ from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import find_catalog
+from ..catalog import catalog_note, find_catalog
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
@@ -80,6 +80,8 @@ class ClausesDirective(_QmsDirective):
         catalog = self.catalog(self.arguments[0])
         self.remember_aggregate("clauses")
         out: list[nodes.Node] = []
+        if (note := catalog_note(catalog)) is not None:  # provisional data says so
+            out.append(nodes.note("", nodes.paragraph(text=note[:1].upper() + note[1:])))
         section: nodes.section | None = None
         for clause in catalog.clauses:
             if clause.parent is None:

@@ -219,3 +219,20 @@ def test_write_extends_a_satisfies_option_over_several_lines():
     doc = to_document(read_header(text, "x.rst"), "x.rst", "")
     out = add_satisfies(text.encode(), doc, ("ISO9001E2026-6-1-1",)).decode()
     assert out == text.replace("ISO9001-6-1-2\r\n", "ISO9001-6-1-2, ISO9001E2026-6-1-1\r\n")
+
+
+def test_a_company_crosswalk_by_path(small: QmsRepo):
+    """A crosswalk of one's own, named by path inside the QMS (as catalogs are)."""
+    rows = [{"from": c.number, "to": None if c.number == "7.5.1" else c.number,
+             "change": "removed" if c.number == "7.5.1" else "same"}
+            for c in load_catalog(OLD).leaves]
+    (small.root / "cw.yaml").write_text(json.dumps({"from": OLD, "to": NEW, "rows": rows}),
+                                        encoding="utf-8")  # JSON is YAML
+    done = small("ash", "transition", "--to", NEW, "--crosswalk", "cw.yaml", "--format",
+                 "json")
+    assert "crosswalk" not in done.stderr  # final data: only the catalog is provisional
+    rows_of = {(r["document"], r["clause"]): r for r in json.loads(done.stdout)["documents"]}
+    assert rows_of[("SOP-001", "7.5.1")]["action"] == "removed: re-map"
+    assert rows_of[("SOP-001", "7.5.1")]["becomes"] == []
+    outside = small("ash", "transition", "--to", NEW, "--crosswalk", "../cw.yaml", code=2)
+    assert "outside the QMS repository" in outside.output

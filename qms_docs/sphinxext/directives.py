@@ -3,7 +3,8 @@
 ``.. qms-clauses:: iso9001-2015`` turns a catalog into ``clause`` needs, one section per
 top-level clause, so nobody writes clause needs by hand. ``.. qms-report:: NAME``
 renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
-``master-list``): the same rows the command line prints.
+``master-list``, ``transition`` with ``:to: EDITION``, ...): the same rows the command
+line prints.
 """
 
 from __future__ import annotations
@@ -166,7 +167,10 @@ class ReportDirective(_QmsDirective):
                                 "mandatory")
         catalog = self.catalog(self.options.get("standard")) if uses_catalog else None
         if name == "transition":  # the target edition, checked now (an error at its line)
-            catalog = self.catalog(self.options.get("to", "iso9001-2026"))
+            if not self.options.get("to"):
+                raise self.error("qms-report transition: name the new edition, e.g. "
+                                 ":to: iso9001-2026")
+            catalog = self.catalog(self.options["to"])
         if name in RESOLVED_REPORTS:
             self.remember_aggregate("reports")
             add_doc(self.env, self.env.docname)  # its links are need references

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -68,7 +68,6 @@ class Wording:
 class Glossary:
     terms: tuple[Term, ...]
     wordings: tuple[Wording, ...]
-    sources: tuple[str, ...] = field(default=(), compare=False)
 
     def by_name(self) -> dict[str, Term]:
         return {t.term.lower(): t for t in self.terms}
@@ -114,19 +113,8 @@ def load(root: Path, organization: str = "company") -> Glossary:
     file = root / GLOSSARY_NAME
     if not file.is_file():
         return base
-    data = yamlio.load_file(file, GLOSSARY_NAME)
-    allow = []
-    if isinstance(data, dict) and "allow" in data:
-        data = dict(data)
-        allow = data.pop("allow")
-        if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
-            raise InputError("invalid glossary: allow: a list of wordings", path=GLOSSARY_NAME)
-    errors = schemas.validate(data, "terms")
-    if errors:
-        where, what = errors[0]
-        raise InputError(f"invalid glossary: {where or 'top level'}: {what}",
-                         path=GLOSSARY_NAME,
-                         hint="see qms_docs/records_schema/terms.schema.json")
+    data = _parse(file, GLOSSARY_NAME)
+    allow = data.get("allow", [])
     own = {t["term"].lower(): Term(t["term"], t["explanation"], t.get("clause", ""),
                                    organization, t.get("abbreviation", ""))
            for t in data["terms"]}

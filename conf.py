@@ -33,6 +33,8 @@ html_theme_options = {
         "Periodic reviews due": "reports/reviews-due.html",
         "Training matrix": "reports/training.html",
         "Change log": "reports/change-log.html",
+        "Transition to ISO 9001:2026": "reports/transition.html",
+        "Glossary": "reports/glossary.html",
     },
 }
 html_show_sourcelink = False

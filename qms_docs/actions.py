@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -137,17 +137,21 @@ def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses
 
 
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
-           training: bool = True) -> tuple[int, Path]:
-    """Raise the revision by one in the header and write the change record."""
+           training: bool = True,
+           edit: Callable[[Document, bytes], bytes] | None = None) -> tuple[int, Path]:
+    """Raise the revision by one in the header and write the change record. ``edit``
+    (``qms transition --write``) changes the new revision's text further, in the same act:
+    a text changes only together with its new revision and change record."""
     if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
     checked_input(summary, "--summary")
     with _one_at_a_time(ws, rescan=True):
-        return _revise(ws, ws.document(doc.id), reason, summary, training)
+        return _revise(ws, ws.document(doc.id), reason, summary, training, edit)
 
 
 def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
-            training: bool) -> tuple[int, Path]:
+            training: bool, edit: Callable[[Document, bytes], bytes] | None = None
+            ) -> tuple[int, Path]:
     actor = ws.actor()
     info = ws.status(doc)
     if info.status == "obsolete":
@@ -172,7 +176,10 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
     new_revision = doc.revision + 1
     lines[number - 1] = (match.group("lead") + str(new_revision).encode()
                          + lines[number - 1][match.end("number"):])
-    header = journal.Write(doc.path, b"".join(lines), journal.digest(raw))
+    text = b"".join(lines)
+    if edit is not None:
+        text = edit(doc, text)
+    header = journal.Write(doc.path, text, journal.digest(raw))
     # The record and the header are written together through the journal. A repository
     # that a qms before the journal left with the change record but not the header (verify:
     # revision-behind-records) is completed with that record instead of a second one.

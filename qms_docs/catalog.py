@@ -117,7 +117,36 @@ def parse_catalog(file: Path) -> Catalog:
         short_title=data.get("short_title", data["title"]),
         need_prefix=prefix,
         clauses=clauses,
+        edition_status=data.get("edition_status", "final"),
+        sources=source_labels(data.get("sources", ())),
     )
+
+
+def source_labels(sources: Sequence[dict[str, str]]) -> tuple[str, ...]:
+    """The ``sources`` of a catalog or crosswalk file as lines: ``title <url>``."""
+    return tuple(f"{s['title']} <{s['url']}>" if s.get("url") else s["title"] for s in sources)
+
+
+def catalog_note(catalog: Catalog) -> str | None:
+    """What a command that uses ``catalog`` says once when it is provisional."""
+    return provisional_note(f"The catalog {catalog.standard}", catalog.edition_status,
+                            catalog.sources)
+
+
+def provisional_note(name: str, edition_status: str, sources: Sequence[str]) -> str | None:
+    """What a command says once about provisional data it uses (None for final data)."""
+    if edition_status != "provisional":
+        return None
+    return joint_note([name], sources)
+
+
+def joint_note(names: Sequence[str], sources: Sequence[str]) -> str:
+    """One note for all the provisional data a command uses, each source named once."""
+    what = " and ".join(names)
+    verb = "are" if len(names) > 1 else "is"
+    return (f"{what} {verb} provisional: built from public commentary on the draft, not "
+            "from the published text; replace with the final text once confirmed. Sources: "
+            + "; ".join(dict.fromkeys(sources)))
 
 
 def find_clause(text: str, catalogs: Sequence[Catalog]) -> tuple[Catalog, Clause] | None:

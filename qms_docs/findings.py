@@ -126,6 +126,12 @@ GROUPS: tuple[Group, ...] = (
           "refers (`:need:`, `:links:`) to one retired or never effective",
           "revise the referring document",
           severity="warning"),
+    Group(("non-preferred-term",),
+          "warning of `qms check`: a document's text uses a wording ISO 9000 or the "
+          "company glossary does not prefer (\"supplier\", \"preventive action\")",
+          "write the preferred term the message names; for a quotation, "
+          "`.. qms: allow-terms-next` before its paragraph",
+          severity="warning"),
     Group(("review-overdue", "training-overdue"),
           "warnings (errors with `--strict`): a periodic review or a training "
           "record is due",

@@ -57,6 +57,10 @@ class Catalog:
     short_title: str
     need_prefix: str
     clauses: tuple[Clause, ...]
+    #: ``provisional``: built from public drafts or commentary, to be replaced once the
+    #: final text is confirmed (commands that use it say so, with its ``sources``).
+    edition_status: str = "final"
+    sources: tuple[str, ...] = ()
 
     def by_need_id(self) -> dict[str, Clause]:
         return self._by_need_id

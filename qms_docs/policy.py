@@ -5,13 +5,15 @@ approved, like a document, and until then the last approved version (the **polic
 force**, read from git) judges every record (authority.py). The item is addressed as
 ``policy`` on the command line; its records sit under ``records/QMS-POLICY/``.
 
-What it covers (its fingerprint, :func:`fingerprint`): ``qms.toml``, the signers file, and
-the **frame** of the published site: ``conf.py``, every page Sphinx reads that is not a
-controlled document (index and report pages, the standards pages: the files matching
-conf.py's ``include_patterns`` and not its ``exclude_patterns``, outside the document
-files and ``records/``), the folders of ``templates_path`` and ``html_static_path``, and
-the globs of ``[policy] files``. The controlled build takes all of them from the approved
-version in git, never from the working tree.
+What it covers (its fingerprint, :func:`fingerprint`): ``qms.toml``, the signers file, the
+company glossary (``glossary.yaml``: the words the QMS demands, which ``qms check`` and
+the site's glossary page apply), and the **frame** of the published site: ``conf.py``,
+every page Sphinx reads that is not a controlled document (index and report pages, the
+standards pages: the files matching conf.py's ``include_patterns`` and not its
+``exclude_patterns``, outside the document files and ``records/``), the folders of
+``templates_path`` and ``html_static_path``, and the globs of ``[policy] files``. The
+controlled build takes all of them from the approved version in git, never from the
+working tree.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 from .config import CONFIG_NAME, config_from_bytes
 from .documents import INDEX_NAMES
 from .errors import QmsError
+from .glossary import GLOSSARY_NAME
 from .model import Config, Document
 from .records import RECORDS_DIR
 
@@ -122,7 +125,7 @@ def covered(paths: list[str], config: Config, conf_text: str | None) -> list[str
     folders = tuple(f"{folder}/" for folder in config.folders)
     out = []
     for path in paths:
-        if path in (CONFIG_NAME, config.signers_file, CONF_NAME):
+        if path in (CONFIG_NAME, config.signers_file, CONF_NAME, GLOSSARY_NAME):
             out.append(path)
             continue
         if path.startswith(f"{RECORDS_DIR}/") or path.startswith(("_build/", ".")):

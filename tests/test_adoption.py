@@ -158,7 +158,7 @@ def test_rendered_pull_request_commands_pass_or_fail(acme, controlled):
         done = subprocess.run([sys.executable, "-m", "qms_docs", *command.split()[1:]],
                               cwd=acme, capture_output=True, text=True)
         results.append((command, done.returncode, done.stderr))
-    assert [c for c, _, _ in results][:2] == ["qms check", "qms verify --base origin/main"]
+    assert [c for c, _, _ in results][:2] == ["qms check --bodies", "qms verify --base origin/main"]
     if controlled:
         assert all(code == 0 for _, code, _ in results), results
     else:

@@ -138,6 +138,10 @@ def test_example_qms_builds_strict_with_full_coverage(tmp_path: Path):
     assert result.warnings.strip() == ""
     coverage = (result.outdir / "reports" / "coverage.html").read_text(encoding="utf-8")
     assert "65 of 65 requirement clauses covered (100%)" in coverage
+    transition = (result.outdir / "reports" / "transition.html").read_text(encoding="utf-8")
+    assert "split: choose" in transition and "Provisional data." in transition
+    glossary = (result.outdir / "reports" / "glossary.html").read_text(encoding="utf-8")
+    assert 'id="term-NCR"' in glossary and 'id="term-first-article-inspection"' in glossary
     needs = result.needs()
     kinds = {n["type"] for n in needs.values()}
     assert {"manual", "policy", "sop", "wi", "form", "clause"} <= kinds

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .. import glossary
+from ..catalog import catalog_note
 from ..checks import check_documents
 from ..errors import UsageError
 from ..records import RECORDS_DIR
@@ -17,24 +19,29 @@ from ._common import Project, emit, format_option, output_option, pass_project, 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--bodies", "bodies_of_all", is_flag=True,
+              help="Read the body of every page, as FILE... does for the files given (CI).")
 @format_option("text", "json", default="text")
 @pass_project
-def check(project: Project, files: tuple[Path, ...], fmt: str) -> None:
+def check(project: Project, files: tuple[Path, ...], bodies_of_all: bool, fmt: str) -> None:
     """Static checks: headers, ids, owners, clause links, records, qms.toml. Needs no git.
 
-    With FILES, their bodies are parsed too, as the build reads them (reStructuredText
-    with docutils, MyST Markdown with its parser): a malformed table or an unclosed
-    emphasis is reported at its line, with the fix. Fast enough for a pre-commit hook,
+    With FILES (or --bodies: every page), their bodies are read too: parsed as the build
+    reads them (reStructuredText with docutils, MyST Markdown with its parser), so a
+    malformed table or an unclosed emphasis is reported at its line with the fix, and
+    checked for wordings the glossary does not prefer. Fast enough for a pre-commit hook,
     which passes the changed files. Exit 1 when anything is wrong.
 
     \b
     Example:
       qms check
       qms check procedures/sop-005-purchasing.rst
-      qms check --format json
+      qms check --bodies --format json
     """
     ws = project.ws
     result = ws.scan
+    if bodies_of_all:
+        files = (*files, *(project.root / p for p in sorted(result.pages)))
     bodies = _read_bodies(project, files)
     findings = check_documents(result, ws.working_config, ws.catalogs,
                                _record_folders(ws.root)) + ws.raw_records.findings
@@ -42,8 +49,15 @@ def check(project: Project, files: tuple[Path, ...], fmt: str) -> None:
         from .markup import check_markup
 
         types = tuple(ws.working_config.types)
+        words = glossary.load(ws.root, ws.working_config.organization)
+        ids = {d.path: d.id for d in result.documents}
         for rel, text in bodies:
             findings += check_markup(rel, text, types)
+            findings += glossary.term_findings(text, rel, words, ids.get(rel) or None)
+    if fmt != "json":
+        for catalog in ws.catalogs:
+            if (note := catalog_note(catalog)) is not None:
+                click.echo(f"note: {note}", err=True)
     report_findings(findings, fmt)
     errors = sum(f.severity == "error" for f in findings)
     if fmt != "json":
@@ -62,7 +76,7 @@ def _read_bodies(project: Project, files: tuple[Path, ...]) -> list[tuple[str, s
     conf = project.root / CONF_NAME
     frame = Frame.from_conf(conf.read_text(encoding="utf-8", errors="replace")
                             if conf.is_file() else None)
-    out = []
+    out: dict[str, str] = {}
     for file in files:
         path = file if file.is_absolute() else Path.cwd() / file
         if not path.exists() and not file.is_absolute():
@@ -81,8 +95,8 @@ def _read_bodies(project: Project, files: tuple[Path, ...]) -> list[tuple[str, s
             raw = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"{file}: cannot be read ({exc.strerror})") from None
-        out.append((rel, decode_utf8(raw, rel)))
-    return out
+        out[rel] = decode_utf8(raw, rel)  # a file given twice is read once
+    return list(out.items())
 
 
 def _record_folders(root: Path) -> list[str]:

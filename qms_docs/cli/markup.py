@@ -42,7 +42,7 @@ SPHINX_DIRECTIVES = frozenset((
     "versionremoved", "when",
 ))
 #: The directives of the qms extension (a test keeps this equal to what it registers).
-QMS_DIRECTIVES = frozenset(("qms-documents", "qms-clauses", "qms-report"))
+QMS_DIRECTIVES = frozenset(("qms-documents", "qms-clauses", "qms-report", "qms-glossary"))
 #: Directives whose content is itself reStructuredText: it is checked too.
 BODY_DIRECTIVES = frozenset((
     "need", "only", "hlist", "seealso", "deprecated", "versionadded", "versionchanged",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..catalog import find_catalog
+from ..catalog import catalog_note, find_catalog
 from ..reports import registers, traceability
 from ..text import plural
 from ._common import (
@@ -47,6 +47,8 @@ def trace(project: Project, standard: str | None, status: str, gaps: bool, manda
     ws = project.ws
     ws.require_readable()
     catalog = find_catalog(standard, ws.catalogs, ws.root)
+    if (note := catalog_note(catalog)) is not None:
+        click.echo(f"note: {note}", err=True)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
     basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,

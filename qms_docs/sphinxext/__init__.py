@@ -27,7 +27,7 @@ from ..config import load_config
 from ..documents import Scan, scan
 from ..errors import QmsError
 from ..records import RecordSet, load_records
-from . import directives, guard, needs_config, pages, references, tables
+from . import directives, glossary, guard, needs_config, pages, references, tables
 from .domain import QmsDomain
 from .state import ProjectState
 
@@ -205,6 +205,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("qms.css")
     app.add_domain(QmsDomain)
     directives.setup(app)
+    glossary.setup(app)
     guard.setup(app)
     pages.setup(app)
     references.setup(app)

@@ -3,7 +3,8 @@
 ``.. qms-clauses:: iso9001-2015`` turns a catalog into ``clause`` needs, one section per
 top-level clause, so nobody writes clause needs by hand. ``.. qms-report:: NAME``
 renders a report of :mod:`qms_docs.reports` (``trace-matrix``, ``coverage``,
-``master-list``): the same rows the command line prints.
+``master-list``, ``transition`` with ``:to: EDITION``, ...): the same rows the command
+line prints.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
 from sphinx_needs.utils import add_doc
 
-from ..catalog import find_catalog
+from ..catalog import catalog_note, find_catalog
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document
 from ..reports import registers, traceability
+from ..reports import transition as transition_report
 from ..reports.training import Cell
 from ..status import StatusInfo
 from ..text import quoted, rst_text
@@ -79,6 +81,8 @@ class ClausesDirective(_QmsDirective):
         catalog = self.catalog(self.arguments[0])
         self.remember_aggregate("clauses")
         out: list[nodes.Node] = []
+        if (note := catalog_note(catalog)) is not None:  # provisional data says so
+            out.append(nodes.note("", nodes.paragraph(text=note[:1].upper() + note[1:])))
         section: nodes.section | None = None
         for clause in catalog.clauses:
             if clause.parent is None:
@@ -131,7 +135,7 @@ class ClausesDirective(_QmsDirective):
 
 #: Reports made when the page is resolved, from the records as they are then.
 RESOLVED_REPORTS = ("trace-matrix", "master-list", "due", "training", "change-log", "gaps",
-                    "mandatory", "coverage")
+                    "mandatory", "coverage", "transition")
 
 
 class ReportPlaceholder(nodes.General, nodes.Element):
@@ -148,10 +152,11 @@ class ReportDirective(_QmsDirective):
     """
 
     required_arguments = 1
-    option_spec = {"standard": directives.unchanged}
+    option_spec = {"standard": directives.unchanged, "to": directives.unchanged,
+                   "crosswalk": directives.unchanged}
     has_content = False
     reports = ("trace-matrix", "coverage", "master-list", "trace-diagram", "gaps", "mandatory",
-               "due", "change-log", "training")
+               "due", "change-log", "training", "transition")
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -161,11 +166,17 @@ class ReportDirective(_QmsDirective):
         uses_catalog = name in ("trace-matrix", "coverage", "trace-diagram", "gaps",
                                 "mandatory")
         catalog = self.catalog(self.options.get("standard")) if uses_catalog else None
+        if name == "transition":  # the target edition, checked now (an error at its line)
+            if not self.options.get("to"):
+                raise self.error("qms-report transition: name the new edition, e.g. "
+                                 ":to: iso9001-2026")
+            catalog = self.catalog(self.options["to"])
         if name in RESOLVED_REPORTS:
             self.remember_aggregate("reports")
             add_doc(self.env, self.env.docname)  # its links are need references
             return [ReportPlaceholder(report=name,
-                                      standard=catalog.standard if catalog else "")]
+                                      standard=catalog.standard if catalog else "",
+                                      crosswalk=self.options.get("crosswalk", ""))]
         documents = [doc for doc in self.qms.scan.documents if doc.id]
         self.remember_aggregate("headers")
         assert catalog is not None  # the trace diagram uses one
@@ -226,7 +237,8 @@ def _table_or(headers: Sequence[str], rows: Iterable[Iterable[object]], css: str
     return [(empty,)] if empty else []
 
 
-def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> list[tables.Block]:
+def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
+                  crosswalk: str | None = None) -> list[tables.Block]:
     """What the report ``name`` shows now: the rows the command line prints."""
     documents = [doc for doc in state.scan.documents if doc.id]
     statuses = state.statuses()
@@ -251,6 +263,8 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
                          [r.cells()[:-1] for r in reversed(log)], "qms-change-log",
                          "No records in the last 12 months.")
     assert catalog is not None
+    if name == "transition":
+        return transition_blocks(state, catalog, crosswalk)
     basis = state.basis()
     documents = state.coverage_documents()
     notes: list[tables.Block] = [(f"Note: {note}",) for note in basis.notes]
@@ -282,6 +296,35 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None) -> li
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
     return notes + [tables.Table(traceability.TraceRow.GROUPED_HEADERS, rows,
                                  "qms-trace-matrix", widths=(10, 40, 50))]
+
+
+def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
+                      ) -> list[tables.Block]:
+    """The transition report: the note on provisional data, the summary per chapter, the
+    gaps of the new edition, and each document's clauses (the rows ``qms transition``
+    prints)."""
+    documents = [d for d in state.scan.documents if d.id and d.type in state.config.types]
+    result = transition_report.for_qms(new.standard, state.catalogs, state.root, documents,
+                                       state.statuses(), crosswalk)
+    blocks: list[tables.Block] = []
+    if (note := result.provisional_note()) is not None:
+        blocks.append((tables.Strong("Provisional data. "), note[:1].upper() + note[1:]))
+    blocks.append((tables.Strong(f"{result.old.short_title} to {result.new.short_title}: "
+                                 "summary per chapter"),))
+    blocks += _table_or(transition_report.ChapterRow.HEADERS,
+                        [c.cells() for c in result.chapters], "qms-transition-chapters", "")
+    blocks.append((tables.Strong(f"New or changed requirements of {result.new.short_title} "
+                                 "no document covers yet"),))
+    blocks += _table_or(transition_report.NewGapRow.HEADERS, [g.cells() for g in result.gaps],
+                        "qms-transition-gaps", "None.")
+    blocks.append((tables.Strong("Each document's clauses and what they become"),))
+    in_build = state.documents_by_id()
+    rows: list[list[tables.Cell]] = [
+        [(tables.Link(r.document),) if r.document in in_build else r.document,
+         *_texts(r.cells()[1:])] for r in result.rows]
+    return blocks + _table_or(transition_report.TransitionRow.HEADERS, rows,
+                              "qms-transition", "No document satisfies a clause of "
+                              f"{result.old.short_title}.")
 
 
 def _coverage_blocks(catalog: Catalog, documents: list[Document],
@@ -328,7 +371,8 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for placeholder in placeholders:
         name = placeholder["standard"]
         blocks = report_blocks(placeholder["report"], state,
-                               find_catalog(name, state.catalogs, state.root) if name else None)
+                               find_catalog(name, state.catalogs, state.root) if name else None,
+                               placeholder.get("crosswalk") or None)
         made = tables.block_html(blocks, link) if link else None
         if made is not None:
             html, words = made

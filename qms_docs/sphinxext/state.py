@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..documents import Scan
+from ..glossary import GLOSSARY_NAME
 from ..journal import digest
 from ..model import Catalog, Config, Document
 from ..records import RecordSet, current_date
@@ -193,9 +195,20 @@ class ProjectState:
             links.append(f"{doc.id}:{doc.type}:{doc.satisfies!r}")
             files.append(f"{doc.id}:{doc.type}:{doc.path}")
 
+        # ``texts``: what the glossary page shows: every document's text and the glossary
+        texts = [settings, *(f"{doc.path}:{doc.fingerprint}" for doc in self.scan.documents),
+                 _file_digest((self.source or self.root) / GLOSSARY_NAME)]
         return {"reports": _digest(*reports), "clauses": _digest(*links),
                 "headers": _digest(*headers),
-                "documents": _digest(*files)}
+                "documents": _digest(*files), "texts": _digest(*texts)}
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, or "" where there is none."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _digest(*parts: str) -> str:

@@ -9,6 +9,7 @@ revision as the same :class:`RevisionRow`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,18 +78,22 @@ class RevisionRow:
         return out + [" ".join(c[:8] for c in self.commits)] if commits else out
 
 
-def approval_text(record: Record, signers: Path | None, check: bool) -> str:
+def approval_text(record: Record, signers: Path | None, check: bool,
+                  roles: Mapping[str, str] | None = None) -> str:
     """``Quinn Quality (quality-manager, approval, 2026-01-10 09:00 +01:00)``, and, when
-    ``check``, the state of its signature (``; signature verified``)."""
+    ``check``, the state of its signature (``; signature verified``). With ``roles``
+    (role key -> title), the role by its title (``Quality Manager``), as pages show it."""
     if check:
-        return manifestation(record.data, signers)["text"]
+        return manifestation(record.data, signers, roles)["text"]
     data = record.data
-    return (f"{data['approver']['name']} ({data['role']}, {data['meaning']}, "
+    role = (roles or {}).get(data["role"], data["role"])
+    return (f"{data['approver']['name']} ({role}, {data['meaning']}, "
             f"{shown_time(data['date'])})")
 
 
 def revision_row(entry: RevisionEntry, signers: Path | None = None,
-                 check_signatures: bool = False) -> RevisionRow:
+                 check_signatures: bool = False,
+                 roles: Mapping[str, str] | None = None) -> RevisionRow:
     """The table line of ``entry``. Checking signatures runs ssh-keygen once per signed
     approval: ``qms history`` does, a page of the site does not (its control block shows
     the approvals in force with their signatures)."""
@@ -101,7 +106,7 @@ def revision_row(entry: RevisionEntry, signers: Path | None = None,
     return RevisionRow(entry.revision, str(change["date"])[:10] if change else "",
                        reason or "initial issue",
                        change["author"]["name"] if change and change.get("author") else "",
-                       tuple(approval_text(a, signers, check_signatures)
+                       tuple(approval_text(a, signers, check_signatures, roles)
                              for a in entry.approvals),
                        start, until, tuple(c.commit for c in entry.commits))
 

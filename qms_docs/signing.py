@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,14 +185,17 @@ def shown_time(date: str) -> str:
                   when)
 
 
-def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str]:
+def manifestation(record: dict[str, Any], signers: Path | None,
+                  roles: Mapping[str, str] | None = None) -> dict[str, str]:
     """How an approval is shown: printed name, role, meaning, date and time with time zone,
-    and whether its signature verified."""
+    and whether its signature verified. With ``roles`` (role key -> title, qms.toml's
+    roles), the text names the role by its title, as pages show owners."""
     when = shown_time(record["date"])
     state = verify(record, signers).state
+    role = (roles or {}).get(record["role"], record["role"])
     return {"name": record["approver"]["name"], "email": record["approver"]["email"],
             "role": record["role"], "meaning": record["meaning"], "time": when,
-            "signature": state, "text": f"{record['approver']['name']} ({record['role']}, "
+            "signature": state, "text": f"{record['approver']['name']} ({role}, "
                                         f"{record['meaning']}, {when}; {SIGNATURE_WORDS[state]})"}
 
 

@@ -6,6 +6,7 @@ overwritten: if any file to be written exists, nothing is written at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -125,6 +126,7 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
         "person_email": email, "reports": REPORT_PAGES, "version": __version__,
         "requirement": requirement(source),
         "branch": branch,
+        "year": dt.date.today().year,  # of the copyright line: the year the QMS began
     }
 
     def render(template: str) -> str:

@@ -46,7 +46,8 @@ class TrainingNeed:
         said = []
         for why in dict.fromkeys(why for _, why in self.skipped):
             numbers = [str(rev) for rev, reason in sorted(self.skipped) if reason == why]
-            verb = "is" if len(numbers) == 1 else "are"
+            past = why == "never in force"
+            verb = ("was" if past else "is") if len(numbers) == 1 else ("were" if past else "are")
             noun = "revision" if len(numbers) == 1 else "revisions"
             said.append(f"{noun} {_and(numbers)} {verb} {why}")
         return f"{'; '.join(said)}: training on revision {self.revision} stands"

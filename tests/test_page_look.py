@@ -64,3 +64,29 @@ def test_ids_and_dates_are_kept_whole(text, pieces):
 def test_wrapped_html_escapes_every_piece():
     assert wrapping.html("<b>SOP-001</b> & x@y") == (
         '&lt;b&gt;<span class="qms-nowrap">SOP-001</span>&lt;/b&gt; &amp; x<wbr/>&#64;y')
+
+
+def test_control_block_lines_name_clauses_and_related_documents():
+    """Clauses by number and title, linked; related documents by id and title, linked, or
+    (left out of a controlled build) as text with their state; unknown ids as they are."""
+    from qms_docs.documents import Scan
+    from qms_docs.model import Document
+    from qms_docs.sphinxext.control_block import Ref
+    from qms_docs.sphinxext.pages import _clause_lines, _related_lines
+    from qms_docs.sphinxext.state import ProjectState
+
+    def doc(doc_id: str, title: str, **fields) -> Document:
+        return Document(id=doc_id, type="sop", title=title, revision=1, owner="x",
+                        path=f"{doc_id}.rst", line=1, **fields)
+
+    sop = doc("SOP-001", "One", satisfies=("ISO9001-8-7-1", "ISO9001-99"),
+              links=("SOP-002", "FRM-008", "SOP-404"))
+    state = ProjectState(root=REPO, config=load_config(REPO),
+                         catalogs=[load_catalog("iso9001-2015")],
+                         scan=Scan(documents=[sop, doc("SOP-002", "Two")], findings=[]),
+                         not_in_force={"FRM-008": "withdrawn"})
+    assert _clause_lines(state, sop) == [
+        Ref("ISO9001-8-7-1", "8.7.1 Identifying and controlling nonconforming outputs"),
+        "ISO9001-99"]
+    assert _related_lines(state, sop) == [Ref("SOP-002", "SOP-002 Two"),
+                                          "FRM-008 (withdrawn)", "SOP-404"]

@@ -157,7 +157,8 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
                        f"{info.in_force.effective}) remains in force.")
     status = info.label
     if info.missing_roles and info.status in ("draft", "in-review"):
-        status += f" (awaiting {', '.join(info.missing_roles)})"
+        waiting = ", ".join(config.roles.get(role, role) for role in info.missing_roles)
+        status += f" (awaiting {waiting})"
     rows: list[Row] = [
         ("Document", doc.id, "qms-docid"),
         ("Title", doc.title, "qms-doctitle"),

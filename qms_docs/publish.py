@@ -366,13 +366,18 @@ def pdf_date(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
+def print_fonts() -> str:
+    """The fonts of every PDF page, the manual's cover included (one family throughout)."""
+    return resources.files("qms_docs").joinpath("templates", "print-fonts.css").read_text("utf-8")
+
+
 def print_css(organization: str, watermark: str | None) -> str:
     template = jinja2.Template(
         resources.files("qms_docs").joinpath("templates", "print.css.j2").read_text("utf-8"))
     # Inside a CSS string: a backslash, a quote or a line break would end it early.
     quote = "".join(f"\\{ord(c):x} " if c in '\\"' or ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0
                     else c for c in organization)
-    return template.render(organization=quote, watermark=watermark)
+    return print_fonts() + template.render(organization=quote, watermark=watermark)
 
 
 def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
@@ -442,7 +447,8 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
     cover = f"""<html><head><style>
       @page {{ size: A4; margin: 25mm 18mm; @bottom-left {{ content: "Uncontrolled when printed";
         font-size: 8pt; color: #8a1c1c; }} }}
-      body {{ font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }}
+      {print_fonts()}
+      body {{ font-size: 10pt; }}
       h1 {{ font-size: 22pt; margin-bottom: 2mm; }}
       table {{ border-collapse: collapse; width: 100%; }}
       td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; }}

@@ -9,6 +9,7 @@ revision as the same :class:`RevisionRow`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,9 @@ class RevisionEntry:
             "summary": change.get("summary") if change else None,
             "author": change["author"] if change else None,
             "date": change["date"] if change else None,
-            "approvals": [{**manifestation(a.data, signers), "date": a.data["date"],
-                           "record": a.path} for a in self.approvals],
+            "approvals": [{**manifestation(a.data, signers, a.self_approved),
+                           "date": a.data["date"], "record": a.path,
+                           "self_approved": a.self_approved} for a in self.approvals],
             "fingerprint": self.fingerprint,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_until": self.effective_until.isoformat() if self.effective_until else None,
@@ -77,19 +79,23 @@ class RevisionRow:
         return out + [" ".join(c[:8] for c in self.commits)] if commits else out
 
 
-def approval_text(record: Record, signers: Path | None, check: bool) -> str:
+def approval_text(record: Record, signers: Path | None, check: bool,
+                  roles: Mapping[str, str] | None = None) -> str:
     """``Quinn Quality (quality-manager, approval, 2026-01-10 09:00 +01:00)``, and, when
-    ``check``, the state of its signature (``; signature verified``)."""
+    ``check``, the state of its signature (``; signature verified``). With ``roles``
+    (role key -> title), the role by its title (``Quality Manager``), as pages show it."""
     if check:
-        return manifestation(record.data, signers, record.self_approved)["text"]
+        return manifestation(record.data, signers, record.self_approved, roles)["text"]
     data = record.data
-    return (f"{data['approver']['name']} ({data['role']}, "
+    role = (roles or {}).get(data["role"], data["role"])
+    return (f"{data['approver']['name']} ({role}, "
             f"{shown_meaning(data['meaning'], record.self_approved)}, "
             f"{shown_time(data['date'])})")
 
 
 def revision_row(entry: RevisionEntry, signers: Path | None = None,
-                 check_signatures: bool = False) -> RevisionRow:
+                 check_signatures: bool = False,
+                 roles: Mapping[str, str] | None = None) -> RevisionRow:
     """The table line of ``entry``. Checking signatures runs ssh-keygen once per signed
     approval: ``qms history`` does, a page of the site does not (its control block shows
     the approvals in force with their signatures)."""
@@ -102,7 +108,7 @@ def revision_row(entry: RevisionEntry, signers: Path | None = None,
     return RevisionRow(entry.revision, str(change["date"])[:10] if change else "",
                        reason or "initial issue",
                        change["author"]["name"] if change and change.get("author") else "",
-                       tuple(approval_text(a, signers, check_signatures)
+                       tuple(approval_text(a, signers, check_signatures, roles)
                              for a in entry.approvals),
                        start, until, tuple(c.commit for c in entry.commits))
 

@@ -6,6 +6,7 @@ overwritten: if any file to be written exists, nothing is written at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Sequence
@@ -192,6 +193,7 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
         "self_approval": "recorded" if len(people) == 1 else "forbidden",
         "requirement": requirement(source),
         "branch": branch,
+        "year": dt.date.today().year,  # of the copyright line: the year the QMS began
     }
 
     def render(template: str) -> str:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,16 +186,19 @@ def shown_time(date: str) -> str:
 
 
 def manifestation(record: dict[str, Any], signers: Path | None,
-                  self_approved: bool = False) -> dict[str, str]:
+                  self_approved: bool = False,
+                  roles: Mapping[str, str] | None = None) -> dict[str, str]:
     """How an approval is shown: printed name, role, meaning (marked ``self-approved`` when
     the approver wrote what they approved, as ``[policy] self_approval`` allowed), date and
-    time with time zone, and whether its signature verified."""
+    time with time zone, and whether its signature verified. With ``roles`` (role key ->
+    title, qms.toml's roles), the text names the role by its title, as pages show owners."""
     when = shown_time(record["date"])
     state = verify(record, signers).state
     meaning = shown_meaning(record["meaning"], self_approved)
+    role = (roles or {}).get(record["role"], record["role"])
     return {"name": record["approver"]["name"], "email": record["approver"]["email"],
             "role": record["role"], "meaning": meaning, "time": when,
-            "signature": state, "text": f"{record['approver']['name']} ({record['role']}, "
+            "signature": state, "text": f"{record['approver']['name']} ({role}, "
                                         f"{meaning}, {when}; {SIGNATURE_WORDS[state]})"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -66,6 +67,9 @@ def test_init_checks_builds_and_lists_gaps(acme, runner):
     assert run_qms(runner, ["--repo", str(acme), "check"]).exit_code == 0
     result = sphinx_build(acme)
     assert result.returncode == 0, result.warnings
+    footer = (result.outdir / "index.html").read_text(encoding="utf-8")
+    footer = footer[footer.index('<div class="footer">'):]
+    assert f"&#169;{dt.date.today().year}, Acme Widgets Ltd." in footer  # not "©."
     gaps = run_qms(runner, ["--repo", str(acme), "trace", "--gaps", "--format", "csv"])
     assert gaps.exit_code == 1 and "4.1,Understanding the organization" in gaps.stdout
     readme = (acme / "README.md").read_text()

@@ -271,8 +271,8 @@ def test_site_shows_status_and_follows_new_records_incrementally(qms):
     first = sphinx_build(qms.root)
     assert first.returncode == 0, first.warnings
     page = (first.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
-    assert "IN REVIEW" in page and "in-review (awaiting production-manager)" in page
-    assert "Quinn Quality (quality-manager, approval," in page
+    assert "IN REVIEW" in page and "in-review (awaiting Production Manager)" in page
+    assert "Quinn Quality (Quality Manager, approval," in page  # role titles, not keys
     master = (first.outdir / "reports.html").read_text(encoding="utf-8")
     assert "in-review" in master
 
@@ -285,7 +285,7 @@ def test_site_shows_status_and_follows_new_records_incrementally(qms):
     assert doctree.stat().st_mtime_ns == read
     page = (second.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
     assert "qms-banner" not in page
-    assert "qms-status-effective" in page and "Pat Production (production-manager" in page
+    assert "qms-status-effective" in page and "Pat Production (Production Manager" in page
     other = (second.outdir / "procedures" / "sop-001.html").read_text(encoding="utf-8")
     assert "DRAFT: this revision is not approved" in other
     master = (second.outdir / "reports.html").read_text(encoding="utf-8")

@@ -62,7 +62,10 @@ def test_control_block_contents(published):
     assert pairs["Status"] == "effective"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", pairs["Effective"])
     assert pairs["Owner"] == "Quality Manager"
-    assert pairs["Approved by"].startswith("Quinn Quality (quality-manager, approval, ")
+    assert pairs["Approved by"].startswith("Quinn Quality (Quality Manager, approval, ")
+    # no sphinx-needs box under it: the need's anchor is the control block
+    assert 'align-default" id="SOP-001">' in html[html.index("qms-control-block"):][:200]
+    assert "need_container" not in html and "needs_meta" not in html
 
 
 def test_controlled_site_holds_only_the_effective_text(published):
@@ -93,6 +96,33 @@ def test_every_pdf_page_has_the_running_header_and_footer(published):
             assert f"Page {number} of {len(pages)}" in flat
             assert "Uncontrolled when printed" in flat
             assert "Revision 2" in flat if name == "SOP-001" else "Revision 1" in flat
+
+
+def _fonts(path: Path) -> set[str]:
+    """The fonts a PDF's pages use, without their subset tags (``DejaVu-Sans-Bold``)."""
+    from pypdf import PdfReader
+
+    names = set()
+    for pdf_page in PdfReader(str(path)).pages:
+        for font in pdf_page["/Resources"].get("/Font", {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+def test_one_font_family_in_every_pdf_cover_included(published):
+    """Text, tables, headings, running header and footer, and the manual's cover are set
+    in one family (its monospaced face only for literal text)."""
+    _, out = published
+    fonts = set().union(*(_fonts(path) for path in (out / "pdf").glob("*.pdf")))
+    families = {re.sub(r"-(Bold|Oblique|Italic|BoldOblique|BoldItalic)$", "", name)
+                for name in fonts if "Mono" not in name}
+    assert len(families) == 1, fonts
+    from pypdf import PdfReader, PdfWriter
+
+    cover = PdfWriter()
+    cover.add_page(PdfReader(str(out / "pdf" / "qms-manual.pdf")).pages[0])
+    cover.write(out / "cover.pdf")
+    assert {name.split("-Bold")[0] for name in _fonts(out / "cover.pdf")} == families
 
 
 def test_draft_pdf_carries_the_watermark_effective_does_not(published):

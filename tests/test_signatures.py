@@ -71,7 +71,7 @@ def test_valid_signatures_verify_and_are_shown(signed):
     result = sphinx_build(signed.root)
     assert result.returncode == 0, result.warnings
     page = (result.outdir / "procedures" / "sop-001.html").read_text()
-    assert "Quinn Quality (quality-manager, approval, " in page
+    assert "Quinn Quality (Quality Manager, approval, " in page
     assert "+00:00; signature verified)" in page
     pdf_dir = signed.root / "_build" / "pdf"
     signed.qms("quinn", "build", "pdf", "--out", str(pdf_dir))

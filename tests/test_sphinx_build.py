@@ -59,7 +59,7 @@ def test_reports_render_the_same_rows_as_the_library(basic):
     # no records: nothing is in force, so nothing is covered; the three clauses the
     # drafts name are pending
     assert "0 of 65 requirement clauses covered (0%)" in page
-    assert "(pending: SOP-002 rev 1)" in page
+    assert "(pending: SOP-002 rev 1)" in re.sub(r"<[^>]+>", "", page)  # ids in a nowrap span
     matrix = page[page.index("qms-trace-matrix"):]
     # 7.5.2 row lists both documents; 4.1 has none.
     row = matrix[matrix.index(">7.5.2<"):]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -92,6 +93,26 @@ def test_no_training_revision_owes_nothing_new(plant):
     m = plant.at("2025-06-01").matrix()
     assert m[("olly", "SOP-002")]["state"] == "trained"
     assert m[("olly", "SOP-002")]["revision"] == 1
+    # what the control block says, and why: one answer, from training.py
+    from qms_docs.training import training_need
+    from qms_docs.workspace import Workspace
+
+    ws = Workspace(plant.root, dt.date(2025, 6, 1))
+    doc = ws.document("SOP-002")
+    need = training_need(doc, ws.records.for_document("SOP-002"), ws.config, ws.today)
+    assert need is not None and (need.revision, need.in_force) == (1, 2)
+    assert need.reason() == "revision 2 is editorial: training on revision 1 stands"
+
+
+def test_training_reason_names_each_revision_that_does_not_move_it():
+    from qms_docs.training import TrainingNeed
+
+    day = dt.date(2025, 1, 1)
+    assert TrainingNeed(3, day, 3).reason() == "training on revision 3 is required"
+    assert (TrainingNeed(1, day, 4, ((4, "editorial"), (3, "never in force"),
+                                     (2, "editorial"))).reason()
+            == "revisions 2 and 4 are editorial; revision 3 was never in force: "
+               "training on revision 1 stands")
 
 
 def test_person_added_to_a_role_later_owes_it_from_then(plant):
@@ -132,4 +153,4 @@ def test_training_shows_on_the_document_page_and_matrix_page(plant):
     result = sphinx_build(plant.root)
     assert result.returncode == 0, result.warnings
     page = (result.outdir / "procedures" / "sop-002.html").read_text(encoding="utf-8")
-    assert "1 of 3 of its audience trained on revision 1" in page
+    assert "Training on revision 1 is required. 1 of 3 of its audience trained, 2 overdue." in page

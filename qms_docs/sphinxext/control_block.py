@@ -7,7 +7,7 @@ force.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from ..revisions import RevisionEntry, RevisionRow, revision_row
 from ..signing import manifestation
 from ..status import StatusInfo
 from ..text import html_text as encode
+from ..training import TrainingNeed
+from . import wrapping
 
 BANNERS = {
     "draft": "DRAFT: this revision is not approved and not in force.",
@@ -29,10 +31,39 @@ BANNERS = {
 }
 
 
-Row = tuple[str, "str | tuple[str, ...]", str]  # label, text (or lines), css class
+@dataclass(frozen=True)
+class Ref:
+    """A line of the control block that links to a need: a clause the document satisfies
+    (``8.7.1 Control of nonconforming outputs``), a related document."""
 
-def _table(rows: list[Row], classes: list[str]) -> nodes.table:
-    table = nodes.table(classes=classes)
+    need_id: str
+    label: str
+
+
+Line = str | Ref
+Row = tuple[str, "str | tuple[Line, ...]", str]  # label, text (or lines), css class
+#: Makes the link of a :class:`Ref` (HTML, or a reference node), None where it has no page.
+HtmlLink = Callable[[Ref], "str | None"]
+NodeLink = Callable[[Ref], "nodes.Node | None"]
+
+
+def _line_nodes(line: Line, link: NodeLink | None) -> list[nodes.Node]:
+    made = link(line) if link is not None and isinstance(line, Ref) else None
+    if made is not None:
+        return [made]
+    return wrapping.text_nodes(line.label if isinstance(line, Ref) else line)
+
+
+def _line_html(line: Line, link: HtmlLink | None) -> str:
+    made = link(line) if link is not None and isinstance(line, Ref) else None
+    if made is not None:
+        return made
+    return wrapping.html(line.label if isinstance(line, Ref) else line)
+
+
+def _table(rows: list[Row], classes: list[str], ids: Sequence[str] = (),
+           link: NodeLink | None = None) -> nodes.table:
+    table = nodes.table(classes=classes, ids=list(ids))
     group = nodes.tgroup(cols=2)
     table += group
     group += nodes.colspec(colwidth=25)
@@ -48,17 +79,21 @@ def _table(rows: list[Row], classes: list[str]) -> nodes.table:
                 if index:
                     paragraph += nodes.raw("", "<br/>", format="html")
                     paragraph += nodes.raw("", "\\newline ", format="latex")
-                paragraph += nodes.Text(line)
+                paragraph.extend(_line_nodes(line, link))
         else:
-            paragraph = nodes.paragraph("", value, classes=[css] if css else [])
+            paragraph = nodes.paragraph("", "", *wrapping.text_nodes(value),
+                                        classes=[css] if css else [])
         row += nodes.entry("", paragraph)
         body += row
     return table
 
 
-def approvers_text(info: StatusInfo, signers: Path | None = None) -> list[str]:
-    """One line per approval: name, role, meaning, date and time with zone, signature."""
-    return [manifestation(r.data, signers, r.self_approved)["text"] for r in info.approvals]
+def approvers_text(info: StatusInfo, signers: Path | None = None,
+                   roles: dict[str, str] | None = None) -> list[str]:
+    """One line per approval: name, role (its title, given ``roles``), meaning (marked
+    self-approved where it was), date and time with zone, signature."""
+    return [manifestation(r.data, signers, r.self_approved, roles)["text"]
+            for r in info.approvals]
 
 
 @dataclass(frozen=True)
@@ -69,31 +104,38 @@ class ControlBlock:
     banner: str | None
     rows: tuple[Row, ...]
 
-    def nodes(self) -> list[nodes.Node]:
-        """Banner (if not in force) and control table."""
+    def nodes(self, ids: Sequence[str] = (), link: NodeLink | None = None
+              ) -> list[nodes.Node]:
+        """Banner (if not in force) and control table; the table carries ``ids`` (the
+        anchor of the document's need: links to the document land on its control
+        block)."""
         out: list[nodes.Node] = []
         if self.banner is not None:
             banner = nodes.container(classes=["qms-banner", f"qms-banner-{self.status}"])
             banner += nodes.paragraph("", self.banner)
             out.append(banner)
-        out.append(_table(list(self.rows), ["qms-control-block", f"qms-status-{self.status}"]))
+        out.append(_table(list(self.rows), ["qms-control-block", f"qms-status-{self.status}"],
+                          ids, link))
         return out
 
-    def html(self) -> str:
+    def html(self, ids: Sequence[str] = (), link: HtmlLink | None = None) -> str:
         """Banner and control table as the HTML writer writes :meth:`nodes`, made
         without docutils nodes (the writer would build them for every page)."""
         out = []
         if self.banner is not None:
             out.append(f'<div class="qms-banner qms-banner-{self.status} docutils container">\n'
                        f"<p>{encode(self.banner)}</p>\n</div>\n")
+        # as docutils writes ids: the first on the element, others on empty spans before it
+        out.extend(f'<span id="{encode(extra)}"></span>' for extra in ids[1:])
+        anchor = f' id="{encode(ids[0])}"' if ids else ""
         out.append(f'<table class="qms-control-block qms-status-{self.status} docutils '
-                   'align-default">\n<tbody>\n')
+                   f'align-default"{anchor}>\n<tbody>\n')
         for index, (label, value, css) in enumerate(self.rows):
             parity = "even" if index % 2 else "odd"
             if isinstance(value, tuple):
-                text = "<br/>".join(encode(line) for line in value)
+                text = "<br/>".join(_line_html(line, link) for line in value)
             else:
-                text = encode(value)
+                text = wrapping.html(value)
             attributes = f' class="{css}"' if css and not isinstance(value, tuple) else ""
             out.append(f'<tr class="row-{parity}"><td><p><strong>{encode(label)}</strong></p>'
                        f"</td>\n<td><p{attributes}>{text}</p></td>\n</tr>\n")
@@ -102,9 +144,13 @@ class ControlBlock:
 
 
 def control_data(doc: Document, info: StatusInfo, config: Config,
-                 training: list[Cell] | None = None, signers: Path | None = None
-                 ) -> ControlBlock:
-    """The control block of ``doc``: banner (if not in force) and the rows of its table."""
+                 training: list[Cell] | None = None, signers: Path | None = None,
+                 need: TrainingNeed | None = None, clauses: Sequence[Line] = (),
+                 related: Sequence[Line] = ()) -> ControlBlock:
+    """The control block of ``doc``: banner (if not in force) and the rows of its table.
+
+    ``need``: which revision's training counts and why (training.py); ``clauses`` and
+    ``related``: the clauses it satisfies and the documents it links to, as lines."""
     banner = None
     if info.status in BANNERS:
         banner = BANNERS[info.status].format(effective=info.effective)
@@ -117,7 +163,8 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
                 info.retirement.superseded_by else ".")
     status = info.label
     if info.missing_roles and info.status in ("draft", "in-review"):
-        status += f" (awaiting {', '.join(info.missing_roles)})"
+        waiting = ", ".join(config.roles.get(role, role) for role in info.missing_roles)
+        status += f" (awaiting {waiting})"
     rows: list[Row] = [
         ("Document", doc.id, "qms-docid"),
         ("Title", doc.title, "qms-doctitle"),
@@ -126,8 +173,13 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
         ("Effective", str(info.effective) if info.effective else "not effective",
          "qms-effective"),
         ("Owner", config.roles.get(doc.owner or "", doc.owner or "?"), ""),
-        ("Approved by", tuple(approvers_text(info, signers) or ["none yet"]), ""),
+        ("Approved by", tuple(approvers_text(info, signers, config.roles) or ["none yet"]),
+         ""),
     ]
+    if clauses:
+        rows.append(("Satisfies", tuple(clauses), ""))
+    if related:
+        rows.append(("Related documents", tuple(related), ""))
     if info.next_review and info.in_force is not None:  # also while a newer one is open
         due = str(info.next_review) + (" (overdue)" if info.review_overdue else "")
         if info.status != "effective":
@@ -138,9 +190,11 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
     if training:
         trained = sum(c.state == "trained" for c in training)
         late = sum(c.state == "overdue" for c in training)
-        text = (f"{trained} of {len(training)} of its audience trained on revision "
-                f"{training[0].required_revision}")
-        rows.append(("Training", text + (f"; {late} overdue" if late else ""), "qms-training"))
+        reason = (need.reason() if need is not None
+                  else f"training on revision {training[0].required_revision} is required")
+        text = (f"{reason[:1].upper()}{reason[1:]}. {trained} of {len(training)} of its "
+                f"audience trained" + (f", {late} overdue." if late else "."))
+        rows.append(("Training", text, "qms-training"))
     return ControlBlock(info.status, banner, tuple(rows))
 
 
@@ -159,17 +213,19 @@ def retirement_rows(record: RetirementRecord) -> list[Row]:
 REVISION_HEADERS = RevisionRow.HEADERS
 
 
-def revision_rows(entries: list[RevisionEntry]) -> list[list[str]]:
+def revision_rows(entries: list[RevisionEntry], roles: dict[str, str] | None = None
+                  ) -> list[list[str]]:
     """The cells of the revision history table, newest revision first (the rows of
-    ``qms history``, without signature checks and commits)."""
-    return [revision_row(entry).cells() for entry in reversed(entries)]
+    ``qms history``, without signature checks and commits; roles by their titles)."""
+    return [revision_row(entry, roles=roles).cells() for entry in reversed(entries)]
 
 
 def revision_html(rows: list[list[str]]) -> str:
     """The revision history table as the HTML writer writes :func:`revision_table`."""
     def row(cells: Sequence[str], parity: str, tag: str = "td", attributes: str = "") -> str:
         return (f'<tr class="row-{parity}">'
-                + "\n".join(f"<{tag}{attributes}><p>{encode(c)}</p></{tag}>" for c in cells)
+                + "\n".join(f"<{tag}{attributes}><p>{wrapping.html(c)}</p></{tag}>"
+                            for c in cells)
                 + "\n</tr>\n")
 
     body = "".join(row(cells, "odd" if index % 2 else "even")
@@ -183,14 +239,15 @@ def revision_section(table: nodes.Node) -> nodes.section:
     """The revision history section around its table, which the search index skips."""
     section = nodes.section(ids=["revision-history"], names=["revision history"])
     section += nodes.title("", "Revision history")
-    section += nodes.container("", table, classes=["no-search"])
+    section += nodes.container("", table, classes=["no-search", "qms-table-scroll"])
     return section
 
 
-def revision_table(entries: list[RevisionEntry]) -> list[nodes.Node]:
+def revision_table(entries: list[RevisionEntry], roles: dict[str, str] | None = None
+                   ) -> list[nodes.Node]:
     """The revision history section: one row per revision, from ``revision_history``,
     left out of the search index. (HTML builders write it with :func:`revision_html`.)"""
-    rows = revision_rows(entries)
+    rows = revision_rows(entries, roles)
     table = nodes.table(classes=["qms-revision-history"])
     group = nodes.tgroup(cols=len(REVISION_HEADERS))
     table += group
@@ -200,13 +257,13 @@ def revision_table(entries: list[RevisionEntry]) -> list[nodes.Node]:
     group += head
     row = nodes.row()
     for text in REVISION_HEADERS:
-        row += nodes.entry("", nodes.paragraph("", text))
+        row += nodes.entry("", nodes.paragraph("", "", *wrapping.text_nodes(text)))
     head += row
     body = nodes.tbody()
     group += body
     for cells in rows:
         row = nodes.row()
         for text in cells:
-            row += nodes.entry("", nodes.paragraph("", text))
+            row += nodes.entry("", nodes.paragraph("", "", *wrapping.text_nodes(text)))
         body += row
     return [revision_section(table)]

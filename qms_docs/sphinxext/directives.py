@@ -31,9 +31,9 @@ from ..reports import registers, traceability
 from ..reports import transition as transition_report
 from ..reports.training import Cell
 from ..status import StatusInfo
-from ..text import quoted, rst_text
+from ..text import rst_text
 from . import tables
-from .charts import coverage_chart
+from .charts import coverage_chart, trace_diagram
 from .domain import QmsDomain
 from .needs_config import CLAUSE_TYPE
 from .state import ProjectState
@@ -186,37 +186,20 @@ class ReportDirective(_QmsDirective):
         """Graphviz: documents (left) -> chapters of the standard (right)."""
         from sphinx.ext.graphviz import graphviz
 
-        config = self.qms.config
         builder = self.env.app.builder
-        links = traceability.chapter_links(catalog, documents)
 
-        lines = ["digraph traceability {", "  rankdir=LR; ranksep=1.6; nodesep=0.12;",
-                 '  node [shape=box, style="rounded,filled", fontname="Helvetica", '
-                 'fontsize=10, margin="0.12,0.04"];',
-                 '  edge [color="#1F6F8B", arrowsize=0.6, fontname="Helvetica", fontsize=8];']
-        for doc in sorted({link.document.id: link.document for link in links}.values(),
-                          key=lambda d: (list(config.types).index(d.type), d.id)):
-            uri = ""
+        def uri(doc: Document) -> str:
             target = self.env.path2doc(str(self.env.srcdir / doc.path))
-            if target:
-                try:
-                    uri = builder.get_relative_uri(self.env.docname, target)
-                except NoUri:  # a single-file builder (LaTeX, text): no page to link to
-                    uri = ""
-            color = config.types[doc.type].color
-            lines.append(f'  "{quoted(doc.id)}" [label="{quoted(doc.id)}\\n'
-                         f'{quoted(doc.title[:40])}", fillcolor="{color}", '
-                         f'URL="{quoted(uri)}", target="_top", tooltip="{quoted(doc.title)}"];')
-        for chapter in sorted({link.chapter.number: link.chapter for link in links}.values(),
-                              key=lambda c: int(c.number) if c.number.isdigit() else 0):
-            lines.append(f'  "ch-{chapter.number}" [label="{chapter.number} '
-                         f'{quoted(chapter.title)}", fillcolor="#FFFFFF", fontsize=12];')
-        for link in links:
-            lines.append(f'  "{quoted(link.document.id)}" -> "ch-{link.chapter.number}" '
-                         f'[tooltip="{quoted(", ".join(link.clauses))}"];')
-        lines.append("}")
+            if not target:
+                return ""
+            try:
+                return builder.get_relative_uri(self.env.docname, target)
+            except NoUri:  # a single-file builder (LaTeX, text): no page to link to
+                return ""
+
+        links = traceability.chapter_links(catalog, documents)
         node = graphviz()
-        node["code"] = "\n".join(lines)
+        node["code"] = trace_diagram(links, self.qms.config, uri)
         node["options"] = {}
         node["alt"] = f"Traceability diagram: documents to the chapters of {catalog.short_title}"
         node["classes"] = ["qms-trace-diagram"]

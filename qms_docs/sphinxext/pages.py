@@ -6,24 +6,40 @@ title lives once, in the header). This transform wraps the page in a section tit
 and the file's own top-level sections (Purpose, Scope, ...) become its subsections.
 Under the title goes the control block, filled at write time from the records (status
 changes when a record is added, even though the page's source did not).
+
+The box sphinx-needs draws for the document's own need (type, title, id, then revision,
+owner, audience and clause ids once more, with a collapse button that paper cannot press)
+is left out: the control block says all of it, with names and role titles, and the
+clauses by number and title, each linked to its clause. The need's anchor moves to the
+control block, so every link to the document still lands on it; the need itself (its
+fields, links and back-links in needs.json, tables and diagrams) is untouched.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import NoUri
 from sphinx.transforms import SphinxTransform
+from sphinx.util.nodes import make_refnode
 from sphinx.writers.html5 import HTML5Translator
+from sphinx_needs.data import SphinxNeedsData
 from sphinx_needs.nodes import Need
 
 from ..model import Document
 from ..revisions import revision_history
+from ..text import html_text as encode
+from ..training import training_need
+from . import references, wrapping
 from .control_block import (
     ControlBlock,
+    Line,
+    Ref,
     control_data,
     revision_html,
     revision_rows,
@@ -95,7 +111,21 @@ def _document(translator: HTML5Translator, node: nodes.Element
 def visit_deferred_control_block(translator: HTML5Translator,
                                  node: DeferredControlBlock) -> None:
     qms, document = _document(translator, node)
-    translator.body.append(_control_data(qms, document).html())
+    builder = translator.builder
+    docname = builder.current_docname
+
+    def link(ref: Ref) -> str | None:
+        page = _need_page(builder.env, ref.need_id)
+        if page is None:
+            return None
+        try:
+            href = ("" if page == docname else builder.get_relative_uri(docname, page))
+        except NoUri:
+            return None
+        return (f'<a class="reference internal" href="{encode(href)}#{encode(ref.need_id)}" '
+                f'title="{encode(ref.need_id)}">{wrapping.html(ref.label)}</a>')
+
+    translator.body.append(_control_data(qms, document).html(node["anchors"], link))
     raise nodes.SkipNode
 
 
@@ -103,15 +133,67 @@ def visit_deferred_revision_table(translator: HTML5Translator,
                                   node: DeferredRevisionTable) -> None:
     qms, document = _document(translator, node)
     rows = revision_rows(revision_history(document, qms.records.for_document(document.id),
-                                          qms.config))
+                                          qms.config), qms.config.roles)
     translator.body.append(revision_html(rows))
     raise nodes.SkipNode
 
 
+def _need_page(env: BuildEnvironment, need_id: str) -> str | None:
+    """The page holding the need ``need_id`` (a clause, a document), if it has one here."""
+    need = SphinxNeedsData(env).get_needs_view().get(need_id)
+    if need is None or need["is_external"] or not need["docname"]:
+        return None
+    return str(need["docname"])
+
+
 def _control_data(qms: ProjectState, document: Document) -> ControlBlock:
     cells = qms.training_by_document().get(document.id, [])
+    need = training_need(document, qms.records.for_document(document.id), qms.config,
+                         qms.today)
     return control_data(document, qms.status_of(document), qms.config, cells,
-                        qms.root / qms.config.signers_file)
+                        qms.root / qms.config.signers_file, need,
+                        _clause_lines(qms, document), _related_lines(qms, document))
+
+
+def _clause_lines(qms: ProjectState, document: Document) -> list[Line]:
+    """The clauses ``document`` satisfies, by number and title (the standard's short
+    title too when the QMS follows more than one), each linked to its clause."""
+    clauses = qms.clauses_by_id()
+    several = len(qms.catalogs) > 1
+    out: list[Line] = []
+    for need_id in document.satisfies:
+        found = clauses.get(need_id)
+        if found is None:
+            out.append(need_id)  # no such clause: qms check reports it
+            continue
+        catalog, clause = found
+        label = f"{clause.number} {' '.join(clause.title.split())}"
+        out.append(Ref(need_id, f"{catalog.short_title} {label}" if several else label))
+    return out
+
+
+def _related_lines(qms: ProjectState, document: Document) -> list[Line]:
+    """The documents ``document`` links to (``:links:``), by id and title; one a
+    controlled build left out reads as its id and state."""
+    by_id = qms.documents_by_id()
+    out: list[Line] = []
+    for target in document.links:
+        state = qms.not_in_force.get(target)
+        if state is not None:
+            out.append(references.shown(target, state))
+        elif target in by_id:
+            out.append(Ref(target, f"{target} {by_id[target].title}"))
+        else:
+            out.append(target)
+    return out
+
+
+def _header_need(section: nodes.Element, document: Document) -> Need | None:
+    """The need node of the document's own header in its page's section."""
+    for child in section.children:
+        if isinstance(child, Need) and document.id in child.get("ids", ()):
+            return child
+    return None
 
 
 def _placeholders(doctree: nodes.document) -> list[nodes.Element]:
@@ -134,14 +216,36 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         if document is None:
             placeholder.parent.remove(placeholder)
         elif isinstance(placeholder, ControlBlockPlaceholder):
-            placeholder.replace_self(DeferredControlBlock(document=document.id) if html
-                                     else _control_data(qms, document).nodes())
+            need = _header_need(placeholder.parent, document)
+            anchors: list[str] = []
+            if need is not None:  # its box goes; its anchor moves to the control block
+                anchors = list(need["ids"])
+                need.parent.remove(need)
+            placeholder.replace_self(
+                DeferredControlBlock(document=document.id, anchors=anchors) if html
+                else _control_data(qms, document).nodes(anchors, _node_link(app, docname)))
         elif html:
             placeholder.replace_self(revision_section(DeferredRevisionTable(
                 document=document.id)))
         else:
             placeholder.replace_self(revision_table(revision_history(
-                document, qms.records.for_document(document.id), qms.config)))
+                document, qms.records.for_document(document.id), qms.config),
+                qms.config.roles))
+
+
+def _node_link(app: Sphinx, docname: str) -> Callable[[Ref], nodes.Node | None]:
+    """Makes the reference node of a control block's link, as :func:`visit_deferred_control_block`
+    writes it; None where the need has no page (or the builder no pages)."""
+    def link(ref: Ref) -> nodes.Node | None:
+        page = _need_page(app.env, ref.need_id)
+        if page is None:
+            return None
+        try:
+            return make_refnode(app.builder, docname, page, ref.need_id,
+                                wrapping.text_nodes(ref.label), ref.need_id)
+        except NoUri:
+            return None
+    return link
 
 
 def on_doctree_resolved_stable_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -190,6 +294,7 @@ def setup(app: Sphinx) -> None:
     app.add_node(DeferredRevisionTable, html=(visit_deferred_revision_table, None))
     app.add_transform(DocumentTitle)
     app.connect("write-started", on_write_started)
-    app.connect("doctree-resolved", on_doctree_resolved)
+    # before sphinx-needs draws need boxes (priority 500): the document's own is left out
+    app.connect("doctree-resolved", on_doctree_resolved, priority=450)
     # after sphinx-needs has drawn the needs (its handlers run at priority 100 and 500)
     app.connect("doctree-resolved", on_doctree_resolved_stable_ids, priority=900)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..documents import Scan
 from ..glossary import GLOSSARY_NAME
 from ..journal import digest
-from ..model import Catalog, Config, Document
+from ..model import Catalog, Clause, Config, Document
 from ..records import RecordSet, current_date
 from ..reports.traceability import Basis, load_basis
 from ..reports.training import Cell, matrix
@@ -54,6 +54,7 @@ class ProjectState:
     _inputs: dict[str, str] | None = None
     history: HistoryIndex | None = None  # HEAD's history, read once by the judgement
     _basis: Basis | None = None
+    _clauses: dict[str, tuple[Catalog, Clause]] | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:
         """Start a build: this scan and these records, nothing derived yet."""
@@ -80,6 +81,13 @@ class ProjectState:
                 if doc.id:
                     self._by_id.setdefault(doc.id, doc)
         return self._by_id
+
+    def clauses_by_id(self) -> dict[str, tuple[Catalog, Clause]]:
+        """Every clause of the standards by its need id, with its standard."""
+        if self._clauses is None:
+            self._clauses = {clause.need_id: (catalog, clause)
+                             for catalog in self.catalogs for clause in catalog.clauses}
+        return self._clauses
 
     def training_by_document(self) -> dict[str, list[Cell]]:
         """The training matrix cells that concern someone, grouped by document."""

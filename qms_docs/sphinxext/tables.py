@@ -7,8 +7,10 @@ report pages without reading them again. What a report shows is plain data
 as the HTML the docutils writer would make of the same nodes (a table of thousands of
 rows costs milliseconds, not a tree of nodes resolved, indexed and walked in Sphinx's
 serial main process); the search index gets the same words. Every other builder (LaTeX,
-text) gets the docutils nodes: text goes through :func:`~qms_docs.text.rst_text` and
-is kept in docutils' escaped form, so titles holding markup or HTML stay literal text.
+text) gets the docutils nodes: text is put in text nodes as it is (never parsed), so
+titles holding markup or HTML stay literal text. Either way ids and dates are never
+broken across lines (wrapping.py), and each table sits in a box that scrolls when the
+table is wider than the page.
 
 Links to needs are sphinx-needs ``NeedRef`` nodes, as the ``:need:`` role makes them.
 Resolving thousands of them through sphinx-needs (a Jinja template per link) is serial
@@ -26,7 +28,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from docutils import nodes
-from docutils.utils import escape2null
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import NoUri
@@ -39,7 +40,8 @@ from sphinx_needs.roles.need_ref import NeedRef
 from sphinx_needs.utils import add_doc
 from sphinx_needs.views import NeedsView
 
-from ..text import one_line, rst_text
+from ..text import one_line
+from . import wrapping
 from .control_block import encode
 from .domain import QmsDomain
 from .needs_config import ID_REGEX
@@ -47,20 +49,18 @@ from .needs_config import ID_REGEX
 _NEED_ID = re.compile(ID_REGEX)
 #: What the link shows: the need's id, or (a clause) the first word of its title.
 _LABELS = {"id": "[[ id ]]", "number": "[[ title.split()[0] ]]"}
+#: The box around a report table: the table scrolls inside it when it is wider than
+#: the page, the page itself never does.
+SCROLL = "qms-table-scroll"
 
-def escaped(value: object) -> str:
-    """``value`` as the RST parser keeps the text ``rst_text(value)``: whitespace
-    normalized, escaped characters marked with docutils' null escapes."""
-    return escape2null(rst_text(str(value)))
-
-
-def text(value: object) -> nodes.Text:
-    """A text node showing ``value`` literally."""
-    return nodes.Text(escaped(value))
+def text(value: object, lead: str = "") -> list[nodes.Node]:
+    """The nodes showing ``value`` literally (on one line, after ``lead``), ids and dates
+    kept whole (see wrapping.py)."""
+    return wrapping.text_nodes(lead + one_line(str(value)))
 
 
 def need_ref(env: BuildEnvironment, need_id: str, clause: bool = False,
-             docname: str | None = None) -> nodes.Node:
+             docname: str | None = None) -> list[nodes.Node]:
     """A link to a need showing its id (or, for a clause, its number), the node the
     ``:need:`` role makes; an id that is not a valid need id is shown as text."""
     if not _NEED_ID.match(need_id):
@@ -72,7 +72,7 @@ def need_ref(env: BuildEnvironment, need_id: str, clause: bool = False,
                   refwarn=True, refdoc=docname, qms_label=label)
     ref["need_link"] = NeedLink.parse_address(need_id)
     ref += nodes.emphasis(":need:", _LABELS[label], classes=["xref", "need"])
-    return ref
+    return [ref]
 
 
 def paragraph(*children: nodes.Node) -> nodes.paragraph:
@@ -93,8 +93,8 @@ def _entry(cell: object) -> nodes.entry:
     entry = nodes.entry()
     if isinstance(cell, nodes.Node):
         entry += cell
-    elif cell is not None and (value := escaped(cell)):
-        entry += nodes.paragraph("", "", nodes.Text(value))
+    elif cell is not None and (value := one_line(str(cell))):
+        entry += nodes.paragraph("", "", *wrapping.text_nodes(value))
     return entry
 
 
@@ -168,12 +168,16 @@ class Raw:
 Block = Table | Para | Bullets | Raw
 
 
-def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> nodes.Node:
+def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> list[nodes.Node]:
     if isinstance(piece, Link):
         return need_ref(env, piece.need_id, piece.clause, docname)
     if isinstance(piece, Strong):
-        return nodes.strong("", "", text(piece.text))
-    return nodes.Text(_lead(piece) + escaped(piece))
+        return [nodes.strong("", "", *text(piece.text))]
+    return text(piece, _lead(piece))
+
+
+def _para_nodes(pieces: Para, env: BuildEnvironment, docname: str) -> list[nodes.Node]:
+    return [node for piece in pieces for node in _inline_nodes(piece, env, docname)]
 
 
 def _lead(piece: str) -> str:
@@ -184,9 +188,9 @@ def _lead(piece: str) -> str:
 
 def _cell_nodes(cell: Cell, env: BuildEnvironment, docname: str) -> object:
     if isinstance(cell, Bullets):
-        return bullet_list([_inline_nodes(p, env, docname) for p in item] for item in cell.items)
+        return bullet_list(_para_nodes(item, env, docname) for item in cell.items)
     if isinstance(cell, tuple):
-        return paragraph(*(_inline_nodes(p, env, docname) for p in cell))
+        return paragraph(*_para_nodes(cell, env, docname))
     return cell
 
 
@@ -196,15 +200,16 @@ def block_nodes(blocks: Iterable[Block], env: BuildEnvironment,
     out: list[nodes.Node] = []
     for block in blocks:
         if isinstance(block, Table):
-            out.append(table(block.headers,
-                             ([_cell_nodes(c, env, docname) for c in row] for row in block.rows),
-                             block.css, block.widths))
+            out.append(nodes.container("", table(
+                block.headers, ([_cell_nodes(c, env, docname) for c in row]
+                                for row in block.rows), block.css, block.widths),
+                classes=[SCROLL]))
         elif isinstance(block, Bullets):
             out.append(_cell_nodes(block, env, docname))
         elif isinstance(block, Raw):
             out.append(nodes.raw("", block.html, format="html"))
         else:
-            out.append(paragraph(*(_inline_nodes(p, env, docname) for p in block)))
+            out.append(paragraph(*_para_nodes(block, env, docname)))
     return out
 
 
@@ -222,7 +227,7 @@ def block_html(blocks: Iterable[Block],
     def shown(value: object, lead: str = "") -> str:  # what the writer shows of text()
         plain = lead + one_line(str(value))
         words.append(plain)
-        return encode(plain)
+        return wrapping.html(plain)
 
     def inline(piece: Inline) -> str:
         if isinstance(piece, Link):
@@ -266,7 +271,8 @@ def block_html(blocks: Iterable[Block],
             if not isinstance(block, Table):
                 out.append(para(block) + "\n")
                 continue
-            out.append(f'<table class="{block.css} docutils align-default">\n')
+            out.append(f'<div class="{SCROLL} docutils container">\n'
+                       f'<table class="{block.css} docutils align-default">\n')
             if block.widths:
                 total = sum(block.widths)
                 out.append("<colgroup>\n" + "".join(
@@ -279,7 +285,7 @@ def block_html(blocks: Iterable[Block],
                 parity = "odd" if index % 2 else "even"
                 out.append(f'<tr class="row-{parity}">'
                            + "\n".join(cell(c) for c in row) + "\n</tr>\n")
-            out.append("</tbody>\n</table>\n")
+            out.append("</tbody>\n</table>\n</div>\n")
     except _Unresolved:
         return None
     return "".join(out), " ".join(words)

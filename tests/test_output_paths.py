@@ -20,6 +20,7 @@ OUTPUTS: dict[tuple[str, ...], tuple[list[str], str, str]] = {
     ("due",): (["due"], "-o", "file"),
     ("changes",): (["changes"], "-o", "file"),
     ("training",): (["training"], "-o", "file"),
+    ("transition",): (["transition", "--to", "iso9001-2026"], "-o", "file"),
     ("audit-pack",): (["audit-pack", "--as-of", "2026-01-01"], "-o", "file"),
     ("build",): (["build", "html"], "--out", "folder"),
     ("init",): (["init", "--org", "Acme"], "", "folder"),
@@ -27,7 +28,8 @@ OUTPUTS: dict[tuple[str, ...], tuple[list[str], str, str]] = {
 
 
 def _output_options() -> set[tuple[str, ...]]:
-    """The commands that take a path to write to (every click.Path but approve's --key)."""
+    """The commands that take a path to write to: every click.Path but the paths read
+    (approve's --key, check's FILEs, those that must exist)."""
     found: set[tuple[str, ...]] = set()
     ctx = click.Context(cli)
 
@@ -37,7 +39,8 @@ def _output_options() -> set[tuple[str, ...]]:
             if isinstance(command, click.Group):
                 walk(command, (*words, name))
             elif command is not None and any(isinstance(p.type, click.Path)
-                                             and p.name != "key" for p in command.params):
+                                             and p.name not in ("key", "files")
+                                             and not p.type.exists for p in command.params):
                 found.add((*words, name))
 
     walk(cli, ())

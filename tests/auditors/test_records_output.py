@@ -26,7 +26,8 @@ ARGUMENTS = {"status": [[], ["SOP-002"], ["policy"]],
              "history": [["SOP-001"], ["SOP-002"], ["policy"]],
              "show": [["SOP-001", "--as-of", "2024-06-01"]],
              "trace": [[], ["--gaps"], ["--mandatory"]],
-             "changes": [[], ["--since", "2024-01-12"]]}
+             "changes": [[], ["--since", "2024-01-12"]],
+             "transition": [["--to", "iso9001-2026"]]}
 
 story_template = records_story.story_template  # the fixtures of the story
 story = records_story.story

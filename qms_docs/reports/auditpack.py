@@ -16,12 +16,10 @@ import zlib
 from pathlib import Path
 
 from .. import __version__, publish
-from ..documents import scan
 from ..errors import UsageError
 from ..journal import write_atomic
-from ..status import derive_all
 from ..workspace import Workspace
-from . import export, registers, traceability
+from . import asof, export, registers, traceability
 
 README = """Audit pack of {organization}
 Quality management system as it stood on {as_of}.
@@ -52,20 +50,17 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
     """Write the audit pack zip to ``target``; returns its manifest."""
     if target.suffix.lower() != ".zip":
         raise UsageError(f"{target} should end in .zip", hint="e.g. -o audit-2026-06-12.zip")
-    if as_of > ws.today:
-        raise UsageError(f"--as-of {as_of} is in the future")
+    asof.check_day(ws, as_of)
     commit = ws.repo.head.commit.hexsha if ws.repo.head.is_valid() else ""
     with tempfile.TemporaryDirectory(prefix="qms-audit-") as temporary:
         work = Path(temporary)
-        tree = publish.controlled_tree(ws, work / "source", as_of=as_of)
+        then = asof.load(ws, as_of, work)  # the one as-of machinery (trace/list --as-of too)
+        tree = then.tree
         pack = work / "pack"
         (pack / "documents").mkdir(parents=True)
-        config = tree.config  # the policy in force on that day
-        records = tree.records  # those that count, as they stood that day
-        assert config is not None and records is not None  # a controlled tree holds both
-        documents = [d for d in scan(tree.root, config).documents
-                     if d.id and d.type in config.types]
-        statuses = derive_all(documents, records, config, as_of)
+        config = then.config  # the policy in force on that day
+        records = then.records  # those that count, as they stood that day
+        documents, statuses = then.documents, then.statuses
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)
         rows = registers.master_list(config, documents, statuses)
@@ -77,7 +72,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         gaps = traceability.gap_rows(catalog, documents, statuses)
         _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
                                                 [r.cells() for r in gaps]))
-        mandatory = traceability.mandatory(catalog, documents, statuses)
+        mandatory = traceability.mandatory(catalog, documents, statuses, root=tree.root)
         _write(pack / "mandatory-information.csv", export.to_csv(
             traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
         log = registers.change_log(records.records, since, as_of)

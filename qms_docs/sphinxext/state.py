@@ -185,7 +185,8 @@ class ProjectState:
         headers = [settings]
         for doc in self.scan.documents:
             header = (doc.id, doc.type, doc.title, doc.revision, doc.owner, doc.path,
-                      doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section)
+                      doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section,
+                      doc.records_named)
             info = statuses.get(doc.id) if doc.id else None
             reports.append(f"{header!r}:{info.to_dict() if info else None!r}")
             headers.append(repr(header))

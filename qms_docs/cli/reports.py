@@ -248,8 +248,14 @@ def _no_changes(since: dt.date | None, until: dt.date | None) -> str:
               help="Build from HEAD even though the working tree holds records of that date "
                    "or before that HEAD does not (left out, with a warning). By default the "
                    "pack is refused (exit 1): it would show the QMS without them.")
+@click.option("--sign", "sign", is_flag=True,
+              help="Sign MANIFEST.sha256 with your SSH key (git's user.signingkey, or "
+                   "--key), in the audit packs' own namespace.")
+@click.option("--key", "key", default=None, metavar="PATH",
+              help="The SSH key to sign with (implies --sign).")
 @pass_project
-def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommitted: bool) -> None:
+def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommitted: bool,
+               sign: bool, key: str | None) -> None:
     """Everything as it stood on a date, in one zip, with a SHA-256 manifest.
 
     Master list, traceability matrix, gaps, mandatory documented information, the change
@@ -260,19 +266,29 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
     \b
     Example:
       qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
+      qms audit-pack --as-of 2026-06-12 -o audit.zip --sign --key ~/.ssh/id_ed25519
     """
+    from .. import gitrepo, signing
     from ..publish import uncommitted_records
-    from ..reports.auditpack import build_audit_pack
+    from ..reports import asof
+    from ..reports.auditpack import PackSigner, build_audit_pack
     from .build import refuse_uncommitted
 
     ws = project.ws
     ws.require_readable()
+    asof.check_day(ws, as_of.date())
+    signer = None
+    if sign or key:
+        # the packer, named by git's user.email (an auditor need not be a person of the QMS)
+        signer = PackSigner(gitrepo.acting_email(ws.repo).lower(),
+                            signing.signing_key(ws.root, key))
     refuse_uncommitted(uncommitted_records(ws, as_of.date()), allow_uncommitted,
                        "the audit pack")
     click.echo(f"Building the audit pack as of {as_of.date()} ...", err=True)
-    manifest = build_audit_pack(ws, as_of.date(), output)
+    manifest = build_audit_pack(ws, as_of.date(), output, signer=signer)
     documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")
                     and f["path"] != "documents/qms-manual.pdf")
     click.echo(f"{plural(len(manifest['files']), 'file')}, "
                f"{plural(documents, 'document PDF')}.", err=True)
-    click.echo(f"Audit pack written: {output}")
+    click.echo(f"Audit pack written: {output}" + (f" (manifest signed by {signer.email})"
+                                                  if signer else ""))

@@ -32,6 +32,7 @@ COMMANDS = {
     "training": ("training", "training"), "audit-pack": ("reports", "audit_pack"),
     "keys": ("project", "keys"), "build": ("build", "build"),
     "deviation": ("acts", "deviation"),
+    "diff": ("history", "diff"),
 }
 
 

@@ -205,11 +205,10 @@ def test_example_retained_records_are_named_not_met(runner):
 
 
 def test_retained_records_not_found_are_not_counted(tmp_path):
-    from qms_docs.reports.traceability import named_records_of
-    from tests.helpers import basic_copy
-
     from qms_docs.config import load_config
     from qms_docs.documents import scan
+    from qms_docs.reports.traceability import named_records_of
+    from tests.helpers import basic_copy
 
     root = basic_copy(tmp_path / "qms")
     sop = root / "procedures" / "sop-001.rst"

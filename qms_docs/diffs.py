@@ -14,8 +14,9 @@ import datetime as dt
 import difflib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import QmsError, UsageError
 from .history import HistoryIndex
@@ -23,7 +24,7 @@ from .model import Config, Document
 from .record_kinds import ApprovalRecord, Record
 from .revisions import in_force_on
 from .signing import shown_time
-from .status import StatusInfo, complete_approvals, required_roles
+from .status import InForce, StatusInfo, complete_approvals, required_roles
 
 WORKING = "working"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -186,6 +187,65 @@ def difference(texts: Texts, specs: tuple[str, ...]) -> Difference:
     return Difference(texts.doc, old, new)
 
 
+# --- the differences the site links from each revision -------------------------------------
+
+#: The folder of the site that holds the pages of differences between revisions.
+SITE_FOLDER = "_diffs"
+
+
+def page_name(doc_id: str, old: int, new: int) -> str:
+    """The site's page (without suffix) of what changed from revision ``old`` to ``new``."""
+    return f"{SITE_FOLDER}/{doc_id}-{old}-{new}"
+
+
+def approved_differences(root: Path, documents: Iterable[tuple[Document, list[Record]]],
+                         config: Config, index: HistoryIndex | None = None
+                         ) -> dict[str, list[Difference]]:
+    """For each document, what each approved revision changed from the approved revision
+    before it (id -> differences, oldest first). Only approved texts: a draft never
+    reaches a page this way. Texts come from the git repository holding the QMS at
+    ``root`` (through ``index`` when the caller read the whole history already), all with
+    one ``git cat-file --batch``."""
+    from . import gitrepo
+
+    repo = gitrepo.open_repo(root)
+    prefix = Path(root).resolve().relative_to(gitrepo.work_tree(repo).resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix
+    index = index or HistoryIndex.build(repo)
+    plan = []
+    for doc, records in documents:
+        approved: dict[int, InForce] = {}
+        for current in complete_approvals(records, required_roles(doc, config)):
+            approved[current.revision] = current  # the text approved last under a number
+        if len(approved) < 2:
+            continue
+        held = index.fingerprints_along_moves(f"{prefix}/{doc.path}" if prefix else doc.path,
+                                              prefix)
+        sides = {number: (current, held.get(current.fingerprint))
+                 for number, current in sorted(approved.items())}
+        plan.append((doc, sides))
+    contents = gitrepo.read_blobs(index.repo_dir, [change.new_blob for _, sides in plan
+                                                   for _, change in sides.values() if change])
+    out: dict[str, list[Difference]] = {}
+    for doc, sides in plan:
+        known = [(number, current, _decode(contents[change.new_blob]), change.commit)
+                 for number, (current, change) in sides.items()
+                 if change is not None and change.new_blob in contents]
+        for before, after in zip(known, known[1:], strict=False):
+            out.setdefault(doc.id, []).append(Difference(doc, *(
+                Side(f"revision {number}", number, text, current.approvals,
+                     current.effective, commit, "approved")
+                for number, current, text, commit in (before, after))))
+    return out
+
+
+def html_fragment(diff: Difference) -> str:
+    """The side-by-side table and the two sides' descriptions, for a page of the site."""
+    page = html_page(diff)
+    return (f"<style>{TABLE_STYLE}</style>\n"
+            + page[page.index("<dl class=\"sides\">"):page.index("</body>")])
+
+
 # --- the side-by-side page ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -227,8 +287,7 @@ def side_by_side(old: str, new: str, context: int = 3) -> Iterator[Line]:
                            "" if right is None else b[right])
 
 
-PAGE_STYLE = """
-body { font-family: sans-serif; margin: 1.5em; color: #222; }
+TABLE_STYLE = """
 table.sides { border-collapse: collapse; width: 100%; table-layout: fixed; }
 table.sides td, table.sides th { padding: 0 .4em; vertical-align: top; font-size: 13px; }
 table.sides td.text { font-family: monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -238,6 +297,7 @@ tr.insert td.new, tr.replace td.new { background: #e6f6e6; }
 tr.skip td { background: #f2f2f2; color: #666; text-align: center; }
 dl.sides dt { font-weight: bold; margin-top: .5em; }
 """
+PAGE_STYLE = "\nbody { font-family: sans-serif; margin: 1.5em; color: #222; }" + TABLE_STYLE
 
 
 def html_page(diff: Difference, organization: str = "") -> str:

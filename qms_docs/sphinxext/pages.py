@@ -20,11 +20,14 @@ from sphinx.transforms import SphinxTransform
 from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.nodes import Need
 
+from ..diffs import html_fragment, page_name
 from ..model import Document
 from ..revisions import revision_history
 from .control_block import (
     ControlBlock,
+    DiffLinks,
     control_data,
+    encode,
     revision_html,
     revision_rows,
     revision_section,
@@ -104,8 +107,40 @@ def visit_deferred_revision_table(translator: HTML5Translator,
     qms, document = _document(translator, node)
     rows = revision_rows(revision_history(document, qms.records.for_document(document.id),
                                           qms.config))
-    translator.body.append(revision_html(rows))
+    builder = translator.builder
+    translator.body.append(revision_html(rows, _diff_links(
+        qms, document, builder, builder.current_docname)))
     raise nodes.SkipNode
+
+
+def _diff_links(qms: ProjectState, document: Document, builder: Builder,
+                docname: str) -> DiffLinks:
+    """Revision -> (the revision it is compared with, the relative URI of the page of
+    differences) for each revision of ``document`` that has one (HTML builders)."""
+    if builder.format != "html":
+        return {}
+    return {found.new.revision: (found.old.revision, builder.get_relative_uri(
+        docname, page_name(document.id, found.old.revision, found.new.revision)))
+            for found in qms.differences().get(document.id, [])
+            if found.old.revision is not None and found.new.revision is not None}
+
+
+def on_html_collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
+    """A page of the site for each difference the revision histories link: both sides
+    (revision, effective date, approvals) and the two texts side by side."""
+    qms = QmsDomain.of(app.env).project
+    for differences in qms.differences().values():
+        for found in differences:
+            if found.old.revision is None or found.new.revision is None:
+                continue
+            doc = found.document
+            yield (page_name(doc.id, found.old.revision, found.new.revision),
+                   {"title": f"{doc.id} {doc.title}: changes from revision "
+                             f"{found.old.revision} to {found.new.revision}",
+                    "body": f"<h1>{encode(doc.id)} {encode(doc.title)}: changes from "
+                            f"revision {found.old.revision} to {found.new.revision}</h1>\n"
+                            + html_fragment(found)},
+                   "page.html")
 
 
 def _control_data(qms: ProjectState, document: Document) -> ControlBlock:
@@ -141,7 +176,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
                 document=document.id)))
         else:
             placeholder.replace_self(revision_table(revision_history(
-                document, qms.records.for_document(document.id), qms.config)))
+                document, qms.records.for_document(document.id), qms.config),
+                _diff_links(qms, document, app.builder, docname)))
 
 
 def on_doctree_resolved_stable_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -181,6 +217,8 @@ def on_write_started(app: Sphinx, builder: Builder) -> None:
     qms.statuses()
     qms.training_by_document()
     qms.documents_by_id()
+    if builder.format == "html":
+        qms.differences()
 
 
 def setup(app: Sphinx) -> None:
@@ -191,5 +229,6 @@ def setup(app: Sphinx) -> None:
     app.add_transform(DocumentTitle)
     app.connect("write-started", on_write_started)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("html-collect-pages", on_html_collect_pages)
     # after sphinx-needs has drawn the needs (its handlers run at priority 100 and 500)
     app.connect("doctree-resolved", on_doctree_resolved_stable_ids, priority=900)

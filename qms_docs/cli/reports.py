@@ -120,7 +120,8 @@ def trace(project: Project, standard: str | None, status: str, clause: str | Non
             matrix = traceability.trace_matrix(catalog, state.documents, state.statuses,
                                                only, state.basis)
             emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
-                 {"standard": catalog.standard, "status": status, **_day(state),
+                 {"standard": catalog.standard, "status": "effective" if only else status,
+                  **_day(state),
                   "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
 
 

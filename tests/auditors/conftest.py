@@ -76,6 +76,25 @@ class History(QmsRepo):
         assert old in text, (rel, old)
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
+    def append(self, rel: str, line: str) -> None:
+        with open(self.root / rel, "a", encoding="utf-8") as handle:
+            handle.write(f"{line}\n")
+
+    def new_sop(self, title: str, *clauses: str) -> str:
+        """``qms new sop`` by Ash, owned by production; the new file's path."""
+        satisfies = [arg for clause in clauses for arg in ("--satisfies", clause)]
+        made = self.qms("ash", "new", "sop", title, "--owner", "production-manager",
+                        *satisfies).stdout.strip().splitlines()[-1].strip()
+        return made[len(str(self.root)) + 1:] if made.startswith(str(self.root)) else made
+
+    def revise(self, doc: str, rel: str, reason: str, clauses: tuple[str, str],
+               line: str) -> None:
+        """Ash opens the next revision: a clause added (old, new), a line appended."""
+        self.qms("ash", "revise", doc, "--reason", reason)
+        self.edit(rel, *clauses)
+        self.append(rel, line)
+        self.commit(f"{doc}: {reason}")
+
     def approve(self, doc: str, *people: tuple[str, str]) -> None:
         for who, role in people:
             self.qms(who, "approve", doc, "--role", role)
@@ -92,13 +111,9 @@ def make_history(root) -> None:
         repo.later()
 
         repo.at(DAYS["first record"])
-        made = repo.qms("ash", "new", "sop", "Purchasing", "--owner", "production-manager",
-                        "--satisfies", "8.4.1", "--satisfies", "8.4.2").stdout.strip()
-        sop3 = made.splitlines()[-1].strip()
-        sop3 = sop3[len(str(root)) + 1:] if sop3.startswith(str(root)) else sop3
+        sop3 = repo.new_sop("Purchasing", "8.4.1", "8.4.2")
         repo.edit(sop3, "   :owner:", "   :audience: operator\n   :owner:")
-        with open(root / sop3, "a", encoding="utf-8") as handle:
-            handle.write(f"\n{TEXTS['SOP-003 r1']}\n")
+        repo.append(sop3, f"\n{TEXTS['SOP-003 r1']}")
         repo.commit("SOP-003 Purchasing, revision 1")
 
         repo.at(DAYS["first approvals"])
@@ -112,11 +127,8 @@ def make_history(root) -> None:
         repo.commit("Olly trained on SOP-003", who="olly")
 
         repo.at(DAYS["SOP-003 r2 opened"])
-        repo.qms("ash", "revise", "SOP-003", "--reason", "Yearly re-evaluation of suppliers")
-        repo.edit(sop3, "ISO9001-8-4-2", "ISO9001-8-4-2, ISO9001-8-4-3")
-        with open(root / sop3, "a", encoding="utf-8") as handle:
-            handle.write(f"{TEXTS['SOP-003 r2']}\n")
-        repo.commit("SOP-003 revision 2")
+        repo.revise("SOP-003", sop3, "Yearly re-evaluation of suppliers",
+                    ("ISO9001-8-4-2", "ISO9001-8-4-2, ISO9001-8-4-3"), TEXTS["SOP-003 r2"])
         repo.at(DAYS["SOP-003 r2 effective"])
         repo.approve("SOP-003", *both)
         repo.at("2025-10-01")
@@ -129,12 +141,8 @@ def make_history(root) -> None:
         repo.commit("SOP-001 reviewed", who="quinn")
 
         repo.at(DAYS["SOP-004 created"])
-        made = repo.qms("ash", "new", "sop", "Supplier Audits", "--owner",
-                        "production-manager", "--satisfies", "8.4.1").stdout.strip()
-        sop4 = made.splitlines()[-1].strip()
-        sop4 = sop4[len(str(root)) + 1:] if sop4.startswith(str(root)) else sop4
-        with open(root / sop4, "a", encoding="utf-8") as handle:
-            handle.write(f"\n{TEXTS['SOP-004 r1']}\n")
+        sop4 = repo.new_sop("Supplier Audits", "8.4.1")
+        repo.append(sop4, f"\n{TEXTS['SOP-004 r1']}")
         repo.commit("SOP-004 Supplier Audits, revision 1")
         repo.at(DAYS["SOP-004 effective"])
         repo.approve("SOP-004", *both)
@@ -145,11 +153,8 @@ def make_history(root) -> None:
         repo.commit("SOP-002 retired", who="quinn")
 
         repo.at(DAYS["SOP-004 r2 opened"])
-        repo.qms("ash", "revise", "SOP-004", "--reason", "Findings feed production")
-        repo.edit(sop4, "ISO9001-8-4-1", "ISO9001-8-4-1, ISO9001-8-5-1")
-        with open(root / sop4, "a", encoding="utf-8") as handle:
-            handle.write(f"{TEXTS['SOP-004 r2']}\n")
-        repo.commit("SOP-004 revision 2 (draft)")
+        repo.revise("SOP-004", sop4, "Findings feed production",
+                    ("ISO9001-8-4-1", "ISO9001-8-4-1, ISO9001-8-5-1"), TEXTS["SOP-004 r2"])
 
         repo.at(DAYS["SOP-001 r2 opened"])
         repo.qms("ash", "revise", "SOP-001", "--reason", "Typo", "--no-training")

@@ -21,6 +21,7 @@ OUTPUTS: dict[tuple[str, ...], tuple[list[str], str, str]] = {
     ("changes",): (["changes"], "-o", "file"),
     ("training",): (["training"], "-o", "file"),
     ("audit-pack",): (["audit-pack", "--as-of", "2026-01-01"], "-o", "file"),
+    ("diff",): (["diff", "SOP-001", "--format", "html"], "-o", "file"),
     ("build",): (["build", "html"], "--out", "folder"),
     ("init",): (["init", "--org", "Acme"], "", "folder"),
 }

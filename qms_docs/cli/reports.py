@@ -35,6 +35,18 @@ def as_of_option() -> Callable[[F], F]:
                              "history, exactly as the audit pack of that date does.")
 
 
+@dataclass(frozen=True)
+class State:
+    """What a report reads: today's QMS, or the QMS as it stood on ``as_of``."""
+
+    config: Config
+    documents: list[Document]
+    statuses: traceability.Statuses
+    basis: traceability.Basis | None  # None: each document is its revision in force
+    root: Path  # where records/ is looked into (the mandatory report)
+    as_of: dt.date | None
+
+
 @contextmanager
 def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
               ) -> Iterator[State]:
@@ -54,23 +66,17 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
         return
     from ..publish import uncommitted_records
     from ..reports import asof
-    from .build import refuse_uncommitted
 
     day = as_of.date()
     asof.check_day(ws, day)
-    refuse_uncommitted(uncommitted_records(ws, day), True, f"the answer as of {day}")
+    pending = uncommitted_records(ws, day)
+    if pending:  # the audit pack refuses them; a question is answered, with a warning
+        click.echo(f"warning: {plural(len(pending), 'record')} of {day} or before "
+                   f"{'is' if len(pending) == 1 else 'are'} not committed and left out "
+                   "(the answer reads HEAD, as the audit pack does): "
+                   + ", ".join(p.path for p in pending), err=True)
     with asof.state_on(ws, day) as then:
         yield State(then.config, then.documents, then.statuses, None, then.root, day)
-
-
-@dataclass(frozen=True)
-class State:
-    config: Config
-    documents: list[Document]
-    statuses: traceability.Statuses
-    basis: traceability.Basis | None  # None: each document is its revision in force
-    root: Path
-    as_of: dt.date | None
 
 
 @click.command()

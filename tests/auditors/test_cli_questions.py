@@ -275,3 +275,16 @@ def test_unsigned_pack_says_how_to_check_it(runner, history_qms, tmp_path):
         readme = archive.read("README.txt").decode()
         assert "MANIFEST.sha256.sig" not in archive.namelist()
     assert "sha256sum -c MANIFEST.sha256" in readme and "is not signed" in readme
+
+
+def test_as_of_leaves_uncommitted_records_out_with_a_warning(runner, history_qms, tmp_path):
+    import datetime as dt
+
+    from tests.helpers import QmsRepo
+
+    repo = QmsRepo(copy_repo(history_qms, tmp_path / "qms"), runner)
+    repo.qms("quinn", "review", "SOP-003", "--outcome", "Fine")  # today, not committed
+    today = dt.date.today().isoformat()
+    result = repo.qms("quinn", "trace", "--clause", "8.4", "--as-of", today)
+    assert "warning: 1 record of " in result.stderr and "is not committed" in result.stderr
+    assert "records/SOP-003/" in result.stderr

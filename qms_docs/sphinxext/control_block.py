@@ -158,7 +158,7 @@ def revision_html(rows: list[list[str]], links: DiffLinks | None = None) -> str:
     def cell(text: str, tag: str, attributes: str, first: bool) -> str:
         link = (links or {}).get(int(text)) if first and tag == "td" and text.isdigit() \
             else None
-        extra = (f' <a class="reference external" href="{encode(link[1])}">'
+        extra = (f' <a class="qms-diff-link reference external" href="{encode(link[1])}">'
                  f"{encode(changes_label(link[0]))}</a>" if link else "")
         return f"<{tag}{attributes}><p>{encode(text)}{extra}</p></{tag}>"
 
@@ -208,7 +208,8 @@ def revision_table(entries: list[RevisionEntry], links: DiffLinks | None = None
             link = (links or {}).get(int(text)) if index == 0 and text.isdigit() else None
             if link is not None:
                 para += nodes.Text(" ")
-                para += nodes.reference("", changes_label(link[0]), refuri=link[1])
+                para += nodes.reference("", changes_label(link[0]), refuri=link[1],
+                                        classes=["qms-diff-link"])
             row += nodes.entry("", para)
         body += row
     return [revision_section(table)]

@@ -19,7 +19,8 @@ def test_revision_history_links_each_revision_to_its_changes(history_qms, tmp_pa
                                    "--controlled", "--out", str(out)])
     assert result.exit_code == 0, result.output
     page = (out / "procedures" / "sop-003-purchasing.html").read_text(encoding="utf-8")
-    links = re.findall(r'<td><p>(\d+) <a class="reference external" href="([^"]+)">'
+    links = re.findall(r'<td><p>(\d+) <a class="qms-diff-link reference external" '
+                       r'href="([^"]+)">'
                        r"changes from (\d+)</a>", page)
     assert links == [("2", "../_diffs/SOP-003-1-2.html", "1")]  # revision 1 has none
     diff = (out / "_diffs" / "SOP-003-1-2.html").read_text(encoding="utf-8")
@@ -49,6 +50,7 @@ def test_the_links_are_the_same_written_directly_and_from_nodes(history_qms, tmp
         assert built.returncode == 0, built.warnings
         pages[direct] = (built.outdir / "procedures" / "sop-001.html").read_text("utf-8")
         assert (built.outdir / "_diffs" / "SOP-001-1-2.html").is_file()
-    assert 'href="../_diffs/SOP-001-1-2.html">changes from 1</a>' in pages["1"]
+    assert ('<a class="qms-diff-link reference external" href="../_diffs/SOP-001-1-2.html">'
+            'changes from 1</a>') in pages["1"]
     strip = re.compile(r'id="SNCB-[0-9a-f]+"')
     assert strip.sub("", pages["1"]) == strip.sub("", pages["0"])

@@ -239,13 +239,6 @@ def approved_differences(root: Path, documents: Iterable[tuple[Document, list[Re
     return out
 
 
-def html_fragment(diff: Difference) -> str:
-    """The side-by-side table and the two sides' descriptions, for a page of the site."""
-    page = html_page(diff)
-    return (f"<style>{TABLE_STYLE}</style>\n"
-            + page[page.index("<dl class=\"sides\">"):page.index("</body>")])
-
-
 # --- the side-by-side page ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -287,7 +280,8 @@ def side_by_side(old: str, new: str, context: int = 3) -> Iterator[Line]:
                            "" if right is None else b[right])
 
 
-TABLE_STYLE = """
+PAGE_STYLE = """
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
 table.sides { border-collapse: collapse; width: 100%; table-layout: fixed; }
 table.sides td, table.sides th { padding: 0 .4em; vertical-align: top; font-size: 13px; }
 table.sides td.text { font-family: monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -297,12 +291,12 @@ tr.insert td.new, tr.replace td.new { background: #e6f6e6; }
 tr.skip td { background: #f2f2f2; color: #666; text-align: center; }
 dl.sides dt { font-weight: bold; margin-top: .5em; }
 """
-PAGE_STYLE = "\nbody { font-family: sans-serif; margin: 1.5em; color: #222; }" + TABLE_STYLE
 
 
-def html_page(diff: Difference, organization: str = "") -> str:
+def html_page(diff: Difference, organization: str = "", back: str | None = None) -> str:
     """A standalone page: both sides described (revision, state, approvals), then the
-    texts side by side, changed lines marked. Every text is escaped."""
+    texts side by side, changed lines marked; ``back``: the URI of the document's page.
+    Every text is escaped."""
     def esc(value: object) -> str:
         return html.escape(str(value), quote=True)
 
@@ -329,7 +323,9 @@ def html_page(diff: Difference, organization: str = "") -> str:
 </head>
 <body>
 <p class="organization">{esc(organization)}</p>
-<h1>{esc(doc.id)} {esc(doc.title)}</h1>
+<h1>{esc(doc.id)} {esc(doc.title)}: changes from {esc(diff.old.label)} to \
+{esc(diff.new.label)}</h1>
+{f'<p><a href="{esc(back)}">{esc(doc.id)} {esc(doc.title)}</a></p>' if back else ""}
 <dl class="sides">
 <dt>Left: {esc(diff.old.label)}</dt><dd>{esc(diff.old.describe())}</dd>
 <dt>Right: {esc(diff.new.label)}</dt><dd>{esc(diff.new.describe())}</dd>

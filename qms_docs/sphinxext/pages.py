@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -20,14 +21,13 @@ from sphinx.transforms import SphinxTransform
 from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.nodes import Need
 
-from ..diffs import html_fragment, page_name
+from ..diffs import html_page, page_name
 from ..model import Document
 from ..revisions import revision_history
 from .control_block import (
     ControlBlock,
     DiffLinks,
     control_data,
-    encode,
     revision_html,
     revision_rows,
     revision_section,
@@ -125,22 +125,28 @@ def _diff_links(qms: ProjectState, document: Document, builder: Builder,
             if found.old.revision is not None and found.new.revision is not None}
 
 
-def on_html_collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
-    """A page of the site for each difference the revision histories link: both sides
-    (revision, effective date, approvals) and the two texts side by side."""
+def on_build_finished_write_differences(app: Sphinx, exception: BaseException | None
+                                        ) -> None:
+    """Write a page for each difference the revision histories link: both sides
+    (revision, effective date, approvals) and the two texts side by side. Plain pages
+    written straight to the output, not through the theme: a thousand documents with a
+    few revisions each are thousands of pages (about two seconds this way)."""
+    builder = app.builder
+    if exception is not None or builder.format != "html" or not hasattr(
+            builder, "get_outfilename"):
+        return
     qms = QmsDomain.of(app.env).project
     for differences in qms.differences().values():
         for found in differences:
             if found.old.revision is None or found.new.revision is None:
                 continue
-            doc = found.document
-            yield (page_name(doc.id, found.old.revision, found.new.revision),
-                   {"title": f"{doc.id} {doc.title}: changes from revision "
-                             f"{found.old.revision} to {found.new.revision}",
-                    "body": f"<h1>{encode(doc.id)} {encode(doc.title)}: changes from "
-                            f"revision {found.old.revision} to {found.new.revision}</h1>\n"
-                            + html_fragment(found)},
-                   "page.html")
+            name = page_name(found.document.id, found.old.revision, found.new.revision)
+            docname = app.env.path2doc(str(Path(app.srcdir) / found.document.path))
+            back = builder.get_relative_uri(name, docname) if docname else None
+            target = Path(builder.get_outfilename(name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html_page(found, qms.config.organization, back),
+                              encoding="utf-8")
 
 
 def _control_data(qms: ProjectState, document: Document) -> ControlBlock:
@@ -229,6 +235,6 @@ def setup(app: Sphinx) -> None:
     app.add_transform(DocumentTitle)
     app.connect("write-started", on_write_started)
     app.connect("doctree-resolved", on_doctree_resolved)
-    app.connect("html-collect-pages", on_html_collect_pages)
+    app.connect("build-finished", on_build_finished_write_differences)
     # after sphinx-needs has drawn the needs (its handlers run at priority 100 and 500)
     app.connect("doctree-resolved", on_doctree_resolved_stable_ids, priority=900)

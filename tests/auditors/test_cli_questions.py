@@ -164,6 +164,7 @@ def test_diff_as_a_side_by_side_page(runner, history_qms, tmp_path):
     qms(runner, history_qms, "diff", "SOP-003", "1", "2", "--format", "html", "-o", str(page))
     text = page.read_text(encoding="utf-8")
     assert "<title>SOP-003 Purchasing: revision 1 and revision 2</title>" in text
+    assert "<h1>SOP-003 Purchasing: changes from revision 1 to revision 2</h1>" in text
     inserted = re.findall(r'<tr class="insert">.*?</tr>', text)
     assert any(TEXTS["SOP-003 r2"] in row for row in inserted)
     changed = re.findall(r'<tr class="replace">.*?</tr>', text)

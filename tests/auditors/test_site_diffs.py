@@ -24,7 +24,8 @@ def test_revision_history_links_each_revision_to_its_changes(history_qms, tmp_pa
                        r"changes from (\d+)</a>", page)
     assert links == [("2", "../_diffs/SOP-003-1-2.html", "1")]  # revision 1 has none
     diff = (out / "_diffs" / "SOP-003-1-2.html").read_text(encoding="utf-8")
-    assert "SOP-003 Purchasing: changes from revision 1 to 2" in diff
+    assert "SOP-003 Purchasing: changes from revision 1 to revision 2" in diff
+    assert '<a href="../procedures/sop-003-purchasing.html">SOP-003 Purchasing</a>' in diff
     inserted = re.findall(r'<tr class="insert">.*?</tr>', diff)
     assert any(TEXTS["SOP-003 r2"] in row for row in inserted)
     for day in (DAYS["SOP-003 r1 effective"], DAYS["SOP-003 r2 effective"]):

@@ -2,7 +2,9 @@
 
 Master list, traceability matrix, gaps, mandatory documented information, the change log
 of the 12 months before, every document in force as PDF, and a manifest with the SHA-256
-of every file. Everything is derived from git and the records as of that date.
+of every file, signed on request with the packer's SSH key. Everything is derived from git
+and the records as of that date, through the one as-of machinery (asof.py) that
+``qms trace --as-of`` and ``qms list --as-of`` use too.
 """
 
 from __future__ import annotations

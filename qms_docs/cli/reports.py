@@ -58,8 +58,8 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     if as_of is None:
         statuses = ws.statuses
-        basis = (traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
-                 if coverage else None)
+        basis = (traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,
+                                         catalogs=ws.catalogs) if coverage else None)
         for note in basis.notes if basis is not None else ():
             click.echo(f"note: {note}", err=True)
         yield State(ws.config, documents, statuses, basis, ws.root, None)
@@ -113,7 +113,7 @@ def trace(project: Project, standard: str | None, status: str, clause: str | Non
         raise click.UsageError("give one of --clause, --gaps and --mandatory")
     ws = project.ws
     catalog = find_catalog(standard, ws.catalogs, ws.root)
-    asked = clauses.find_clause(clause, catalog) if clause else None
+    asked = clauses.asked_clause(clause, catalog) if clause else None
     with qms_state(ws, as_of) as state:
         if asked is not None:
             _clause(state, catalog, asked, status == "effective", fmt, output)
@@ -220,13 +220,18 @@ def due(project: Project, within: int, fmt: str, output: Path | None) -> None:
 @pass_project
 def changes(project: Project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
             output: Path | None) -> None:
-    """The change log: every change, approval, review, retirement and deviation in a period.
+    """The change log: every change, approval, review, retirement, training and deviation
+    in a period (both dates included).
 
     \b
     Example:
       qms changes --since 2026-01-01
       qms changes --since 2026-01-01 --until 2026-06-30 --format xlsx -o changes.xlsx
     """
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since.date()} is after --until {until.date()}: no "
+                                 "day falls between them; swap the two dates",
+                                 param_hint="'--since'")
     ws = project.ws
     ws.require_readable()
     rows = registers.change_log(ws.records.records, since.date() if since else None,

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..catalog import nearest_clauses
+from .. import catalog as catalogs
 from ..errors import UsageError
 from ..model import Catalog, Clause, Document
 from ..record_kinds import ApprovalRecord
@@ -22,15 +22,13 @@ from ..signing import shown_time
 from .traceability import Basis, DocRef, Statuses, trace_matrix
 
 
-def find_clause(text: str, catalog: Catalog) -> Clause:
+def asked_clause(text: str, catalog: Catalog) -> Clause:
     """A clause of ``catalog`` by number (``8.4``), need id (``ISO9001-8-4``) or
     ``9001:8.4``; headings are welcome here (their sub-clauses are asked about too)."""
-    wanted = text.strip()
-    number = wanted.split(":")[-1]
-    found = catalog.by_need_id().get(wanted.upper()) or catalog.by_number().get(number)
+    found = catalogs.find_clause(text, [catalog])  # the one mapping of references to clauses
     if found is not None:
-        return found
-    near = [c.number for c in nearest_clauses(wanted, catalog)]
+        return found[1]
+    near = [c.number for c in catalogs.nearest_clauses(text.strip(), catalog)]
     raise UsageError(f"no clause {text!r} in {catalog.short_title}"
                      + (f"; did you mean {', '.join(near)}?" if near else ""),
                      hint="give a clause number such as 8.4 or 7.5.3.1 (see qms trace)")

@@ -184,7 +184,7 @@ def _mandatory(state: State, catalog: Catalog, fmt: str, output: Path | None) ->
          {"standard": catalog.standard, **_day(state), "rows": [r.to_dict() for r in rows]},
          output, "Mandatory information")
     missing = [r for r in rows if not r.met]
-    click.echo(traceability.mandatory_summary(rows)[:-1] + f"{_when(state)}.", err=True)
+    click.echo(traceability.mandatory_summary(rows, _when(state)), err=True)
     if missing:
         raise click.exceptions.Exit(1)
 

@@ -508,13 +508,15 @@ def mandatory(catalog: Catalog, documents: Iterable[Document],
     return rows
 
 
-def mandatory_summary(rows: Iterable[MandatoryRow]) -> str:
-    """One sentence over the rows: the command line and the site say the same."""
+def mandatory_summary(rows: Iterable[MandatoryRow], when: str = "") -> str:
+    """One sentence over the rows (``when``: " on 2025-06-12" for an as-of answer): the
+    command line and the site say the same."""
     rows = list(rows)
     kept = [r for r in rows if r.kind == MAINTAINED]
     retained = [r for r in rows if r.kind == RETAINED]
     counted = sum(r.records.count for r in retained if r.records is not None)
-    return (f"{sum(r.met for r in kept)} of {len(kept)} documents to maintain in force; "
+    return (f"{sum(r.met for r in kept)} of {len(kept)} documents to maintain in force"
+            f"{when}; "
             f"{sum(r.met for r in retained)} of {len(retained)} clauses with records to "
             f"retain named in a procedure ({counted} record{'s' if counted != 1 else ''} "
             "named).")

@@ -114,7 +114,8 @@ class Texts:
 
     def revision_side(self, number: int, label: str | None = None) -> Side:
         approved = [f for f in self.complete if f.revision == number]
-        held = self.index.held_fingerprints(self.git_path)
+        root = self.git_path[:-len(self.doc.path)].rstrip("/")  # the QMS folder in git
+        held = self.index.fingerprints_along_moves(self.git_path, root)
         if approved:
             chosen = approved[-1]
             change = held.get(chosen.fingerprint)

@@ -159,7 +159,8 @@ def diff(project: Project, doc: str, revisions: tuple[str, ...], fmt: str,
     gitrepo.require_history(ws.repo)
     prefix = ws.prefix
     git_path = document.path if prefix in ("", ".") else f"{prefix}/{document.path}"
-    index = git_history.HistoryIndex.build(ws.repo, paths=[git_path])
+    index = ws.history_index  # the whole history: the approved texts follow git mv
+    assert index is not None  # require_history passed
     working = ws.root / document.path
     texts = diffs.Texts(document, ws.records.for_document(document.id), ws.config, index,
                         git_path, working.read_bytes() if working.is_file() else None,

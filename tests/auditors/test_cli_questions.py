@@ -307,3 +307,12 @@ def test_as_of_leaves_uncommitted_records_out_with_a_warning(runner, history_qms
     result = repo.qms("quinn", "trace", "--clause", "8.4", "--as-of", today)
     assert "warning: 1 record of " in result.stderr and "is not committed" in result.stderr
     assert "records/SOP-003/" in result.stderr
+
+
+def test_diff_follows_a_moved_document(runner, history_qms, tmp_path):
+    repo = copy_repo(history_qms, tmp_path / "qms")
+    git(repo, "mv", "procedures/sop-003-purchasing.rst", "procedures/sop-003-suppliers.rst")
+    git(repo, "commit", "-q", "-m", "Rename the file of SOP-003")
+    answer = as_json(runner, repo, "diff", "SOP-003", "1", "2")
+    assert f"+{TEXTS['SOP-003 r2']}" in answer["diff"].splitlines()
+    assert as_json(runner, repo, "diff", "SOP-003")["same"]  # in force = working text

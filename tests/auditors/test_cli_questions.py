@@ -316,3 +316,17 @@ def test_diff_follows_a_moved_document(runner, history_qms, tmp_path):
     answer = as_json(runner, repo, "diff", "SOP-003", "1", "2")
     assert f"+{TEXTS['SOP-003 r2']}" in answer["diff"].splitlines()
     assert as_json(runner, repo, "diff", "SOP-003")["same"]  # in force = working text
+
+
+def test_the_side_by_side_page_keeps_markup_literal():
+    from qms_docs.diffs import Difference, Side, html_page
+    from qms_docs.model import Document
+
+    payload = '<script>alert("x")</script>'
+    doc = Document("SOP-009", "sop", f"Title {payload}", 2, None, "procedures/x.rst", 1)
+    page = html_page(Difference(doc, Side(f"revision 1 {payload}", 1, f"a\n{payload}\n"),
+                                Side("revision 2", 2, "a\n<b>bold</b>\n")),
+                     organization=payload, back=f'x.html" onload="{payload}')
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;") >= 4 and "<b>" not in page
+    assert 'onload="' not in page

@@ -41,6 +41,52 @@ MAX_BYTES = 10_000_000  # a document larger than this is refused unread
 RECORDS_SECTION = re.compile(r"^Records\b[^\r\n]*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
 
 
+_HEADING = re.compile(r"^[^\s].*\r?\n[=\-~^\"'`#*+]{3,}[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([*+-]) +(.*)$")
+_TABLE_ROW = re.compile(r"^\s+\* +- +(.*)$")
+_TABLE_CELL = re.compile(r"^\s+- +(.*)$")
+_ROLE = re.compile(r":[a-z:]+:`([^`<]*?)(?:\s*<[^>]*>)?`")
+
+
+def named_records(text: str) -> tuple[str, ...]:
+    """What the "Records" section of a text names, one entry per record: its top-level
+    list items, or the rows of a ``list-table`` (cells joined by " - ", the header row
+    left out), in plain words (roles and literals unwrapped). Empty without a section or
+    without a list in it."""
+    found = RECORDS_SECTION.search(text)
+    if found is None:
+        return ()
+    body = text[found.end():]
+    following = _HEADING.search(body)
+    lines = body[:following.start() if following else len(body)].splitlines()
+    items: list[list[str]] = []
+    header_rows = 0
+    in_table = False
+    for line in lines:
+        if ":header-rows:" in line:
+            header_rows = int(re.sub(r"\D", "", line) or 0)
+        if (row := _TABLE_ROW.match(line)) is not None:
+            in_table = True
+            if header_rows:
+                header_rows -= 1
+                items.append([])  # placeholder of the header row, dropped below
+                continue
+            items.append([row.group(1)])
+        elif in_table and (cell := _TABLE_CELL.match(line)) is not None:
+            if items and items[-1]:
+                items[-1].append(" - " + cell.group(1))
+        elif (bullet := _BULLET.match(line)) is not None and not in_table:
+            items.append([bullet.group(2)])
+        elif line.startswith((" ", "\t")) and items and items[-1] and not in_table:
+            items[-1].append(" " + line.strip())  # a bullet's continuation line
+    out = []
+    for parts in items:
+        if parts:
+            plain = _ROLE.sub(r"\1", "".join(parts)).replace("``", "")
+            out.append(" ".join(plain.split()))
+    return tuple(out)
+
+
 def parse_revision(text: str) -> int | None:
     """A header's ``:revision:`` as a number; None unless it is 1 to 9 ASCII digits."""
     text = text.strip()
@@ -282,7 +328,8 @@ def scan(root: Path, config: Config, catalogs: Sequence[Catalog] | None = None) 
                                     stray_documents(text, rel, types, header.line)]
         result.content_findings += shown.findings
         document = to_document(header, rel, composite(fingerprint(raw), shown.files),
-                               bool(RECORDS_SECTION.search(text)), catalogs)
+                               bool(RECORDS_SECTION.search(text)), catalogs,
+                               named_records(text))
         result.documents.append(replace(document, includes=tuple(sorted(shown.files))))
     _scan_pages(root, config, result)
     return result
@@ -336,7 +383,8 @@ def tree_reader(root: Path) -> Reader:
 
 
 def to_document(header: Header, rel: str, digest: str, records_section: bool = False,
-                catalogs: Sequence[Catalog] = ()) -> Document:
+                catalogs: Sequence[Catalog] = (), records_named: tuple[str, ...] = ()
+                ) -> Document:
     """Turn a header into a :class:`Document` (lenient: checks report what is missing).
     Clauses written as numbers (``:satisfies: 8.7.1``) become the need ids of ``catalogs``
     (:func:`qms_docs.catalog.clause_id`)."""
@@ -358,6 +406,7 @@ def to_document(header: Header, rel: str, digest: str, records_section: bool = F
         fingerprint=digest,
         records=split_list(header.options.get("records", "")),
         records_section=records_section,
+        records_named=records_named,
         option_lines=dict(header.lines),
     )
 

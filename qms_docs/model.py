@@ -163,6 +163,7 @@ class Document:
     fingerprint: str = ""
     records: tuple[str, ...] = ()  # the :records: option
     records_section: bool = False  # the text has a "Records" section
+    records_named: tuple[str, ...] = ()  # what that section lists (documents.named_records)
     includes: tuple[str, ...] = ()  # files it shows (relative to the QMS root), sorted
     option_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 

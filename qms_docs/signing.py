@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .record_kinds import ApprovalRecord
 
 NAMESPACE = "qms-docs-approval"
+#: The namespace of an audit pack's signed manifest: a signature made for one purpose never
+#: verifies for the other (an approval signature is no pack signature, and back).
+PACK_NAMESPACE = "qms-docs-audit-pack"
 SIGNERS_ID = "QMS-SIGNERS"  # the records id of the allowed_signers file
 _KEY_LINE = re.compile(r"^(?:sk-)?(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|"
                        r"sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)"
@@ -89,9 +92,9 @@ def signing_key(repo_dir: Path, explicit: str | None) -> Path:
     return key
 
 
-def sign(data: bytes, key: Path) -> str:
-    """An armored SSH signature of ``data``."""
-    done = subprocess.run([_ssh_keygen(), "-Y", "sign", "-f", str(key), "-n", NAMESPACE],
+def sign(data: bytes, key: Path, namespace: str = NAMESPACE) -> str:
+    """An armored SSH signature of ``data`` (in ``namespace``)."""
+    done = subprocess.run([_ssh_keygen(), "-Y", "sign", "-f", str(key), "-n", namespace],
                           input=data, capture_output=True)
     if done.returncode != 0 or b"BEGIN SSH SIGNATURE" not in done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -99,6 +102,22 @@ def sign(data: bytes, key: Path) -> str:
                            hint="check the key (a passphrase-protected key must be in "
                                 "ssh-agent)")
     return done.stdout.decode("ascii")
+
+
+def public_key(key: Path) -> str:
+    """The public key line (type and key) of a signing key: its ``.pub`` file beside it,
+    the key itself when it is a public key, else derived by ``ssh-keygen -y``."""
+    for candidate in (Path(f"{key}.pub"), key):
+        try:
+            return read_public_key(candidate.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, UsageError):
+            continue
+    done = subprocess.run([_ssh_keygen(), "-y", "-f", str(key)], capture_output=True,
+                          stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise SigningError(f"cannot read the public key of {key}",
+                           hint=f"put it beside the key as {key}.pub")
+    return read_public_key(done.stdout.decode("ascii", "replace"))
 
 
 @dataclass(frozen=True)

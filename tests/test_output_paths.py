@@ -22,6 +22,7 @@ OUTPUTS: dict[tuple[str, ...], tuple[list[str], str, str]] = {
     ("training",): (["training"], "-o", "file"),
     ("transition",): (["transition", "--to", "iso9001-2026"], "-o", "file"),
     ("audit-pack",): (["audit-pack", "--as-of", "2026-01-01"], "-o", "file"),
+    ("diff",): (["diff", "SOP-001", "--format", "html"], "-o", "file"),
     ("build",): (["build", "html"], "--out", "folder"),
     ("init",): (["init", "--org", "Acme"], "", "folder"),
 }

@@ -96,7 +96,8 @@ def test_mandatory_finds_the_missing_quality_policy(project):
                                                       "Evidence"]
     assert ["5.2.2", "Communicating the quality policy", "maintained", "MISSING",
             "no effective document satisfies this clause"] in table
-    assert any(r[:3] == ["4.4.2", r[1], "retained"] and r[3] == "yes" for r in table)
+    assert any(r[:3] == ["4.4.2", r[1], "retained"] and r[3] == "records named in QM-001"
+               for r in table)  # a retained clause is named records, not a bare "yes"
 
 
 def test_mandatory_retained_needs_named_records(project):
@@ -221,7 +222,9 @@ def test_audit_pack_as_of_a_date(project, tmp_path):
         mandatory = list(csv.reader(io.StringIO(
             archive.read("mandatory-information.csv").decode())))
         assert {r[2] for r in mandatory[1:]} == {"maintained", "retained"}
-        assert {r[3] for r in mandatory[1:]} <= {"yes", "MISSING"}
+        assert {r[3] for r in mandatory[1:] if r[2] == "maintained"} <= {"yes", "MISSING"}
+        assert all(r[3] == "MISSING" or r[3].startswith("records named in ")
+                   for r in mandatory[1:] if r[2] == "retained")
         from pypdf import PdfReader
 
         text = " ".join(p.extract_text() for p in PdfReader(

@@ -33,6 +33,7 @@ COMMANDS = {
     "keys": ("project", "keys"), "build": ("build", "build"),
     "deviation": ("acts", "deviation"),
     "transition": ("transition", "transition"),
+    "diff": ("history", "diff"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ..records import RECORDS_DIR
 from ..reports import registers
 from ..text import decode_utf8, plural
 from ._common import Project, emit, format_option, output_option, pass_project, report_findings
+from .reports import as_of_option, qms_state
 
 
 @click.command()
@@ -108,22 +110,31 @@ def _record_folders(root: Path) -> list[str]:
 
 
 @click.command("list")
+@as_of_option()
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def list_documents(project: Project, fmt: str, output: Path | None) -> None:
+def list_documents(project: Project, as_of: dt.datetime | None, fmt: str,
+                   output: Path | None) -> None:
     """The master document list: id, title, type, revision, status, effective date, owner,
     last review, next review due.
+
+    With --as-of, the documents in force on that date, each at the revision then in force,
+    as the audit pack of that date lists them.
 
     \b
     Example:
       qms list
+      qms list --as-of 2026-06-12
       qms list --format csv > master-list.csv
       qms list --format xlsx -o master-list.xlsx
     """
     ws = project.ws
-    ws.require_readable()
-    rows = registers.master_list(ws.config, [d for d in ws.scan.documents if d.id], ws.statuses)
-    emit(fmt, registers.MasterRow.HEADERS, [r.cells() for r in rows],
-         [r.to_dict() for r in rows], output, "Master list",
-         empty="No documents yet: qms new TYPE \"Title\" creates one.")
+    with qms_state(ws, as_of, coverage=False) as state:
+        documents = (state.documents if as_of is not None
+                     else [d for d in ws.scan.documents if d.id])
+        rows = registers.master_list(state.config, documents, state.statuses)
+        emit(fmt, registers.MasterRow.HEADERS, [r.cells() for r in rows],
+             [r.to_dict() for r in rows], output, "Master list",
+             empty=(f"No document was in force on {state.as_of}." if state.as_of else
+                    "No documents yet: qms new TYPE \"Title\" creates one."))

@@ -1,15 +1,17 @@
-"""Commands that read git history: ``history`` and ``show --as-of``."""
+"""Commands that read git history: ``history``, ``show --as-of`` and ``diff``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import click
 
 from .. import gitrepo
 from .. import history as git_history
 from ..errors import QmsError
+from ..journal import write_atomic
 from ..record_kinds import retirement_of
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
 from ..status import retirement_dict, retirement_text
@@ -19,6 +21,7 @@ from ._common import (
     emit_sentence,
     emit_table,
     format_option,
+    output_option,
     pass_project,
 )
 
@@ -126,3 +129,59 @@ def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
         click.echo(f"..   approved by {approval['name']} ({approval['role']}, "
                    f"{approval['meaning']}, {approval['date']})", err=True)
     click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("doc")
+@click.argument("revisions", nargs=-1, metavar="[REV [REV]]")
+@format_option("text", "json", "html", default="text")
+@output_option()
+@pass_project
+def diff(project: Project, doc: str, revisions: tuple[str, ...], fmt: str,
+         output: Path | None) -> None:
+    """What changed in a document between two revisions, with each side's approvals.
+
+    Without REV: the revision in force against the working text; with one: that revision
+    against the working text; with two: the first against the second. A REV is a
+    revision number, a date (the revision in force that day) or "working". --format html
+    writes a side-by-side page.
+
+    \b
+    Example:
+      qms diff SOP-005                      # in force -> working text
+      qms diff SOP-005 2025-06-12           # since the audit of 12 June
+      qms diff SOP-005 1 2 --format html -o sop-005-1-2.html
+    """
+    from .. import diffs
+
+    ws = project.ws
+    document = ws.document(doc)
+    gitrepo.require_history(ws.repo)
+    prefix = ws.prefix
+    git_path = document.path if prefix in ("", ".") else f"{prefix}/{document.path}"
+    index = ws.history_index  # the whole history: the approved texts follow git mv
+    assert index is not None  # require_history passed
+    working = ws.root / document.path
+    texts = diffs.Texts(document, ws.records.for_document(document.id), ws.config, index,
+                        git_path, working.read_bytes() if working.is_file() else None,
+                        ws.status(document))
+    found = diffs.difference(texts, revisions)
+    if fmt == "html":
+        page = diffs.html_page(found, ws.config.organization)
+        if output is None:
+            click.echo(page, nl=False)
+        else:
+            write_atomic(output, page.encode("utf-8"))
+            click.echo(f"Written: {output}", err=True)
+        return
+    if fmt == "json":
+        emit_json(found.to_dict())
+        return
+    lines = [f"{document.id} {document.title}", f"from: {found.old.describe()}",
+             f"to:   {found.new.describe()}", ""]
+    lines.append(found.unified() if not found.same else "The two texts are the same.\n")
+    text = "\n".join(lines[:-1]) + "\n" + lines[-1]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text.encode("utf-8"))

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ..catalog import catalog_note, find_catalog
-from ..reports import registers, traceability
+from ..model import Catalog, Clause, Config, Document
+from ..reports import clauses, registers, traceability
 from ..text import plural
+from ..workspace import Workspace
 from ._common import (
     Project,
     checked_output_file,
@@ -19,6 +25,59 @@ from ._common import (
     pass_project,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_of_option() -> Callable[[F], F]:
+    """``--as-of DATE``: answer from history, as the audit pack of that date does."""
+    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Answer as the QMS stood on this date (YYYY-MM-DD), from git "
+                             "history, exactly as the audit pack of that date does.")
+
+
+@dataclass(frozen=True)
+class State:
+    """What a report reads: today's QMS, or the QMS as it stood on ``as_of``."""
+
+    config: Config
+    documents: list[Document]
+    statuses: traceability.Statuses
+    basis: traceability.Basis | None  # None: each document is its revision in force
+    root: Path  # where records/ is looked into (the mandatory report)
+    as_of: dt.date | None
+
+
+@contextmanager
+def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
+              ) -> Iterator[State]:
+    """The documents, their statuses, the basis of coverage and the root to read: today's
+    (the working tree, texts in force from git), or, with ``as_of``, the QMS as it stood
+    that day (the audit pack's machinery: reports/asof.py). Without ``coverage``, no basis
+    is read (a report that does not count coverage)."""
+    ws.require_readable()
+    documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
+    if as_of is None:
+        statuses = ws.statuses
+        basis = (traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,
+                                         catalogs=ws.catalogs) if coverage else None)
+        for note in basis.notes if basis is not None else ():
+            click.echo(f"note: {note}", err=True)
+        yield State(ws.config, documents, statuses, basis, ws.root, None)
+        return
+    from ..publish import uncommitted_records
+    from ..reports import asof
+
+    day = as_of.date()
+    asof.check_day(ws, day)
+    pending = uncommitted_records(ws, day)
+    if pending:  # the audit pack refuses them; a question is answered, with a warning
+        click.echo(f"warning: {plural(len(pending), 'record')} of {day} or before "
+                   f"{'is' if len(pending) == 1 else 'are'} not committed and left out "
+                   "(the answer reads HEAD, as the audit pack does): "
+                   + ", ".join(p.path for p in pending), err=True)
+    with asof.state_on(ws, day) as then:
+        yield State(then.config, then.documents, then.statuses, None, then.root, day)
+
 
 @click.command()
 @click.option("--standard", default=None, help="Standard to trace (default: the first one in "
@@ -26,67 +85,110 @@ from ._common import (
 @click.option("--status", "status", type=click.Choice(["effective", "any"]), default="any",
               show_default=True, help="List only revisions in force, or also those pending "
               "(coverage counts only what is in force).")
+@click.option("--clause", "clause", default=None, metavar="CLAUSE",
+              help="Only this clause and its sub-clauses (8.4, 7.5.3.1), each document with "
+                   "the revision in force, its effective date and its approvers; exit 1 "
+                   "when no revision in force names any of them.")
 @click.option("--gaps", is_flag=True, help="Only requirement clauses that no revision in "
               "force names (with the revisions pending that do); exit 1 when there are any.")
 @click.option("--mandatory", is_flag=True, help="Mandatory documented information: maintained "
               "documents and retained records, met or missing; exit 1 when any is missing.")
+@as_of_option()
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def trace(project: Project, standard: str | None, status: str, gaps: bool, mandatory: bool,
-          fmt: str, output: Path | None) -> None:
+def trace(project: Project, standard: str | None, status: str, clause: str | None, gaps: bool,
+          mandatory: bool, as_of: dt.datetime | None, fmt: str, output: Path | None) -> None:
     """The clause traceability matrix: each clause with the documents that satisfy it.
 
     \b
     Example:
       qms trace                         # clause -> documents, with status
+      qms trace --clause 8.4 --as-of 2026-06-12   # who covered 8.4 then, approved by whom
       qms trace --gaps                  # CI gate: exit 1 if a clause has no effective document
-      qms trace --mandatory
+      qms trace --mandatory --as-of 2026-06-12
       qms trace --format xlsx -o matrix.xlsx
     """
+    if sum(map(bool, (clause, gaps, mandatory))) > 1:
+        raise click.UsageError("give one of --clause, --gaps and --mandatory")
     ws = project.ws
-    ws.require_readable()
     catalog = find_catalog(standard, ws.catalogs, ws.root)
     if (note := catalog_note(catalog)) is not None:
         click.echo(f"note: {note}", err=True)
-    documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
-    statuses = ws.statuses
-    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,
-                                    catalogs=ws.catalogs)
-    for note in basis.notes:
-        click.echo(f"note: {note}", err=True)
-    if gaps:
-        gap_rows = traceability.gap_rows(catalog, documents, statuses, basis)
-        emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in gap_rows],
-             {"standard": catalog.standard, "gaps": [r.to_dict() for r in gap_rows]}, output,
-             "Gaps", empty=f"No gaps: every requirement clause of {catalog.short_title} has an "
-                           "effective document.")
-        if gap_rows:
-            pending = sum(1 for r in gap_rows if r.pending)
-            have = "has" if len(gap_rows) == 1 else "have"
-            click.echo(f"{plural(len(gap_rows), 'requirement clause')} of {catalog.short_title} "
-                       f"{have} no effective document" + (
-                           f" ({pending} with a revision pending that names it)" if pending
-                           else "") + ".", err=True)
-            raise click.exceptions.Exit(1)
-        if fmt != "table" or output is not None:  # else emit said so
-            click.echo(f"No gaps: every requirement clause of {catalog.short_title} has an "
-                       "effective document.", err=True)
-        return
-    if mandatory:
-        rows = traceability.mandatory(catalog, documents, statuses, basis)
-        emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
-             {"standard": catalog.standard, "rows": [r.to_dict() for r in rows]}, output,
-             "Mandatory information")
-        missing = [r for r in rows if not r.met]
-        click.echo(f"{len(rows) - len(missing)} of {len(rows)} met.", err=True)
-        if missing:
-            raise click.exceptions.Exit(1)
-        return
-    matrix = traceability.trace_matrix(catalog, documents, statuses, status == "effective", basis)
-    emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
-         {"standard": catalog.standard, "status": status,
-          "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
+    asked = clauses.asked_clause(clause, catalog) if clause else None
+    with qms_state(ws, as_of) as state:
+        if asked is not None:
+            _clause(state, catalog, asked, status == "effective", fmt, output)
+        elif gaps:
+            _gaps(state, catalog, fmt, output)
+        elif mandatory:
+            _mandatory(state, catalog, fmt, output)
+        else:
+            only = status == "effective" or state.as_of is not None
+            matrix = traceability.trace_matrix(catalog, state.documents, state.statuses,
+                                               only, state.basis)
+            emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
+                 {"standard": catalog.standard, "status": "effective" if only else status,
+                  **_day(state),
+                  "clauses": [r.to_dict() for r in matrix]}, output, "Traceability")
+
+
+def _day(state: State) -> dict[str, str]:
+    """The date answered for, in JSON (only when asked with --as-of)."""
+    return {"as_of": state.as_of.isoformat()} if state.as_of else {}
+
+
+def _when(state: State) -> str:
+    return f" on {state.as_of}" if state.as_of else ""
+
+
+def _clause(state: State, catalog: Catalog, asked: Clause, only_effective: bool, fmt: str,
+            output: Path | None) -> None:
+    rows = clauses.clause_rows(catalog, asked, state.documents, state.statuses,
+                               only_effective or state.as_of is not None, state.basis)
+    in_force = sorted({r.document.id for r in rows if r.document.effective})
+    emit(fmt, clauses.ClauseRow.HEADERS, [r.cells() for r in rows],
+         {"standard": catalog.standard, "clause": asked.number, "title": asked.title,
+          **_day(state), "documents": [r.to_dict() for r in rows]}, output,
+         f"Clause {asked.number}",
+         empty=f"No document names {asked.number} {asked.title} or a clause below it"
+               f"{' in a revision in force' + _when(state) if state.as_of else ''}.")
+    click.echo(f"{asked.number} {asked.title}: {plural(len(in_force), 'document')} in force"
+               f"{_when(state)}" + (f" ({', '.join(in_force)})" if in_force else "") + ".",
+               err=True)
+    if not in_force:
+        raise click.exceptions.Exit(1)
+
+
+def _gaps(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None:
+    gap_rows = traceability.gap_rows(catalog, state.documents, state.statuses, state.basis)
+    none = (f"No gaps: every requirement clause of {catalog.short_title} has an effective "
+            f"document{_when(state)}.")
+    emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in gap_rows],
+         {"standard": catalog.standard, **_day(state),
+          "gaps": [r.to_dict() for r in gap_rows]}, output, "Gaps", empty=none)
+    if gap_rows:
+        pending = sum(1 for r in gap_rows if r.pending)
+        have = "has" if len(gap_rows) == 1 else "have"
+        click.echo(f"{plural(len(gap_rows), 'requirement clause')} of {catalog.short_title} "
+                   f"{have} no effective document{_when(state)}" + (
+                       f" ({pending} with a revision pending that names it)" if pending
+                       else "") + ".", err=True)
+        raise click.exceptions.Exit(1)
+    if fmt != "table" or output is not None:  # else emit said so
+        click.echo(none, err=True)
+
+
+def _mandatory(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None:
+    rows = traceability.mandatory(catalog, state.documents, state.statuses, state.basis,
+                                  state.root)
+    emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
+         {"standard": catalog.standard, **_day(state), "rows": [r.to_dict() for r in rows]},
+         output, "Mandatory information")
+    missing = [r for r in rows if not r.met]
+    click.echo(traceability.mandatory_summary(rows, _when(state)), err=True)
+    if missing:
+        raise click.exceptions.Exit(1)
 
 
 @click.command()
@@ -160,8 +262,14 @@ def _no_changes(since: dt.date | None, until: dt.date | None) -> str:
               help="Build from HEAD even though the working tree holds records of that date "
                    "or before that HEAD does not (left out, with a warning). By default the "
                    "pack is refused (exit 1): it would show the QMS without them.")
+@click.option("--sign", "sign", is_flag=True,
+              help="Sign MANIFEST.sha256 with your SSH key (git's user.signingkey, or "
+                   "--key), in the audit packs' own namespace.")
+@click.option("--key", "key", default=None, metavar="PATH",
+              help="The SSH key to sign with (implies --sign).")
 @pass_project
-def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommitted: bool) -> None:
+def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommitted: bool,
+               sign: bool, key: str | None) -> None:
     """Everything as it stood on a date, in one zip, with a SHA-256 manifest.
 
     Master list, traceability matrix, gaps, mandatory documented information, the change
@@ -172,19 +280,29 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
     \b
     Example:
       qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
+      qms audit-pack --as-of 2026-06-12 -o audit.zip --sign --key ~/.ssh/id_ed25519
     """
+    from .. import gitrepo, signing
     from ..publish import uncommitted_records
-    from ..reports.auditpack import build_audit_pack
+    from ..reports import asof
+    from ..reports.auditpack import PackSigner, build_audit_pack
     from .build import refuse_uncommitted
 
     ws = project.ws
     ws.require_readable()
+    asof.check_day(ws, as_of.date())
+    signer = None
+    if sign or key:
+        # the packer, named by git's user.email (an auditor need not be a person of the QMS)
+        signer = PackSigner(gitrepo.acting_email(ws.repo).lower(),
+                            signing.signing_key(ws.root, key))
     refuse_uncommitted(uncommitted_records(ws, as_of.date()), allow_uncommitted,
                        "the audit pack")
     click.echo(f"Building the audit pack as of {as_of.date()} ...", err=True)
-    manifest = build_audit_pack(ws, as_of.date(), output)
+    manifest = build_audit_pack(ws, as_of.date(), output, signer=signer)
     documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")
                     and f["path"] != "documents/qms-manual.pdf")
     click.echo(f"{plural(len(manifest['files']), 'file')}, "
                f"{plural(documents, 'document PDF')}.", err=True)
-    click.echo(f"Audit pack written: {output}")
+    click.echo(f"Audit pack written: {output}" + (f" (manifest signed by {signer.email})"
+                                                  if signer else ""))

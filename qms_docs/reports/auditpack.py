@@ -2,7 +2,9 @@
 
 Master list, traceability matrix, gaps, mandatory documented information, the change log
 of the 12 months before, every document in force as PDF, and a manifest with the SHA-256
-of every file. Everything is derived from git and the records as of that date.
+of every file, signed on request with the packer's SSH key. Everything is derived from git
+and the records as of that date, through the one as-of machinery (asof.py) that
+``qms trace --as-of`` and ``qms list --as-of`` use too.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, publish
-from ..documents import scan
 from ..errors import UsageError
 from ..journal import write_atomic
-from ..status import derive_all
+from ..signing import PACK_NAMESPACE
 from ..workspace import Workspace
-from . import export, registers, traceability
+from . import asof, export, registers, traceability
 
 README = """Audit pack of {organization}
 Quality management system as it stood on {as_of}.
@@ -35,37 +37,68 @@ change-log.csv             changes, approvals, reviews, retirements {since} to {
 approvals.csv              every approval: who, role, meaning, date and time, signature
 training-matrix.csv        who was trained on which revision, what was due or overdue
 documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
-MANIFEST.sha256            SHA-256 of every file (check with: sha256sum -c MANIFEST.sha256)
+MANIFEST.sha256            SHA-256 of every file but manifest.json and the signature
 manifest.json              the same, with sizes, the commit, the date of the pack and the
                            versions of the tools that made it
+{signed_files}
+How to check it, in the folder the zip was unpacked into:
 
+  1. The files are those the manifest lists (every line must say OK):
+       sha256sum -c MANIFEST.sha256
+{signature}
 Built from commit {commit} by qms audit-pack. Rebuilt from the same commit with
 "qms audit-pack --as-of {as_of}", the tool versions of manifest.json and the same fonts,
 the zip is the same, byte for byte: no file in it holds the time or place it was built.
 """
 
+SIGNED_FILES = """MANIFEST.sha256.sig        the packer's SSH signature of MANIFEST.sha256
+signer.allowed_signers     the packer's public key, as ssh-keygen reads it
+"""
+
+SIGNATURE = """
+  2. The manifest was signed by {signer} (namespace {namespace}):
+       ssh-keygen -Y verify -f signer.allowed_signers -I {signer} -n {namespace} \\
+         -s MANIFEST.sha256.sig < MANIFEST.sha256
+     It must say "Good". Then compare the key in signer.allowed_signers with the key you
+     know to be the packer's (the QMS's allowed_signers file lists its people's keys):
+     anyone can sign a pack with a key of their own.
+"""
+
+UNSIGNED = """
+  2. This pack is not signed ("qms audit-pack --sign" signs its manifest with the packer's
+     SSH key): only a copy of MANIFEST.sha256 kept apart from the pack proves the files.
+"""
+
+
+@dataclass(frozen=True)
+class PackSigner:
+    """Who signs the pack's manifest (their git email) and with which SSH key."""
+
+    email: str
+    key: Path
+
 # what renders the pack: the same versions of these give the same bytes
 TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf")
 
 
-def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto") -> dict:
-    """Write the audit pack zip to ``target``; returns its manifest."""
+def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto",
+                     signer: PackSigner | None = None) -> dict:
+    """Write the audit pack zip to ``target``; returns its manifest. With ``signer``, the
+    manifest is signed with their SSH key in the namespace of audit packs (an Ed25519 or
+    RSA signature holds no time: the pack stays reproducible)."""
     if target.suffix.lower() != ".zip":
         raise UsageError(f"{target} should end in .zip", hint="e.g. -o audit-2026-06-12.zip")
-    if as_of > ws.today:
-        raise UsageError(f"--as-of {as_of} is in the future")
+    asof.check_day(ws, as_of)
     commit = ws.repo.head.commit.hexsha if ws.repo.head.is_valid() else ""
     with tempfile.TemporaryDirectory(prefix="qms-audit-") as temporary:
         work = Path(temporary)
-        tree = publish.controlled_tree(ws, work / "source", as_of=as_of)
+        then = asof.load(ws, as_of, work)  # the one as-of machinery (trace/list --as-of too)
+        tree = then.tree
         pack = work / "pack"
         (pack / "documents").mkdir(parents=True)
-        config = tree.config  # the policy in force on that day
-        records = tree.records  # those that count, as they stood that day
-        assert config is not None and records is not None  # a controlled tree holds both
-        documents = [d for d in scan(tree.root, config).documents
-                     if d.id and d.type in config.types]
-        statuses = derive_all(documents, records, config, as_of)
+        config = then.config  # the policy in force on that day
+        records = then.records  # those that count, as they stood that day
+        documents, statuses = then.documents, then.statuses
         catalog = ws.catalogs[0]
         since = as_of - dt.timedelta(days=365)
         rows = registers.master_list(config, documents, statuses)
@@ -77,7 +110,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         gaps = traceability.gap_rows(catalog, documents, statuses)
         _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
                                                 [r.cells() for r in gaps]))
-        mandatory = traceability.mandatory(catalog, documents, statuses)
+        mandatory = traceability.mandatory(catalog, documents, statuses, root=tree.root)
         _write(pack / "mandatory-information.csv", export.to_csv(
             traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
         log = registers.change_log(records.records, since, as_of)
@@ -90,7 +123,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         signers = tree.root / config.signers_file
         approvals = of_kind(records.records, ApprovalRecord)
         _write(pack / "approvals.csv", export.to_csv(
-            ["Document", "Revision", "Name", "Email", "Role", "Meaning", "Signed at",
+            ["Document", "Revision", "Name", "Email", "Role", "Meaning", "Date and time",
              "Signature"],
             [[r.document, r.revision, *(manifestation(r.data, signers, r.self_approved)[k]
                                         for k in ("name", "email", "role", "meaning", "time",
@@ -103,13 +136,29 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
                                                           [c.cells() for c in cells]))
         if tree.included:
             publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs)
+        if signer is not None:
+            from ..signing import public_key
+
+            _write(pack / "signer.allowed_signers", f'{signer.email} namespaces='
+                   f'"{PACK_NAMESPACE}" {public_key(signer.key)}\n')
         _write(pack / "README.txt", README.format(
             organization=config.organization, as_of=as_of, standard=catalog.short_title,
-            since=since, commit=commit or "(none)"))
+            since=since, commit=commit or "(none)",
+            signed_files=SIGNED_FILES if signer else "",
+            signature=SIGNATURE.format(signer=signer.email, namespace=PACK_NAMESPACE)
+            if signer else UNSIGNED))
         manifest = _manifest(pack, as_of, commit)
+        if signer is not None:
+            manifest["signature"] = {"file": "MANIFEST.sha256.sig", "signer": signer.email,
+                                     "namespace": PACK_NAMESPACE}
         _write(pack / "manifest.json", export.to_json(manifest))
-        _write(pack / "MANIFEST.sha256", "".join(f"{f['sha256']}  {f['path']}\n"
-                                                 for f in manifest["files"]))
+        listing = "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"])
+        _write(pack / "MANIFEST.sha256", listing)
+        if signer is not None:
+            from ..signing import sign
+
+            _write(pack / "MANIFEST.sha256.sig",
+                   sign(listing.encode("utf-8"), signer.key, PACK_NAMESPACE))
         _zip(pack, target)
     return manifest
 

@@ -76,6 +76,7 @@ def on_builder_inited(app: Sphinx) -> None:
             gc.enable()
     gc.freeze()
     state.source = Path(app.srcdir)
+    state.repository = cache_from if app.config.qms_judgement else None
     state.controlled = app.config.qms_controlled not in (False, 0, "", "0")
     if app.config.qms_as_of:  # an audit pack: status as it stood on that day
         state.today = dt.date.fromisoformat(app.config.qms_as_of)

@@ -220,12 +220,28 @@ def revision_rows(entries: list[RevisionEntry], roles: dict[str, str] | None = N
     return [revision_row(entry, roles=roles).cells() for entry in reversed(entries)]
 
 
-def revision_html(rows: list[list[str]]) -> str:
-    """The revision history table as the HTML writer writes :func:`revision_table`."""
+#: revision -> (the revision it is compared with, the URI of the page of differences)
+DiffLinks = dict[int, tuple[int, str]]
+
+
+def changes_label(old: int) -> str:
+    """The link in a revision's cell to what it changed."""
+    return f"changes from {old}"
+
+
+def revision_html(rows: list[list[str]], links: DiffLinks | None = None) -> str:
+    """The revision history table as the HTML writer writes :func:`revision_table`; a
+    revision with a page of differences links it from its cell."""
+    def cell(text: str, tag: str, attributes: str, first: bool) -> str:
+        link = (links or {}).get(int(text)) if first and tag == "td" and text.isdigit() \
+            else None
+        extra = (f' <a class="qms-diff-link reference external" href="{encode(link[1])}">'
+                 f"{encode(changes_label(link[0]))}</a>" if link else "")
+        return f"<{tag}{attributes}><p>{wrapping.html(text)}{extra}</p></{tag}>"
+
     def row(cells: Sequence[str], parity: str, tag: str = "td", attributes: str = "") -> str:
         return (f'<tr class="row-{parity}">'
-                + "\n".join(f"<{tag}{attributes}><p>{wrapping.html(c)}</p></{tag}>"
-                            for c in cells)
+                + "\n".join(cell(c, tag, attributes, i == 0) for i, c in enumerate(cells))
                 + "\n</tr>\n")
 
     body = "".join(row(cells, "odd" if index % 2 else "even")
@@ -243,10 +259,12 @@ def revision_section(table: nodes.Node) -> nodes.section:
     return section
 
 
-def revision_table(entries: list[RevisionEntry], roles: dict[str, str] | None = None
-                   ) -> list[nodes.Node]:
+def revision_table(entries: list[RevisionEntry], roles: dict[str, str] | None = None,
+                   links: DiffLinks | None = None) -> list[nodes.Node]:
     """The revision history section: one row per revision, from ``revision_history``,
-    left out of the search index. (HTML builders write it with :func:`revision_html`.)"""
+    left out of the search index, a revision's cell linking the page of what it changed
+    (``links``); roles by their titles. (HTML builders write it with
+    :func:`revision_html`.)"""
     rows = revision_rows(entries, roles)
     table = nodes.table(classes=["qms-revision-history"])
     group = nodes.tgroup(cols=len(REVISION_HEADERS))
@@ -263,7 +281,13 @@ def revision_table(entries: list[RevisionEntry], roles: dict[str, str] | None = 
     group += body
     for cells in rows:
         row = nodes.row()
-        for text in cells:
-            row += nodes.entry("", nodes.paragraph("", "", *wrapping.text_nodes(text)))
+        for index, text in enumerate(cells):
+            para = nodes.paragraph("", "", *wrapping.text_nodes(text))
+            link = (links or {}).get(int(text)) if index == 0 and text.isdigit() else None
+            if link is not None:
+                para += nodes.Text(" ")
+                para += nodes.reference("", changes_label(link[0]), refuri=link[1],
+                                        classes=["qms-diff-link"])
+            row += nodes.entry("", para)
         body += row
     return [revision_section(table)]

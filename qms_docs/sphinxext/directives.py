@@ -259,10 +259,8 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
                                  "qms-gaps", f"None: every requirement clause of "
                                  f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
-        mandatory = traceability.mandatory(catalog, documents, statuses, basis)
-        met = sum(r.met for r in mandatory)
-        intro: tables.Para = (tables.Strong(f"{met} of {len(mandatory)} requirements for "
-                                            "documented information met."),)
+        mandatory = traceability.mandatory(catalog, documents, statuses, basis, state.root)
+        intro: tables.Para = (tables.Strong(traceability.mandatory_summary(mandatory)),)
         return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
                                           [r.cells() for r in mandatory], "qms-mandatory", "")]
     rows: list[list[tables.Cell]] = []

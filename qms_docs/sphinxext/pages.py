@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -31,6 +32,7 @@ from sphinx.writers.html5 import HTML5Translator
 from sphinx_needs.data import SphinxNeedsData
 from sphinx_needs.nodes import Need
 
+from ..diffs import html_page, page_name
 from ..model import Document
 from ..revisions import revision_history
 from ..text import html_text as encode
@@ -38,6 +40,7 @@ from ..training import training_need
 from . import references, wrapping
 from .control_block import (
     ControlBlock,
+    DiffLinks,
     Line,
     Ref,
     control_data,
@@ -134,7 +137,9 @@ def visit_deferred_revision_table(translator: HTML5Translator,
     qms, document = _document(translator, node)
     rows = revision_rows(revision_history(document, qms.records.for_document(document.id),
                                           qms.config), qms.config.roles)
-    translator.body.append(revision_html(rows))
+    builder = translator.builder
+    translator.body.append(revision_html(rows, _diff_links(
+        qms, document, builder, builder.current_docname)))
     raise nodes.SkipNode
 
 
@@ -144,6 +149,42 @@ def _need_page(env: BuildEnvironment, need_id: str) -> str | None:
     if need is None or need["is_external"] or not need["docname"]:
         return None
     return str(need["docname"])
+
+
+def _diff_links(qms: ProjectState, document: Document, builder: Builder,
+                docname: str) -> DiffLinks:
+    """Revision -> (the revision it is compared with, the relative URI of the page of
+    differences) for each revision of ``document`` that has one (HTML builders)."""
+    if builder.format != "html":
+        return {}
+    return {found.new.revision: (found.old.revision, builder.get_relative_uri(
+        docname, page_name(document.id, found.old.revision, found.new.revision)))
+            for found in qms.differences().get(document.id, [])
+            if found.old.revision is not None and found.new.revision is not None}
+
+
+def on_build_finished_write_differences(app: Sphinx, exception: BaseException | None
+                                        ) -> None:
+    """Write a page for each difference the revision histories link: both sides
+    (revision, effective date, approvals) and the two texts side by side. Plain pages
+    written straight to the output, not through the theme: a thousand documents with a
+    few revisions each are thousands of pages (about two seconds this way)."""
+    builder = app.builder
+    if exception is not None or builder.format != "html" or not hasattr(
+            builder, "get_outfilename"):
+        return
+    qms = QmsDomain.of(app.env).project
+    for differences in qms.differences().values():
+        for found in differences:
+            if found.old.revision is None or found.new.revision is None:
+                continue
+            name = page_name(found.document.id, found.old.revision, found.new.revision)
+            docname = app.env.path2doc(str(Path(app.srcdir) / found.document.path))
+            back = builder.get_relative_uri(name, docname) if docname else None
+            target = Path(builder.get_outfilename(name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html_page(found, qms.config.organization, back),
+                              encoding="utf-8")
 
 
 def _control_data(qms: ProjectState, document: Document) -> ControlBlock:
@@ -230,7 +271,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         else:
             placeholder.replace_self(revision_table(revision_history(
                 document, qms.records.for_document(document.id), qms.config),
-                qms.config.roles))
+                qms.config.roles, _diff_links(qms, document, app.builder, docname)))
 
 
 def _node_link(app: Sphinx, docname: str) -> Callable[[Ref], nodes.Node | None]:
@@ -285,6 +326,8 @@ def on_write_started(app: Sphinx, builder: Builder) -> None:
     qms.statuses()
     qms.training_by_document()
     qms.documents_by_id()
+    if builder.format == "html":
+        qms.differences()
 
 
 def setup(app: Sphinx) -> None:
@@ -296,5 +339,6 @@ def setup(app: Sphinx) -> None:
     app.connect("write-started", on_write_started)
     # before sphinx-needs draws need boxes (priority 500): the document's own is left out
     app.connect("doctree-resolved", on_doctree_resolved, priority=450)
+    app.connect("build-finished", on_build_finished_write_differences)
     # after sphinx-needs has drawn the needs (its handlers run at priority 100 and 500)
     app.connect("doctree-resolved", on_doctree_resolved_stable_ids, priority=900)

@@ -20,6 +20,7 @@ from ..status import StatusCache, StatusInfo
 if TYPE_CHECKING:
     from sphinx_needs.need_item import NeedLink
 
+    from ..diffs import Difference
     from ..history import HistoryIndex
 
 if TYPE_CHECKING:  # GitPython loads only where history is read
@@ -55,12 +56,15 @@ class ProjectState:
     history: HistoryIndex | None = None  # HEAD's history, read once by the judgement
     _basis: Basis | None = None
     _clauses: dict[str, tuple[Catalog, Clause]] | None = None
+    repository: Path | None = None  # a controlled build: the QMS whose git it came from
+    _differences: dict[str, list[Difference]] | None = None
 
     def reset(self, scan: Scan, records: RecordSet) -> None:
         """Start a build: this scan and these records, nothing derived yet."""
         self.scan, self.records = scan, records
         self._training = self._training_by_doc = self._by_id = self._statuses = None
         self._record_digests = self._inputs = self._basis = None
+        self._differences = None
 
     def status_of(self, doc: Document) -> StatusInfo:
         """The status of ``doc``, derived once (see :meth:`statuses`)."""
@@ -149,6 +153,25 @@ class ProjectState:
                                      catalogs=self.catalogs)
         return self._basis
 
+    def differences(self) -> dict[str, list[Difference]]:
+        """What each approved revision of each document changed from the approved one
+        before (the pages its revision history links), read from git once; none where
+        the sources have no git history."""
+        if self._differences is None:
+            from ..diffs import approved_differences
+            from ..errors import QmsError
+
+            documents = [(d, self.records.for_document(d.id)) for d in self.scan.documents
+                         if d.id and d.type in self.config.types]
+            root = self.repository or self.source or self.root
+            try:
+                self._differences = approved_differences(
+                    root, documents, self.config,
+                    self.history if self.repository is None else None)
+            except QmsError:  # no repository holds the sources: no pages of differences
+                self._differences = {}
+        return self._differences
+
     def coverage_documents(self) -> list[Document]:
         """The documents the coverage reports read, each as its newest revision declares it:
         the scanned ones, and in a controlled build (whose tree holds texts in force only)
@@ -196,7 +219,8 @@ class ProjectState:
         headers = [settings]
         for doc in self.scan.documents:
             header = (doc.id, doc.type, doc.title, doc.revision, doc.owner, doc.path,
-                      doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section)
+                      doc.satisfies, doc.links, doc.audience, doc.records, doc.records_section,
+                      doc.records_named)
             info = statuses.get(doc.id) if doc.id else None
             reports.append(f"{header!r}:{info.to_dict() if info else None!r}")
             headers.append(repr(header))

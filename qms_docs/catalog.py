@@ -173,7 +173,7 @@ def clause_id(text: str, catalogs: Sequence[Catalog]) -> str:
 
 def heading_message(catalog: Catalog, clause: Clause) -> str:
     """``8.7 is a heading of ISO 9001:2015; did you mean 8.7.1 or 8.7.2?``"""
-    offered = _names([c for c in catalog.leaves if c.number.startswith(clause.number + ".")])
+    offered = clause_names([c for c in catalog.leaves if c.number.startswith(clause.number + ".")])
     return f"{clause.number} is a heading of {catalog.short_title}; did you mean {offered}?"
 
 
@@ -194,7 +194,7 @@ def resolve_clause(text: str, catalogs: list[Catalog]) -> Clause:
     near = [c for catalog in catalogs for c in nearest_clauses(wanted, catalog)]
     raise UsageError(
         f"no clause {text!r} in {', '.join(c.standard for c in catalogs) or 'any catalog'}"
-        + (f"; did you mean {_names(near)}?" if near else ""),
+        + (f"; did you mean {clause_names(near)}?" if near else ""),
         hint="give a clause number such as 7.5.3.1 (see the Standards page or `qms trace`)",
     )
 
@@ -216,7 +216,7 @@ def nearest_clauses(text: str, catalog: Catalog, most: int = 6) -> list[Clause]:
     return []
 
 
-def _names(clauses: list[Clause]) -> str:
+def clause_names(clauses: list[Clause]) -> str:
     """``8.7.1 or 8.7.2`` (the last two joined by "or")."""
     numbers = [c.number for c in clauses]
     return (", ".join(numbers[:-1]) + " or " + numbers[-1]) if len(numbers) > 1 else (

@@ -28,9 +28,9 @@ def asked_clause(text: str, catalog: Catalog) -> Clause:
     found = catalogs.find_clause(text, [catalog])  # the one mapping of references to clauses
     if found is not None:
         return found[1]
-    near = [c.number for c in catalogs.nearest_clauses(text.strip(), catalog)]
+    near = catalogs.nearest_clauses(text.strip(), catalog)
     raise UsageError(f"no clause {text!r} in {catalog.short_title}"
-                     + (f"; did you mean {', '.join(near)}?" if near else ""),
+                     + (f"; did you mean {catalogs.clause_names(near)}?" if near else ""),
                      hint="give a clause number such as 8.4 or 7.5.3.1 (see qms trace)")
 
 

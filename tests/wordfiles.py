@@ -17,7 +17,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Inches
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -86,12 +86,14 @@ class WordSop:
         doc.add_heading("3 Procedure", level=1)
         doc.add_heading("3.1 Requisition", level=2)
         if self.nested_list:
-            _numbered(doc, "Raise a purchase requisition.", 0)
-            _numbered(doc, "State the part number.", 1)
-            _numbered(doc, "State the quantity.", 1)
-            _numbered(doc, "Send it to the buyer.", 0)
-            doc.add_paragraph("Check the supplier is approved.", style="List Bullet")
-            doc.add_paragraph("Check the price.", style="List Bullet 2")
+            _listed(doc, "Raise a purchase requisition.", 0)
+            _listed(doc, "State the part number.", 1)
+            _listed(doc, "State the quantity.", 1)
+            _listed(doc, "Send it to the buyer.", 0)
+            doc.add_paragraph("Before ordering:")
+            _listed(doc, "Check the supplier is approved.", 0, numbered=False)
+            _listed(doc, "Check the approval date.", 1, numbered=False)
+            _listed(doc, "Check the price.", 0, numbered=False)
         if self.tracked_change:
             _tracked_change(doc, doc.add_paragraph("Orders above "), "5000 EUR", "2000 EUR",
                             " need the manager's signature.")
@@ -100,8 +102,8 @@ class WordSop:
             doc.add_comment(para.runs, text="Which form?", author="Reviewer", initials="RV")
         if self.field_code:
             para = doc.add_paragraph("Printed on ")
-            para._p.append(parse_xml(f'<w:fldSimple {W} w:instr=" DATE \\@ &quot;yyyy-MM-dd&quot; ">'
-                                     '<w:r><w:t>2024-01-01</w:t></w:r></w:fldSimple>'))
+            para._p.append(parse_xml(f'<w:fldSimple {W} w:instr=" DATE \\@ &quot;yyyy-MM-dd'
+                                     '&quot; "><w:r><w:t>2024-01-01</w:t></w:r></w:fldSimple>'))
         if self.embedded_object:
             _embedded_object(doc.add_paragraph("Calculation: "))
         if self.merged_table:
@@ -145,13 +147,35 @@ def _header_table(doc, sop: WordSop) -> None:
         cells[1].text = value
 
 
-def _numbered(doc, text: str, level: int) -> None:
-    """A paragraph of Word's multi-level numbered list (numbering 5 of the default
-    template), at ``level`` (0 is the outer list)."""
-    para = doc.add_paragraph(text, style="List Number")
+#: Word's multi-level lists as its own templates define them: level 0 and 1 numbered
+#: 1. and a., or bullets on both levels.
+LISTS = {90: ("decimal", "lowerLetter"), 91: ("bullet", "bullet")}
+
+
+def _list_numbering(doc) -> None:
+    numbering = doc.part.numbering_part.element
+    if numbering.find(qn("w:abstractNum") + '[@' + qn("w:abstractNumId") + '="90"]') is not None:
+        return
+    first_num = numbering.find(qn("w:num"))
+    for ident, formats in LISTS.items():
+        levels = "".join(
+            f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{"•" if fmt == "bullet" else f"%{level + 1}."}"/>'
+            f'<w:pPr><w:ind w:left="{720 * (level + 1)}" w:hanging="360"/></w:pPr></w:lvl>'
+            for level, fmt in enumerate(formats))
+        first_num.addprevious(parse_xml(f'<w:abstractNum {W} w:abstractNumId="{ident}">'
+                                        f'{levels}</w:abstractNum>'))
+        numbering.append(parse_xml(f'<w:num {W} w:numId="{ident}"><w:abstractNumId '
+                                   f'w:val="{ident}"/></w:num>'))
+
+
+def _listed(doc, text: str, level: int, numbered: bool = True) -> None:
+    """A paragraph of a multi-level list at ``level`` (0 is the outer list)."""
+    _list_numbering(doc)
+    para = doc.add_paragraph(text, style="List Paragraph")
     ppr = para._p.get_or_add_pPr()
-    ppr.append(parse_xml(f'<w:numPr {W}><w:ilvl w:val="{level}"/><w:numId w:val="5"/>'
-                         '</w:numPr>'))
+    ppr.append(parse_xml(f'<w:numPr {W}><w:ilvl w:val="{level}"/><w:numId '
+                         f'w:val="{90 if numbered else 91}"/></w:numPr>'))
 
 
 def _merged_table(doc) -> None:
@@ -248,5 +272,5 @@ def _filler(doc, page: int) -> None:
         if n == 2:
             para.add_run(" This step is mandatory.").bold = True
     for n in range(3):
-        doc.add_paragraph(f"Item {n + 1} of the checklist.", style="List Bullet")
+        _listed(doc, f"Item {n + 1} of the checklist.", 0, numbered=False)
 

@@ -7,6 +7,7 @@ cannot, so those are written into its XML tree (the oxml layer) the way Word wri
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -111,10 +112,7 @@ class WordSop:
             _merged_table(doc)
         if self.image:
             doc.add_heading("3.3 Flow", level=2)
-            image = path.parent / f"{path.stem}-flow.png"
-            image.write_bytes(png())
-            doc.add_picture(str(image), width=Inches(1))
-            image.unlink()
+            doc.add_picture(io.BytesIO(png()), width=Inches(1))
             doc.add_paragraph("Figure 1: the purchasing flow.")
         for text in self.extra_paragraphs:
             doc.add_paragraph(text)

@@ -35,13 +35,13 @@ def shared(tmp_path_factory):
     new_repo(repo.root)
     words = base / "word"
     purchasing = WordSop(**EVERYTHING).save(words / "SOP-12 Purchasing.docx")
-    receiving = WordSop(number="", title="Goods Receiving", header_table=True,
+    receiving = WordSop(number="", title="Goods Receiving", page_header="SOP-30",
                         history_table=False).save(words / "Receiving.docx")
     rst = repo.qms("ash", "import", str(purchasing), "--type", "sop", "--owner",
                    "production-manager", "--satisfies", "8.4.1")
     md = repo.qms("ash", "import", str(receiving), "--type", "sop", "--format", "md",
                   "--owner", "production-manager")
-    repo.sources = {"SOP-012": purchasing, "SOP-013": receiving}
+    repo.sources = {"SOP-012": purchasing, "SOP-030": receiving}
     return repo, rst, md
 
 
@@ -129,19 +129,21 @@ def test_change_record_names_source_and_word_header(shared):
 
 def test_myst_keeps_structure_and_warns_of_merged_cells(shared):
     repo, _, md = shared
-    text = (repo.root / "procedures" / "sop-013-goods-receiving.md").read_text("utf-8")
-    assert text.startswith("```{sop} Goods Receiving\n:id: SOP-013\n:revision: 1\n")
+    text = (repo.root / "procedures" / "sop-030-goods-receiving.md").read_text("utf-8")
+    assert text.startswith("```{sop} Goods Receiving\n:id: SOP-030\n:revision: 1\n")
     assert "\n# 1 Purpose\n" in text and "\n## 3.1 Requisition\n" in text
     assert re.search(r"1\.  Raise a purchase requisition\.\n\n    1\.  State the part number\.",
                      text)
     assert "| Who       |            | Does             |" in text
-    assert "![](sop-013-goods-receiving/figure-1.png)" in text
+    assert "![](sop-030-goods-receiving/figure-1.png)" in text
     assert "[^1]" in text and "[^1]: See the supplier list" in text
     assert "<" not in text.replace("<https", "")  # no raw HTML
     assert ("warning: table 1 in section '3.2 Responsibilities': table: merged cells are "
             "split") in md.stderr
-    assert "the Word number" not in md.stderr  # no number: the next free id
-    assert "revision history" not in _record(repo, "SOP-013")["summary"]
+    assert "note: SOP-030 from the Word number SOP-30" in md.stderr  # from the page header
+    summary = _record(repo, "SOP-030")["summary"]
+    assert summary.startswith("Word header: Title: Goods Receiving; Revision: C; Owner: ")
+    assert "Doc. No.: SOP-30" in summary and "revision history" not in summary
 
 
 @pytest.mark.sphinx
@@ -156,19 +158,19 @@ def test_build_check_and_approval(shared):
     html = (built.outdir / "procedures" / "sop-012-purchasing.html").read_text("utf-8")
     assert 'colspan="2"' in html and "_images/figure-1.png" in html
     assert 'class="footnote' in html
-    myst = (built.outdir / "procedures" / "sop-013-goods-receiving.html").read_text("utf-8")
+    myst = (built.outdir / "procedures" / "sop-030-goods-receiving.html").read_text("utf-8")
     assert "<table" in myst and "_images/figure-1" in myst
     repo.git("add", "-A")
     repo.commit("Import the Word SOPs")
-    for doc in ("SOP-012", "SOP-013"):
+    for doc in ("SOP-012", "SOP-030"):
         repo.qms("quinn", "approve", doc, "--role", "quality-manager")
         repo.qms("pat", "approve", doc, "--role", "production-manager")
     repo.git("add", "-A")
     repo.commit("Approvals", who="quinn")
     statuses = json.loads(repo.qms("quinn", "status", "--format", "json").stdout)
     assert {s["document"]: s["status"] for s in statuses
-            if s["document"] in ("SOP-012", "SOP-013")} == {
-        "SOP-012": "effective", "SOP-013": "effective"}
+            if s["document"] in ("SOP-012", "SOP-030")} == {
+        "SOP-012": "effective", "SOP-030": "effective"}
 
 
 # --- refusals: nothing written ------------------------------------------------------------

@@ -50,6 +50,7 @@ class WordSop:
     approved_by: str = "J. Smith (Quality Manager), 2024-03-01"
     owner: str = "Purchasing Manager"
     header_table: bool = True
+    page_header: str = ""  # a document number in a table of the page header
     history_table: bool = True
     nested_list: bool = True
     merged_table: bool = True
@@ -68,6 +69,11 @@ class WordSop:
         doc = Document()
         if self.header_table:
             _header_table(doc, self)
+        if self.page_header:
+            table = doc.sections[0].header.add_table(1, 4, Inches(6))
+            for cell, text in zip(table.rows[0].cells, ("Doc. No.", self.page_header, "Rev.",
+                                                        self.revision), strict=True):
+                cell.text = text
         doc.add_heading("1 Purpose", level=1)
         para = doc.add_paragraph("This procedure describes how we buy ")
         para.add_run("materials").bold = True
@@ -138,6 +144,7 @@ class WordSop:
 def _header_table(doc, sop: WordSop) -> None:
     rows = [("Document No.", sop.number), ("Title", sop.title), ("Revision", sop.revision),
             ("Owner", sop.owner), ("Approved by", sop.approved_by)]
+    rows = [(label, value) for label, value in rows if value]
     table = doc.add_table(rows=0, cols=2)
     for label, value in rows:
         cells = table.add_row().cells

@@ -48,7 +48,7 @@ def import_documents(project: Project, files: tuple[Path, ...], type_name: str,
 
     ws = project.ws
     sources = importer.word_files(files)
-    with click.progressbar(length=len(sources), label="Converting", file=sys.stderr) as bar:
+    with click.progressbar(length=2 * len(sources), label="Converting", file=sys.stderr) as bar:
 
         def converted(_: Path) -> None:
             bar.update(1)

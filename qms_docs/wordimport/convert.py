@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import InputError
 from ..extras import require
 from . import pandoc_ast as pa
-from .scan import Problem, scan
+from .scan import Problem, page_header_tables, scan
 from .tables import WordHeader, header_fields, history_rows, is_history_heading
 
 #: Pictures a browser shows (and the journal writes); Word's EMF/WMF and TIFF are not.
@@ -55,7 +55,7 @@ class Converted:
 def pandoc() -> str:
     """The path of the pandoc that pypandoc-binary ships (or a usage error naming the
     extra)."""
-    require("import", "Word import needs pandoc, which")
+    require("import", "Word files")
     import pypandoc
 
     try:
@@ -88,12 +88,17 @@ def read_docx(source: Path, markup: str) -> Converted:
         if "word/document.xml" not in archive.namelist():
             raise InputError("a zip file, but not a Word .docx", path=str(source))
         problems = scan(archive)
+        page_tables = page_header_tables(archive)
         media = {name: archive.read(name) for name in archive.namelist()
                  if name.startswith("word/media/")}
     document = json.loads(_run(["-f", "docx", "-t", "json", str(source)], None, source))
     meta = document.get("meta", {})
     blocks = document["blocks"]
     header, history = _control_tables(blocks)
+    for rows in page_tables:  # what the body's header table did not say
+        found = header_fields(rows)
+        if found is not None:
+            header.merge(found)
     _clean(blocks)
     pictures = _pictures(blocks, media, problems)
     if markup == "md":
@@ -114,7 +119,12 @@ def write_body(converted: Converted, markup: str, folder: str) -> tuple[str, dic
     writer = "rst" if markup == "rst" else MYST_WRITER
     text = _run(["-f", "json", "-t", writer, "--wrap=auto", "--columns=79"],
                 json.dumps(document).encode("utf-8"), converted.source).decode("utf-8")
-    return text.strip("\n") + "\n", dict(converted.pictures)
+    text = text.strip("\n")
+    if not text.strip():
+        raise InputError("holds no text besides Word's header and revision tables",
+                         path=str(converted.source), hint="leave the file out, or write the "
+                         "procedure in it first")
+    return text + "\n", dict(converted.pictures)
 
 
 # --- Word's control tables ---------------------------------------------------------------

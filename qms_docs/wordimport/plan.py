@@ -19,7 +19,7 @@ from .. import actions, journal
 from ..errors import InputError, Refused, UsageError
 from ..model import Person
 from ..workspace import Workspace
-from .convert import Converted, read_docx, write_body
+from .convert import Converted, pandoc, read_docx, write_body
 from .scan import Problem
 from .tables import summary
 
@@ -68,13 +68,15 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
                 doc_id: str | None = None,
                 progress: Callable[[Path], None] | None = None) -> list[Planned]:
     """Convert each Word file and plan its document; nothing is written. Every file that
-    cannot be converted is named in one error (exit 2)."""
+    cannot be converted is named in one error (exit 2). ``progress`` is called twice per
+    file (read, written as text)."""
     if not files:
         raise UsageError("no Word file to import")
     if doc_id is not None and len(files) > 1:
         raise UsageError("--id names the id of one document, but several files are imported",
                          hint="leave out --id: each file gets its Word number or the next "
                               "free id")
+    pandoc()  # the import extra, before anything else
     kind = actions.new_kind(ws, type_name, owner, satisfies, markup)
     wanted = actions.checked_id(ws, kind, doc_id) if doc_id is not None else None
     actor = ws.actor()
@@ -87,14 +89,19 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
             failed.append(str(exc))
         if progress:
             progress(source)
+    plans = [_first_plan(ws, kind, owner, item) for item in converted]
+    _assign_ids(ws, kind, plans, converted, wanted)
+    for plan, item in zip(plans, converted, strict=True):
+        try:
+            _plan_files(ws, dataclasses.replace(kind, owner=plan.owner), plan, item, actor)
+        except InputError as exc:
+            failed.append(str(exc))
+        if progress:
+            progress(item.source)
     if failed:
         raise InputError(f"{len(failed)} of {len(files)} files cannot be imported, so none "
                          "is:\n  " + "\n  ".join(failed),
                          hint="fix or leave out those files and run the import again")
-    plans = [_first_plan(ws, kind, owner, item) for item in converted]
-    _assign_ids(ws, kind, plans, converted, wanted)
-    for plan, item in zip(plans, converted, strict=True):
-        _plan_files(ws, dataclasses.replace(kind, owner=plan.owner), plan, item, actor)
     return plans
 
 

@@ -202,3 +202,19 @@ def _object_name(node: ET.Element) -> str:
         return f"object {ole.get('ProgID')}"
     uri = node.get("uri") or ""
     return f"{uri.rsplit('/', 1)[-1] or 'object'} object" if uri else "object"
+
+
+def page_header_tables(archive: zipfile.ZipFile) -> list[list[list[str]]]:
+    """The tables of the page headers (word/header*.xml: a number and revision on every
+    page), as rows of cell texts; pandoc does not import page headers."""
+    out = []
+    for name in sorted(n for n in archive.namelist()
+                       if re.fullmatch(r"word/header\d*\.xml", n)):
+        try:
+            root = ET.fromstring(archive.read(name))
+        except ET.ParseError:
+            continue
+        for table in root.iter(f"{W}tbl"):
+            out.append([[text_of(cell) for cell in row.iter(f"{W}tc")]
+                        for row in table.iter(f"{W}tr")])
+    return out

@@ -24,8 +24,8 @@ RATIOS = ["build: qms / bare sphinx-needs", "build: qms / bare sphinx-needs, no 
 # tools/bench.py
 def test_benchmark_smoke_run_prints_every_ratio():
     done = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--sizes", "10,20",
-                           "--repeat", "1", "--no-write", "--word-files", "2"], capture_output=True, text=True,
-                          timeout=600)
+                           "--repeat", "1", "--no-write", "--word-files", "2"],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     for ratio in RATIOS:

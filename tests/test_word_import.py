@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -223,3 +225,22 @@ def test_doc_and_id_misuse_are_usage_errors(small, tmp_path):
     result = small.qms("ash", "import", str(one), str(two), "--type", "sop", "--id", "SOP-050",
                        code=2)
     assert "--id names the id of one document" in result.stderr
+
+
+def test_without_the_import_extra_it_says_which_extra(small, tmp_path):
+    """pypandoc made unimportable, as if the import extra were not installed."""
+    source = WordSop(image=False).save(tmp_path / "a.docx")
+    code = ("import sys\n"
+            "class Blocked:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] == 'pypandoc':\n"
+            "            raise ModuleNotFoundError(name, name=name)\n"
+            "sys.meta_path.insert(0, Blocked())\n"
+            "from qms_docs.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    small.git("config", "user.email", "ash@example.com")
+    done = subprocess.run([sys.executable, "-c", code, "--repo", str(small.root), "import",
+                           str(source), "--type", "sop"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Word files need the import extra: pip install 'qms-docs[import]'" in done.stderr
+    assert "Traceback" not in done.stderr and "Converting" not in done.stderr

@@ -48,6 +48,7 @@ def import_documents(project: Project, files: tuple[Path, ...], type_name: str,
 
     ws = project.ws
     sources = importer.word_files(files)
+    importer.pandoc()  # the import extra, before the progress bar
     with click.progressbar(length=2 * len(sources), label="Converting", file=sys.stderr) as bar:
 
         def converted(_: Path) -> None:

@@ -208,9 +208,12 @@ def test_one_bad_file_writes_nothing_and_dry_run_plans(small, tmp_path):
     assert "the Word number WI-3 does not fit SOP- ids" in plan.stderr
     assert "Dry run: nothing was written." in plan.stderr
     assert snapshot(small.root) == before
-    (folder / "four.docx").write_bytes(b"not a zip")
-    bad = small.qms("ash", "import", str(folder), "--type", "sop", code=2)
-    assert "1 of 4 files cannot be imported, so none is" in bad.stderr
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (folder / "one.docx").rename(mixed / "one.docx")
+    (mixed / "four.docx").write_bytes(b"not a zip")
+    bad = small.qms("ash", "import", str(mixed), "--type", "sop", code=2)
+    assert "1 of 2 files cannot be imported, so none is" in bad.stderr
     assert "four.docx: not a Word .docx file" in bad.stderr
     assert snapshot(small.root) == before
 

@@ -10,10 +10,13 @@ converted are they all written, through one journal: one bad file writes nothing
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .. import actions, journal
 from ..errors import InputError, Refused, UsageError
@@ -22,6 +25,9 @@ from ..workspace import Workspace
 from .convert import Converted, pandoc, read_docx, write_body
 from .scan import Problem
 from .tables import summary
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -80,29 +86,49 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
     kind = actions.new_kind(ws, type_name, owner, satisfies, markup)
     wanted = actions.checked_id(ws, kind, doc_id) if doc_id is not None else None
     actor = ws.actor()
-    converted: list[Converted] = []
     failed: list[str] = []
-    for source in files:
-        try:
-            converted.append(read_docx(source, markup))
-        except InputError as exc:
-            failed.append(str(exc))
-        if progress:
-            progress(source)
+    read = _in_parallel(lambda source: read_docx(source, markup), files, progress)
+    converted = [item for item in read if isinstance(item, Converted)]
+    failed += [str(item) for item in read if isinstance(item, InputError)]
     plans = [_first_plan(ws, kind, owner, item) for item in converted]
     _assign_ids(ws, kind, plans, converted, wanted)
-    for plan, item in zip(plans, converted, strict=True):
-        try:
-            _plan_files(ws, dataclasses.replace(kind, owner=plan.owner), plan, item, actor)
-        except InputError as exc:
-            failed.append(str(exc))
-        if progress:
-            progress(item.source)
+    for plan in plans:
+        plan.path = actions.document_path(ws, dataclasses.replace(kind, owner=plan.owner),
+                                          plan.doc_id, plan.title)
+    bodies = _in_parallel(lambda pair: write_body(pair[1], markup, Path(pair[0].path).stem),
+                          list(zip(plans, converted, strict=True)), progress and (
+                              lambda pair: progress(pair[1].source)))
+    for plan, item, body in zip(plans, converted, bodies, strict=True):
+        if isinstance(body, InputError):
+            failed.append(str(body))
+            continue
+        _plan_files(ws, dataclasses.replace(kind, owner=plan.owner), plan, item, body, actor)
     if failed:
         raise InputError(f"{len(failed)} of {len(files)} files cannot be imported, so none "
                          "is:\n  " + "\n  ".join(failed),
                          hint="fix or leave out those files and run the import again")
     return plans
+
+
+def _in_parallel(work: Callable[[T], R], items: list[T],
+                 progress: Callable[[T], object] | None) -> list[R | InputError]:
+    """``work`` on every item, in as many threads as the machine has cores (pandoc runs
+    as its own process, so they convert side by side); results in order, an InputError
+    where one failed; ``progress`` called in this thread as each finishes, in order."""
+    def attempt(item: T) -> R | InputError:
+        try:
+            return work(item)
+        except InputError as exc:
+            return exc
+
+    workers = max(1, min(len(items), os.cpu_count() or 1))
+    out: list[R | InputError] = []
+    with ThreadPoolExecutor(workers) as pool:
+        for item, result in zip(items, pool.map(attempt, items), strict=True):
+            out.append(result)
+            if progress:
+                progress(item)
+    return out
 
 
 def _first_plan(ws: Workspace, kind: actions.NewKind, owner: str | None,
@@ -174,19 +200,16 @@ def _assign_ids(ws: Workspace, kind: actions.NewKind, plans: list[Planned],
 
 
 def _plan_files(ws: Workspace, kind: actions.NewKind, plan: Planned, item: Converted,
-                actor: Person) -> None:
+                body: tuple[str, dict[str, bytes]], actor: Person) -> None:
     """The document's text, pictures and change record, as journal writes."""
-    path = actions.document_path(ws, kind, plan.doc_id, plan.title)
-    stem = Path(path).stem
-    body, pictures = write_body(item, kind.markup, stem)
-    folder = Path(path).parent.as_posix()
+    text, pictures = body
+    stem = Path(plan.path).stem
+    folder = Path(plan.path).parent.as_posix()
     files = {f"{folder}/{stem}/{name}": data for name, data in pictures.items()}
     reason = f"Imported from {item.source.name} (sha256 {item.sha256})"
-    text = summary(item.header, item.history)
-    plan.path = path
     plan.pictures = sorted(files)
     plan.writes = actions.document_writes(ws, kind, plan.doc_id, plan.title, actor, reason,
-                                          text, body, files)
+                                          summary(item.header, item.history), text, files)
 
 
 def refusal(plans: list[Planned]) -> Refused | None:

@@ -254,7 +254,7 @@ def bench_import(count: int, repeat: int, work: Path) -> dict:
 
     words = work / "word"
     for n in range(count):
-        WordSop(number=f"SOP-{n + 1}", title=f"Procedure {n + 1}", pages=4,
+        WordSop(number=f"SOP-{n + 1}", title=f"Procedure {n + 1}", pages=6,
                 tracked_change=n % 10 == 0).save(words / f"SOP-{n + 1} Procedure.docx")
     repo = work / "import-qms"
     shutil.copytree(ROOT / "tests" / "roots" / "basic", repo)

@@ -38,7 +38,7 @@ def shared(tmp_path_factory):
     words = base / "word"
     purchasing = WordSop(**EVERYTHING).save(words / "SOP-12 Purchasing.docx")
     receiving = WordSop(number="", title="Goods Receiving", page_header="SOP-30",
-                        history_table=False).save(words / "Receiving.docx")
+                        history_table=False, **EVERYTHING).save(words / "Receiving.docx")
     rst = repo.qms("ash", "import", str(purchasing), "--type", "sop", "--owner",
                    "production-manager", "--satisfies", "8.4.1")
     md = repo.qms("ash", "import", str(receiving), "--type", "sop", "--format", "md",
@@ -140,8 +140,12 @@ def test_myst_keeps_structure_and_warns_of_merged_cells(shared):
     assert "![](sop-030-goods-receiving/figure-1.png)" in text
     assert "[^1]" in text and "[^1]: See the supplier list" in text
     assert "<" not in text.replace("<https", "")  # no raw HTML
+    assert "Orders above 2000 EUR need" in text and "Call the buyer" not in text
     assert ("warning: table 1 in section '3.2 Responsibilities': table: merged cells are "
             "split") in md.stderr
+    for kind in ("text box", "tracked change", "comment", "field", "embedded object"):
+        assert f": {kind}: " in md.stderr
+    assert "6 warnings" in md.stderr
     assert "note: SOP-030 from the Word number SOP-30" in md.stderr  # from the page header
     summary = _record(repo, "SOP-030")["summary"]
     assert summary.startswith("Word header: Title: Goods Receiving; Revision: C; Owner: ")

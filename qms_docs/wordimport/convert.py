@@ -13,10 +13,12 @@ MyST reads.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import posixpath
 import subprocess
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ class Converted:
     blocks: list[Any]
     pictures: list[tuple[str, bytes]]  # (our name, bytes), in order of appearance
     problems: list[Problem] = field(default_factory=list)
+    api_version: list[int] = field(default_factory=lambda: [1, 23])  # pandoc's JSON model
 
 
 def pandoc() -> str:
@@ -81,17 +84,21 @@ def read_docx(source: Path, markup: str) -> Converted:
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", path=str(source)) from None
-    if not zipfile.is_zipfile(source):
-        raise InputError("not a Word .docx file", path=str(source),
-                         hint="a .doc (Word 97-2003) is opened in Word and saved as .docx")
-    with zipfile.ZipFile(source) as archive:
-        if "word/document.xml" not in archive.namelist():
-            raise InputError("a zip file, but not a Word .docx", path=str(source))
-        problems = scan(archive)
-        page_tables = page_header_tables(archive)
-        media = {name: archive.read(name) for name in archive.namelist()
-                 if name.startswith("word/media/")}
-    document = json.loads(_run(["-f", "docx", "-t", "json", str(source)], None, source))
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise InputError("a zip file, but not a Word .docx", path=str(source))
+            problems = scan(archive)
+            page_tables = page_header_tables(archive)
+            media = {name: archive.read(name) for name in archive.namelist()
+                     if name.startswith("word/media/")}
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        hint = ("a .doc (Word 97-2003) is opened in Word and saved as .docx"
+                if raw.startswith(b"\xd0\xcf\x11\xe0") else "open it in Word and save it again")
+        raise InputError(f"not a Word .docx file, or a damaged one ({exc})", path=str(source),
+                         hint=hint) from None
+    # the bytes hashed for the change record are the bytes pandoc converts
+    document = json.loads(_run(["-f", "docx", "-t", "json"], raw, source))
     meta = document.get("meta", {})
     blocks = document["blocks"]
     header, history = _control_tables(blocks)
@@ -105,7 +112,8 @@ def read_docx(source: Path, markup: str) -> Converted:
         _flatten_tables(blocks, problems)
     return Converted(source, hashlib.sha256(raw).hexdigest(),
                      pa.text(meta.get("title", {}).get("c", [])) if meta.get("title") else "",
-                     header, history, blocks, pictures, problems)
+                     header, history, blocks, pictures, problems,
+                     document.get("pandoc-api-version", [1, 23]))
 
 
 def write_body(converted: Converted, markup: str, folder: str) -> tuple[str, dict[str, bytes]]:
@@ -115,7 +123,7 @@ def write_body(converted: Converted, markup: str, folder: str) -> tuple[str, dic
     for node in pa.walk(blocks):
         if node["t"] == "Image":
             node["c"][2][0] = f"{folder}/{node['c'][2][0]}"
-    document = {"pandoc-api-version": [1, 23, 1], "meta": {}, "blocks": blocks}
+    document = {"pandoc-api-version": converted.api_version, "meta": {}, "blocks": blocks}
     writer = "rst" if markup == "rst" else MYST_WRITER
     text = _run(["-f", "json", "-t", writer, "--wrap=auto", "--columns=79"],
                 json.dumps(document).encode("utf-8"), converted.source).decode("utf-8")

@@ -251,3 +251,23 @@ def test_without_the_import_extra_it_says_which_extra(small, tmp_path):
     assert done.returncode == 2
     assert "Word files need the import extra: pip install 'qms-docs[import]'" in done.stderr
     assert "Traceback" not in done.stderr and "Converting" not in done.stderr
+
+
+# --- Word's control tables, in the forms templates use --------------------------------
+
+def test_header_tables_in_three_forms():
+    from qms_docs.wordimport.tables import header_fields, history_rows, is_history_heading
+
+    over = header_fields([["Doc. No.", "Rev.", "Effective date"], ["QP-7", "4", "2023-01-09"]])
+    assert over is not None and over.entries == [("number", "Doc. No.", "QP-7"),
+                                                 ("revision", "Rev.", "4"),
+                                                 ("effective", "Effective date", "2023-01-09")]
+    inline = header_fields([["Document number: SOP-3", "Version: 2.1"], ["Page 1 of 4", ""]])
+    assert inline is not None and inline.get("number") == "SOP-3"
+    assert inline.get("revision") == "2.1"
+    pairs = header_fields([["Title", "Purchasing", "Revision", "C"]])
+    assert pairs is not None and (pairs.get("title"), pairs.get("revision")) == ("Purchasing", "C")
+    assert header_fields([["Step", "Who"], ["Order", "Buyer"]]) is None  # an ordinary table
+    assert history_rows([["Issue", "Date", "Nature of change"], ["1", "2020", "New"]])
+    assert history_rows([["Revision", "Owner"], ["B", "QM"]]) is None
+    assert is_history_heading("9 Document history") and not is_history_heading("History of valves")

@@ -564,7 +564,8 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
         email = actor.email.lower()
         wrote = any(r.to_revision == revision and r.author.has_email(email)
                     for r in of_kind(policy_records, ChangeRecord))
-        if wrote or email in policy_writers(ws, head, committed.files):
+        if (wrote or email in policy_writers(ws, head, committed.files)) and \
+                config.self_approval != "recorded":
             raise Refused(f"{actor.name} wrote or committed this change of the policy and "
                           "cannot approve it",
                           hint="segregation of duties: another person holding the role approves")
@@ -585,6 +586,10 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
 
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
                        actor: Person) -> None:
+    """Refuse an approval by the person who wrote or committed the revision, unless the
+    policy in force records such approvals as self-approved (``[policy] self_approval``)."""
+    if ws.config.self_approval == "recorded":
+        return
     email = actor.email.lower()
     for record in of_kind(ws.records.for_document(doc.id), ChangeRecord):
         if record.to_revision == doc.revision and record.author.has_email(email):
@@ -598,7 +603,11 @@ def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
 
 
 def review(ws: Workspace, doc: Document, outcome: str) -> Path:
-    """Record a periodic review of the effective revision that found no change needed."""
+    """Record a periodic review of the revision in force that found no change needed.
+
+    The review applies to the revision in force (its number and approved fingerprint), also
+    while a newer revision is open: a draft must not keep the text people work to from its
+    periodic review."""
     if not checked_input(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
     with _one_at_a_time(ws):
@@ -608,9 +617,10 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
 def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
     actor = ws.actor()
     info = ws.status(doc)
-    if info.status != "effective":
-        raise Refused(f"{doc.id} is {info.status}: only an effective document is reviewed "
-                      "without change", hint="if it must change, use qms revise")
+    force = info.reviewed_revision
+    if force is None:
+        raise Refused(f"{doc.id} is {info.status} and no revision of it is in force: only a "
+                      "revision in force is reviewed", hint="if it must change, use qms revise")
     allowed = set(info.required_roles) | ({doc.owner} if doc.owner else set())
     if not allowed & set(actor.roles):
         raise Refused(f"{doc.id} is reviewed by a person holding {_and(sorted(allowed))} "
@@ -618,7 +628,7 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
                       f"owner, :owner: in its header); {_holds(actor)}",
                       hint="one of them runs qms review")
     return _write(ws, "review", [journaled_record(ws.root, new_record(
-        "review", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
+        "review", doc.id, revision=force.revision, fingerprint=force.fingerprint,
         reviewer=_person(actor), outcome=outcome.strip()))])[0]
 
 

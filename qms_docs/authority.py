@@ -111,7 +111,8 @@ class Judgement:
     def to_dict(self) -> dict[str, object]:
         """What a build outside git needs to apply this judgement to the same records."""
         return {"counted": {r.path: {"added": r.added, "required": list(r.required)
-                                     if r.required is not None else None}
+                                     if r.required is not None else None,
+                                     "self_approved": r.self_approved}
                             for r in self.records.records},
                 "rejected": {path: f.to_dict() for path, f in self.rejected.items()}}
 
@@ -127,7 +128,8 @@ def apply(records: RecordSet, data: dict[str, Any]) -> RecordSet:
             continue
         required = entry.get("required")
         kept.append(replace(record, added=entry.get("added"),
-                            required=tuple(required) if required is not None else None))
+                            required=tuple(required) if required is not None else None,
+                            self_approved=bool(entry.get("self_approved"))))
     kept.sort(key=lambda r: (r.stated, r.path))
     return RecordSet(records=kept, findings=list(records.findings))
 
@@ -387,11 +389,12 @@ class _Judge:
                             "already approved with other content: a revision number names "
                             "one text", f"raise the revision first: qms revise {doc.id} "
                             "--reason \"...\", then approve")
-        if self._wrote(record, doc):
+        wrote = self._wrote(record, doc)
+        if wrote and config.self_approval != "recorded":
             return _finding("self-approval", record, f"{record.approver.name} approved "
                             f"revision {revision} of {doc.id}, which they wrote or committed",
                             "segregation of duties: another person holding the role approves")
-        counted = self._counted = replace(record, required=required)
+        counted = self._counted = replace(record, required=required, self_approved=wrote)
         if record.meaning in COUNTING_MEANINGS:
             group = self.groups.setdefault((doc.id, revision, digest), {})
             group.setdefault(role, counted)
@@ -519,11 +522,12 @@ class _Judge:
         email = record.approver.email.lower()
         wrote = any(c.author.has_email(email)
                     for c in self.changes.get((policy_item.POLICY_ID, revision), []))
-        if wrote or any(email in c.people for c in written):
+        wrote = wrote or any(email in c.people for c in written)
+        if wrote and config.self_approval != "recorded":
             return _finding("self-approval", record, f"{record.approver.name} approved "
                             "a policy change they wrote or committed", "segregation of "
                             "duties: another person holding the role approves")
-        counted = self._counted = replace(record, required=required)
+        counted = self._counted = replace(record, required=required, self_approved=wrote)
         if record.meaning not in COUNTING_MEANINGS or any(
                 r == revision and fp == digest for r, fp in done):
             return None

@@ -120,23 +120,45 @@ def parse_catalog(file: Path) -> Catalog:
     )
 
 
-def resolve_clause(text: str, catalogs: list[Catalog]) -> Clause:
-    """Find the requirement clause a document satisfies by number (``7.5.3.1``), need id
-    (``ISO9001-7-5-3-1``) or ``9001:7.5.3.1``. A heading (a clause with clauses below it,
-    which the gap report never counts as covered) is refused with its requirement clauses
-    offered; an unknown number with the nearest clauses that exist."""
+def find_clause(text: str, catalogs: Sequence[Catalog]) -> tuple[Catalog, Clause] | None:
+    """The clause a reference names, as people write it: a number (``7.5.3.1``), a need id
+    (``ISO9001-7-5-3-1``, any case) or ``9001:7.5.3.1``; the first catalog holding it.
+    The one mapping of references to clauses: ``qms new --satisfies``, document headers
+    and ``qms trace --clause`` all ask it."""
     wanted = text.strip()
+    number = wanted.split(":")[-1].strip()
     for catalog in catalogs:
-        found = catalog.by_need_id().get(wanted.upper())
-        number = wanted.split(":")[-1] if ":" in wanted else wanted
-        found = found or catalog.by_number().get(number)
-        if found is None:
-            continue
+        found = catalog.by_need_id().get(wanted.upper()) or catalog.by_number().get(number)
+        if found is not None:
+            return catalog, found
+    return None
+
+
+def clause_id(text: str, catalogs: Sequence[Catalog]) -> str:
+    """The need id of the clause a header's ``:satisfies:`` entry names (``8.7.1`` ->
+    ``ISO9001-8-7-1``); an entry that names no clause stays as written (qms check reports
+    it)."""
+    found = find_clause(text, catalogs)
+    return found[1].need_id if found else text.strip()
+
+
+def heading_message(catalog: Catalog, clause: Clause) -> str:
+    """``8.7 is a heading of ISO 9001:2015; did you mean 8.7.1 or 8.7.2?``"""
+    offered = _names([c for c in catalog.leaves if c.number.startswith(clause.number + ".")])
+    return f"{clause.number} is a heading of {catalog.short_title}; did you mean {offered}?"
+
+
+def resolve_clause(text: str, catalogs: list[Catalog]) -> Clause:
+    """Find the requirement clause a document satisfies (see :func:`find_clause`). A
+    heading (a clause with clauses below it, which the gap report never counts as covered)
+    is refused with its requirement clauses offered; an unknown number with the nearest
+    clauses that exist."""
+    wanted = text.strip()
+    match = find_clause(wanted, catalogs)
+    if match is not None:
+        catalog, found = match
         if not found.is_leaf:
-            offered = _names([c for c in catalog.leaves
-                              if c.number.startswith(found.number + ".")])
-            raise UsageError(f"{found.number} is a heading of {catalog.short_title}; "
-                             f"did you mean {offered}?",
+            raise UsageError(heading_message(catalog, found),
                              hint="a document satisfies requirement clauses: give each one "
                                   "it meets (--satisfies repeats)")
         return found

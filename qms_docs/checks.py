@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from .catalog import nearest_clauses
+from .catalog import heading_message, nearest_clauses
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
 from .model import Catalog, Config, Document, Finding
@@ -22,7 +22,7 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
     are not free though no document holds them (their records remain), as ``qms new``
     skips them."""
     findings = [*scan.findings, *scan.content_findings]
-    clauses = {c.need_id for catalog in catalogs for c in catalog.clauses}
+    clauses = {c.need_id: (catalog, c) for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
     next_id = _free_ids(scan, config, set(taken))
     for doc in scan.documents:
@@ -47,6 +47,12 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
                     f"{doc.id or doc.path} satisfies {ref!r}, which is not a clause of "
                     f"{', '.join(c.short_title for c in catalogs)}",
                     _clause_hint(ref, catalogs)))
+            elif not clauses[ref][1].is_leaf:
+                findings.append(_finding(
+                    doc, "heading-clause", "satisfies",
+                    f"{doc.id or doc.path}: {heading_message(*clauses[ref])}",
+                    "a document satisfies requirement clauses: name each one it meets "
+                    "(the gap report never counts a heading as covered)"))
     ids = set(first_seen)
     for doc in scan.documents:
         for ref in doc.links:
@@ -150,7 +156,8 @@ def _clause_hint(ref: str, catalogs: list[Catalog]) -> str:
             return f"write it as {catalog.by_number()[number].need_id}"
     near = [c for catalog in catalogs for c in nearest_clauses(ref, catalog)]
     if near:
-        ids = [c.need_id for c in near]
+        ids = [c.number for c in near]
         return ("did you mean " + (", ".join(ids[:-1]) + " or " + ids[-1] if len(ids) > 1
                                    else ids[0]) + "?")
-    return "use a clause id from the Standards page, e.g. ISO9001-7-5-3-1 for clause 7.5.3.1"
+    return ("use a clause number or id from the Standards page, e.g. 7.5.3.1 or "
+            "ISO9001-7-5-3-1")

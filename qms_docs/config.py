@@ -188,6 +188,7 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
         policy_require_signature=policy.get("require_signature", False),
         policy_files=tuple(policy.get("files", ())),
         identity=policy.get("identity", "gate"),
+        self_approval=policy.get("self_approval", "forbidden"),
     )
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import InputError
+from .catalog import clause_id, load_catalogs
+from .errors import InputError, QmsError
 from .includes import Reader, composite, shown_files, stray_documents, stray_finding
-from .model import REVISION_NUMBER, Config, Document, Finding
+from .model import REVISION_NUMBER, Catalog, Config, Document, Finding
 from .text import decode_utf8
 
 DIRECTIVE = re.compile(r"^\.\.\s+([A-Za-z][\w-]*)::(?:\s+(.*))?$")
@@ -166,6 +168,35 @@ def _read_myst_header(text: str, path: str) -> Header | None:
                      hint=f"add a line {fence} after the header fields")
 
 
+def config_catalogs(config: Config, root: Path) -> list[Catalog]:
+    """The catalogs of ``[qms] standards``, or none where one cannot be read (qms check
+    reports that; clause numbers in headers then stay as written)."""
+    try:
+        return load_catalogs(config.standards, root)
+    except QmsError:
+        return []
+
+
+def with_clause_ids(text: str, header: Header, ids: Sequence[str]) -> str:
+    """``text`` with its header's ``:satisfies:`` naming ``ids`` (the need ids its entries
+    map to), every line kept in its place: what a build reads, so sphinx-needs links
+    ``8.7.1`` to the clause ``ISO9001-8-7-1``."""
+    line = header.lines.get("satisfies")
+    if line is None or split_list(header.options.get("satisfies", "")) == tuple(ids):
+        return text
+    lines = text.split("\n")
+    name = re.search(r"(?i):satisfies:", lines[line - 1])
+    if name is None:
+        return text
+    lines[line - 1] = lines[line - 1][:name.end()] + " " + ", ".join(ids)
+    index = line
+    while index < len(lines) and lines[index].strip() and not lines[index].strip(
+            ).startswith((":", "```", ":::")):
+        lines[index] = ""  # a continuation line: its entries are on the first line now
+        index += 1
+    return "\n".join(lines)
+
+
 def split_list(value: str) -> tuple[str, ...]:
     """``'A, B  C'`` -> ``('A', 'B', 'C')`` (sphinx-needs separates by comma or space)."""
     return tuple(part for part in re.split(r"[,;\s]+", value.strip()) if part)
@@ -200,9 +231,12 @@ def document_files(root: Path, config: Config) -> list[Path]:
     return sorted(files)
 
 
-def scan(root: Path, config: Config) -> Scan:
-    """Read every document file under ``root``: documents plus findings, no exceptions."""
+def scan(root: Path, config: Config, catalogs: Sequence[Catalog] | None = None) -> Scan:
+    """Read every document file under ``root``: documents plus findings, no exceptions.
+    ``catalogs`` (default: those of ``config``) map clause numbers in headers to ids."""
     result = Scan(documents=[], findings=[])
+    if catalogs is None:
+        catalogs = config_catalogs(config, root)
     types = set(config.types)
     inside = root.resolve()
     # The walk follows no link below a folder: a file leads outside if it is a link that
@@ -248,7 +282,7 @@ def scan(root: Path, config: Config) -> Scan:
                                     stray_documents(text, rel, types, header.line)]
         result.content_findings += shown.findings
         document = to_document(header, rel, composite(fingerprint(raw), shown.files),
-                               bool(RECORDS_SECTION.search(text)))
+                               bool(RECORDS_SECTION.search(text)), catalogs)
         result.documents.append(replace(document, includes=tuple(sorted(shown.files))))
     _scan_pages(root, config, result)
     return result
@@ -301,9 +335,15 @@ def tree_reader(root: Path) -> Reader:
     return read
 
 
-def to_document(header: Header, rel: str, digest: str, records_section: bool = False) -> Document:
-    """Turn a header into a :class:`Document` (lenient: checks report what is missing)."""
+def to_document(header: Header, rel: str, digest: str, records_section: bool = False,
+                catalogs: Sequence[Catalog] = ()) -> Document:
+    """Turn a header into a :class:`Document` (lenient: checks report what is missing).
+    Clauses written as numbers (``:satisfies: 8.7.1``) become the need ids of ``catalogs``
+    (:func:`qms_docs.catalog.clause_id`)."""
     revision = parse_revision(header.options.get("revision", ""))
+    satisfies = split_list(header.options.get("satisfies", ""))
+    if catalogs:
+        satisfies = tuple(clause_id(ref, catalogs) for ref in satisfies)
     return Document(
         id=header.options.get("id", "").strip(),
         type=header.directive,
@@ -312,7 +352,7 @@ def to_document(header: Header, rel: str, digest: str, records_section: bool = F
         owner=header.options.get("owner", "").strip() or None,
         path=rel,
         line=header.line,
-        satisfies=split_list(header.options.get("satisfies", "")),
+        satisfies=satisfies,
         links=split_list(header.options.get("links", "")),
         audience=split_list(header.options.get("audience", "")),
         fingerprint=digest,

@@ -46,7 +46,17 @@ GROUPS: tuple[Group, ...] = (
           "fill it in with a valid value"),
     Group(("unknown-clause", "unknown-link"),
           "`:satisfies:` names no clause of the standards, `:links:` no document",
-          "use `ISO9001-8-7-1` style ids of the catalog; an existing id"),
+          "a clause number (`8.7.1`) or id (`ISO9001-8-7-1`) of the catalog (the hint "
+          "offers the nearest); an existing document id"),
+    Group(("bad-markup",),
+          "`qms check FILE` found markup the build would fail on: a malformed table, an "
+          "unclosed emphasis, an unknown directive or role, a link to no target",
+          "the one-line fix the finding gives, at the file's line"),
+    Group(("heading-clause",),
+          "`:satisfies:` names a heading (a clause with clauses below it), which the gap "
+          "report never counts as covered",
+          "name the requirement clauses below it that the document meets (the message "
+          "offers them)"),
     Group(("unknown-option", "duplicate-option"),
           "a header option qms does not know, or given twice",
           "remove it"),

@@ -308,6 +308,14 @@ LOG = ["git", "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-z", 
        "--format=%x1e%H%x1f%P%x1f%ae%x1f%an%x1f%aI%x1f%ce%x1f%cI%x1f"
        "%(trailers:key=Co-authored-by,valueonly,separator=%x1d)%x1f"]
 _EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+_HEADER_FIELDS = LOG[-1].count("%x1f")
+_NOT_IN_FIELD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _field(text: str) -> str:
+    """A header field without the control characters git's separators could leave
+    around it (a tab inside a name is kept)."""
+    return _NOT_IN_FIELD.sub("", text).strip()
 
 
 def parse_log(output: str) -> list[list]:
@@ -319,8 +327,16 @@ def parse_log(output: str) -> list[list]:
     for block in output.split("\x1e"):
         if not block.strip("\x00\n"):
             continue
-        head, _, raw = block.partition("\n")
-        fields_ = head.rstrip("\x00").split("\x1f")
+        # The header is the format's 8 fields, each ended by \x1f; what follows (git's
+        # NUL and newline, then the raw lines) is never part of a field, whatever git puts
+        # between them: no field (a date in qms history's JSON) may end in a NUL.
+        parts = block.split("\x1f", _HEADER_FIELDS)
+        if len(parts) > _HEADER_FIELDS:
+            fields_, raw = parts[:_HEADER_FIELDS], parts[_HEADER_FIELDS]
+        else:  # not this format (should not happen): read up to the first line break
+            head, _, raw = block.partition("\n")
+            fields_ = head.split("\x1f")
+        fields_ = [_field(f) for f in fields_]
         commit, parents, email, name, date = fields_[:5]
         committer, committed = (fields_[5], fields_[6]) if len(fields_) > 6 else (email, date)
         trailers = fields_[7] if len(fields_) > 7 else ""

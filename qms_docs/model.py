@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .findings import CODES
 
@@ -58,9 +59,17 @@ class Catalog:
     clauses: tuple[Clause, ...]
 
     def by_need_id(self) -> dict[str, Clause]:
-        return {c.need_id: c for c in self.clauses}
+        return self._by_need_id
 
     def by_number(self) -> dict[str, Clause]:
+        return self._by_number
+
+    @cached_property  # asked once per clause of every header: made once (read-only use)
+    def _by_need_id(self) -> dict[str, Clause]:
+        return {c.need_id: c for c in self.clauses}
+
+    @cached_property
+    def _by_number(self) -> dict[str, Clause]:
         return {c.number: c for c in self.clauses}
 
     @property
@@ -111,6 +120,9 @@ class Config:
     #: "gate": the pull-request gate checks that each record was added by a commit of the
     #: person it names (or signed); "commit": every judgement does (merge-commit workflows)
     identity: str = "gate"
+    #: "forbidden": nobody approves what they wrote or committed; "recorded": they may
+    #: (a one-person company), and the approval is marked self-approved wherever shown
+    self_approval: str = "forbidden"
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():

@@ -107,6 +107,12 @@ class Frame:
                          and not f.startswith("/")))
 
 
+    def reads(self, path: str) -> bool:
+        """Whether Sphinx reads ``path`` (relative to the source folder) as a page."""
+        return any(_pattern(g).match(path) for g in self.include) and not any(
+            _pattern(g).match(path) for g in self.exclude)
+
+
 def covered(paths: list[str], config: Config, conf_text: str | None) -> list[str]:
     """The paths (relative to the QMS root) that the policy item covers, sorted."""
     frame = Frame.from_conf(conf_text)

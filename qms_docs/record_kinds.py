@@ -64,6 +64,9 @@ class Record:
     #: for approvals the roles the policy in force then required of the document.
     added: str | None = field(default=None, compare=False)
     required: tuple[str, ...] | None = field(default=None, compare=False)
+    #: Set by the judge: an approval by the person who wrote or committed what it approves,
+    #: counted because the policy in force allowed it (``[policy] self_approval``).
+    self_approved: bool = field(default=False, compare=False)
 
     #: The key of the person whose act the record is (see :meth:`person`).
     _person_key: ClassVar[str] = ""

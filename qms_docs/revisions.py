@@ -16,7 +16,7 @@ from .gitrepo import Change
 from .history import HistoryIndex
 from .model import Config, Document
 from .record_kinds import ApprovalRecord, ChangeRecord, Record, of_kind, retirement_of
-from .signing import manifestation, shown_time
+from .signing import manifestation, shown_meaning, shown_time
 from .status import InForce, complete_approvals, required_roles
 
 
@@ -81,9 +81,10 @@ def approval_text(record: Record, signers: Path | None, check: bool) -> str:
     """``Quinn Quality (quality-manager, approval, 2026-01-10 09:00 +01:00)``, and, when
     ``check``, the state of its signature (``; signature verified``)."""
     if check:
-        return manifestation(record.data, signers)["text"]
+        return manifestation(record.data, signers, record.self_approved)["text"]
     data = record.data
-    return (f"{data['approver']['name']} ({data['role']}, {data['meaning']}, "
+    return (f"{data['approver']['name']} ({data['role']}, "
+            f"{shown_meaning(data['meaning'], record.self_approved)}, "
             f"{shown_time(data['date'])})")
 
 

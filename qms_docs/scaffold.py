@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,56 @@ INDEX_PAGES = {
     "procedures/index.rst": ("Procedures, work instructions and forms", "sop wi form"),
 }
 CI_FILES = {"github": ".github/workflows/qms.yml", "gitlab": ".gitlab-ci.yml"}
+#: The roles a new policy declares (more come from ``--role``), and the one that approves
+#: documents: the first of APPROVING_ROLES someone holds (one approval keeps a small
+#: company able to approve whatever one of its two people wrote).
+ROLES = {"top-management": "Top Management", "quality-manager": "Quality Manager",
+         "process-owner": "Process Owner", "internal-auditor": "Internal Auditor"}
+APPROVING_ROLES = ("quality-manager", "top-management")
+#: Who commits the baseline: the starter texts are the templates' words, not the user's, so
+#: the person who ran ``qms init`` may approve them (their name is in the commit message).
+INIT_IDENTITY = ("qms init", "qms-init@localhost")
+PERSON = re.compile(r"\s*(?P<name>[^<>]*\S)\s*<(?P<email>[^<>@\s]+@[^<>@\s]+)>\s*")
+ROLE = re.compile(r"[a-z][a-z0-9-]{0,60}")
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A person of the new QMS (``--person "Name <email>" --role ROLE``)."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+def parse_people(people: Sequence[str], roles: Sequence[str]) -> list[NewPerson]:
+    """``--person`` and ``--role`` pairs, the n-th role option for the n-th person; a role
+    option may name several roles (``quality-manager,top-management``)."""
+    if roles and not people:
+        raise UsageError("--role without --person",
+                         hint='give each person as --person "Name <email>" --role ROLE')
+    if len(roles) != len(people):
+        raise UsageError(f"{len(people)} --person but {len(roles)} --role",
+                         hint='each --person is followed by its --role (several roles: '
+                              '--role quality-manager,top-management)')
+    found: list[NewPerson] = []
+    for text, role_text in zip(people, roles, strict=True):
+        match = PERSON.fullmatch(checked_input(text, "--person"))
+        if match is None:
+            raise UsageError(f"--person {text!r} is not 'Name <email>'",
+                             hint='e.g. --person "Quinn Harlow <quinn@example.com>"')
+        held = tuple(dict.fromkeys(r.strip() for r in role_text.split(",") if r.strip()))
+        bad = [r for r in held if not ROLE.fullmatch(r)]
+        if bad or not held:
+            raise UsageError(f"--role {role_text!r} is not a role name",
+                             hint="role names are lower-case words joined by '-' "
+                                  f"({', '.join(ROLES)})")
+        email = match["email"]
+        if any(p.email.lower() == email.lower() for p in found):
+            raise UsageError(f"--person {email} is given twice",
+                             hint="give each person once, with all their roles")
+        found.append(NewPerson(" ".join(match["name"].split()), email, held))
+    return found
 
 
 def _heading(text: str, char: str = "=") -> str:
@@ -110,10 +161,22 @@ def requirement(source: str | None = None) -> str:
 
 def render_files(org: str, standard: str, ci: str, branch: str = "main",
                  person: tuple[str, str] | None = None,
-                 source: str | None = None) -> dict[str, str]:
-    """Every file of a new QMS repository: relative path -> text."""
+                 source: str | None = None,
+                 people: Sequence[NewPerson] = ()) -> dict[str, str]:
+    """Every file of a new QMS repository: relative path -> text. Without ``people``, the
+    one person is ``person`` (else git's identity) as quality manager."""
     catalog = load_catalog(standard)
-    name, email = person or _git_identity()
+    if not people:
+        name, email = person or _git_identity()
+        people = [NewPerson(name, email, ("quality-manager",))]
+    held = [r for p in people for r in p.roles]
+    approvers = [r for r in APPROVING_ROLES if r in held][:1]
+    if not approvers:
+        raise UsageError("nobody would approve documents: no person holds "
+                         f"{' or '.join(APPROVING_ROLES)}",
+                         hint="give one person --role quality-manager (and top management "
+                              "--role top-management)")
+    roles = {**ROLES, **{r: r.replace("-", " ").title() for r in held if r not in ROLES}}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              autoescape=False)
     base = resources.files("qms_docs").joinpath("templates", "init")
@@ -121,8 +184,12 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
         "org": org, "org_toml": json.dumps(org)[1:-1], "org_py": quoted(org),
         "org_rst": rst_text(org),
         "heading": f"{rst_text(org)}: Quality Management System", "standard": standard,
-        "prefix": catalog.need_prefix, "person_name_toml": json.dumps(name)[1:-1],
-        "person_email": email, "reports": REPORT_PAGES, "version": __version__,
+        "prefix": catalog.need_prefix, "reports": REPORT_PAGES, "version": __version__,
+        "people": [{"name": json.dumps(p.name)[1:-1], "email": json.dumps(p.email)[1:-1],
+                    "roles": json.dumps(list(p.roles))} for p in people],
+        "roles": [(r, json.dumps(t)) for r, t in roles.items()],
+        "approvers": json.dumps(approvers), "first_approver": approvers[0],
+        "self_approval": "recorded" if len(people) == 1 else "forbidden",
         "requirement": requirement(source),
         "branch": branch,
     }
@@ -160,8 +227,10 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
 
 
 def init_repository(target: Path, org: str, ci: str = "github",
-                    standard: str = "iso9001-2015", source: str | None = None) -> list[str]:
-    """Create the QMS in ``target`` (and ``git init`` it if needed); returns the files."""
+                    standard: str = "iso9001-2015", source: str | None = None,
+                    people: Sequence[NewPerson] = ()) -> list[str]:
+    """Create the QMS in ``target`` (and ``git init`` it if needed, with the baseline
+    commit); returns the files."""
     org = " ".join(checked_input(org, "--org").split())
     if not org:
         raise UsageError("--org must name the organization")
@@ -172,7 +241,7 @@ def init_repository(target: Path, org: str, ci: str = "github",
         if not source:
             raise UsageError("--qms-source is empty",
                              hint="give a requirement, a URL or a folder of qms-docs")
-    files = render_files(org, standard, ci, source=source)
+    files = render_files(org, standard, ci, source=source, people=people)
     existing = [rel for rel in files if (target / rel).exists()]
     if existing:
         raise UsageError(f"{target} already holds {', '.join(existing[:3])}"
@@ -191,9 +260,11 @@ def init_repository(target: Path, org: str, ci: str = "github",
 
 def baseline_commit(target: Path) -> bool:
     """Commit the new QMS: the first commit holding qms.toml is the policy in force without
-    approvals (policy.py). False if git cannot commit (no identity): the first commit the
-    user makes is the baseline then."""
+    approvals (policy.py). It is committed as ``qms init`` (the texts are the templates'),
+    with the person who ran it named in the message. False if git cannot commit."""
     name, email = _git_identity()
-    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-    return gitrepo.commit_all(target, "Baseline of the QMS (qms init)", env)
+    tool, address = INIT_IDENTITY
+    env = {"GIT_AUTHOR_NAME": tool, "GIT_AUTHOR_EMAIL": address,
+           "GIT_COMMITTER_NAME": tool, "GIT_COMMITTER_EMAIL": address}
+    return gitrepo.commit_all(target, f"Baseline of the QMS (qms init)\n\nRun by {name} "
+                              f"<{email}>.", env)

@@ -184,15 +184,24 @@ def shown_time(date: str) -> str:
                   when)
 
 
-def manifestation(record: dict[str, Any], signers: Path | None) -> dict[str, str]:
-    """How an approval is shown: printed name, role, meaning, date and time with time zone,
-    and whether its signature verified."""
+def manifestation(record: dict[str, Any], signers: Path | None,
+                  self_approved: bool = False) -> dict[str, str]:
+    """How an approval is shown: printed name, role, meaning (marked ``self-approved`` when
+    the approver wrote what they approved, as ``[policy] self_approval`` allowed), date and
+    time with time zone, and whether its signature verified."""
     when = shown_time(record["date"])
     state = verify(record, signers).state
+    meaning = shown_meaning(record["meaning"], self_approved)
     return {"name": record["approver"]["name"], "email": record["approver"]["email"],
-            "role": record["role"], "meaning": record["meaning"], "time": when,
+            "role": record["role"], "meaning": meaning, "time": when,
             "signature": state, "text": f"{record['approver']['name']} ({record['role']}, "
-                                        f"{record['meaning']}, {when}; {SIGNATURE_WORDS[state]})"}
+                                        f"{meaning}, {when}; {SIGNATURE_WORDS[state]})"}
+
+
+def shown_meaning(meaning: str, self_approved: bool) -> str:
+    """The meaning of a signature as every front end shows it: ``approval`` or
+    ``approval, self-approved``."""
+    return f"{meaning}, self-approved" if self_approved else meaning
 
 
 class Signers:

@@ -8,8 +8,11 @@ For a document at revision r with fingerprint f, from its records:
 - some but not all -> ``in-review``; none -> ``draft`` (the last effective revision
   stays in force); the text of an older revision that a later one superseded (a file
   rolled back) -> ``draft`` too
-- effective, but the last approval or review is older than the review interval ->
-  also ``review-overdue``
+- a revision in force whose last approval or review is older than the review interval
+  -> also ``review-overdue``, whatever the working text is: an open draft never hides
+  the periodic review of the revision in force (``qms review`` reviews that revision,
+  ``qms due`` lists it, ``qms verify --strict`` reports it). :func:`review_overdue` is
+  the one rule; :attr:`StatusInfo.review_overdue` holds its answer.
 """
 
 from __future__ import annotations
@@ -64,7 +67,19 @@ class StatusInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.status}, review overdue" if self.review_overdue else self.status
+        """The status as a reader sees it: ``effective, review overdue``; while a revision
+        that is not the working one is in force, ``draft, review of revision 1 overdue``."""
+        if not self.review_overdue:
+            return self.status
+        if self.status == "effective" or self.in_force is None:
+            return f"{self.status}, review overdue"
+        return f"{self.status}, review of revision {self.in_force.revision} overdue"
+
+    @property
+    def reviewed_revision(self) -> InForce | None:
+        """The revision a periodic review applies to: the one in force (also while a
+        newer revision is a draft, in review or approved but not yet effective)."""
+        return self.in_force
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -80,13 +95,34 @@ class StatusInfo:
                 "approvals": [approval_dict(a) for a in self.in_force.approvals]},
             "last_review": self.last_review.isoformat() if self.last_review else None,
             "next_review": self.next_review.isoformat() if self.next_review else None,
+            "retirement": retirement_dict(self.retirement),
         }
+
+
+def retirement_dict(record: RetirementRecord | None) -> dict[str, object] | None:
+    """A retirement as ``qms status`` and ``qms history`` give it in JSON: date, reason,
+    successor, by whom, the record."""
+    if record is None:
+        return None
+    return {"date": record.date.date().isoformat(), "at": record.stated,
+            "reason": record.reason, "superseded_by": record.superseded_by,
+            "name": record.approver.name, "email": record.approver.email,
+            "record": record.path}
+
+
+def retirement_text(record: RetirementRecord) -> str:
+    """A retirement in one sentence, as the CLI and the obsolete page say it:
+    ``retired on 2026-05-02 by Quinn Quality: merged into SOP-009; superseded by SOP-009``."""
+    text = (f"retired on {record.date.date().isoformat()} by {record.approver.name}: "
+            f"{record.reason}")
+    return text + (f"; superseded by {record.superseded_by}" if record.superseded_by else "")
 
 
 def approval_dict(record: ApprovalRecord) -> dict[str, object]:
     return {"name": record.approver.name, "email": record.approver.email,
             "role": record.role, "meaning": record.meaning, "date": record.stated,
-            "effective": record.effective.isoformat(), "record": record.path}
+            "effective": record.effective.isoformat(), "record": record.path,
+            "self_approved": record.self_approved}
 
 
 def required_roles(doc: Document, config: Config) -> tuple[str, ...]:
@@ -179,19 +215,25 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     else:
         status = "draft"
     last_review = next_review = None
-    overdue = False
     if in_force is not None:
         reviews = [r.date.date() for r in of_kind(records, ReviewRecord)
                    if r.fingerprint == in_force.fingerprint]
         last_review = max([max(a.date.date() for a in in_force.approvals), *reviews])
         next_review = add_months(last_review, config.types[doc.type].review_months)
-        overdue = next_review < today
     return StatusInfo(
         document=doc.id, revision=doc.revision, status=status, required_roles=required,
         approvals=tuple(current), missing_roles=missing,
         effective=mine.effective if mine else None, in_force=in_force,
         last_review=last_review, next_review=next_review,
-        review_overdue=overdue and status == "effective", retirement=retirement)
+        review_overdue=review_overdue(next_review, today), retirement=retirement)
+
+
+def review_overdue(next_review: dt.date | None, today: dt.date) -> bool:
+    """The rule of periodic review: a revision in force (``next_review`` is only set for
+    one; a retired document has none) is overdue once its next review date has passed,
+    whether or not a newer revision is open. Status, ``qms due``, ``verify`` and the site
+    all take this answer."""
+    return next_review is not None and next_review < today
 
 
 def derive_all(documents: list[Document], records: RecordSet, config: Config,

@@ -136,12 +136,16 @@ def _document_findings(ws: Workspace, doc: Document, records: list[Record],
                            f"otherwise restore the text of revision {later} (git checkout)",
                            doc.id))
     info = ws.status(doc)
-    if info.review_overdue:
+    if info.review_overdue and info.in_force is not None:
+        force = info.in_force
+        opened = (f" (revision {doc.revision} is {info.status}: the review of revision "
+                  f"{force.revision}, in force, is still due)"
+                  if info.status != "effective" else "")
         out.append(Finding("review-overdue",
-                           f"{doc.id} was due for periodic review on {info.next_review}",
-                           doc.path, doc.line,
-                           f"review it: qms review {doc.id} --outcome \"...\" (or revise it)",
-                           doc.id, "error" if strict else "warning"))
+                           f"{doc.id} revision {force.revision} was due for periodic review "
+                           f"on {info.next_review}{opened}", doc.path, doc.line,
+                           f"review it: qms review {doc.id} --outcome \"...\" (or make a new "
+                           "revision effective)", doc.id, "error" if strict else "warning"))
     return out
 
 

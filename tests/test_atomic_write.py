@@ -4,6 +4,7 @@ old file as it was and no temporary file behind."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import zipfile
 from pathlib import Path
@@ -62,7 +63,9 @@ def test_a_failed_spreadsheet_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Workbook, "save", broken)
     with pytest.raises(OSError):
-        export.write_xlsx(tmp_path / "matrix.xlsx", [("Sheet", ["A"], [["1"]])])
+        export.write_xlsx(tmp_path / "matrix.xlsx", [("Sheet", ["A"], [["1"]])],
+                          export.Provenance("Org", "Sheet", dt.date(2026, 1, 1),
+                                            dt.datetime(2026, 1, 2, tzinfo=dt.UTC)))
     assert _left(tmp_path) == []
 
 

@@ -68,7 +68,7 @@ def test_check_reports_findings_with_location_and_exit_1(runner, tmp_path):
     path.write_text(path.read_text().replace("ISO9001-8-99", "ISO9001-8-7-3"))
     result = run_qms(runner, ["--repo", str(root), "check", "--format", "json"])
     [finding] = json.loads(result.stdout)["findings"]
-    assert finding["hint"] == "did you mean ISO9001-8-7-1 or ISO9001-8-7-2?"
+    assert finding["hint"] == "did you mean 8.7.1 or 8.7.2?"
 
 
 def test_check_validates_records(runner, tmp_path):

@@ -144,17 +144,19 @@ def test_change_log_in_a_period(project):
 def test_csv_and_xlsx_open_with_expected_header_and_rows(project, tmp_path):
     from openpyxl import load_workbook
 
+    from qms_docs.reports.export import HEADER_ROW
+
     out = tmp_path / "matrix.xlsx"
     project.qms("quinn", "trace", "--format", "xlsx", "-o", str(out))
     sheet = load_workbook(out).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))[HEADER_ROW - 1:]
     assert rows[0] == ("Clause", "Clause title", "Document", "Document title", "Revision",
                        "Status")
     assert len(rows) == 1 + 91 - 6 + 7
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
     master = tmp_path / "master.xlsx"
     project.qms("quinn", "list", "--format", "xlsx", "-o", str(master))
-    rows = list(load_workbook(master).active.iter_rows(values_only=True))
+    rows = list(load_workbook(master).active.iter_rows(values_only=True))[HEADER_ROW - 1:]
     assert rows[0][:5] == ("Id", "Title", "Type", "Revision", "Status") and len(rows) == 4
     result = project.qms("quinn", "trace", "--format", "xlsx", code=2)
     assert "--format xlsx needs -o FILE.xlsx" in result.output

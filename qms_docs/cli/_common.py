@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
+import shutil
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +20,7 @@ from ..config import find_root
 from ..model import Catalog, Config, Finding
 from ..reports import export
 from ..workspace import Workspace
+from ._table import table_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,8 +95,29 @@ def finish_act(project: Project, paths: Sequence[Path], message: str, commit: bo
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
-                        show_default=True, help="Output format.")
+    """``--format``; a command that prints tables also gets ``--wide``."""
+    option = click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
+                          show_default=True, help="Output format.")
+    if "table" not in choices:
+        return option
+    return lambda f: option(wide_option()(f))
+
+
+def wide_option() -> Callable[[F], F]:
+    """``--wide``: tables print each row on one line, however long (no wrapping to the
+    terminal's width). Read by :func:`emit_table` from the context, so commands take no
+    argument for it."""
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.meta[WIDE] = True
+        return value
+
+    return click.option("--wide", is_flag=True, expose_value=False, callback=remember,
+                        help="Tables: one line per row, however wide (default: long cells "
+                             "wrap to fit the terminal).")
+
+
+WIDE = "qms.wide"
 
 
 def output_option() -> Callable[[F], F]:
@@ -156,9 +182,11 @@ def checked_output_folder(ctx: click.Context | None, param: click.Parameter | No
 
 
 def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_data: Any,
-         output: Path | None = None, sheet: str = "Report", empty: str | None = None) -> None:
+         output: Path | None = None, sheet: str = "Report", empty: str | None = None,
+         as_of: dt.date | None = None) -> None:
     """Print (or write to ``output``) a report in the format asked for. An empty report in
-    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable)."""
+    table format is the sentence ``empty`` (csv, json, md and xlsx stay machine-readable).
+    An xlsx names the organization, ``as_of`` (default: today) and the export time."""
     if fmt == "table" and not rows and empty is not None:
         if output is None:
             click.echo(empty)
@@ -174,7 +202,7 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
         if output is None:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")
         try:
-            export.write_xlsx(output, [(sheet, headers, rows)])
+            export.write_xlsx(output, [(sheet, headers, rows)], provenance(sheet, as_of))
         except OSError as exc:
             raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"Written: {output}", err=True)
@@ -196,19 +224,51 @@ def emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], json_d
         click.echo(f"Written: {output}", err=True)
 
 
+def provenance(title: str, as_of: dt.date | None = None) -> export.Provenance:
+    """What an exported sheet says of itself: the organization (qms.toml), the report, the
+    day it shows (default: today), the export time."""
+    from ..records import now
+
+    ctx = click.get_current_context(silent=True)
+    project = ctx.find_object(Project) if ctx else None
+    organization = project.config.organization if project is not None else ""
+    today = project.ws.today if project is not None else now().date()
+    return export.Provenance(organization, title, as_of or today, now())
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def emit_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain text table sized to its content."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
-    click.echo(line)
-    click.echo("  ".join("-" * w for w in widths))
-    for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    """A plain text table sized to its content; on a terminal, long cells wrap so that it
+    fits the terminal's width. ``--wide``, and output to a pipe or file, keep every row on
+    one line (for grep)."""
+    for line in table_lines(headers, rows, output_width()):
+        click.echo(line)
+
+
+def emit_sentence(text: str) -> None:
+    """A sentence under a table, wrapped like the table (to the terminal, unless ``--wide``
+    or not a terminal)."""
+    width = output_width()
+    click.echo(text if width is None else textwrap.fill(text, width, break_long_words=False,
+                                                        break_on_hyphens=False))
+
+
+def output_width() -> int | None:
+    """The width to fit: None with ``--wide``, else :func:`terminal_width`."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx and ctx.meta.get(WIDE) else terminal_width()
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: the terminal's (``COLUMNS`` if set), or None when
+    standard output is no terminal."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def report_findings(findings: Sequence[Finding], fmt: str) -> None:

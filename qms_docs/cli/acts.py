@@ -131,7 +131,10 @@ def approve(project: Project, doc: str, role: str | None, meaning: str,
     ws.refresh()
     role = role or _record_role(record)
     info = ws.status(document)
-    click.echo(f"Approved {document.id} revision {document.revision} as {role}: "
+    mark = (", self-approved: you wrote or committed this revision ([policy] self_approval "
+            "in qms.toml)" if any(a.self_approved and project.root / a.path == record
+                                  for a in info.approvals) else "")
+    click.echo(f"Approved {document.id} revision {document.revision} as {role}{mark}: "
                f"{project.relative(record)}")
     finish_act(project, [record], f"{document.id} rev {document.revision} "
                f"{_approved(meaning)} by {_name(project)} as {role}", commit)
@@ -152,7 +155,9 @@ def _approved(meaning: str) -> str:
 @commit_option()
 @pass_project
 def review(project: Project, doc: str, outcome: str, commit: bool) -> None:
-    """Record a periodic review of an effective document that needs no change.
+    """Record a periodic review of the revision in force that needs no change.
+
+    The review applies to the revision in force, also while a newer revision is a draft.
 
     \b
     Example:
@@ -161,8 +166,13 @@ def review(project: Project, doc: str, outcome: str, commit: bool) -> None:
     ws = project.ws
     document = ws.document(doc)
     record = actions.review(ws, document, outcome)
-    click.echo(f"Reviewed {document.id} revision {document.revision}: {project.relative(record)}")
-    finish_act(project, [record], f"{document.id} rev {document.revision} periodically "
+    force = ws.status(ws.document(document.id)).reviewed_revision
+    revision = force.revision if force else document.revision
+    open_note = (f" (revision {document.revision} stays open)"
+                 if document.revision != revision else "")
+    click.echo(f"Reviewed {document.id} revision {revision}{open_note}: "
+               f"{project.relative(record)}")
+    finish_act(project, [record], f"{document.id} rev {revision} periodically "
                f"reviewed by {_name(project)}: {outcome.strip()}", commit)
 
 

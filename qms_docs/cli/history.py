@@ -12,7 +12,15 @@ from .. import history as git_history
 from ..errors import QmsError
 from ..record_kinds import retirement_of
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
-from ._common import Project, emit_json, emit_table, format_option, pass_project
+from ..status import retirement_dict, retirement_text
+from ._common import (
+    Project,
+    emit_json,
+    emit_sentence,
+    emit_table,
+    format_option,
+    pass_project,
+)
 
 
 class NotInForce(QmsError):
@@ -40,11 +48,14 @@ def history(project: Project, doc: str, fmt: str) -> None:
     document = policy_document() if is_policy else ws.document(doc)
     gitrepo.require_history(ws.repo)
     index = ws.history_index
-    entries = revision_history(document, ws.records.for_document(document.id), ws.config, index)
+    records = ws.records.for_document(document.id)
+    entries = revision_history(document, records, ws.config, index)
     signers = ws.root / ws.config.signers_file
+    retired = retirement_of(records)
     if fmt == "json":
         emit_json({"document": document.id, "title": document.title,
-                   "revisions": [e.to_dict(signers) for e in entries]})
+                   "revisions": [e.to_dict(signers) for e in entries],
+                   "retirement": retirement_dict(retired)})
         return
     click.echo(f"{document.id} {document.title}")
     rows = []
@@ -61,6 +72,8 @@ def history(project: Project, doc: str, fmt: str) -> None:
                 row = replace(row, effective_from=start, effective_until=until)
         rows.append(row.cells(commits=True))
     emit_table(RevisionRow.HEADERS_WITH_COMMITS, rows)
+    if retired is not None:
+        emit_sentence(f"{document.id} is obsolete: {retirement_text(retired)} ({retired.path})")
 
 
 @click.command()
@@ -99,7 +112,7 @@ def show(project: Project, doc: str, as_of: dt.datetime, fmt: str) -> None:
                        hint="the file may have been renamed; run qms verify")
     text = index.content(change).decode("utf-8", errors="replace")
     approvals = [{"name": a.approver.name, "role": a.role, "meaning": a.meaning,
-                  "date": a.stated}
+                  "date": a.stated, "self_approved": a.self_approved}
                  for a in in_force.approvals]
     if fmt == "json":
         emit_json({"document": document.id, "as_of": day.isoformat(),

@@ -27,27 +27,70 @@ from ._common import (
 @click.option("--qms-source", "source", metavar="SPEC", default=None,
               help="What requirements-qms.txt installs: a requirement, a URL or a folder of "
                    "qms-docs (default: where this qms-docs was installed from).")
-def init(directory: Path, org: str, ci: str, standard: str, source: str | None) -> None:
+@click.option("--person", "people", multiple=True, metavar='"NAME <EMAIL>"',
+              help="A person of the QMS (repeat for each); their git email tells qms who "
+                   "acts. Default: asked on a terminal, else you (git config) alone.")
+@click.option("--role", "roles", multiple=True, metavar="ROLE[,ROLE]",
+              help="The roles of the person given before it (one --role per --person): "
+                   "quality-manager, top-management, process-owner, internal-auditor or "
+                   "your own.")
+def init(directory: Path, org: str, ci: str, standard: str, source: str | None,
+         people: tuple[str, ...], roles: tuple[str, ...]) -> None:
     """Create a new QMS repository that checks and builds straight away.
 
-    Writes conf.py, qms.toml, a quality manual skeleton, a quality policy, starter SOPs,
-    report pages, a README for authors and a CI workflow; runs git init if needed.
+    Writes conf.py, qms.toml (the policy: people, roles, approvals), a quality manual
+    skeleton, a quality policy, starter SOPs, report pages, a README for authors and a CI
+    workflow; runs git init and commits the baseline (the policy in force).
 
     \b
     Example:
-      qms init acme-qms --org "Acme Widgets Ltd" --ci gitlab
+      qms init acme-qms --org "Acme Widgets Ltd" \\
+        --person "Quinn Harlow <quinn@acme.example>" --role quality-manager \\
+        --person "Hans Weber <hans@acme.example>" --role top-management,process-owner
     """
-    from ..scaffold import init_repository
+    from ..scaffold import init_repository, parse_people
 
-    files = init_repository(directory, org, ci, standard, source)  # makes the folder
+    if not people and not roles and _interactive():
+        people, roles = _ask_people()
+    found = parse_people(people, roles)
+    files = init_repository(directory, org, ci, standard, source, found)  # makes the folder
     click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
-    click.echo("The first commit holding qms.toml is the policy in force: add your "
-               "colleagues under [[people]] in qms.toml and amend that commit (git commit "
-               "--amend -a) before you share it; later policy changes need approval by "
-               "[policy] approvers (qms status policy).", err=True)
-    click.echo("Next: qms check and "
-               "qms build html; qms trace --gaps lists what is still to write.", err=True)
+    config = directory / "qms.toml"
+    if len(found) == 1 or not found:
+        click.echo(f"One person in {config}: approvals of what you wrote yourself count, "
+                   "marked self-approved ([policy] self_approval = \"recorded\"). Colleagues "
+                   "join through a policy change: add them under [[people]], qms revise "
+                   "policy, commit, qms approve policy.", err=True)
+    else:
+        click.echo(f"{plural(len(found), 'person', 'people')} in {config}; nobody approves "
+                   "what they wrote ([policy] self_approval = \"forbidden\").", err=True)
+    click.echo("The first commit is the policy in force; later changes of qms.toml need "
+               "approval by [policy] approvers (qms status policy).", err=True)
+    click.echo("Next: qms new sop \"TITLE\" --satisfies 8.7.1 --commit; "
+               "qms trace --gaps lists what is still to write.", err=True)
     click.echo(str(directory))
+
+
+def _interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_people() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The people of a new QMS, asked one by one on a terminal (an empty name ends)."""
+    people: list[str] = []
+    roles: list[str] = []
+    click.echo("Who works in the QMS? One person at a time; an empty name ends "
+               "(none: you alone).", err=True)
+    while True:
+        person = click.prompt("  Name <email>", default="", show_default=False, err=True)
+        if not person.strip():
+            return tuple(people), tuple(roles)
+        role = click.prompt("  Roles (quality-manager, top-management, process-owner, "
+                            "internal-auditor; comma-separated)", err=True)
+        people.append(person)
+        roles.append(role)
 
 
 @click.group()

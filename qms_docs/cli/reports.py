@@ -49,7 +49,8 @@ def trace(project: Project, standard: str | None, status: str, gaps: bool, manda
     catalog = find_catalog(standard, ws.catalogs, ws.root)
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
     statuses = ws.statuses
-    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index)
+    basis = traceability.load_basis(ws.root, documents, statuses, index=ws.history_index,
+                                    catalogs=ws.catalogs)
     for note in basis.notes:
         click.echo(f"note: {note}", err=True)
     if gaps:
@@ -117,13 +118,18 @@ def due(project: Project, within: int, fmt: str, output: Path | None) -> None:
 @pass_project
 def changes(project: Project, since: dt.datetime | None, until: dt.datetime | None, fmt: str,
             output: Path | None) -> None:
-    """The change log: every change, approval, review, retirement and deviation in a period.
+    """The change log: every change, approval, review, retirement, training and deviation
+    in a period (both dates included).
 
     \b
     Example:
       qms changes --since 2026-01-01
       qms changes --since 2026-01-01 --until 2026-06-30 --format xlsx -o changes.xlsx
     """
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since.date()} is after --until {until.date()}: no "
+                                 "day falls between them; swap the two dates",
+                                 param_hint="'--since'")
     ws = project.ws
     ws.require_readable()
     rows = registers.change_log(ws.records.records, since.date() if since else None,

@@ -8,6 +8,7 @@ import click
 
 from ..policy import POLICY_ID, is_policy_ref
 from ..record_kinds import ApprovalRecord, of_kind
+from ..status import retirement_text
 from ..text import plural
 from ..verify import verify as run_verify
 from ..verify import verify_branch
@@ -38,7 +39,8 @@ def policy_status(ws: Workspace) -> dict[str, Any]:
                          "since": state.since.isoformat() if state.since else None,
                          "approvals": [{"name": a.approver.name,
                                         "role": a.role, "date": a.stated,
-                                        "record": a.path} for a in state.approvals]},
+                                        "record": a.path, "self_approved": a.self_approved}
+                                       for a in state.approvals]},
             "open_revision": state.open_revision, "pending_files": changed if pending else [],
             "missing_roles": [r for r in ws.config.policy_approvers if r not in have]
             if pending else [], "approvers": list(ws.config.policy_approvers),
@@ -99,12 +101,17 @@ def status(project: Project, doc: str | None, fmt: str) -> None:
                    for d, i in zip(documents, infos, strict=True)])
         return
     rows = []
+    retired = any(info.retirement is not None for info in infos)
     for d, info in zip(documents, infos, strict=True):
         force = (f"rev {info.in_force.revision} since {info.in_force.effective}"
                  if info.in_force else "none")
         waiting = ", ".join(info.missing_roles) if info.status in ("draft", "in-review") else ""
-        rows.append([d.id, d.revision, info.label, info.effective or "", force, waiting])
-    emit_table(["Id", "Rev", "Status", "Effective", "In force", "Awaiting"], rows)
+        row = [d.id, d.revision, info.label, info.effective or "", force, waiting]
+        if retired:  # when, why, by whom, what replaces it
+            row.append(retirement_text(info.retirement) if info.retirement else "")
+        rows.append(row)
+    emit_table(["Id", "Rev", "Status", "Effective", "In force", "Awaiting",
+                *(["Retirement"] if retired else [])], rows)
 
 
 @click.command()

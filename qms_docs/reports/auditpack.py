@@ -92,8 +92,9 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         _write(pack / "approvals.csv", export.to_csv(
             ["Document", "Revision", "Name", "Email", "Role", "Meaning", "Signed at",
              "Signature"],
-            [[r.document, r.revision, *(manifestation(r.data, signers)[k] for k in (
-                "name", "email", "role", "meaning", "time", "signature"))]
+            [[r.document, r.revision, *(manifestation(r.data, signers, r.self_approved)[k]
+                                        for k in ("name", "email", "role", "meaning", "time",
+                                                  "signature"))]
              for r in approvals]))
 
         cells = [c for c in matrix(documents, records, config, as_of, ws.role_start_dates())

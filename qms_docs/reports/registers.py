@@ -88,12 +88,10 @@ class DueRow:
     last_review: dt.date
     next_review: dt.date
     days_left: int
+    overdue: bool  # the rule of status.review_overdue, as qms status and verify answer it
+    revision: int | None = None  # the revision in force, which the review applies to
 
     HEADERS = ("Id", "Title", "Owner", "Last review", "Due", "Days left")
-
-    @property
-    def overdue(self) -> bool:
-        return self.days_left < 0
 
     def cells(self) -> list[object]:
         return [self.id, self.title, self.owner, self.last_review.isoformat(),
@@ -103,13 +101,14 @@ class DueRow:
         return {"id": self.id, "title": self.title, "owner": self.owner,
                 "last_review": self.last_review.isoformat(),
                 "next_review": self.next_review.isoformat(), "days_left": self.days_left,
-                "overdue": self.overdue}
+                "overdue": self.overdue, "revision": self.revision}
 
 
 def reviews_due(documents: Iterable[Document], statuses: dict[str, StatusInfo], today: dt.date,
                 within_days: int = 30) -> list[DueRow]:
     """Documents in force whose periodic review falls due within ``within_days`` (or is
-    overdue), soonest first."""
+    overdue), soonest first: the review of the revision in force, also while a newer
+    revision is open (the status holds the one rule, :func:`~qms_docs.status.review_overdue`)."""
     horizon = today + dt.timedelta(days=within_days)
     rows = []
     for doc in documents:
@@ -119,7 +118,9 @@ def reviews_due(documents: Iterable[Document], statuses: dict[str, StatusInfo], 
             continue
         if info.next_review <= horizon:
             rows.append(DueRow(doc.id, doc.title, doc.owner, info.last_review,
-                               info.next_review, (info.next_review - today).days))
+                               info.next_review, (info.next_review - today).days,
+                               info.review_overdue,
+                               info.in_force.revision if info.in_force else None))
     return sorted(rows, key=lambda r: (r.next_review, r.id))
 
 
@@ -146,12 +147,10 @@ class ChangeEntry:
 
 def change_log(records: Iterable[Record], since: dt.date | None = None,
                until: dt.date | None = None) -> list[ChangeEntry]:
-    """Every change, approval, review, retirement and accepted deviation recorded in the
-    period, oldest first."""
+    """Every change, approval, review, retirement (with reason and successor), training
+    and accepted deviation recorded in the period, oldest first."""
     out = []
     for record in records:
-        if isinstance(record, TrainingRecord):  # the training matrix reports these
-            continue
         day = record.date.date()
         if (since and day < since) or (until and day > until):
             continue
@@ -167,6 +166,9 @@ def change_log(records: Iterable[Record], since: dt.date | None = None,
         elif isinstance(record, RetirementRecord):
             detail = f"retired: {record.reason}" + (
                 f" (superseded by {record.superseded_by})" if record.superseded_by else "")
+        elif isinstance(record, TrainingRecord):
+            detail = (f"trained ({record.method}) by {record.trainer.name}"
+                      + (f": {record.note}" if record.note else ""))
         elif isinstance(record, DeviationRecord):
             detail = f"deviation accepted ({record.code}): {record.reason}"
         else:  # a kind this register does not know yet: say so rather than guess

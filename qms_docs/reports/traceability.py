@@ -14,7 +14,7 @@ shown as pending ("pending: SOP-001 rev 3") and stays a gap until that revision 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -66,7 +66,7 @@ def needs_in_force_text(documents: Iterable[Document], statuses: Statuses) -> di
 
 def coverage_basis(documents: Iterable[Document], statuses: Statuses,
                    texts: Mapping[str, bytes | None] | None = None,
-                   why: str = "") -> Basis:
+                   why: str = "", catalogs: Sequence[Catalog] = ()) -> Basis:
     """The :class:`Basis` of these documents. ``texts`` holds, by path, the text in force of
     each document :func:`needs_in_force_text` names (None: no commit held it); where it is
     missing, the working header stands in, with a note saying so (and ``why``)."""
@@ -80,7 +80,7 @@ def coverage_basis(documents: Iterable[Document], statuses: Statuses,
             chosen.setdefault(doc.id, doc)
             continue
         raw = (texts or {}).get(doc.path)
-        parsed = _in_force_document(raw, doc.path) if raw is not None else None
+        parsed = _in_force_document(raw, doc.path, catalogs) if raw is not None else None
         if parsed is None:
             reason = why or "no commit holds it"
             notes.append(f"{doc.id}: the text of revision {current.revision}, in force, "
@@ -91,7 +91,7 @@ def coverage_basis(documents: Iterable[Document], statuses: Statuses,
     return Basis(chosen, tuple(notes))
 
 
-def _in_force_document(raw: bytes, path: str) -> Document | None:
+def _in_force_document(raw: bytes, path: str, catalogs: Sequence[Catalog]) -> Document | None:
     """The document as an older text of ``path`` declares it (None if it cannot be read)."""
     try:
         text = raw.decode("utf-8")
@@ -100,11 +100,13 @@ def _in_force_document(raw: bytes, path: str) -> Document | None:
         return None
     if header is None:
         return None
-    return to_document(header, path, fingerprint(raw), bool(RECORDS_SECTION.search(text)))
+    return to_document(header, path, fingerprint(raw), bool(RECORDS_SECTION.search(text)),
+                       catalogs)
 
 
 def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
-               use_git: bool = True, index: HistoryIndex | None = None) -> Basis:
+               use_git: bool = True, index: HistoryIndex | None = None,
+               catalogs: Sequence[Catalog] = ()) -> Basis:
     """The :class:`Basis` of the documents of the QMS at ``root``: texts in force that the
     working tree does not hold are read from git (one ``git log`` over their files, one
     ``git cat-file --batch``; no ``git log`` with the ``index`` of the whole history a
@@ -123,7 +125,7 @@ def load_basis(root: Path, documents: Iterable[Document], statuses: Statuses,
         texts = history.texts_with_fingerprints(gitrepo.open_repo(root), root, wanted, index)
     except GitError as exc:
         return coverage_basis(documents, statuses, None, exc.message)
-    return coverage_basis(documents, statuses, texts)
+    return coverage_basis(documents, statuses, texts, catalogs=catalogs)
 
 
 def pending_label(doc: Document) -> str:

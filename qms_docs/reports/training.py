@@ -19,7 +19,8 @@ STATES = ("trained", "due", "overdue", "not-required")
 
 @dataclass(frozen=True)
 class Cell:
-    """One person x one document of the training matrix."""
+    """One person x one document of the training matrix; once trained, how (method), by
+    whom (trainer), when and what was noted, from their training record."""
 
     person: Person
     document: str
@@ -28,18 +29,24 @@ class Cell:
     trained_revision: int | None = None
     trained_on: dt.date | None = None
     due: dt.date | None = None
+    method: str = ""
+    trainer: str = ""  # the trainer's name
+    note: str = ""
 
-    HEADERS = ("Person", "Email", "Document", "State", "Revision", "Trained on", "Due")
+    HEADERS = ("Person", "Email", "Document", "State", "Revision", "Due", "Trained on",
+               "Method", "Trainer", "Note")
+    KEYS = ("person", "email", "document", "state", "revision", "due", "trained_on",
+            "method", "trainer", "note")
 
     def cells(self) -> list[object]:
         revision = self.trained_revision if self.state == "trained" else self.required_revision
         return [self.person.name, self.person.email, self.document, self.state, revision,
+                self.due.isoformat() if self.due else "",
                 self.trained_on.isoformat() if self.trained_on else "",
-                self.due.isoformat() if self.due else ""]
+                self.method, self.trainer, self.note]
 
     def to_dict(self) -> dict[str, object]:
-        return dict(zip(("person", "email", "document", "state", "revision", "trained_on",
-                         "due"), self.cells(), strict=True))
+        return dict(zip(self.KEYS, self.cells(), strict=True))
 
 
 def matrix(documents: list[Document], records: RecordSet, config: Config, today: dt.date,
@@ -65,7 +72,8 @@ def matrix(documents: list[Document], records: RecordSet, config: Config, today:
             if done:
                 last = max(done, key=lambda r: r.revision)
                 cells.append(Cell(person, doc.id, "trained", revision, last.revision,
-                                  last.date.date()))
+                                  last.date.date(), method=last.method,
+                                  trainer=last.trainer.name, note=last.note))
                 continue
             start = effective
             if joined:

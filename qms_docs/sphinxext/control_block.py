@@ -14,6 +14,7 @@ from pathlib import Path
 from docutils import nodes
 
 from ..model import Config, Document
+from ..record_kinds import RetirementRecord
 from ..reports.training import Cell
 from ..revisions import RevisionEntry, RevisionRow, revision_row
 from ..signing import manifestation
@@ -57,7 +58,7 @@ def _table(rows: list[Row], classes: list[str]) -> nodes.table:
 
 def approvers_text(info: StatusInfo, signers: Path | None = None) -> list[str]:
     """One line per approval: name, role, meaning, date and time with zone, signature."""
-    return [manifestation(r.data, signers)["text"] for r in info.approvals]
+    return [manifestation(r.data, signers, r.self_approved)["text"] for r in info.approvals]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
         if info.status != "obsolete" and info.in_force is not None:
             banner += (f" Revision {info.in_force.revision} (effective "
                        f"{info.in_force.effective}) remains in force.")
+        if info.retirement is not None:
+            banner += f" Retired on {info.retirement.date.date().isoformat()}" + (
+                f"; use {info.retirement.superseded_by} instead." if
+                info.retirement.superseded_by else ".")
     status = info.label
     if info.missing_roles and info.status in ("draft", "in-review"):
         status += f" (awaiting {', '.join(info.missing_roles)})"
@@ -123,8 +128,13 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
         ("Owner", config.roles.get(doc.owner or "", doc.owner or "?"), ""),
         ("Approved by", tuple(approvers_text(info, signers) or ["none yet"]), ""),
     ]
-    if info.next_review and info.status == "effective":
-        rows.append(("Next review due", str(info.next_review), ""))
+    if info.next_review and info.in_force is not None:  # also while a newer one is open
+        due = str(info.next_review) + (" (overdue)" if info.review_overdue else "")
+        if info.status != "effective":
+            due += f", of revision {info.in_force.revision} (in force)"
+        rows.append(("Next review due", due, ""))
+    if info.retirement is not None:
+        rows += retirement_rows(info.retirement)
     if training:
         trained = sum(c.state == "trained" for c in training)
         late = sum(c.state == "overdue" for c in training)
@@ -132,6 +142,18 @@ def control_data(doc: Document, info: StatusInfo, config: Config,
                 f"{training[0].required_revision}")
         rows.append(("Training", text + (f"; {late} overdue" if late else ""), "qms-training"))
     return ControlBlock(info.status, banner, tuple(rows))
+
+
+def retirement_rows(record: RetirementRecord) -> list[Row]:
+    """What an obsolete page says of its retirement: when, by whom, why, what replaces it
+    (the facts :func:`~qms_docs.status.retirement_dict` gives ``qms status``)."""
+    rows: list[Row] = [
+        ("Retired", f"{record.date.date().isoformat()} by {record.approver.name}",
+         "qms-retired"),
+        ("Reason", record.reason, "qms-retired-reason")]
+    if record.superseded_by:
+        rows.append(("Superseded by", record.superseded_by, "qms-superseded-by"))
+    return rows
 
 
 REVISION_HEADERS = RevisionRow.HEADERS

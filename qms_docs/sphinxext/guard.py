@@ -16,6 +16,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from ..documents import with_clause_ids
 from ..includes import HINTS, blank, refused, stray_documents, stray_finding
 from .domain import QmsDomain
 
@@ -66,7 +67,12 @@ def _guard(app: Sphinx, rel: str, document: str, text: str, location: Location,
         for found in strays:
             item = stray_finding(found, rel, types)
             _warn(item.code, f"{item.message} (hint: {item.hint})", rel, found.line, location)
-    return blank(text, [r.directive for r in refs] + strays)
+    text = blank(text, [r.directive for r in refs] + strays)
+    if header is not None:  # clauses written as numbers, as the scan read them
+        doc = next((d for d in state.scan.documents if d.path == rel), None)
+        if doc is not None:
+            text = with_clause_ids(text, header, doc.satisfies)
+    return text
 
 
 def _warn(code: str, message: str, rel: str, line: int, location: Location) -> None:

@@ -135,7 +135,8 @@ class ProjectState:
         if self._basis is None:
             documents = [d for d in self.scan.documents if d.id and d.type in self.config.types]
             self._basis = load_basis(self.source or self.root, documents, self.statuses(),
-                                     use_git=not self.controlled, index=self.history)
+                                     use_git=not self.controlled, index=self.history,
+                                     catalogs=self.catalogs)
         return self._basis
 
     def coverage_documents(self) -> list[Document]:

@@ -139,11 +139,10 @@ def _scan_paragraph(para: ET.Element, where: str, skip: set[int],
         if tag == f"{W}txbxContent":
             problems.append(Problem("text box", where, f"{_quote(text_of(node))} is not "
                                     "imported: move its text into the body in Word"))
-        elif tag in (f"{W}ins", f"{W}moveTo"):
-            changes.append(f"inserted {_quote(text_of(node), 40)} by "
-                           f"{node.get(f'{W}author') or 'someone'}")
-        elif tag in (f"{W}del", f"{W}moveFrom"):
-            changes.append(f"deleted {_quote(text_of(node), 40)} by "
+        elif tag in (f"{W}ins", f"{W}moveTo", f"{W}del", f"{W}moveFrom"):
+            what = "inserted" if tag in (f"{W}ins", f"{W}moveTo") else "deleted"
+            shown = text_of(node)
+            changes.append(f"{what} {_quote(shown, 40) if shown else 'a paragraph break'} by "
                            f"{node.get(f'{W}author') or 'someone'}")
         elif tag in (f"{W}rPrChange", f"{W}pPrChange"):
             changes.append("a formatting change")

@@ -195,7 +195,7 @@ def test_strict_writes_nothing(small, tmp_path):
     source = WordSop(tracked_change=True, image=False).save(tmp_path / "w" / "a.docx")
     before = snapshot(small.root)
     result = small.qms("ash", "import", str(source), "--type", "sop", "--strict", code=1)
-    assert "--strict: 1 thing(s) in 1 file(s) cannot be converted faithfully" in result.stderr
+    assert "--strict: 1 thing in 1 file cannot be converted faithfully" in result.stderr
     assert "accept or reject them in Word first" in result.stderr
     assert snapshot(small.root) == before
 

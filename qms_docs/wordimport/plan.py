@@ -21,6 +21,7 @@ from typing import TypeVar
 from .. import actions, journal
 from ..errors import InputError, Refused, UsageError
 from ..model import Person
+from ..text import plural
 from ..workspace import Workspace
 from .convert import Converted, pandoc, read_docx, write_body
 from .scan import Problem
@@ -218,8 +219,8 @@ def refusal(plans: list[Planned]) -> Refused | None:
     if not count:
         return None
     files = sum(1 for p in plans if p.problems)
-    return Refused(f"--strict: {count} thing(s) in {files} file(s) cannot be converted "
-                   "faithfully; nothing was written",
+    return Refused(f"--strict: {plural(count, 'thing')} in {plural(files, 'file')} cannot "
+                   "be converted faithfully; nothing was written",
                    hint="fix them in Word (see the warnings), or import without --strict")
 
 

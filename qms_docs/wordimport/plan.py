@@ -105,8 +105,8 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
             continue
         _plan_files(ws, dataclasses.replace(kind, owner=plan.owner), plan, item, body, actor)
     if failed:
-        raise InputError(f"{len(failed)} of {len(files)} files cannot be imported, so none "
-                         "is:\n  " + "\n  ".join(failed),
+        raise InputError(f"{len(failed)} of {plural(len(files), 'file')} cannot be imported, "
+                         "so none is:\n  " + "\n  ".join(failed),
                          hint="fix or leave out those files and run the import again")
     return plans
 

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,30 @@ def _write(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Pat
     return [ws.root / w.path for w in writes]
 
 
-def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
-                 satisfies: tuple[str, ...] = (), doc_id: str | None = None,
-                 reason: str = "New document", markup: str = "rst") -> tuple[Path, Path]:
-    """Create a document from its type's template at revision 1, with a change record."""
+@dataclass(frozen=True)
+class NewKind:
+    """What every document one act creates shares: its type, owner and clauses, checked
+    against the policy in force (``qms new`` makes one document of a kind, ``qms import``
+    many)."""
+
+    type_name: str
+    owner: str
+    clauses: tuple[str, ...]
+    prefix: str
+    digits: int
+    markup: str
+
+    def id_number(self, doc_id: str) -> int | None:
+        """The number of an id of this type (``SOP-012`` -> 12), None if it is none."""
+        match = re.match(rf"^{re.escape(self.prefix)}-([0-9]{{1,18}})$", doc_id)
+        return int(match.group(1)) if match else None
+
+    def make_id(self, number: int) -> str:
+        return f"{self.prefix}-{number:0{self.digits}d}"
+
+
+def checked_type(ws: Workspace, type_name: str) -> None:
+    """A type of the policy in force, in a readable repository (or why not)."""
     config = ws.config
     if type_name not in config.types:
         if type_name in ws.working_config.types:
@@ -69,71 +90,136 @@ def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = 
         raise UsageError(f"unknown document type {type_name!r}",
                          hint=f"use one of: {', '.join(config.types)}")
     ws.require_readable()
+
+
+def new_kind(ws: Workspace, type_name: str, owner: str | None, satisfies: tuple[str, ...],
+             markup: str) -> NewKind:
+    """Check the type, owner and clauses of new documents (usage error or refusal)."""
+    config = ws.config
+    checked_type(ws, type_name)
+    actor = ws.actor()
+    owner = owner or (actor.roles[0] if actor.roles else None)
+    if owner not in config.roles:
+        raise UsageError(f"unknown owner role {owner!r}",
+                         hint=f"use one of: {', '.join(sorted(config.roles))}")
+    clauses = tuple(resolve_clause(ref, ws.catalogs).need_id for ref in satisfies)
+    return NewKind(type_name, owner, clauses, config.types[type_name].prefix,
+                   config.id_digits, markup)
+
+
+def checked_title(title: str, markup: str) -> str:
+    """A new document's title on one line, or a usage error saying what is wrong."""
     title = " ".join(checked_input(title, "the title").split())
     if not title or len(title) > 200:
         raise UsageError("the title must be 1 to 200 characters on one line")
     if markup == "md" and "`" in title:
         raise UsageError("a Markdown document's title cannot hold a backtick (`)",
                          hint="the title opens a ``` fence, which a backtick would break")
-    actor = ws.actor()
-    policy = config.types[type_name]
-    owner = owner or (actor.roles[0] if actor.roles else None)
-    if owner not in config.roles:
-        raise UsageError(f"unknown owner role {owner!r}",
-                         hint=f"use one of: {', '.join(sorted(config.roles))}")
-    clauses = [resolve_clause(ref, ws.catalogs).need_id for ref in satisfies]
-    pattern = re.compile(rf"^{re.escape(policy.prefix)}-([0-9]{{1,18}})$")
-    if doc_id is not None:
-        doc_id = doc_id.strip().upper()
-        digits = pattern.match(doc_id)
-        if digits is None or len(digits.group(1)) < config.id_digits:
-            raise UsageError(f"--id {doc_id} does not fit type {type_name}",
-                             hint=f"use {policy.prefix}- and {config.id_digits} digits")
-        if any(d.id == doc_id for d in ws.scan.documents):
-            raise UsageError(f"{doc_id} is already used",
-                             hint="leave out --id to get the next free id")
-        candidates = [doc_id]
-    else:
-        used = [int(m.group(1)) for d in ws.scan.documents if (m := pattern.match(d.id))]
-        first = max(used, default=0) + 1
-        candidates = [f"{policy.prefix}-{n:0{config.id_digits}d}"
-                      for n in range(first, first + 1000)]
-    with _one_at_a_time(ws):
-        return _new_document(ws, type_name, title, owner, clauses, doc_id, candidates, reason,
-                             markup, actor)
+    return title
 
 
-def _new_document(ws: Workspace, type_name: str, title: str, owner: str, clauses: list[str],
-                  doc_id: str | None, candidates: list[str], reason: str, markup: str,
-                  actor: Person) -> tuple[Path, Path]:
+def checked_id(ws: Workspace, kind: NewKind, doc_id: str) -> str:
+    """An id asked for (``--id``): it fits the type and is not used."""
+    doc_id = doc_id.strip().upper()
+    number = kind.id_number(doc_id)
+    if number is None or len(doc_id) - len(kind.prefix) - 1 < kind.digits:
+        raise UsageError(f"--id {doc_id} does not fit type {kind.type_name}",
+                         hint=f"use {kind.prefix}- and {kind.digits} digits")
+    if any(d.id == doc_id for d in ws.scan.documents):
+        raise UsageError(f"{doc_id} is already used", hint="leave out --id to get the next "
+                                                           "free id")
+    return doc_id
+
+
+def used_ids(ws: Workspace) -> set[str]:
+    """Ids a new document cannot take: those of documents, and those with records (a
+    document that was moved or deleted keeps its id)."""
+    records_dir = ws.root / RECORDS_DIR
+    try:
+        recorded = set(os.listdir(records_dir)) if records_dir.is_dir() else set()
+    except OSError:
+        recorded = set()
+    return {d.id for d in ws.scan.documents} | recorded
+
+
+def next_ids(kind: NewKind, used: set[str]) -> Iterator[str]:
+    """Free ids after the highest one used, in order."""
+    number = max((n for u in used if (n := kind.id_number(u)) is not None), default=0) + 1
+    while True:
+        candidate = kind.make_id(number)
+        if candidate not in used:
+            yield candidate
+        number += 1
+
+
+def document_path(ws: Workspace, kind: NewKind, doc_id: str, title: str) -> str:
+    """Where a new document goes (relative to the root, with /)."""
+    folder = inside_repository(ws.root, ws.root / ws.config.types[kind.type_name].folder)
+    return (folder / f"{doc_id.lower()}-{_slug(title)}.{kind.markup}").relative_to(
+        ws.root).as_posix()
+
+
+def document_writes(ws: Workspace, kind: NewKind, doc_id: str, title: str, actor: Person,
+                    reason: str, summary: str | None = None, body: str = "",
+                    files: dict[str, bytes] | None = None) -> list[journal.Write]:
+    """The files of one new document: the text (the type's template, or its header over
+    ``body``), its change record to revision 1, and ``files`` (path relative to the root ->
+    bytes: pictures it shows). Nothing is written here."""
     config = ws.config
-    policy = config.types[type_name]
-    records_dir = inside_repository(ws.root, ws.root / RECORDS_DIR)
-    folder = inside_repository(ws.root, ws.root / policy.folder)
-    used = {d.id for d in ws.scan.documents}
-    free = [c for c in candidates if c not in used and not os.path.lexists(records_dir / c)]
-    if not free:
-        if doc_id is not None:
-            raise UsageError(f"{doc_id} is already used (records/{doc_id} exists)",
-                             hint="leave out --id to get the next free id")
-        raise UsageError("no free document id found")  # pragma: no cover
-    doc_id = free[0]
-    path = folder / f"{doc_id.lower()}-{_slug(title)}.{markup}"
+    policy = config.types[kind.type_name]
+    inside_repository(ws.root, ws.root / RECORDS_DIR)
+    rel = document_path(ws, kind, doc_id, title)
     template = jinja2.Template(
-        resources.files("qms_docs").joinpath("templates", f"document.{markup}.j2")
+        resources.files("qms_docs").joinpath("templates", f"document.{kind.markup}.j2")
         .read_text("utf-8"),
         keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    text = template.render(type=type_name, title=title, id=doc_id, owner=owner,
-                           satisfies=clauses, type_title=policy.title,
-                           owner_title=config.roles[owner], example_ref=doc_id)
-    document = journal.new_file(ws.root, path.relative_to(ws.root).as_posix(),
-                                text.encode("utf-8"))
-    record = journaled_record(ws.root, new_record(
+    text = template.render(type=kind.type_name, title=title, id=doc_id, owner=kind.owner,
+                           satisfies=kind.clauses, type_title=policy.title,
+                           owner_title=config.roles[kind.owner], example_ref=doc_id,
+                           body=body.rstrip("\n"))
+    writes = [journal.new_file(ws.root, rel, text.encode("utf-8"))]
+    writes += [journal.new_file(ws.root, path, data) for path, data in (files or {}).items()]
+    writes.append(journaled_record(ws.root, new_record(
         "change", doc_id, from_revision=0, to_revision=1, reason=reason,
-        summary=f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
-        training=True))
-    path, record_path = _write(ws, "new", [document, record])
-    return path, record_path
+        summary=summary or f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
+        training=True)))
+    return writes
+
+
+def create_documents(ws: Workspace, command: str, plans: list[tuple[str, list[journal.Write]]]
+                     ) -> list[Path]:
+    """Write the files of new documents (id -> writes), all or nothing, holding the lock;
+    refused when an id was taken meanwhile. The paths written."""
+    with _one_at_a_time(ws, rescan=True):
+        taken = used_ids(ws)
+        for doc_id, _ in plans:
+            if doc_id in taken:
+                raise UsageError(f"{doc_id} was taken by another act meanwhile",
+                                 hint="nothing was written: run the command again")
+        return _write(ws, command, [w for _, writes in plans for w in writes])
+
+
+def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
+                 satisfies: tuple[str, ...] = (), doc_id: str | None = None,
+                 reason: str = "New document", markup: str = "rst") -> tuple[Path, Path]:
+    """Create a document from its type's template at revision 1, with a change record."""
+    checked_type(ws, type_name)
+    title = checked_title(title, markup)
+    kind = new_kind(ws, type_name, owner, satisfies, markup)
+    actor = ws.actor()
+    if doc_id is not None:
+        doc_id = checked_id(ws, kind, doc_id)
+    with _one_at_a_time(ws):
+        used = used_ids(ws)
+        if doc_id is not None:
+            if doc_id in used:
+                raise UsageError(f"{doc_id} is already used (records/{doc_id} exists)",
+                                 hint="leave out --id to get the next free id")
+        else:
+            doc_id = next(next_ids(kind, used))
+        writes = document_writes(ws, kind, doc_id, title, actor, reason)
+        path, record_path = _write(ws, "new", writes)
+        return path, record_path
 
 
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",

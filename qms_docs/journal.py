@@ -13,8 +13,9 @@ write (edited by hand in between) is refused, never overwritten.
 A journal is the tool's own state, never the repository's content: one that git tracks (in
 the index or in HEAD: it came with a clone or a pull, not from a crash here) is never rolled
 forward, and a journal may only write where the acts write (:func:`check_allowed`): the
-document types' folders, ``records/<ID>/``, ``qms.toml`` and the signers file; never under
-``.git/``, outside the QMS root or through a symbolic link. Both are checked before any
+document types' folders (documents and the pictures they show), ``records/<ID>/``,
+``qms.toml`` and the signers file; never under ``.git/``, outside the QMS root or through a
+symbolic link. Both are checked before any
 file is written, when the journal is made and when it is rolled forward.
 """
 
@@ -46,6 +47,8 @@ except ImportError:  # pragma: no cover - not on Windows
 JOURNAL = ".qms-journal.json"
 TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}")
 _FORMAT = 1
+#: Pictures a document shows, written next to it (qms import extracts them from Word).
+PICTURES = (".png", ".jpg", ".jpeg", ".gif")
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,7 @@ def check_allowed(root: Path, rel: str, zone: WriteZone) -> None:
                              "a journal", path=rel)
     in_zone = (rel in zone.files
                or (len(parts) == 3 and parts[0] == "records" and rel.endswith(".yaml"))
-               or (path.suffix in (".rst", ".md") and any(
+               or (path.suffix in (".rst", ".md", *PICTURES) and any(
                    f == "" or rel.startswith(f"{f}/") for f in zone.folders)))
     if not in_zone:
         raise JournalRefused(

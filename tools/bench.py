@@ -12,12 +12,16 @@ tools/gen_synthetic_qms.py and measures, each several times (medians):
 3. ``qms check`` vs its floor: Python start-up plus reading every document and record;
 4. scaling: time per document at the largest size vs the next one (1.0 = linear);
 5. incremental: rebuild after editing one SOP vs the full build;
-6. peak memory (RSS) of each.
+6. peak memory (RSS) of each;
+
+and ``qms import`` of 100 Word SOPs of about five pages (made with python-docx) against
+pandoc converting the same files alone (results key 0).
 
 Usage::
 
     .venv/bin/python tools/bench.py       # N = 100, 1000, 5000; writes BENCHMARKS.md
     .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
+    .venv/bin/python tools/bench.py --sizes 0 --word-files 100 --no-write  # Word import only
 """
 
 from __future__ import annotations
@@ -234,10 +238,58 @@ def bench_size(n: int, repeat: int, work: Path, jobs: str) -> dict:
     return out
 
 
+#: Converts each Word file with pandoc alone, as ``qms import`` must at the least.
+PANDOC_FLOOR = ("import subprocess, sys, pypandoc\n"
+                "pandoc = pypandoc.get_pandoc_path()\n"
+                "for name in sys.argv[1:]:\n"
+                "    subprocess.run([pandoc, '-f', 'docx', '-t', 'rst', name], check=True,"
+                " stdout=subprocess.DEVNULL)\n")
+
+
+def bench_import(count: int, repeat: int, work: Path) -> dict:
+    """``qms import`` of ``count`` Word SOPs of about five pages into a small QMS, against
+    pandoc converting the same files alone (its floor)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.wordfiles import WordSop  # python-docx, of the test extra
+
+    words = work / "word"
+    for n in range(count):
+        WordSop(number=f"SOP-{n + 1}", title=f"Procedure {n + 1}", pages=6,
+                tracked_change=n % 10 == 0).save(words / f"SOP-{n + 1} Procedure.docx")
+    repo = work / "import-qms"
+    shutil.copytree(ROOT / "tests" / "roots" / "basic", repo)
+    with open(repo / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n[[people]]\nname = "Bench"\nemail = "bench@example.com"\n'
+                     'roles = ["quality-manager"]\n')
+    who = ["-c", "user.email=bench@example.com", "-c", "user.name=Bench"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*who, "commit", "-q", "-m", "QMS"],
+                 ["config", "user.email", "bench@example.com"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+
+    def reset():  # the repository as before the import
+        subprocess.run(["git", "clean", "-fdxq", "procedures", "records"], cwd=repo, check=True)
+
+    qms = str(Path(PYTHON).with_name("qms"))
+    files = sorted(str(p) for p in words.glob("*.docx"))
+    out = in_turn(repeat, {
+        "import": ([qms, "import", str(words), "--type", "sop"], repo, reset),
+        "import_floor": ([PYTHON, "-c", PANDOC_FLOOR, *files], repo, None),
+    })
+    imported = len(list((repo / "procedures").glob("sop-*-procedure-*.rst")))
+    if imported != count:
+        raise SystemExit(f"qms import wrote {imported} of {count} documents")
+    out["import_files"] = (count, 0)
+    return out
+
+
 def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]:
     """(ratio, size, value, target) rows."""
     rows = []
     for n, r in results.items():
+        if n == 0:  # the Word import
+            rows.append((f"import {r['import_files'][0]} Word SOPs: qms import / pandoc alone",
+                         r["import_files"][0], r["import"][0] / r["import_floor"][0], ""))
+            continue
         rows += [
             ("build: qms / bare sphinx-needs", n, r["build"][0] / r["build_needs"][0], "<= 1.05"),
             ("build: qms / bare sphinx-needs, no record cache", n,
@@ -251,7 +303,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
             ("check / floor, no record cache", n, r["check_cold"][0] / r["check_floor"][0], ""),
             ("incremental / full build", n, r["incremental"][0] / r["build"][0], "<= 0.15"),
         ]
-    sizes = sorted(results)
+    sizes = sorted(n for n in results if n)
     if len(sizes) >= 2:
         small, large = sizes[-2], sizes[-1]
         for key in ("build", "check", "verify"):
@@ -259,7 +311,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
             per_small = results[small][key][0] / small
             rows.append((f"scaling {key}: per document {large} / {small}", large,
                          per_large / per_small, "<= 1.2" if key != "build" else ""))
-    else:
+    elif sizes:
         for key in ("build", "check", "verify"):
             rows.append((f"scaling {key}: needs two sizes", sizes[-1], None, ""))
     return rows
@@ -281,6 +333,8 @@ def report(results: dict[int, dict], repeat: int) -> str:
               "verify, check without cache | peak RSS MiB (build / verify / check) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, r in results.items():
+        if n == 0:
+            continue
         lines.append(
             f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
             f"{r['build_needs'][0]:.1f} s | "
@@ -289,6 +343,13 @@ def report(results: dict[int, dict], repeat: int) -> str:
             f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
             f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
             f"{r['check'][1]} |")
+    if 0 in results:
+        r = results[0]
+        lines += ["", "| Word SOPs (about 5 pages) | qms import | pandoc alone | per file | "
+                  "peak RSS MiB |", "|---|---|---|---|---|",
+                  f"| {r['import_files'][0]} | {r['import'][0]:.1f} s | "
+                  f"{r['import_floor'][0]:.1f} s | {r['import'][0] / r['import_files'][0]:.2f} s"
+                  f" | {r['import'][1]} |"]
     return "\n".join(lines) + "\n"
 
 
@@ -297,15 +358,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,1000,5000", help="document counts N")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
     parser.add_argument("--jobs", default="auto", help="sphinx-build -j for every build")
+    parser.add_argument("--word-files", type=int, default=100,
+                        help="Word SOPs that qms import converts (0: no import row)")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write raw results as JSON")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if int(s)]
     results: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="qms-bench-") as work:
         for n in sizes:
             print(f"N = {n} ...", file=sys.stderr, flush=True)
             results[n] = bench_size(n, args.repeat, Path(work), args.jobs)
+        if args.word_files:
+            print(f"Word import of {args.word_files} files ...", file=sys.stderr, flush=True)
+            results[0] = bench_import(args.word_files, args.repeat, Path(work))
     table = report(results, args.repeat)
     print(table)
     if args.json:

@@ -47,7 +47,8 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-# all: the PDF and xlsx stack (the core alone checks, verifies and builds the site);
+# all: the PDF and xlsx stack and pandoc for qms import (the core alone checks, verifies
+# and builds the site);
 # test: pytest, ruff and mypy
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all,test]"
 echo "Installed: $(.venv/bin/qms --version)" >&2

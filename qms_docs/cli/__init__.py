@@ -31,7 +31,7 @@ COMMANDS = {
     "changes": ("reports", "changes"), "train": ("training", "train"),
     "training": ("training", "training"), "audit-pack": ("reports", "audit_pack"),
     "keys": ("project", "keys"), "build": ("build", "build"),
-    "deviation": ("acts", "deviation"),
+    "deviation": ("acts", "deviation"), "import": ("importing", "import_documents"),
     "transition": ("transition", "transition"),
     "diff": ("history", "diff"),
 }

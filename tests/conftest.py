@@ -19,6 +19,7 @@ from tests.helpers import (
     ROOTS,
     THOROUGH,
     QmsRepo,
+    counters,
     new_repo,
     watch_subprocesses,
 )
@@ -104,6 +105,21 @@ def _sphinx_marker_is_true(request, monkeypatch):
 
 
 # --- the counters of the reliability properties ----------------------------------------
+
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand the counters to the controller, which prints them."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["qms_counters"] = {name: dict(counts) for name, counts in COUNTERS.items()
+                                  if counts}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: add up what each worker counted."""
+    for name, counts in getattr(node, "workeroutput", {}).get("qms_counters", {}).items():
+        counters(name).update(counts)
+
 
 def pytest_terminal_summary(terminalreporter):
     """Print the counters the properties filled (tests/helpers.py: ``counters``), and append

@@ -123,7 +123,8 @@ def test_ci_templates_are_valid_yaml_with_the_expected_jobs(tmp_path, runner):
         assert cached["uses"].startswith("actions/cache@") and cached["with"]["path"] == ".git/qms"
         assert cached["with"]["key"] == "qms-${{ github.sha }}"
     runs = [s.get("run", "") for s in steps]
-    assert "qms check" in runs and "qms verify --base origin/${{ github.base_ref }}" in runs
+    assert "qms check --bodies" in runs
+    assert "qms verify --base origin/${{ github.base_ref }}" in runs
     assert any(r.startswith("qms build html") for r in runs)
     publish = " ".join(s.get("run", "") for s in github["jobs"]["publish"]["steps"])
     assert "--controlled" in publish and "qms build pdf --controlled" in publish

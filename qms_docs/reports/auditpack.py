@@ -19,6 +19,7 @@ from .. import __version__, publish
 from ..documents import scan
 from ..errors import UsageError
 from ..journal import write_atomic
+from ..pdfs import Progress
 from ..status import derive_all
 from ..workspace import Workspace
 from . import export, registers, traceability
@@ -48,8 +49,13 @@ the zip is the same, byte for byte: no file in it holds the time or place it was
 TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf")
 
 
-def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto") -> dict:
-    """Write the audit pack zip to ``target``; returns its manifest."""
+def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto",
+                     progress: Progress | None = None) -> dict:
+    """Write the audit pack zip to ``target``; returns its manifest.
+
+    The documents' PDFs come from the PDF cache of the QMS where what they show is what
+    a controlled PDF build showed (the same bytes: see pdfs.py); ``progress`` as for
+    publish.tree_pdfs."""
     if target.suffix.lower() != ".zip":
         raise UsageError(f"{target} should end in .zip", hint="e.g. -o audit-2026-06-12.zip")
     if as_of > ws.today:
@@ -101,7 +107,8 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         _write(pack / "training-matrix.csv", export.to_csv(Cell.HEADERS,
                                                           [c.cells() for c in cells]))
         if tree.included:
-            publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs)
+            publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs,
+                              progress=progress)
         _write(pack / "README.txt", README.format(
             organization=config.organization, as_of=as_of, standard=catalog.short_title,
             since=since, commit=commit or "(none)"))

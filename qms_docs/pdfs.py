@@ -285,7 +285,7 @@ class PdfCache:
         if self.folder is None or not self.folder.is_dir():
             return
         limit = (now if now is not None else time.time()) - KEEP_SECONDS
-        for entry in self.folder.glob("*/*.pdf"):
+        for entry in self.folder.glob("??/*.pdf"):  # not html/: the preview's pages
             try:
                 if entry.stem not in self.used and entry.stat().st_mtime < limit:
                     entry.unlink()

@@ -353,7 +353,7 @@ def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: 
     extras.require("pdf", "PDFs")
     out.mkdir(parents=True, exist_ok=True)
     pdf_cache = pdfs.PdfCache.for_root(tree.cache_from or tree.root)
-    with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
+    with _pdf_html(tree, pdf_cache) as html_dir:
         run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
                    controlled=tree.controlled)
         config = tree.config or config
@@ -378,6 +378,21 @@ def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: 
                 pdf_cache)
     pdf_cache.prune()
     return [*paths, manual]
+
+
+@contextmanager
+def _pdf_html(tree: Tree, pdf_cache: pdfs.PdfCache) -> Iterator[Path]:
+    """Where the HTML the PDFs are rendered from is built: for a preview, with the PDF
+    cache on, a folder kept beside the cache (Sphinx reads again only what changed, as
+    for ``qms build html``); otherwise a temporary folder (a controlled build, always
+    built afresh)."""
+    if not tree.controlled and pdf_cache.folder is not None:
+        folder = pdf_cache.folder / "html"
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as temporary:
+        yield Path(temporary)
 
 
 def _tree_records(tree: Tree, config: Config) -> RecordSet:

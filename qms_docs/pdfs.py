@@ -343,6 +343,8 @@ def _rendered(items: list[tuple[PdfJob, str]], processes: int
             render(job)
             yield job, digest
         return
+    import weasyprint  # noqa: F401 (loaded once here: forked workers start with it)
+
     with ProcessPoolExecutor(max_workers=processes) as pool:
         pending: dict[Future[str], tuple[PdfJob, str]] = {
             pool.submit(render, job): (job, digest) for job, digest in items}

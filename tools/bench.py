@@ -316,6 +316,15 @@ def bench_pdf(n: int, repeat: int, work: Path, jobs: str) -> dict:
     repo = work / f"qms-pdf-{n}"
     subprocess.run([PYTHON, str(HERE / "gen_synthetic_qms.py"), str(n), "--commits",
                     str(10 * n), "--out", str(repo)], check=True, capture_output=True)
+    # A controlled build (strict) fails, rightly, where a document in force refers to a
+    # withdrawn one, and the synthetic QMS has a few; the audit pack has no way round it.
+    # So the PDF rows take the retirements back (a commit that drops their records).
+    retirements = [str(p.relative_to(repo)) for p in repo.glob("records/*/*.yaml")
+                   if "\nkind: retirement" in "\n" + p.read_text(encoding="utf-8")]
+    if retirements:
+        subprocess.run(["git", "rm", "-q", *retirements], cwd=repo, check=True)
+        subprocess.run(["git", "-c", "user.email=bench@example.com", "-c", "user.name=Bench",
+                        "commit", "-q", "-m", "bench: no retirements"], cwd=repo, check=True)
     qms = [str(Path(PYTHON).with_name("qms"))]
     subprocess.run([*qms, "check"], cwd=repo, check=True, capture_output=True)
     build = repo / "_build"

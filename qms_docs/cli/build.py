@@ -94,13 +94,12 @@ def pdf_progress() -> Iterator[Callable[[int, int, int], None]]:
             return
         if not started:
             started.append(time.monotonic())
-        if interactive():
+        if interactive() and cached < total:  # the bar counts what is rendered
             if not bar:
-                bar.append(click.progressbar(length=total, label="PDFs", show_eta=True,
-                                             show_pos=True, file=sys.stderr).__enter__())
-                bar[0].update(done)
-            else:
-                bar[0].update(done - bar[0].pos)
+                bar.append(click.progressbar(
+                    length=total - cached, label=f"PDFs ({cached} of {total} unchanged)",
+                    show_eta=True, show_pos=True, file=sys.stderr).__enter__())
+            bar[0].update(done - cached - bar[0].pos)
             return
         tenth = done * 10 // total
         if tenth == shown[0] and done != total:

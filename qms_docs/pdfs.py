@@ -24,7 +24,6 @@ PDF is rendered.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import shutil
@@ -241,9 +240,9 @@ class PdfCache:
         assert self.folder is not None
         return self.folder / digest[:2] / f"{digest}.pdf"
 
-    def _mac(self, digest: str, data: bytes) -> bytes:
-        return hmac.new(self.key, digest.encode("ascii") + b"\0" + data,
-                        hashlib.sha256).hexdigest().encode("ascii")
+    @staticmethod
+    def _bound(digest: str) -> bytes:  # an entry verifies only under its own digest
+        return digest.encode("ascii") + b"\0"
 
     def fetch(self, digest: str, target: Path) -> bool:
         """Copy the PDF cached under ``digest`` to ``target``; False if there is none
@@ -255,9 +254,8 @@ class PdfCache:
             raw = entry.read_bytes()
         except OSError:
             return False
-        head, _, data = raw.partition(b"\n")
-        if not (head.startswith(_MAGIC)
-                and hmac.compare_digest(head[len(_MAGIC):], self._mac(digest, data))):
+        data = caches.unseal(self.key, raw, self._bound(digest), _MAGIC)
+        if data is None:
             return False
         target.write_bytes(data)
         self.used.add(digest)
@@ -275,7 +273,8 @@ class PdfCache:
         entry = self._entry(digest)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(entry, _MAGIC + self._mac(digest, data) + b"\n" + data, sync=False)
+            write_atomic(entry, caches.seal(self.key, data, self._bound(digest), _MAGIC),
+                         sync=False)
         except OSError:
             return
         self.used.add(digest)

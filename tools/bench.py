@@ -54,15 +54,21 @@ PROBE = ("import resource, subprocess, sys, time\n"
          "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
 
 
-def measure(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one run of ``command``."""
+def measure(command: list[str], cwd: Path, prepare=None, env=None,
+            probe: str = PROBE) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one run of ``command`` (``probe``: PROBE, the
+    largest process; PROBE_TREE, the whole tree)."""
     if prepare:
         prepare()
-    done = subprocess.run([PYTHON, "-c", PROBE, *command], cwd=cwd, capture_output=True,
-                          text=True, check=True, env={**os.environ, **(env or {})})
-    seconds, rss, code = done.stdout.split()
+    done = subprocess.run([PYTHON, "-c", probe, *command], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
+    try:
+        seconds, rss, code = done.stdout.split()
+    except ValueError:
+        code = "?"
     if code != "0":
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}")
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}\n"
+                         f"{done.stderr[-3000:]}")
     return float(seconds), int(rss) // 1024
 
 
@@ -104,18 +110,7 @@ PROBE_TREE = ("import os, subprocess, sys, tempfile, time\n"
 
 def measure_tree(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of the whole process tree of one run."""
-    if prepare:
-        prepare()
-    done = subprocess.run([PYTHON, "-c", PROBE_TREE, *command], cwd=cwd, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
-    try:
-        seconds, rss, code = done.stdout.split()
-    except ValueError:
-        code = "?"
-    if code != "0":
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}\n"
-                         f"{done.stderr[-3000:]}")
-    return float(seconds), int(rss) // 1024
+    return measure(command, cwd, prepare, env, probe=PROBE_TREE)
 
 
 def median_of(runs: int, command: list[str], cwd: Path, prepare=None,
@@ -369,6 +364,13 @@ def bench_pdf(n: int, repeat: int, work: Path, jobs: str) -> dict:
     return out
 
 
+def heading(tools: str, repeat: int) -> list[str]:
+    """The lines above a table of ratios: where, with what, how many runs."""
+    return [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {tools}; median of {repeat} run(s); "
+            "M = 10 x N commits.", "", "| ratio | N | value | target |", "|---|---|---|---|"]
+
+
 def pdf_ratios(results: dict[int, dict]) -> list[tuple[str, int, float, str]]:
     rows = []
     for n, r in results.items():
@@ -385,11 +387,8 @@ def pdf_ratios(results: dict[int, dict]) -> list[tuple[str, int, float, str]]:
 
 def pdf_report(results: dict[int, dict], repeat: int, jobs: str) -> str:
     versions = {name: metadata.version(name) for name in ("weasyprint", "pypdf", "sphinx")}
-    lines = [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}, "
-             + ", ".join(f"{k} {v}" for k, v in versions.items()) +
-             f"; -j {jobs}; median of {repeat} run(s); M = 10 x N commits.", "",
-             "| ratio | N | value | target |", "|---|---|---|---|"]
+    lines = heading(", ".join(f"{k} {v}" for k, v in versions.items()) + f"; -j {jobs}",
+                    repeat)
     lines += [f"| {name} | {n} | {value:.2f} | {target} |"
               for name, n, value, target in pdf_ratios(results)]
     lines += ["", "| N | documents in force | controlled PDF build | WeasyPrint alone | "
@@ -439,11 +438,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
 def report(results: dict[int, dict], repeat: int) -> str:
     versions = {name: metadata.version(name) for name in ("sphinx", "sphinx-needs", "GitPython")}
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    lines = [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}, "
-             + ", ".join(f"{k} {v}" for k, v in versions.items()) + f", {git}; "
-             f"median of {repeat} run(s); M = 10 x N commits.", "",
-             "| ratio | N | value | target |", "|---|---|---|---|"]
+    lines = heading(", ".join(f"{k} {v}" for k, v in versions.items()) + f", {git}", repeat)
     for name, n, value, target in ratios(results):
         shown = "n/a" if value is None else f"{value:.2f}"
         lines.append(f"| {name} | {n} | {shown} | {target} |")

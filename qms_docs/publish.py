@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -354,8 +355,13 @@ def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: 
     out.mkdir(parents=True, exist_ok=True)
     pdf_cache = pdfs.PdfCache.for_root(tree.cache_from or tree.root)
     with _pdf_html(tree, pdf_cache) as html_dir:
-        run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
-                   controlled=tree.controlled)
+        try:
+            run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
+                       controlled=tree.controlled)
+        except BuildFailed:  # a kept folder: its next build reads (and warns) afresh
+            if pdf_cache.folder is not None and html_dir.parent == pdf_cache.folder:
+                shutil.rmtree(html_dir, ignore_errors=True)
+            raise
         config = tree.config or config
         current = scan(tree.root, config)
         records = tree.records if tree.records is not None else _tree_records(tree, config)

@@ -63,6 +63,12 @@ def steps(tmp_path_factory):
     toml.write_text(text.replace('name = "Scenario Ltd"', 'name = "Scenario Group Ltd"', 1),
                     encoding="utf-8")
     done["organization"] = build(root, base / "organization")
+    sop.write_text(sop.read_text(encoding="utf-8") + "\nSee :need:`SOP-999`.\n",
+                   encoding="utf-8")
+    for attempt in ("warned", "warned again"):  # the kept HTML does not hide a warning
+        with pytest.raises(publish.BuildFailed):
+            build(root, base / attempt)
+        done[attempt] = (None, None)
     shutil.rmtree(root / "_build")
     return done
 
@@ -101,6 +107,12 @@ def test_the_stylesheet_and_the_organization_render_every_document_again(steps):
         assert report == (2, 2, 0), step
     pdfs, _ = steps["organization"]
     assert "Scenario Group Ltd" in text_of(pdfs["SOP-001.pdf"])
+
+
+def test_a_warning_fails_every_preview_build_until_fixed(steps):
+    """Sphinx reads again only what changed in the HTML kept for previews: after a build
+    that failed, the next one starts afresh, so the warning fails it again."""
+    assert "warned again" in steps
 
 
 def test_two_builds_give_the_same_bytes(steps):

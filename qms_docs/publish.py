@@ -417,7 +417,7 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
 
     Nothing is rendered again but the cover (itself cached): the cover's length decides
     where the documents start, so it is made until the numbers it shows fit it."""
-    import pypdf
+    import pikepdf
 
     by_id = {p.stem: p for p in paths}
     shown = [d for d in documents if d.id in by_id]
@@ -443,7 +443,7 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
             cover_pages = made
         stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
         pdfs.assemble(target, [(cover, None), *((by_id[d.id], d.id) for d in shown)], {
-            "/Producer": f"qms-docs {__version__} (pypdf {pypdf.__version__})",
+            "/Producer": f"qms-docs {__version__} (pikepdf {pikepdf.__version__})",
             "/Title": f"{organization}: Quality Management System",
             "/CreationDate": stamp, "/ModDate": stamp})
 

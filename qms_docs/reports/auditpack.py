@@ -46,7 +46,7 @@ the zip is the same, byte for byte: no file in it holds the time or place it was
 """
 
 # what renders the pack: the same versions of these give the same bytes
-TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf")
+TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf", "pikepdf")
 
 
 def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto",

@@ -31,8 +31,9 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -364,18 +365,29 @@ PAGE_NUMBER_RISE = 14.0  # points above the page's bottom edge: below the runnin
 
 
 def page_counts(paths: Iterable[Path]) -> list[int]:
+    with opened(paths) as pdfs:
+        return [len(pdf.pages) for pdf in pdfs]
+
+
+@contextmanager
+def opened(paths: Iterable[Path]) -> Iterator[list[pikepdf.Pdf]]:
+    """The PDFs at ``paths``, open (each is read once: counted, then joined)."""
     import pikepdf
 
-    counts = []
-    for path in paths:
-        with pikepdf.open(path) as pdf:
-            counts.append(len(pdf.pages))
-    return counts
+    pdfs: list[pikepdf.Pdf] = []
+    try:
+        for path in paths:
+            pdfs.append(pikepdf.open(path))
+        yield pdfs
+    finally:
+        for pdf in pdfs:
+            pdf.close()
 
 
-def assemble(target: Path, parts: list[tuple[Path, str | None]],
+def assemble(target: Path, parts: list[tuple[Path | pikepdf.Pdf, str | None]],
              metadata: dict[str, str]) -> int:
-    """Join the PDFs ``parts`` (path, outline entry or None) into ``target`` and number
+    """Join the PDFs ``parts`` (a path or an open PDF, and its outline entry or None) into
+    ``target`` and number
     the pages of the whole: "Manual page N of M" under each page's own footer. Returns M.
 
     Each document keeps its running header, its own "Page X of Y" and its bookmarks (under
@@ -386,11 +398,14 @@ def assemble(target: Path, parts: list[tuple[Path, str | None]],
     import pikepdf
 
     manual = pikepdf.Pdf.new()
-    sources = []  # open until the manual is saved: its pages are copied from them on save
+    sources = []  # opened here; open until the manual is saved (its pages come from them)
     bookmarks: list[pikepdf.OutlineItem] = []
-    for path, title in parts:
-        source = pikepdf.open(path)
-        sources.append(source)
+    for part, title in parts:
+        if isinstance(part, Path):
+            source = pikepdf.open(part)
+            sources.append(source)
+        else:
+            source = part
         start = len(manual.pages)
         manual.add_pages_from(source, outlines="ignore")  # with the named destinations
         index = {page.obj.objgen: start + i for i, page in enumerate(source.pages)}

@@ -421,11 +421,11 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
 
     by_id = {p.stem: p for p in paths}
     shown = [d for d in documents if d.id in by_id]
-    counts = dict(zip([d.id for d in shown],
-                      pdfs.page_counts(by_id[d.id] for d in shown), strict=True))
     pdf_cache = pdf_cache or pdfs.PdfCache(None, None)
     date = pdf_date(today)
-    with tempfile.TemporaryDirectory(prefix="qms-pdf-cover-") as folder:
+    with (pdfs.opened(by_id[d.id] for d in shown) as sources,
+          tempfile.TemporaryDirectory(prefix="qms-pdf-cover-") as folder):
+        counts = {d.id: len(source.pages) for d, source in zip(shown, sources, strict=True)}
         cover = Path(folder) / "cover.pdf"
         cover_pages = 1
         for _ in range(5):  # a longer cover moves every start; it settles at once in practice
@@ -442,7 +442,9 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
                 break
             cover_pages = made
         stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
-        pdfs.assemble(target, [(cover, None), *((by_id[d.id], d.id) for d in shown)], {
+        parts: list[tuple[Path | pikepdf.Pdf, str | None]] = [(cover, None)]
+        parts += [(source, d.id) for d, source in zip(shown, sources, strict=True)]
+        pdfs.assemble(target, parts, {
             "/Producer": f"qms-docs {__version__} (pikepdf {pikepdf.__version__})",
             "/Title": f"{organization}: Quality Management System",
             "/CreationDate": stamp, "/ModDate": stamp})

@@ -386,7 +386,7 @@ def pdf_ratios(results: dict[int, dict]) -> list[tuple[str, int, float, str]]:
 
 
 def pdf_report(results: dict[int, dict], repeat: int, jobs: str) -> str:
-    versions = {name: metadata.version(name) for name in ("weasyprint", "pypdf", "sphinx")}
+    versions = {name: metadata.version(name) for name in ("weasyprint", "pikepdf", "sphinx")}
     lines = heading(", ".join(f"{k} {v}" for k, v in versions.items()) + f"; -j {jobs}",
                     repeat)
     lines += [f"| {name} | {n} | {value:.2f} | {target} |"

@@ -198,6 +198,22 @@ def _mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).hexdigest().encode("ascii")
 
 
+def seal(key: bytes, payload: bytes, bound: bytes = b"", magic: bytes = _MAGIC) -> bytes:
+    """``payload`` behind a line holding ``magic`` and the HMAC of ``bound + payload``
+    (``bound``: what the payload must belong to, e.g. the digest it is filed under)."""
+    return magic + _mac(key, bound + payload) + b"\n" + payload
+
+
+def unseal(key: bytes, raw: bytes, bound: bytes = b"", magic: bytes = _MAGIC) -> bytes | None:
+    """The payload of what :func:`seal` made with the same key, bound and magic; None for
+    anything else (damaged, foreign, planted)."""
+    head, _, payload = raw.partition(b"\n")
+    if head.startswith(magic) and hmac.compare_digest(head[len(magic):],
+                                                      _mac(key, bound + payload)):
+        return payload
+    return None
+
+
 def read_store(file: Path, expected: str) -> dict[str, Any] | None:
     """A cache file's data if its MAC verifies with the repository's key and it is whole
     JSON made by this version (else None: a damaged, foreign or planted cache)."""
@@ -208,9 +224,8 @@ def read_store(file: Path, expected: str) -> dict[str, Any] | None:
         raw = file.read_bytes()
     except OSError:
         return None
-    head, _, payload = raw.partition(b"\n")
-    if not (head.startswith(_MAGIC)
-            and hmac.compare_digest(head[len(_MAGIC):], _mac(key, payload))):
+    payload = unseal(key, raw)
+    if payload is None:
         return None
     try:
         data = json.loads(payload)
@@ -229,6 +244,6 @@ def write_store(file: Path, stamp_: str, data: dict[str, Any]) -> None:
         return
     payload = json.dumps({"stamp": stamp_, **data}, separators=(",", ":")).encode("utf-8")
     try:  # a cache need not survive a crash: not synced
-        write_atomic(file, _MAGIC + _mac(key, payload) + b"\n" + payload, sync=False)
+        write_atomic(file, seal(key, payload), sync=False)
     except OSError:
         pass

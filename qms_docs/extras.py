@@ -13,8 +13,8 @@ import importlib
 from .errors import QmsError
 
 # extra -> the modules it installs (as imported)
-EXTRAS: dict[str, tuple[str, ...]] = {"pdf": ("weasyprint", "pypdf"), "xlsx": ("openpyxl",),
-                                      "import": ("pypandoc",)}
+EXTRAS: dict[str, tuple[str, ...]] = {"pdf": ("weasyprint", "pypdf", "pikepdf"),
+                                      "xlsx": ("openpyxl",), "import": ("pypandoc",)}
 
 
 class MissingExtra(QmsError):

@@ -2,8 +2,9 @@
 
 Sphinx runs as a subprocess (sphinx-needs keeps global state per process, and a command
 that only checks must not pay for importing Sphinx). PDFs are WeasyPrint renderings of
-each document's HTML page with a print stylesheet; the manual PDF is a cover page plus
-every document's PDF, each keeping its own running header and page numbers.
+each document's HTML page with a print stylesheet, by a pool of processes, cached in the
+build folder (pdfs.py); the manual PDF is a cover page plus every document's PDF, each
+keeping its own running header and page numbers, with the manual's own page numbers.
 """
 
 from __future__ import annotations
@@ -11,23 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
 
-from . import __version__, extras, gitrepo, history
+from . import __version__, extras, gitrepo, history, pdfs
 from .config import Config
 from .documents import scan
 from .errors import QmsError, Refused
@@ -36,9 +34,6 @@ from .records import RecordSet, load_records
 from .references import STATE_OF_EXCLUDED
 from .status import StatusInfo, derive_status
 from .workspace import Workspace
-
-if TYPE_CHECKING:  # the pdf extra: imported where PDFs are made
-    import pypdf
 
 
 class BuildFailed(QmsError):
@@ -317,47 +312,7 @@ BANNER_WORDS = {"draft": "DRAFT", "in-review": "IN REVIEW", "approved": "NOT YET
                 "obsolete": "OBSOLETE"}
 
 
-@dataclass(frozen=True)
-class PdfJob:
-    html: str
-    pdf: str
-    css: str
-    date: str = ""  # the PDF's creation and modification date, W3C (YYYY-MM-DDThh:mm:ssZ)
-    # the HTML page of each document (its absolute path) and its PDF's name
-    pages: tuple[tuple[str, str], ...] = ()
-
-
-def _render_pdf(job: PdfJob) -> str:
-    """Render one document's HTML page as PDF, the same bytes for the same page and date.
-
-    The PDF's dates are ``job.date`` (never the clock), its /ID a digest of its content,
-    and links between pages, which WeasyPrint makes absolute (``file:///tmp/...``, a
-    temporary folder gone after the build), point to the other document's PDF beside it
-    (``SOP-002.pdf#SOP-002``) or, for a page that has no PDF, are left out (the text stays).
-    """
-    import weasyprint
-
-    document = weasyprint.HTML(filename=job.html).render(
-        stylesheets=[weasyprint.CSS(string=job.css)])
-    document.metadata.created = document.metadata.modified = job.date or None
-    pdfs = dict(job.pages)
-    for page in document.pages:
-        page.links[:] = [link for link in (_portable_link(link, pdfs) for link in page.links)
-                         if link is not None]
-    document.write_pdf(job.pdf, pdf_identifier=True)
-    return job.pdf
-
-
-def _portable_link(link: tuple, pdfs: dict[str, str]) -> tuple | None:
-    """A WeasyPrint link (type, target, rectangle, box) that names no local path."""
-    kind, target, rectangle, box = link
-    url = urllib.parse.urlsplit(target)
-    if kind != "external" or url.scheme != "file":
-        return link
-    pdf = pdfs.get(urllib.request.url2pathname(url.path))
-    if pdf is None:
-        return None
-    return kind, f"{pdf}#{url.fragment}" if url.fragment else pdf, rectangle, box
+PdfJob = pdfs.PdfJob  # one document's PDF: where its HTML is, where the PDF goes
 
 
 def pdf_date(day: dt.date) -> str:
@@ -381,25 +336,37 @@ def print_css(organization: str, watermark: str | None) -> str:
 
 
 def build_pdfs(ws: Workspace, out: Path, *, controlled: bool = False, strict: bool = True,
-               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None) -> list[Path]:
+               jobs: str = "auto", on_tree: Callable[[Tree], None] | None = None,
+               progress: pdfs.Progress | None = None) -> list[Path]:
     """One PDF per document and one for the whole QMS, in ``out``; returns their paths.
 
-    ``on_tree``: as for :func:`build_site`."""
+    ``on_tree``: as for :func:`build_site`; ``progress``: see :func:`tree_pdfs`."""
     extras.require("pdf", "PDFs")  # before the source tree is made
     with source_tree(ws, controlled) as tree:
         if on_tree is not None:
             on_tree(tree)
-        return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs)
+        return tree_pdfs(tree, ws.config, ws.today, out, strict=strict, jobs=jobs,
+                         progress=progress)
 
 
 def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: bool = True,
-              jobs: str = "auto") -> list[Path]:
-    """Render the PDFs of a source tree (a Sphinx HTML build, then WeasyPrint)."""
+              jobs: str = "auto", progress: pdfs.Progress | None = None) -> list[Path]:
+    """Render the PDFs of a source tree: one Sphinx HTML build, then each document's page
+    through WeasyPrint by a pool of ``jobs`` processes, or copied from the PDF cache of
+    the QMS (pdfs.py) when nothing it shows changed; the manual joins them.
+
+    ``progress(done, total, from_cache)`` is called as documents are done."""
     extras.require("pdf", "PDFs")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as html_dir:
-        run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
-                   controlled=tree.controlled)
+    pdf_cache = pdfs.PdfCache.for_root(tree.cache_from or tree.root)
+    with _pdf_html(tree, pdf_cache) as html_dir:
+        try:
+            run_sphinx(tree.root, Path(html_dir), strict=strict, jobs=jobs,
+                       controlled=tree.controlled)
+        except BuildFailed:  # a kept folder: its next build reads (and warns) afresh
+            if pdf_cache.folder is not None and html_dir.parent == pdf_cache.folder:
+                shutil.rmtree(html_dir, ignore_errors=True)
+            raise
         config = tree.config or config
         current = scan(tree.root, config)
         records = tree.records if tree.records is not None else _tree_records(tree, config)
@@ -414,14 +381,29 @@ def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: 
                            print_css(config.organization, BANNER_WORDS.get(statuses[d.id].status)),
                            pdf_date(today), links)
                     for d in documents]
-        if len(pdf_jobs) > 4:
-            with ProcessPoolExecutor(max_workers=2) as pool:
-                paths = [Path(p) for p in pool.map(_render_pdf, pdf_jobs)]
-        else:
-            paths = [Path(_render_pdf(job)) for job in pdf_jobs]
+        pdfs.render_all(pdf_jobs, pdf_cache, pdfs.Digests(Path(html_dir)),
+                        pdfs.workers(jobs), progress)
+        paths = [Path(job.pdf) for job in pdf_jobs]
     manual = out / "qms-manual.pdf"
-    _manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today)
+    _manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today,
+                pdf_cache)
+    pdf_cache.prune()
     return [*paths, manual]
+
+
+@contextmanager
+def _pdf_html(tree: Tree, pdf_cache: pdfs.PdfCache) -> Iterator[Path]:
+    """Where the HTML the PDFs are rendered from is built: for a preview, with the PDF
+    cache on, a folder kept beside the cache (Sphinx reads again only what changed, as
+    for ``qms build html``); otherwise a temporary folder (a controlled build, always
+    built afresh)."""
+    if not tree.controlled and pdf_cache.folder is not None:
+        folder = pdf_cache.folder / "html"
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="qms-pdf-html-") as temporary:
+        yield Path(temporary)
 
 
 def _tree_records(tree: Tree, config: Config) -> RecordSet:
@@ -433,18 +415,55 @@ def _tree_records(tree: Tree, config: Config) -> RecordSet:
 
 
 def _manual_pdf(target: Path, organization: str, documents: list[Document],
-                statuses: dict[str, StatusInfo], pdfs: list[Path], controlled: bool,
-                today: dt.date) -> None:
-    import pypdf
-    import weasyprint
+                statuses: dict[str, StatusInfo], paths: list[Path], controlled: bool,
+                today: dt.date, pdf_cache: pdfs.PdfCache | None = None) -> None:
+    """The whole QMS in one PDF: a cover listing every document and the manual page it
+    starts on, then each document's own PDF; every page numbered in the whole manual.
 
+    Nothing is rendered again but the cover (itself cached): the cover's length decides
+    where the documents start, so it is made until the numbers it shows fit it."""
+    import pikepdf
+
+    by_id = {p.stem: p for p in paths}
+    shown = [d for d in documents if d.id in by_id]
+    pdf_cache = pdf_cache or pdfs.PdfCache(None, None)
+    date = pdf_date(today)
+    with (pdfs.opened(by_id[d.id] for d in shown) as sources,
+          tempfile.TemporaryDirectory(prefix="qms-pdf-cover-") as folder):
+        counts = {d.id: len(source.pages) for d, source in zip(shown, sources, strict=True)}
+        cover = Path(folder) / "cover.pdf"
+        cover_pages = 1
+        for _ in range(5):  # a longer cover moves every start; it settles at once in practice
+            starts, page = {}, cover_pages + 1
+            for doc in shown:
+                starts[doc.id], page = page, page + counts[doc.id]
+            html_text = _cover_html(organization, shown, statuses, starts, controlled, today)
+            digest = pdfs.string_digest(html_text, date)
+            if not pdf_cache.fetch(digest, cover):
+                pdfs.render_string(html_text, cover, date)
+                pdf_cache.store(digest, cover)
+            made = pdfs.page_counts([cover])[0]
+            if made == cover_pages:
+                break
+            cover_pages = made
+        stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
+        parts: list[tuple[Path | pikepdf.Pdf, str | None]] = [(cover, None)]
+        parts += [(source, d.id) for d, source in zip(shown, sources, strict=True)]
+        pdfs.assemble(target, parts, {
+            "/Producer": f"qms-docs {__version__} (pikepdf {pikepdf.__version__})",
+            "/Title": f"{organization}: Quality Management System",
+            "/CreationDate": stamp, "/ModDate": stamp})
+
+
+def _cover_html(organization: str, documents: list[Document], statuses: dict[str, StatusInfo],
+                starts: dict[str, int], controlled: bool, today: dt.date) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(d.id)}</td><td>{html.escape(d.title)}</td>"
         f"<td>{d.revision}</td><td>{html.escape(statuses[d.id].label)}</td>"
-        f"<td>{statuses[d.id].effective or ''}</td></tr>"
-        for d in documents if any(p.stem == d.id for p in pdfs))
+        f"<td>{statuses[d.id].effective or ''}</td><td>{starts[d.id]}</td></tr>"
+        for d in documents)
     mode = "Controlled copy" if controlled else "Preview (working tree)"
-    cover = f"""<html><head><style>
+    return f"""<html><head><style>
       @page {{ size: A4; margin: 25mm 18mm; @bottom-left {{ content: "Uncontrolled when printed";
         font-size: 8pt; color: #8a1c1c; }} }}
       {print_fonts()}
@@ -452,39 +471,12 @@ def _manual_pdf(target: Path, organization: str, documents: list[Document],
       h1 {{ font-size: 22pt; margin-bottom: 2mm; }}
       table {{ border-collapse: collapse; width: 100%; }}
       td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left; }}
+      tr {{ page-break-inside: avoid; }}
     </style></head><body>
       <h1>{html.escape(organization)}</h1><h2>Quality Management System</h2>
       <p>{mode}, status as of {today.isoformat()}. The controlled copy is the published
-      site; check the revision of any printout against it.</p>
-      <table><tr><th>Id</th><th>Title</th><th>Revision</th><th>Status</th><th>Effective</th></tr>
+      site; check the revision of any printout against it. Page: where the document starts
+      in this manual (the number at the foot of each page).</p>
+      <table><tr><th>Id</th><th>Title</th><th>Revision</th><th>Status</th><th>Effective</th>
+      <th>Page</th></tr>
       {rows}</table></body></html>"""
-    writer = pypdf.PdfWriter()
-    cover_pdf = weasyprint.HTML(string=cover).render()
-    cover_pdf.metadata.created = cover_pdf.metadata.modified = pdf_date(today)
-    writer.append(io.BytesIO(cover_pdf.write_pdf(pdf_identifier=True)))
-    for pdf in pdfs:
-        writer.append(str(pdf), outline_item=pdf.stem)
-    stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
-    writer.add_metadata({"/Producer": f"qms-docs {__version__} (pypdf {pypdf.__version__})",
-                         "/Title": f"{organization}: Quality Management System",
-                         "/CreationDate": stamp, "/ModDate": stamp})
-    _write_reproducibly(writer, target)
-
-
-def _write_reproducibly(writer: pypdf.PdfWriter, target: Path) -> None:
-    """Write a pypdf document whose trailer /ID is a digest of its content.
-
-    pypdf has no public setter for the /ID; without one it writes none, or a random one
-    once asked to encrypt. A digest of the bytes written without it is stable and still
-    tells two different files apart.
-    """
-    import hashlib
-
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    first = io.BytesIO()
-    writer.write(first)
-    digest = ByteStringObject(hashlib.md5(first.getvalue(), usedforsecurity=False).digest())
-    writer._ID = ArrayObject([digest, digest])  # noqa: SLF001 (see above)
-    with open(target, "wb") as handle:
-        writer.write(handle)

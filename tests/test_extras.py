@@ -19,7 +19,7 @@ from qms_docs import __version__
 
 REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 BASIC = REPO / "tests" / "roots" / "basic"
-EXTRA_MODULES = ("weasyprint", "pypdf", "openpyxl", "pydyf")
+EXTRA_MODULES = ("weasyprint", "pypdf", "pikepdf", "openpyxl", "pydyf")
 
 # Runs the qms command line (or the code after it) with the extras' modules unimportable,
 # as if they were not installed.

@@ -198,6 +198,7 @@ def test_the_audit_pack_is_the_same_bytes_when_built_again(make_repo, tmp_path):
     a clock days and seconds later; no file names a path or the time of the build."""
     import io
     import json
+    import shutil
     import time
     import zipfile
 
@@ -210,6 +211,7 @@ def test_the_audit_pack_is_the_same_bytes_when_built_again(make_repo, tmp_path):
     project.qms("pat", "approve", "SOP-002", "--role", "production-manager")
     project.commit("approval", who="pat")
     first = _audit_pack(project.at("2026-03-05"), tmp_path / "first", "UTC")
+    shutil.rmtree(project.root / "_build")  # its PDFs rendered again, not from the PDF cache
     time.sleep(1.1)
     second = _audit_pack(project.at("2026-04-20"), tmp_path / "second" / "deeper",
                          "Pacific/Auckland")

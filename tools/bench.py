@@ -13,6 +13,10 @@ tools/gen_synthetic_qms.py and measures, each several times (medians):
 4. scaling: time per document at the largest size vs the next one (1.0 = linear);
 5. incremental: rebuild after editing one SOP vs the full build;
 6. peak memory (RSS) of each;
+7. PDFs (at --pdf-sizes): the controlled PDF build vs WeasyPrint alone rendering the same
+   HTML pages in one process; a preview PDF rebuild after editing one SOP vs the full
+   preview PDF build; an audit pack right after a controlled PDF build vs that build;
+   the peak RSS of the PDF build (its whole process tree: the pool's workers summed).
 
 and ``qms import`` of 100 Word SOPs of about five pages (made with python-docx) against
 pandoc converting the same files alone (results key 0).
@@ -21,7 +25,8 @@ Usage::
 
     .venv/bin/python tools/bench.py       # N = 100, 1000, 5000; writes BENCHMARKS.md
     .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
-    .venv/bin/python tools/bench.py --sizes 0 --word-files 100 --no-write  # Word import only
+    .venv/bin/python tools/bench.py --sizes 0 --no-pdf --no-write  # the Word import only
+    .venv/bin/python tools/bench.py --pdf --pdf-sizes 100 --repeat 1   # the PDF rows only
 """
 
 from __future__ import annotations
@@ -53,16 +58,63 @@ PROBE = ("import resource, subprocess, sys, time\n"
          "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
 
 
-def measure(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one run of ``command``."""
+def measure(command: list[str], cwd: Path, prepare=None, env=None,
+            probe: str = PROBE) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one run of ``command`` (``probe``: PROBE, the
+    largest process; PROBE_TREE, the whole tree)."""
     if prepare:
         prepare()
-    done = subprocess.run([PYTHON, "-c", PROBE, *command], cwd=cwd, capture_output=True,
-                          text=True, check=True, env={**os.environ, **(env or {})})
-    seconds, rss, code = done.stdout.split()
+    done = subprocess.run([PYTHON, "-c", probe, *command], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
+    try:
+        seconds, rss, code = done.stdout.split()
+    except ValueError:
+        code = "?"
     if code != "0":
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}")
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)} in {cwd}\n"
+                         f"{done.stderr[-3000:]}")
     return float(seconds), int(rss) // 1024
+
+
+#: As PROBE, but the peak is the sum of the RSS of every process of the tree, sampled every
+#: 0.2 s from /proc (a pool's workers run side by side: their memory adds up).
+PROBE_TREE = ("import os, subprocess, sys, tempfile, time\n"
+              "def tree_rss(root):\n"
+              "    kids = {}\n"
+              "    for pid in os.listdir('/proc'):\n"
+              "        if pid.isdigit():\n"
+              "            try:\n"
+              "                with open(f'/proc/{pid}/stat') as f:\n"
+              "                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])\n"
+              "            except (OSError, IndexError, ValueError):\n"
+              "                continue\n"
+              "            kids.setdefault(ppid, []).append(int(pid))\n"
+              "    total, todo = 0, [root]\n"
+              "    while todo:\n"
+              "        pid = todo.pop()\n"
+              "        todo += kids.get(pid, [])\n"
+              "        try:\n"
+              "            with open(f'/proc/{pid}/statm') as f:\n"
+              "                total += int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+              "        except (OSError, IndexError, ValueError):\n"
+              "            pass\n"
+              "    return total\n"
+              "err = tempfile.TemporaryFile()\n"
+              "t = time.perf_counter()\n"
+              "proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=err)\n"
+              "peak = 0\n"
+              "while proc.poll() is None:\n"
+              "    peak = max(peak, tree_rss(proc.pid))\n"
+              "    time.sleep(0.2)\n"
+              "w = time.perf_counter() - t\n"
+              "if proc.returncode:\n"
+              "    err.seek(0); sys.stderr.write(err.read().decode(errors='replace')[-3000:])\n"
+              "print(w, peak // 1024, proc.returncode)")
+
+
+def measure_tree(command: list[str], cwd: Path, prepare=None, env=None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of the whole process tree of one run."""
+    return measure(command, cwd, prepare, env, probe=PROBE_TREE)
 
 
 def median_of(runs: int, command: list[str], cwd: Path, prepare=None,
@@ -70,7 +122,7 @@ def median_of(runs: int, command: list[str], cwd: Path, prepare=None,
     return in_turn(runs, {"": (command, cwd, prepare, env)})[""]
 
 
-def in_turn(runs: int, commands: dict[str, tuple]) -> dict[str, tuple[float, int]]:
+def in_turn(runs: int, commands: dict[str, tuple], probe=None) -> dict[str, tuple[float, int]]:
     """Median wall time and peak RSS of each ``name: (command, cwd, prepare[, env])``,
     run in turn (a, b, c, a, b, c, ...): a shared machine that slows down or speeds up
     during the run then weighs on every command alike, not on whichever ran in that
@@ -78,7 +130,7 @@ def in_turn(runs: int, commands: dict[str, tuple]) -> dict[str, tuple[float, int
     results: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, how in commands.items():
-            results[name].append(measure(*how))
+            results[name].append((probe or measure)(*how))
     return {name: (statistics.median(r[0] for r in runs_), max(r[1] for r in runs_))
             for name, runs_ in results.items()}
 
@@ -282,6 +334,124 @@ def bench_import(count: int, repeat: int, work: Path) -> dict:
     return out
 
 
+# --- PDFs -------------------------------------------------------------------------------
+
+#: The floor of a PDF build: WeasyPrint alone, in one process, rendering the HTML pages of
+#: the documents (argv: the HTML folder, the PDF folder, the organization, the pages).
+PDF_FLOOR = ("import sys, pathlib, weasyprint\n"
+             "from qms_docs.publish import print_css\n"
+             "html, out, organization = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]),"
+             " sys.argv[3]\n"
+             "out.mkdir(parents=True, exist_ok=True)\n"
+             "css = weasyprint.CSS(string=print_css(organization, None))\n"
+             "for i, page in enumerate(sys.argv[4:]):\n"
+             "    weasyprint.HTML(filename=str(html / page)).write_pdf(str(out / f'{i}.pdf'),"
+             " stylesheets=[css])\n")
+
+
+def bench_pdf(n: int, repeat: int, work: Path, jobs: str) -> dict:
+    """The PDF rows at N documents (see the module's docstring, point 7)."""
+    sys.path.insert(0, str(ROOT))
+    from qms_docs.config import load_config
+    from qms_docs.documents import scan
+    from qms_docs.records import current_date
+
+    repo = work / f"qms-pdf-{n}"
+    subprocess.run([PYTHON, str(HERE / "gen_synthetic_qms.py"), str(n), "--commits",
+                    str(10 * n), "--out", str(repo)], check=True, capture_output=True)
+    # A controlled build (strict) fails, rightly, where a document in force refers to a
+    # withdrawn one, and the synthetic QMS has a few; the audit pack has no way round it.
+    # So the PDF rows take the retirements back (a commit that drops their records).
+    retirements = [str(p.relative_to(repo)) for p in repo.glob("records/*/*.yaml")
+                   if "\nkind: retirement" in "\n" + p.read_text(encoding="utf-8")]
+    if retirements:
+        subprocess.run(["git", "rm", "-q", *retirements], cwd=repo, check=True)
+        subprocess.run(["git", "-c", "user.email=bench@example.com", "-c", "user.name=Bench",
+                        "commit", "-q", "-m", "bench: no retirements"], cwd=repo, check=True)
+    qms = [str(Path(PYTHON).with_name("qms"))]
+    subprocess.run([*qms, "check"], cwd=repo, check=True, capture_output=True)
+    build = repo / "_build"
+
+    def clean():  # no PDF cache, no kept HTML: a build from nothing
+        shutil.rmtree(build, ignore_errors=True)
+
+    # the floor's pages: the controlled site's pages of the documents in force
+    site = work / f"site-{n}"
+    subprocess.run([*qms, "build", "html", "--controlled", "--out", str(site)], cwd=repo,
+                   check=True, capture_output=True)
+    config = load_config(repo)
+    pages = [str(Path(d.path).with_suffix(".html")) for d in scan(repo, config).documents
+             if d.id and d.type in config.types
+             and (site / Path(d.path).with_suffix(".html")).is_file()]
+    organization = config.organization
+    floor = [PYTHON, "-c", PDF_FLOOR, str(site), str(work / f"floor-{n}"), organization, *pages]
+    controlled = [*qms, "build", "pdf", "--controlled", "-j", jobs, "--out",
+                  str(work / f"cpdf-{n}")]
+    pack_file = work / f"pack-{n}.zip"
+    pack = [*qms, "audit-pack", "--as-of", current_date().isoformat(), "-o", str(pack_file)]
+    env = {"CI": "true"}  # plain progress lines, as in CI
+    out = in_turn(repeat, {  # the pack runs right after the build, on the cache it left
+        "pdf_controlled": (controlled, repo, clean, env),
+        "pdf_pack": (pack, repo, lambda: pack_file.unlink(missing_ok=True), env),
+        "pdf_floor": (floor, repo, None, env),
+    }, probe=measure_tree)
+    out["pdf_pages"] = (len(pages), 0)
+    preview = [*qms, "build", "pdf", "-j", jobs, "--out", str(work / f"pdf-{n}")]
+    sop = sorted(repo.glob("procedures/sop-*.rst"))[0]
+    original = sop.read_bytes()
+
+    def edit_one():
+        subprocess.run(preview, cwd=repo, check=True, capture_output=True,
+                       env={**os.environ, **env})  # an up-to-date build to start from
+        sop.write_bytes(original + f"\nEdited at {time.time()}.\n".encode())
+
+    out.update(in_turn(repeat, {"pdf_preview": (preview, repo, clean, env),
+                                "pdf_edit": (preview, repo, edit_one, env)},
+                       probe=measure_tree))
+    sop.write_bytes(original)
+    return out
+
+
+def heading(tools: str, repeat: int) -> list[str]:
+    """The lines above a table of ratios: where, with what, how many runs."""
+    return [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {tools}; median of {repeat} run(s); "
+            "M = 10 x N commits.", "", "| ratio | N | value | target |", "|---|---|---|---|"]
+
+
+def pdf_ratios(results: dict[int, dict]) -> list[tuple[str, int, float, str]]:
+    rows = []
+    for n, r in results.items():
+        rows += [
+            ("controlled PDF build / WeasyPrint alone (one process)", n,
+             r["pdf_controlled"][0] / r["pdf_floor"][0], "<= 0.6"),
+            ("PDF rebuild after editing one SOP / full PDF build (preview)", n,
+             r["pdf_edit"][0] / r["pdf_preview"][0], "<= 0.05 at N = 1000"),
+            ("audit pack right after a controlled PDF build / that build", n,
+             r["pdf_pack"][0] / r["pdf_controlled"][0], "<= 0.2"),
+        ]
+    return rows
+
+
+def pdf_report(results: dict[int, dict], repeat: int, jobs: str) -> str:
+    versions = {name: metadata.version(name) for name in ("weasyprint", "pikepdf", "sphinx")}
+    lines = heading(", ".join(f"{k} {v}" for k, v in versions.items()) + f"; -j {jobs}",
+                    repeat)
+    lines += [f"| {name} | {n} | {value:.2f} | {target} |"
+              for name, n, value, target in pdf_ratios(results)]
+    lines += ["", "| N | documents in force | controlled PDF build | WeasyPrint alone | "
+              "audit pack after it | preview PDF build | rebuild after one edit | "
+              "peak RSS MiB, whole tree (controlled / preview) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for n, r in results.items():
+        lines.append(
+            f"| {n} | {r['pdf_pages'][0]} | {r['pdf_controlled'][0]:.1f} s | "
+            f"{r['pdf_floor'][0]:.1f} s | {r['pdf_pack'][0]:.1f} s | "
+            f"{r['pdf_preview'][0]:.1f} s | {r['pdf_edit'][0]:.1f} s | "
+            f"{r['pdf_controlled'][1]} / {r['pdf_preview'][1]} |")
+    return "\n".join(lines) + "\n"
+
+
 def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]:
     """(ratio, size, value, target) rows."""
     rows = []
@@ -320,11 +490,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
 def report(results: dict[int, dict], repeat: int) -> str:
     versions = {name: metadata.version(name) for name in ("sphinx", "sphinx-needs", "GitPython")}
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    lines = [f"Measured {dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}, "
-             + ", ".join(f"{k} {v}" for k, v in versions.items()) + f", {git}; "
-             f"median of {repeat} run(s); M = 10 x N commits.", "",
-             "| ratio | N | value | target |", "|---|---|---|---|"]
+    lines = heading(", ".join(f"{k} {v}" for k, v in versions.items()) + f", {git}", repeat)
     for name, n, value, target in ratios(results):
         shown = "n/a" if value is None else f"{value:.2f}"
         lines.append(f"| {name} | {n} | {shown} | {target} |")
@@ -360,29 +526,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", default="auto", help="sphinx-build -j for every build")
     parser.add_argument("--word-files", type=int, default=100,
                         help="Word SOPs that qms import converts (0: no import row)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="only the PDF rows (at --pdf-sizes)")
+    parser.add_argument("--no-pdf", action="store_true", help="leave out the PDF rows")
+    parser.add_argument("--pdf-sizes", default="100,1000", help="document counts of the PDF rows")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write raw results as JSON")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if int(s)]
+    sizes = [] if args.pdf else [int(s) for s in args.sizes.split(",") if int(s)]
+    word_files = 0 if args.pdf else args.word_files
+    pdf_sizes = [] if args.no_pdf else [int(s) for s in args.pdf_sizes.split(",")]
     results: dict[int, dict] = {}
+    pdf_results: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="qms-bench-") as work:
         for n in sizes:
             print(f"N = {n} ...", file=sys.stderr, flush=True)
             results[n] = bench_size(n, args.repeat, Path(work), args.jobs)
-        if args.word_files:
-            print(f"Word import of {args.word_files} files ...", file=sys.stderr, flush=True)
-            results[0] = bench_import(args.word_files, args.repeat, Path(work))
-    table = report(results, args.repeat)
-    print(table)
+        if word_files:
+            print(f"Word import of {word_files} files ...", file=sys.stderr, flush=True)
+            results[0] = bench_import(word_files, args.repeat, Path(work))
+        for n in pdf_sizes:
+            print(f"PDFs, N = {n} ...", file=sys.stderr, flush=True)
+            pdf_results[n] = bench_pdf(n, args.repeat, Path(work), args.jobs)
+    table = report(results, args.repeat) if results else ""
+    pdf_table = pdf_report(pdf_results, args.repeat, args.jobs) if pdf_results else ""
+    print(table + ("\n" if table and pdf_table else "") + pdf_table)
     if args.json:
-        args.json.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+        args.json.write_text(json.dumps({"build": {str(k): v for k, v in results.items()},
+                                         "pdf": {str(k): v for k, v in pdf_results.items()}},
+                                        indent=2))
     if not args.no_write:
         page = ROOT / "BENCHMARKS.md"
         text = page.read_text() if page.exists() else ""
-        marker = "<!-- results -->"
-        head = text.split(marker)[0] if marker in text else text
-        page.write_text(head.rstrip() + f"\n\n{marker}\n\n" + table)
+        if pdf_table:
+            text = write_between(text, PDF_MARKERS, pdf_table)
+        if table:
+            marker = "<!-- results -->"
+            head = text.split(marker)[0] if marker in text else text
+            text = head.rstrip() + f"\n\n{marker}\n\n" + table
+        page.write_text(text)
     return 0
+
+
+PDF_MARKERS = ("<!-- pdf results -->", "<!-- end of pdf results -->")
+
+
+def write_between(text: str, markers: tuple[str, str], table: str) -> str:
+    """``text`` with what stands between the two markers replaced by ``table`` (the
+    markers and the table added before the build results when they are not there yet)."""
+    start, end = markers
+    block = f"{start}\n\n{table}\n{end}"
+    if start in text and end in text:
+        return text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    marker = "<!-- results -->"
+    if marker in text:
+        return text.replace(marker, f"{block}\n\n{marker}", 1)
+    return text.rstrip() + "\n\n" + block + "\n"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +32,8 @@ if TYPE_CHECKING:  # publish loads Sphinx's side only when a command builds
               help="Do not fail on warnings (by default a warning fails the build: in a QMS "
                    "a warning is a nonconformity).")
 @click.option("--jobs", "-j", default="auto", show_default=True,
-              help="Parallel Sphinx processes (a number or 'auto').")
+              help="Parallel processes of the Sphinx build and of the PDF rendering (a "
+                   "number, or 'auto': one per core).")
 @click.option("--allow-uncommitted", is_flag=True,
               help="With --controlled: build from HEAD even though the working tree holds "
                    "records HEAD does not (they are left out, with a warning). By default "
@@ -66,11 +71,56 @@ def build(project: Project, target: str, controlled: bool, out: Path | None, all
                        f"{len(tree.excluded)} left out (never effective or retired).", err=True)
         click.echo(f"Site built: {out / 'index.html'}")
         return
-    paths = publish.build_pdfs(ws, out, controlled=controlled, strict=not allow_warnings,
-                               jobs=jobs, on_tree=warn_if_nothing_in_force)
+    with pdf_progress() as progress:
+        paths = publish.build_pdfs(ws, out, controlled=controlled, strict=not allow_warnings,
+                                   jobs=jobs, on_tree=warn_if_nothing_in_force,
+                                   progress=progress)
     click.echo(f"{plural(len(paths) - 1, 'document PDF')} and the whole QMS: {paths[-1]}",
                err=True)
     click.echo(f"PDFs built: {out}")
+
+
+@contextmanager
+def pdf_progress() -> Iterator[Callable[[int, int, int], None]]:
+    """Report rendering progress on stderr: a bar (documents done / to do, time left) on
+    a terminal; in CI (no terminal, or CI=true) a plain line at each tenth and at the end.
+    """
+    bar: list = []  # the click progress bar, made at the first report (the total is known)
+    shown = [-1]  # the last tenth printed as a plain line
+    started: list[float] = []  # when rendering began (the first report)
+
+    def report(done: int, total: int, cached: int) -> None:
+        if not total:
+            return
+        if not started:
+            started.append(time.monotonic())
+        if interactive() and cached < total:  # the bar counts what is rendered
+            if not bar:
+                bar.append(click.progressbar(
+                    length=total - cached, label=f"PDFs ({cached} of {total} unchanged)",
+                    show_eta=True, show_pos=True, file=sys.stderr).__enter__())
+            bar[0].update(done - cached - bar[0].pos)
+            return
+        tenth = done * 10 // total
+        if tenth == shown[0] and done != total:
+            return
+        shown[0] = tenth
+        rendered, elapsed = done - cached, time.monotonic() - started[0]
+        left = (total - done) * elapsed / rendered if rendered else 0.0
+        eta = f", about {left:.0f} s left" if done < total and rendered else ""
+        click.echo(f"PDFs: {done}/{total} done ({cached} unchanged, from the cache){eta}",
+                   err=True)
+
+    try:
+        yield report
+    finally:
+        if bar:
+            bar[0].__exit__(None, None, None)
+
+
+def interactive() -> bool:
+    """A person watching a terminal (not CI, whose log wants plain lines)."""
+    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
 
 
 def refuse_uncommitted(pending: Sequence[PendingRecord], allow: bool, what: str) -> None:

@@ -286,7 +286,7 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
     from ..publish import uncommitted_records
     from ..reports import asof
     from ..reports.auditpack import PackSigner, build_audit_pack
-    from .build import refuse_uncommitted
+    from .build import pdf_progress, refuse_uncommitted
 
     ws = project.ws
     ws.require_readable()
@@ -299,7 +299,9 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
     refuse_uncommitted(uncommitted_records(ws, as_of.date()), allow_uncommitted,
                        "the audit pack")
     click.echo(f"Building the audit pack as of {as_of.date()} ...", err=True)
-    manifest = build_audit_pack(ws, as_of.date(), output, signer=signer)
+    with pdf_progress() as progress:
+        manifest = build_audit_pack(ws, as_of.date(), output, signer=signer,
+                                    progress=progress)
     documents = sum(1 for f in manifest["files"] if f["path"].startswith("documents/")
                     and f["path"] != "documents/qms-manual.pdf")
     click.echo(f"{plural(len(manifest['files']), 'file')}, "

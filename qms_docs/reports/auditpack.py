@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import __version__, publish
 from ..errors import UsageError
 from ..journal import write_atomic
+from ..pdfs import Progress
 from ..signing import PACK_NAMESPACE
 from ..workspace import Workspace
 from . import asof, export, registers, traceability
@@ -78,14 +79,19 @@ class PackSigner:
     key: Path
 
 # what renders the pack: the same versions of these give the same bytes
-TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf")
+TOOLCHAIN = ("sphinx", "sphinx-needs", "docutils", "weasyprint", "pydyf", "pypdf", "pikepdf")
 
 
 def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "auto",
-                     signer: PackSigner | None = None) -> dict:
+                     signer: PackSigner | None = None,
+                     progress: Progress | None = None) -> dict:
     """Write the audit pack zip to ``target``; returns its manifest. With ``signer``, the
     manifest is signed with their SSH key in the namespace of audit packs (an Ed25519 or
-    RSA signature holds no time: the pack stays reproducible)."""
+    RSA signature holds no time: the pack stays reproducible).
+
+    The documents' PDFs come from the PDF cache of the QMS where what they show is what
+    a controlled PDF build showed (the same bytes: see pdfs.py); ``progress`` as for
+    publish.tree_pdfs."""
     if target.suffix.lower() != ".zip":
         raise UsageError(f"{target} should end in .zip", hint="e.g. -o audit-2026-06-12.zip")
     asof.check_day(ws, as_of)
@@ -135,7 +141,8 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         _write(pack / "training-matrix.csv", export.to_csv(Cell.HEADERS,
                                                           [c.cells() for c in cells]))
         if tree.included:
-            publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs)
+            publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs,
+                              progress=progress)
         if signer is not None:
             from ..signing import public_key
 

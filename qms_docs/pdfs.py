@@ -24,6 +24,7 @@ PDF is rendered.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -409,7 +410,13 @@ def _number_font(pdf: pikepdf.Pdf) -> _NumberFont:
     font = TTFont(str(path), recalcTimestamp=False)  # the same bytes on every build
     subsetter = subset.Subsetter(subset.Options(notdef_outline=True, recalc_timestamp=False))
     subsetter.populate(text=_NUMBER_CHARS)
-    subsetter.subset(font)
+    quiet = logging.getLogger("fontTools")  # "FFTM NOT subset ... dropped": for nobody
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        subsetter.subset(font)
+    finally:
+        quiet.setLevel(level)
     data = io.BytesIO()
     font.save(data)
     scale = 1000 / font["head"].unitsPerEm

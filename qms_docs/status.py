@@ -76,6 +76,13 @@ class StatusInfo:
         return f"{self.status}, review of revision {self.in_force.revision} overdue"
 
     @property
+    def in_force_label(self) -> str:
+        """The status of the revision in force as a reader sees it (the matrix's cell of
+        that revision while a newer one is open): ``effective`` or ``effective, review
+        overdue`` (the periodic review is always the in-force revision's)."""
+        return "effective, review overdue" if self.review_overdue else "effective"
+
+    @property
     def reviewed_revision(self) -> InForce | None:
         """The revision a periodic review applies to: the one in force (also while a
         newer revision is a draft, in review or approved but not yet effective)."""

@@ -177,8 +177,8 @@ def doc_ref(doc: Document, statuses: Statuses | None) -> DocRef:
 
 def _in_force_ref(doc: Document, current: Document, info: StatusInfo | None) -> DocRef:
     """A cell of the revision in force (its title and revision; "effective" while a newer
-    revision is open)."""
-    status = info.label if info is not None and info.status == "effective" else "effective"
+    revision is open, with its overdue review: status.StatusInfo.in_force_label)."""
+    status = info.in_force_label if info is not None else "effective"
     return DocRef(doc.id, current.title, doc.type, current.revision, status, True)
 
 

@@ -32,6 +32,10 @@ def test_an_open_draft_does_not_hide_an_overdue_review(story):
     assert status["next_review"] == REVIEW_DUE.isoformat()
     table = story("quinn", "status").stdout
     assert "draft, review of revision 1 overdue" in table
+    trace = json.loads(story("quinn", "trace", "--format", "json").stdout)
+    cells = [c for row in trace["clauses"] for c in row["documents"] if c["id"] == "SOP-001"]
+    assert cells and {(c["revision"], c["status"]) for c in cells} == {
+        (1, "effective, review overdue")}  # the matrix shows the revision in force
 
     due = json.loads(story("quinn", "due", "--format", "json").stdout)
     assert [(r["id"], r["overdue"], r["revision"], r["days_left"]) for r in due] == [

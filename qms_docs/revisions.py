@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import status
 from .gitrepo import Change
 from .history import HistoryIndex
 from .model import Config, Document
@@ -164,10 +165,7 @@ def _commits_of_revision(index: HistoryIndex, doc: Document, number: int,
 
 def in_force_on(doc: Document, records: list[Record], config: Config,
                 day: dt.date) -> InForce | None:
-    """The revision that was effective on ``day`` (None if none was, or it was retired)."""
-    retired = retirement_of(records)
-    if retired is not None and retired.date.date() <= day:
-        return None
-    complete = [f for f in complete_approvals(records, required_roles(doc, config))
-                if f.effective <= day]
-    return complete[-1] if complete else None
+    """The revision that was effective on ``day`` (None if none was, or it was retired):
+    status.in_force_on over the document's records."""
+    return status.in_force_on(complete_approvals(records, required_roles(doc, config)),
+                              retirement_of(records), day)

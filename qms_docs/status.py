@@ -184,6 +184,17 @@ def complete_approvals(records: list[Record], required: tuple[str, ...]) -> list
                                            max(a.date for a in f.approvals)))
 
 
+def in_force_on(complete: list[InForce], retirement: RetirementRecord | None,
+                day: dt.date) -> InForce | None:
+    """The rule of what is in force on ``day``: of the revisions whose approvals were
+    complete (``complete``, oldest first), the newest whose effective date had come; none
+    once the document was retired. Status, ``qms show --as-of`` and ``qms diff DATE`` ask
+    it."""
+    if retirement is not None and retirement.date.date() <= day:
+        return None
+    return next((f for f in reversed(complete) if f.effective <= day), None)
+
+
 def derive_status(doc: Document, records: list[Record], config: Config,
                   today: dt.date | None = None) -> StatusInfo:
     """The status of ``doc`` as it is in the working tree, from its records."""
@@ -196,8 +207,7 @@ def derive_status(doc: Document, records: list[Record], config: Config,
     required = required_roles(doc, config)
     retirement = retirement_of(records)
     complete = complete_approvals(records, required)
-    in_force_list = [f for f in complete if f.effective <= today]
-    in_force = in_force_list[-1] if in_force_list else None
+    in_force = in_force_on(complete, retirement, today)
     current = [r for r in of_kind(records, ApprovalRecord)
                if r.revision == doc.revision and r.fingerprint == doc.fingerprint]
     approved_roles = {r.role for r in current  # a reviewer's signature: still missing

@@ -79,6 +79,12 @@ def test_gaps_pass_on_the_example_qms(runner):
     result = run_qms(runner, ["--repo", str(REPO), "trace", "--mandatory", "--format", "json"])
     rows = json.loads(result.stdout)["rows"]
     assert result.exit_code == 0 and rows and all(r["met"] for r in rows)
+    # the summary counts each record once, however many clauses name it
+    names = [n for r in rows if r.get("records")
+             for n in (*r["records"]["in_records"], *r["records"]["elsewhere"])]
+    assert len(names) > len(set(names))  # the example names some records for two clauses
+    table = run_qms(runner, ["--repo", str(REPO), "trace", "--mandatory"]).stderr
+    assert f"({len(set(names))} records named)" in table
 
 
 def test_mandatory_finds_the_missing_quality_policy(project):

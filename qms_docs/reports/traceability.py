@@ -514,7 +514,9 @@ def mandatory_summary(rows: Iterable[MandatoryRow], when: str = "") -> str:
     rows = list(rows)
     kept = [r for r in rows if r.kind == MAINTAINED]
     retained = [r for r in rows if r.kind == RETAINED]
-    counted = sum(r.records.count for r in retained if r.records is not None)
+    # a record named for several clauses (one procedure, 8.5.2 and 8.5.6) counts once
+    counted = len({name for r in retained if r.records is not None
+                   for name in (*r.records.in_records, *r.records.elsewhere)})
     return (f"{sum(r.met for r in kept)} of {len(kept)} documents to maintain in force"
             f"{when}; "
             f"{sum(r.met for r in retained)} of {len(retained)} clauses with records to "

@@ -53,7 +53,11 @@ def named_records(text: str) -> tuple[str, ...]:
     list items, or the rows of a ``list-table`` (cells joined by " - ", the header row
     left out), in plain words (roles and literals unwrapped). Empty without a section or
     without a list in it."""
-    found = RECORDS_SECTION.search(text)
+    return _named_records(text, RECORDS_SECTION.search(text))
+
+
+def _named_records(text: str, found: re.Match[str] | None) -> tuple[str, ...]:
+    """:func:`named_records`, the section (``found``) already looked for."""
     if found is None:
         return ()
     body = text[found.end():]
@@ -327,9 +331,9 @@ def scan(root: Path, config: Config, catalogs: Sequence[Catalog] | None = None) 
         result.content_findings += [stray_finding(d, rel, types) for d in
                                     stray_documents(text, rel, types, header.line)]
         result.content_findings += shown.findings
+        section = RECORDS_SECTION.search(text)
         document = to_document(header, rel, composite(fingerprint(raw), shown.files),
-                               bool(RECORDS_SECTION.search(text)), catalogs,
-                               named_records(text))
+                               section is not None, catalogs, _named_records(text, section))
         result.documents.append(replace(document, includes=tuple(sorted(shown.files))))
     _scan_pages(root, config, result)
     return result

@@ -230,6 +230,24 @@ def test_one_bad_file_writes_nothing_and_dry_run_plans(small, tmp_path):
     assert snapshot(small.root) == before
 
 
+def test_a_file_that_unpacks_too_large_is_refused_unread(small, tmp_path, monkeypatch):
+    """The limits (100 MB of file, 500 MB unpacked) made small: a zip bomb is refused on
+    its stated sizes, before any part is unpacked, and nothing is written."""
+    from qms_docs.wordimport import convert
+
+    source = WordSop(image=True).save(tmp_path / "a.docx")
+    before = snapshot(small.root)
+    monkeypatch.setattr(convert, "MAX_UNPACKED_BYTES", 20_000)
+    result = small.qms("ash", "import", str(source), "--type", "sop", code=2)
+    assert re.search(r"a\.docx: the file's parts unpack to \d+ bytes \(the limit is 20000\): "
+                     "not read", result.stderr), result.stderr
+    assert "Compress Pictures" in result.stderr and "Traceback" not in result.output
+    monkeypatch.setattr(convert, "MAX_FILE_BYTES", 1000)
+    result = small.qms("ash", "import", str(source), "--type", "sop", code=2)
+    assert "the file is too large" in result.stderr and "the limit is 1000" in result.stderr
+    assert snapshot(small.root) == before
+
+
 def test_doc_and_id_misuse_are_usage_errors(small, tmp_path):
     old = tmp_path / "old.doc"
     old.write_bytes(b"\xd0\xcf\x11\xe0")

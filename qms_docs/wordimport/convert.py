@@ -30,6 +30,13 @@ from .scan import Problem, page_header_tables, scan
 from .tables import WordHeader, header_fields, history_rows, is_history_heading
 
 #: Pictures a browser shows (and the journal writes); Word's EMF/WMF and TIFF are not.
+#: A Word file larger than this is refused unread; one whose parts unpack to more than
+#: MAX_UNPACKED_BYTES is refused before it is unpacked (a few pages of SOP, with pictures,
+#: are a few megabytes).
+MAX_FILE_BYTES = 100_000_000
+MAX_UNPACKED_BYTES = 500_000_000
+SMALLER = ("save it with smaller pictures (Word: File > Compress Pictures), or split it into "
+           "several documents")
 WEB_PICTURES = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".gif": ".gif"}
 #: pandoc's Markdown, cut down to what MyST reads without extensions: pipe tables and
 #: footnotes stay; attributes, raw HTML, math, fancy list markers and the like go.
@@ -79,8 +86,14 @@ def _run(args: list[str], data: bytes | None, source: Path) -> bytes:
 
 
 def read_docx(source: Path, markup: str) -> Converted:
-    """Read a Word file and clean it up for ``markup`` (``rst`` or ``md``)."""
+    """Read a Word file and clean it up for ``markup`` (``rst`` or ``md``). A file larger
+    than MAX_FILE_BYTES, or whose parts unpack to more than MAX_UNPACKED_BYTES (a zip
+    bomb), is refused before anything is unpacked."""
     try:
+        size = source.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"the file is too large ({size} bytes; the limit is "
+                             f"{MAX_FILE_BYTES})", path=str(source), hint=SMALLER)
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", path=str(source)) from None
@@ -88,6 +101,12 @@ def read_docx(source: Path, markup: str) -> Converted:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if "word/document.xml" not in archive.namelist():
                 raise InputError("a zip file, but not a Word .docx", path=str(source))
+            # zipfile stops each part at its stated size: the sum bounds what is unpacked
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise InputError(f"the file's parts unpack to {unpacked} bytes (the limit is "
+                                 f"{MAX_UNPACKED_BYTES}): not read", path=str(source),
+                                 hint=SMALLER)
             problems = scan(archive)
             page_tables = page_header_tables(archive)
             media = {name: archive.read(name) for name in archive.namelist()

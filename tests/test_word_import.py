@@ -230,6 +230,20 @@ def test_one_bad_file_writes_nothing_and_dry_run_plans(small, tmp_path):
     assert snapshot(small.root) == before
 
 
+def test_headings_word_numbers_itself_are_reported(small, tmp_path):
+    """Word's automatic heading numbers (1, 1.1 ...) do not survive pandoc: said, once."""
+    source = WordSop(numbered_headings=True, image=False).save(tmp_path / "n.docx")
+    plain = WordSop(image=False).save(tmp_path / "p.docx")
+    result = small.qms("ash", "import", str(source), str(plain), "--type", "sop", "--dry-run")
+    said = result.stderr.split("p.docx -> ")
+    assert len(said) == 2 and "numbered headings" not in said[1], result.stderr
+    lines = [line for line in said[0].splitlines() if "numbered headings" in line]
+    assert lines == ["  warning: heading '1 Purpose': numbered headings: Word numbers 6 "
+                     "headings itself; the numbers are not imported: type them into the "
+                     "headings (in Word, or in the imported text) where the text refers to "
+                     "sections by number"], result.stderr
+
+
 def test_a_file_that_unpacks_too_large_is_refused_unread(small, tmp_path, monkeypatch):
     """The limits (100 MB of file, 500 MB unpacked) made small: a zip bomb is refused on
     its stated sizes, before any part is unpacked, and nothing is written."""

@@ -62,6 +62,7 @@ class WordSop:
     comment: bool = False
     field_code: bool = False
     embedded_object: bool = False
+    numbered_headings: bool = False  # Word's own numbering on the headings (w:numPr)
     pages: int = 0  # extra filler sections of about one page each
     extra_paragraphs: list[str] = field(default_factory=list)
 
@@ -136,6 +137,14 @@ class WordSop:
                 cells = table.add_row().cells
                 for cell, text in zip(cells, row, strict=True):
                     cell.text = text
+        if self.numbered_headings:
+            _list_numbering(doc)
+            for para in doc.paragraphs:
+                if para.style.name.startswith("Heading"):
+                    level = int(para.style.name.split()[-1]) - 1
+                    para._p.get_or_add_pPr().append(parse_xml(
+                        f'<w:numPr {W}><w:ilvl w:val="{level}"/><w:numId w:val="90"/>'
+                        '</w:numPr>'))
         path.parent.mkdir(parents=True, exist_ok=True)
         doc.save(str(path))
         return path

@@ -25,7 +25,8 @@ WORD_FIRST = "accept or reject them in Word first"
 class Problem:
     """One thing of a Word file the import does not carry over faithfully."""
 
-    kind: str  # text box, tracked change, comment, embedded object, field, picture, table
+    kind: str  # text box, tracked change, comment, embedded object, field, picture, table,
+    # numbered headings
     place: str  # "paragraph 14, under '3.1 Requisition'"
     detail: str  # what was found and what to do
 
@@ -65,6 +66,16 @@ def _heading_styles(archive: zipfile.ZipFile) -> set[str]:
     return out
 
 
+def _numbered_styles(archive: zipfile.ZipFile) -> set[str]:
+    """Style ids whose paragraphs Word numbers itself (``w:numPr`` in the style)."""
+    try:
+        root = ET.fromstring(archive.read("word/styles.xml"))
+    except (KeyError, ET.ParseError):
+        return set()
+    return {style.get(f"{W}styleId") or "" for style in root.iter(f"{W}style")
+            if style.find(f"{W}pPr/{W}numPr") is not None}
+
+
 def _comments(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     """Comment id -> (author, text)."""
     try:
@@ -81,6 +92,7 @@ def scan(archive: zipfile.ZipFile) -> list[Problem]:
     headings = _heading_styles(archive)
     comments = _comments(archive)
     problems: list[Problem] = []
+    _numbered_headings(archive, headings, problems)
     for part, label in (("word/document.xml", "paragraph"), ("word/footnotes.xml", "footnote"),
                         ("word/endnotes.xml", "endnote")):
         try:
@@ -92,6 +104,29 @@ def scan(archive: zipfile.ZipFile) -> list[Problem]:
             continue
         _scan_part(root, label, headings, comments, problems)
     return problems
+
+
+def _numbered_headings(archive: zipfile.ZipFile, headings: set[str],
+                       problems: list[Problem]) -> None:
+    """Headings that Word numbers itself (1, 1.1, 1.2 ...: a numbered heading style, or a
+    heading paragraph with its own numbering): pandoc keeps their text, not the numbers, and
+    a "see 3.2" in the text would point nowhere. Said once per file, at the first one."""
+    try:
+        root = ET.fromstring(archive.read("word/document.xml"))
+    except (KeyError, ET.ParseError):
+        return
+    numbered = _numbered_styles(archive) & headings
+    found = [para for para in root.iter(f"{W}p")
+             if (style := para.find(f"{W}pPr/{W}pStyle")) is not None
+             and style.get(f"{W}val") in headings and text_of(para)
+             and (style.get(f"{W}val") in numbered
+                  or para.find(f"{W}pPr/{W}numPr") is not None)]
+    if found:
+        problems.append(Problem(
+            "numbered headings", f"heading {_quote(text_of(found[0]), 50)}",
+            f"Word numbers {len(found)} heading{'s' if len(found) != 1 else ''} itself; the "
+            "numbers are not imported: type them into the headings (in Word, or in the "
+            "imported text) where the text refers to sections by number"))
 
 
 def _fallbacks(root: ET.Element) -> set[int]:

@@ -175,6 +175,7 @@ class Digests:
     def __init__(self, html_root: Path) -> None:
         self.html_root = html_root.resolve()
         self.files: dict[Path, str] = {}
+        self.targets: dict[tuple[Path, str], tuple[Path, str]] = {}
         self.shared = hashlib.sha256(
             f"{toolchain_digest()}\0{fonts_digest()}\0"
             f"{folder_digest(self.html_root / '_static')}".encode()).hexdigest()
@@ -184,6 +185,19 @@ class Digests:
         if known is None:
             known = self.files[path] = (hashlib.sha256(path.read_bytes()).hexdigest()
                                         if path.is_file() else "-")
+        return known
+
+    def _target(self, folder: Path, link: str) -> tuple[Path, str]:
+        """The file a link of a page in ``folder`` leads to, and its name in the build
+        (pages of one folder share most links: each is resolved once)."""
+        known = self.targets.get((folder, link))
+        if known is None:
+            target = (folder / urllib.parse.unquote(link)).resolve()
+            try:
+                name = target.relative_to(self.html_root).as_posix()
+            except ValueError:
+                name = str(target)  # outside the build: still a file the page uses
+            known = self.targets[(folder, link)] = (target, name)
         return known
 
     def of(self, job: PdfJob) -> str:
@@ -196,11 +210,7 @@ class Digests:
             url = urllib.parse.urlsplit(match.group(1).decode("utf-8", "replace"))
             if url.scheme or url.netloc or not url.path:
                 continue  # another site, an e-mail address, an anchor on the page itself
-            target = (page.parent / urllib.parse.unquote(url.path)).resolve()
-            try:
-                name = target.relative_to(self.html_root).as_posix()
-            except ValueError:
-                name = str(target)  # outside the build: still a file the page uses
+            target, name = self._target(page.parent, url.path)
             # a page leads to another document's PDF, or to none (the link is left out)
             shown = pdfs.get(str(target), "") if target.suffix == ".html" else self._file(target)
             used.add(f"{name}\0{shown}")
@@ -362,7 +372,7 @@ def _rendered(items: list[tuple[PdfJob, str]], processes: int
 PAGE_NUMBER_FAMILY = "DejaVu Sans"
 PAGE_NUMBER_SIZE = 7.0
 PAGE_NUMBER_RISE = 14.0  # points above the page's bottom edge: below the running footer
-_NUMBER_CHARS = "Manual page of 0123456789"
+_NUMBER_CHARS = "Manual Contents page of 0123456789ivxlcdm"
 #: Widths of Helvetica's glyphs (1/1000 em): the line's font where the family is missing.
 _HELVETICA = {**dict.fromkeys("0123456789aegnou", 556), " ": 278, "f": 278, "l": 222,
               "M": 833, "P": 667}
@@ -460,10 +470,12 @@ def opened(paths: Iterable[Path]) -> Iterator[list[pikepdf.Pdf]]:
 
 
 def assemble(target: Path, parts: list[tuple[Path | pikepdf.Pdf, str | None]],
-             metadata: dict[str, str]) -> int:
+             metadata: dict[str, str], front: int = 0) -> int:
     """Join the PDFs ``parts`` (a path or an open PDF, and its outline entry or None) into
-    ``target`` and number
-    the pages of the whole: "Manual page N of M" under each page's own footer. Returns M.
+    ``target`` and number its pages as a book does: the first ``front`` pages (the
+    contents) "Contents page i of iii", the rest "Manual page N of M" from 1, under each
+    page's own footer, with page labels to match (a viewer shows i, ii, iii, 1, 2 ...).
+    Returns M.
 
     Each document keeps its running header, its own "Page X of Y" and its bookmarks (under
     one entry per document); the manual's number is what a reader of the printed manual
@@ -492,7 +504,7 @@ def assemble(target: Path, parts: list[tuple[Path | pikepdf.Pdf, str | None]],
             bookmarks.append(pikepdf.OutlineItem(title, start))
             bookmarks[-1].children.extend(children)
     try:
-        total = number_pages(manual)
+        total = number_pages(manual, front)
         with manual.open_outline() as outline:
             outline.root.extend(bookmarks)
         for key, value in metadata.items():
@@ -523,9 +535,24 @@ def _outline_copy(item: pikepdf.OutlineItem, pages: dict[tuple[int, int], int]
     return copy
 
 
-def number_pages(pdf: pikepdf.Pdf) -> int:
-    """Write "Manual page N of M" at the foot of every page of ``pdf``; returns M.
+def roman(number: int) -> str:
+    """``number`` (1 and above) in lower-case Roman numerals: the contents' page numbers."""
+    out = []
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
+                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
+                           (4, "iv"), (1, "i")):
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
 
+
+def number_pages(pdf: pikepdf.Pdf, front: int = 0) -> int:
+    """Number every page of ``pdf`` at its foot: the first ``front`` pages "Contents page
+    ii of iii", the others "Manual page N of M" (N from 1); returns M. The page labels of
+    the file say the same (i, ii, iii, then 1, 2, 3), as a viewer shows them.
+
+    Numbering the contents apart, as books number their front matter, makes where each
+    document starts independent of how long the contents are: the contents are made once.
     The number is drawn by a content stream added after the page's own, between a "q"
     before and a "Q" after them (whatever the page's streams leave changed, the number
     is drawn in the page's own coordinates), in the family of the documents' text
@@ -534,9 +561,10 @@ def number_pages(pdf: pikepdf.Pdf) -> int:
 
     number_font = _number_font(pdf)
     save = pdf.make_stream(b"q\n")
-    total = len(pdf.pages)
-    for number, page in enumerate(pdf.pages, start=1):
-        text = f"Manual page {number} of {total}"
+    total = len(pdf.pages) - front
+    for index, page in enumerate(pdf.pages):
+        text = (f"Contents page {roman(index + 1)} of {roman(front)}" if index < front
+                else f"Manual page {index - front + 1} of {total}")
         width = sum(number_font.widths.get(c, 556) for c in text) * PAGE_NUMBER_SIZE / 1000
         left, bottom, right, _ = (float(v) for v in page.mediabox)
         x = left + (right - left - width) / 2
@@ -546,4 +574,8 @@ def number_pages(pdf: pikepdf.Pdf) -> int:
         page.contents_add(pdf.make_stream(
             f"Q\nq BT {name} {PAGE_NUMBER_SIZE:g} Tf 0.25 g {x:.2f} {y:.2f} Td ({text}) Tj "
             "ET Q\n".encode("ascii")))
+    labels = ([0, pikepdf.Dictionary(S=pikepdf.Name.r)] if front else [])
+    if total:
+        labels += [front, pikepdf.Dictionary(S=pikepdf.Name.D)]
+    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(labels))
     return total

@@ -133,21 +133,52 @@ def test_the_manual_numbers_its_pages_and_the_cover_says_where_each_document_sta
     manual = PdfReader(io.BytesIO(pdfs["qms-manual.pdf"]))
     lengths = {name: len(PdfReader(io.BytesIO(pdfs[f"{name}.pdf"])).pages)
                for name in ("SOP-001", "SOP-002")}
-    total = len(manual.pages)
-    assert total == 1 + lengths["SOP-001"] + lengths["SOP-002"]
+    total = lengths["SOP-001"] + lengths["SOP-002"]
+    assert len(manual.pages) == 1 + total  # the contents, one page, then the documents
     texts = [" ".join((page.extract_text() or "").split()) for page in manual.pages]
-    for number, text in enumerate(texts, start=1):
+    # the contents are numbered as a book's front matter, the documents' pages from 1
+    assert texts[0].endswith("Contents page i of i"), texts[0][-80:]
+    for number, text in enumerate(texts[1:], start=1):
         assert text.endswith(f"Manual page {number} of {total}"), (number, text[-80:])
+    assert manual.page_labels == ["i", *(str(n) for n in range(1, total + 1))]
     # each document's pages keep their own numbers under the manual's
     assert f"Page 1 of {lengths['SOP-002']}" in texts[1 + lengths["SOP-001"]]
-    starts = {"SOP-001": 2, "SOP-002": 2 + lengths["SOP-001"]}
+    starts = {"SOP-001": 1, "SOP-002": 1 + lengths["SOP-001"]}
     for name, start in starts.items():
         row = re.search(rf"{name} [^|]*? draft (\d+) ", texts[0])  # the last cell: Page
         assert row and int(row.group(1)) == start, texts[0]
-        assert name in texts[start - 1] and f"Page 1 of {lengths[name]}" in texts[start - 1]
-    outline = {item["/Title"]: manual.get_destination_page_number(item) + 1
+        assert name in texts[start] and f"Page 1 of {lengths[name]}" in texts[start]
+    outline = {item["/Title"]: manual.get_destination_page_number(item)
                for item in manual.outline if not isinstance(item, list)}
-    assert {k: outline[k] for k in starts} == starts
+    assert {k: outline[k] for k in starts} == starts  # 0-based index = 1 page of contents
+
+
+def test_the_contents_are_made_in_parts_and_only_a_changed_part_again(tmp_path, monkeypatch):
+    """One row per part: approving SOP-001 changes its row only, so one part is rendered
+    again; the manual still reads as one list, its pages numbered i, ii."""
+    import io
+
+    from pypdf import PdfReader
+
+    from qms_docs import pdfs, publish
+
+    monkeypatch.setattr(publish, "CONTENTS_ROWS", 1)
+    made: list[str] = []
+    render = pdfs.render_string
+    monkeypatch.setattr(pdfs, "render_string",
+                        lambda html, *a: (made.append(html), render(html, *a))[1])
+    root = init_repo(basic_copy(tmp_path / "qms"))
+    first, _ = build(root, tmp_path / "first", jobs="1")
+    assert len(made) == 2  # SOP-001's part and SOP-002's
+    manual = PdfReader(io.BytesIO(first["qms-manual.pdf"]))
+    assert manual.page_labels[:3] == ["i", "ii", "1"]
+    assert " ".join(manual.pages[1].extract_text().split()).endswith("Contents page ii of ii")
+    made.clear()
+    qms = QmsRepo(root)
+    qms("quinn", "approve", "SOP-001", "--role", "quality-manager")
+    qms.commit("SOP-001 approved", who="quinn")
+    build(root, tmp_path / "second", jobs="1")
+    assert len(made) == 1 and "SOP-001" in made[0] and "SOP-002" not in made[0]
 
 
 def text_of(pdf: bytes) -> str:

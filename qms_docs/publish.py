@@ -10,6 +10,7 @@ keeping its own running header and page numbers, with the manual's own page numb
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import io
 import shutil
@@ -326,7 +327,10 @@ def print_fonts() -> str:
     return resources.files("qms_docs").joinpath("templates", "print-fonts.css").read_text("utf-8")
 
 
+@functools.lru_cache(maxsize=32)
 def print_css(organization: str, watermark: str | None) -> str:
+    """The print stylesheet of a document's PDF (one per watermark: made once per build,
+    not once per document)."""
     template = jinja2.Template(
         resources.files("qms_docs").joinpath("templates", "print.css.j2").read_text("utf-8"))
     # Inside a CSS string: a backslash, a quote or a line break would end it early.

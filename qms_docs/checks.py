@@ -59,7 +59,13 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
                     "(the gap report never counts a heading as covered)"))
     ids = set(first_seen)
     if upstreams is not None and config.upstreams:
-        return findings + link_findings(scan.documents, ids, upstream_index(upstreams),
+        index = upstream_index(upstreams)
+        findings += [_finding(doc, "duplicate-id", "id", f"{doc.id} is also the id of a "
+                              f"document of upstream {index[doc.id].source!r}",
+                              "give the upstream an id_prefix in [[federation.upstream]] "
+                              "(qms.toml), or this document another id")
+                     for doc in first_seen.values() if doc.id in index]
+        return findings + link_findings(scan.documents, ids, index,
                                         [u.name for u in config.upstreams])
     for doc in scan.documents:
         for ref in doc.links:

@@ -221,7 +221,8 @@ def _upstreams(federation: dict[str, Any], text: str) -> tuple[Upstream, ...]:
                                    "fetched into it with qms federation fetch)")
         out.append(Upstream(name=name, path=path, base_url=item["base_url"].rstrip("/"),
                             url=export if remote else None,
-                            max_age_days=item.get("max_age_days")))
+                            max_age_days=item.get("max_age_days"),
+                            id_prefix=item.get("id_prefix", "")))
     return tuple(out)
 
 

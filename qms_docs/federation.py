@@ -150,7 +150,7 @@ class UpstreamExport:
 
     def url_of(self, doc: UpstreamDocument) -> str:
         """The page of ``doc`` on the upstream's site (as sphinx-needs links it)."""
-        return f"{self.upstream.base_url}/{doc.page}#{doc.id}"
+        return f"{self.upstream.base_url}/{doc.page}"
 
 
 def _bad(upstream: Upstream, what: str) -> InputError:
@@ -181,7 +181,8 @@ def parse_export(raw: bytes, upstream: Upstream) -> UpstreamExport:
         exported = dt.datetime.fromisoformat(str(qms["exported"]).replace("Z", "+00:00"))
         if exported.tzinfo is None:
             exported = exported.replace(tzinfo=dt.UTC)
-        documents = {str(doc_id): _document(upstream.name, str(doc_id), item)
+        documents = {upstream.id_prefix + str(doc_id): _document(upstream, str(doc_id), item,
+                                                                 set(qms["documents"]))
                      for doc_id, item in qms["documents"].items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(upstream, f"is malformed ({type(exc).__name__}: {exc})") from None
@@ -189,14 +190,20 @@ def parse_export(raw: bytes, upstream: Upstream) -> UpstreamExport:
                           exported, documents, hashlib.sha256(raw).hexdigest())
 
 
-def _document(source: str, doc_id: str, item: Mapping[str, Any]) -> UpstreamDocument:
+def _document(upstream: Upstream, doc_id: str, item: Mapping[str, Any],
+              ids: set[str]) -> UpstreamDocument:
+    """One document of an export, its id (and its links to the export's other documents)
+    with the upstream's ``id_prefix``, as sphinx-needs names its external need."""
+    prefix = upstream.id_prefix
     return UpstreamDocument(
-        source=source, id=doc_id, type=str(item["type"]), title=str(item["title"]),
-        status=str(item["status"]), in_force=item["in_force"] is True,
-        revision=item.get("revision"), effective=item.get("effective"),
+        source=upstream.name, id=prefix + doc_id, type=str(item["type"]),
+        title=str(item["title"]), status=str(item["status"]),
+        in_force=item["in_force"] is True, revision=item.get("revision"),
+        effective=item.get("effective"),
         satisfies=tuple(str(s) for s in item.get("satisfies") or ()),
-        links=tuple(str(s) for s in item.get("links") or ()),
-        page=str(item.get("page") or ""), next_review=item.get("next_review"),
+        links=tuple(prefix + str(s) if str(s) in ids else str(s)
+                    for s in item.get("links") or ()),
+        page=f"{item.get('page') or ''}#{doc_id}", next_review=item.get("next_review"),
         approvals=tuple(dict(a) for a in item.get("approvals") or ()))
 
 

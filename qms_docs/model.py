@@ -116,6 +116,7 @@ class Upstream:
     base_url: str
     url: str | None = None
     max_age_days: int | None = None
+    id_prefix: str = ""  # put before each id of its export (CORP- : CORP-SOP-005)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class UpstreamDocument:
     effective: str | None = None  # its effective date, YYYY-MM-DD
     satisfies: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
-    page: str = ""  # the page of its site, relative to the upstream's base_url
+    page: str = ""  # its page on the upstream's site (relative to base_url, with #anchor)
     next_review: str | None = None  # YYYY-MM-DD: the review the upstream declares due
     approvals: tuple[dict[str, str], ...] = field(default=(), compare=False, hash=False)
 

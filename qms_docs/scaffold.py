@@ -239,6 +239,11 @@ class NewUpstream:
     export: bytes
 
     @property
+    def id_prefix(self) -> str:
+        """Before each upstream id (``corp``: CORP-SOP-005): both QMSs number from SOP-001."""
+        return re.sub(r"[^A-Z0-9]", "", self.name.upper()) + "-"
+
+    @property
     def path(self) -> str:
         return f"{UPSTREAM_FOLDER}/{self.name}.json"
 
@@ -246,9 +251,11 @@ class NewUpstream:
         return (f"\n# Federation: the upstream QMS whose documents this one links to (:links:,"
                 f"\n# :need:) and counts for coverage while its export holds them in force."
                 f"\n# Refresh the export by copying a new `qms export` of it to {self.path}."
+                f"\n# Its ids carry id_prefix here: {self.id_prefix}SOP-001 is its SOP-001."
                 f"\n[[federation.upstream]]\nname = {_toml_string(self.name)}\n"
                 f"export = {_toml_string(self.path)}\n"
-                f"base_url = {_toml_string(self.base_url)}\n")
+                f"base_url = {_toml_string(self.base_url)}\n"
+                f"id_prefix = {_toml_string(self.id_prefix)}\n")
 
 
 def _toml_string(value: str) -> str:

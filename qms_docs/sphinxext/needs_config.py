@@ -114,4 +114,5 @@ def add_upstreams(app_config: SphinxConfig, config: Config, root: Path) -> None:
     app_config.needs_external_needs = [
         *(app_config.needs_external_needs or []),
         *({"base_url": upstream.base_url, "json_path": str((root / upstream.path).resolve()),
-           "css_class": UPSTREAM_CSS} for upstream in config.upstreams)]
+           "id_prefix": upstream.id_prefix, "css_class": UPSTREAM_CSS}
+          for upstream in config.upstreams)]

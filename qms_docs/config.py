@@ -210,7 +210,7 @@ def _upstreams(federation: dict[str, Any], text: str) -> tuple[Upstream, ...]:
             raise ConfigError(f"{where}: the upstream name {name!r} is used twice",
                               path=CONFIG_NAME, line=_line_of_value(text, name, 2),
                               hint="give each [[federation.upstream]] a name of its own")
-        remote = re.match(r"^https?://", export) is not None
+        remote = re.match(r"^(https?|file)://", export) is not None
         path = item.get("path") or (f"{UPSTREAM_FOLDER}/{name}.json" if remote else export)
         if path.startswith("/") or ".." in path.split("/"):
             raise ConfigError(f"{where}: the export {path!r} must be a path inside the "

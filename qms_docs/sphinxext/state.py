@@ -135,6 +135,7 @@ class ProjectState:
             keys = digest(signers.read_bytes())
         except OSError:
             keys = ""
+        keys += "".join(u.sha256 for u in self.upstreams)  # links to upstream documents
         statuses = self.statuses()
         training = self.training_by_document()
         out: dict[str, str] = {}

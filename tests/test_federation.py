@@ -163,6 +163,8 @@ def test_site_counts_corporate_clauses_in_force_and_says_which(site, corporate_e
     matrix = qms(SAM, "trace", "--format", "csv").stdout
     assert re.search(r"^8\.4\.1,.*,CORP-SOP-005,Group Purchasing,1,\"effective, upstream corp\"$",
                      matrix, re.M)
+    asked = json.loads(qms(SAM, "trace", "--clause", "8.4.1", "--format", "json").stdout)
+    assert [d["document"] for d in asked["documents"]] == ["CORP-SOP-005"]
     listed = json.loads(qms(SAM, "list", "--upstream", "--format", "json").stdout)
     row = next(r for r in listed if r["id"] == "CORP-SOP-005")
     assert row["linked_from"] == ["SOP-005"] and row["status"] == "effective"

@@ -166,7 +166,8 @@ def _when(state: State) -> str:
 def _clause(state: State, catalog: Catalog, asked: Clause, only_effective: bool, fmt: str,
             output: Path | None) -> None:
     rows = clauses.clause_rows(catalog, asked, state.documents, state.statuses,
-                               only_effective or state.as_of is not None, state.basis)
+                               only_effective or state.as_of is not None, state.basis,
+                               state.upstream)
     in_force = sorted({r.document.id for r in rows if r.document.effective})
     emit(fmt, clauses.ClauseRow.HEADERS, [r.cells() for r in rows],
          {"standard": catalog.standard, "clause": asked.number, "title": asked.title,

@@ -34,7 +34,8 @@ from ._common import (
               help="The roles of the person given before it (one --role per --person): "
                    "quality-manager, top-management, process-owner, internal-auditor or "
                    "your own.")
-@click.option("--upstream", "upstream", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--upstream", "upstream",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, metavar="EXPORT.json",
               help="Federate with an upstream QMS (a corporate one): the file its "
                    "`qms export` wrote, kept in the new repository and named in qms.toml.")

@@ -338,3 +338,29 @@ def keep_fetched(upstream: Upstream, raw: bytes, root: Path) -> None:
     target = root / upstream.path
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, raw)
+
+
+def reference_findings(doc: Document, text: str, upstream: Mapping[str, UpstreamDocument],
+                       upstreams: Sequence[Upstream]) -> list[Finding]:
+    """``upstream-not-in-force`` for each ``:need:`` role of ``text`` (the text of ``doc``)
+    naming an upstream document not in force: one its export holds as retired or never
+    effective, or an id under an upstream's ``id_prefix`` that its export does not hold."""
+    from .references import references
+
+    prefixes = tuple(u.id_prefix for u in upstreams if u.id_prefix)
+    out = []
+    for ref in references(text):
+        if ref.how != ":need:":  # :links: entries: check_documents
+            continue
+        found = upstream.get(ref.target)
+        if (found is None and not (prefixes and ref.target.startswith(prefixes))) or (
+                found is not None and found.in_force):
+            continue
+        out.append(Finding("upstream-not-in-force",
+                           not_in_force_message(doc, ref.target, upstream,
+                                                [u.name for u in upstreams]).replace(
+                               " links to ", " refers to (:need:) ", 1),
+                           doc.path, ref.line, "refer to a document in force (see qms list "
+                           "--upstream), or refresh the upstream's export if it changed",
+                           doc.id or None))
+    return out

@@ -28,6 +28,12 @@ def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
                if ws.working_config.upstreams else None)
     findings = check_documents(ws.scan, ws.working_config, ws.catalogs, upstreams=exports)
     findings += federation.stale_findings(exports or [], ws.today)
+    if exports:
+        index_of = federation.upstream_index(exports)
+        for doc in ws.scan.documents:
+            text = (ws.root / doc.path).read_text(encoding="utf-8", errors="replace")
+            findings += federation.reference_findings(doc, text, index_of,
+                                                      ws.working_config.upstreams)
     findings += ws.records.findings
     index = ws.history_index
     assert index is not None  # require_history passed: there is one

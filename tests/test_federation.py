@@ -188,8 +188,12 @@ def test_retiring_upstream_and_refreshing_the_export_opens_the_gap_and_flags_the
             "which the export of upstream 'corp' holds as obsolete, not in force"
             in checked.output)
     verified = qms(SAM, "verify", "--format", "json", code=1)
-    codes = {f["code"] for f in json.loads(verified.stdout)["findings"]}
-    assert "upstream-not-in-force" in codes
+    found = json.loads(verified.stdout)["findings"]
+    codes = {f["code"] for f in found}
+    flagged = [f["message"] for f in found if f["code"] == "upstream-not-in-force"]
+    assert len(flagged) == 2  # the :links: entry, and the :need: role in the text
+    assert "SOP-005 refers to (:need:) CORP-SOP-005, which the export of upstream 'corp' " \
+           "holds as obsolete" in flagged[1]
     assert "policy-not-approved" in codes  # the refreshed export is part of the policy
     listed = json.loads(qms(SAM, "list", "--upstream", "--format", "json").stdout)
     assert {r["id"]: r["status"] for r in listed}["CORP-SOP-005"] == "obsolete"

@@ -15,13 +15,16 @@ tools/gen_synthetic_qms.py and measures, each several times (medians):
 6. peak memory (RSS) of each;
 
 and ``qms import`` of 100 Word SOPs of about five pages (made with python-docx) against
-pandoc converting the same files alone (results key 0).
+pandoc converting the same files alone (results key 0), and federation: ``qms build html``
+of a site of 200 documents against a corporate export of 2000 needs, against the same
+site without the upstream (results key -1).
 
 Usage::
 
     .venv/bin/python tools/bench.py       # N = 100, 1000, 5000; writes BENCHMARKS.md
     .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
     .venv/bin/python tools/bench.py --sizes 0 --word-files 100 --no-write  # Word import only
+    .venv/bin/python tools/bench.py --sizes 0 --word-files 0 --federation 200,2000 --no-write
 """
 
 from __future__ import annotations
@@ -282,10 +285,94 @@ def bench_import(count: int, repeat: int, work: Path) -> dict:
     return out
 
 
+def corporate_export(needs: int, seed: int = 7) -> dict:
+    """A corporate QMS's export (federation.py's shape) of ``needs`` documents in force, each
+    satisfying 1-4 requirement clauses of ISO 9001:2015, some linking to another."""
+    import random
+
+    sys.path.insert(0, str(ROOT))
+    from qms_docs.catalog import load_catalog
+
+    leaves = [c.need_id for c in load_catalog("iso9001-2015").leaves]
+    pick = random.Random(seed)
+    kinds = [("sop", "SOP", "procedures"), ("wi", "WI", "procedures"),
+             ("form", "FRM", "procedures"), ("policy", "POL", "manual")]
+    documents, records = {}, {}
+    for n in range(needs):
+        kind, prefix, folder = kinds[n % len(kinds)]
+        doc_id = f"{prefix}-{n // len(kinds) + 1:04d}"
+        satisfies = sorted(pick.sample(leaves, pick.randint(1, 4)))
+        docname = f"{folder}/{doc_id.lower()}"
+        title = f"Group {kind} {n + 1}"
+        documents[doc_id] = {
+            "title": title, "type": kind, "status": "effective", "in_force": True,
+            "page": f"{docname}.html", "revision": 1, "effective": "2026-01-05",
+            "approvals": [{"name": "Quinn Harlow", "role": "quality-manager",
+                           "meaning": "approval", "date": "2026-01-05T09:00:00Z"}],
+            "next_review": "2028-01-05", "satisfies": satisfies, "links": []}
+        records[doc_id] = {"id": doc_id, "type": kind, "title": title, "docname": docname,
+                           "doctype": ".rst", "revision": "1", "owner": "quality-manager",
+                           "satisfies": satisfies, "links": [], "status": "effective",
+                           "content": ""}
+    return {"created": "2026-11-30T12:00:00Z", "current_version": "", "project": "Group",
+            "versions": {"": {"needs": records, "needs_amount": needs}},
+            "qms": {"format": 1, "organization": "Kestrel Group", "base_url":
+                    "https://qms.group.example", "commit": "0" * 40,
+                    "commit_date": "2026-11-30T12:00:00Z", "exported": "2026-11-30T12:00:00Z",
+                    "documents": documents}}
+
+
+UPSTREAM = ('\n[[federation.upstream]]\nname = "group"\nexport = "upstream/group.json"\n'
+            'base_url = "https://qms.group.example"\nid_prefix = "GRP-"\n')
+
+
+def federated_tree(site: Path, target: Path, needs: int) -> None:
+    """A copy of the site repository (its history too) federated with a corporate export
+    of ``needs`` needs: qms.toml names it, the export committed beside it."""
+    shutil.copytree(site, target, symlinks=True)
+    (target / "upstream").mkdir()
+    (target / "upstream" / "group.json").write_text(json.dumps(corporate_export(needs)))
+    with open(target / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write(UPSTREAM)
+    who = ["-c", "user.email=bench@example.com", "-c", "user.name=Bench"]
+    for args in (["add", "-A"], [*who, "commit", "-q", "-m", "Federate with the group"]):
+        subprocess.run(["git", *args], cwd=target, check=True)
+
+
+def bench_federation(documents: int, needs: int, repeat: int, work: Path, jobs: str) -> dict:
+    """``qms build html`` of a site of ``documents`` documents federated with a corporate
+    export of ``needs`` needs, against the same site without the upstream, in turn."""
+    site = work / f"site-{documents}"
+    subprocess.run([PYTHON, str(HERE / "gen_synthetic_qms.py"), str(documents), "--commits",
+                    str(10 * documents), "--out", str(site)], check=True, capture_output=True)
+    federated = work / f"federated-{documents}"
+    federated_tree(site, federated, needs)
+    qms = str(Path(PYTHON).with_name("qms"))
+    build = [qms, "build", "html", "--jobs", jobs]
+    for repo in (site, federated):  # the record caches, as in the steady state above
+        subprocess.run([qms, "check"], cwd=repo, check=True, capture_output=True)
+
+    def clean(path: Path):
+        return lambda: shutil.rmtree(path, ignore_errors=True)
+
+    out = in_turn(repeat, {
+        "federated": (build, federated, clean(federated / "_build")),
+        "alone": (build, site, clean(site / "_build")),
+    })
+    out["sizes"] = (documents, needs)
+    return out
+
+
 def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]:
     """(ratio, size, value, target) rows."""
     rows = []
     for n, r in results.items():
+        if n == -1:  # federation
+            documents, needs = r["sizes"]
+            rows.append((f"federation: build of a site with a corporate export of {needs} "
+                         "needs / without", documents, r["federated"][0] / r["alone"][0],
+                         "<= 1.2"))
+            continue
         if n == 0:  # the Word import
             rows.append((f"import {r['import_files'][0]} Word SOPs: qms import / pandoc alone",
                          r["import_files"][0], r["import"][0] / r["import_floor"][0], ""))
@@ -303,7 +390,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
             ("check / floor, no record cache", n, r["check_cold"][0] / r["check_floor"][0], ""),
             ("incremental / full build", n, r["incremental"][0] / r["build"][0], "<= 0.15"),
         ]
-    sizes = sorted(n for n in results if n)
+    sizes = sorted(n for n in results if n > 0)
     if len(sizes) >= 2:
         small, large = sizes[-2], sizes[-1]
         for key in ("build", "check", "verify"):
@@ -333,7 +420,7 @@ def report(results: dict[int, dict], repeat: int) -> str:
               "verify, check without cache | peak RSS MiB (build / verify / check) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, r in results.items():
-        if n == 0:
+        if n <= 0:
             continue
         lines.append(
             f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
@@ -350,6 +437,12 @@ def report(results: dict[int, dict], repeat: int) -> str:
                   f"| {r['import_files'][0]} | {r['import'][0]:.1f} s | "
                   f"{r['import_floor'][0]:.1f} s | {r['import'][0] / r['import_files'][0]:.2f} s"
                   f" | {r['import'][1]} |"]
+    if -1 in results:
+        r = results[-1]
+        lines += ["", "| site documents | upstream needs | qms build, federated | qms build, "
+                  "alone | peak RSS MiB (federated / alone) |", "|---|---|---|---|---|",
+                  f"| {r['sizes'][0]} | {r['sizes'][1]} | {r['federated'][0]:.1f} s | "
+                  f"{r['alone'][0]:.1f} s | {r['federated'][1]} / {r['alone'][1]} |"]
     return "\n".join(lines) + "\n"
 
 
@@ -360,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", default="auto", help="sphinx-build -j for every build")
     parser.add_argument("--word-files", type=int, default=100,
                         help="Word SOPs that qms import converts (0: no import row)")
+    parser.add_argument("--federation", default="200,2000", metavar="DOCS,NEEDS",
+                        help="a site of DOCS documents built with and without a corporate "
+                             "export of NEEDS needs ('0': no federation row)")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write raw results as JSON")
     args = parser.parse_args(argv)
@@ -372,6 +468,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.word_files:
             print(f"Word import of {args.word_files} files ...", file=sys.stderr, flush=True)
             results[0] = bench_import(args.word_files, args.repeat, Path(work))
+        if args.federation not in ("", "0"):
+            documents, needs = (int(v) for v in args.federation.split(","))
+            print(f"Federation: {documents} documents, {needs} upstream needs ...",
+                  file=sys.stderr, flush=True)
+            results[-1] = bench_federation(documents, needs, args.repeat, Path(work),
+                                           args.jobs)
     table = report(results, args.repeat)
     print(table)
     if args.json:

@@ -230,7 +230,40 @@ def test_audit_pack_holds_the_upstream_export_it_was_built_with(site, tmp_path):
     assert "\n8.4.1," not in gaps and "\n8.5.1," in gaps
 
 
+@pytest.mark.sphinx
+def test_the_site_build_flags_a_link_to_a_retired_upstream_procedure(runner, tmp_path, capfd,
+                                                                      corporate,
+                                                                      corporate_export):
+    qms = make_site(runner, tmp_path / "site", corporate_export)
+    corp = QmsRepo(copy_repo(corporate, tmp_path / "corp"), runner)
+    corp(QUINN, "retire", "SOP-005", "--reason", "merged", "--yes", "--commit")
+    _export(corp, qms.root / "upstream" / "corp.json")
+    capfd.readouterr()
+    built = qms(SAM, "build", "html", "--out", str(tmp_path / "html"), "-j", "1", code=1)
+    assert "the warnings above are nonconformities" in built.output
+    sphinx = capfd.readouterr().err  # Sphinx runs in a child process
+    assert "linked need CORP-SOP-005 not found [needs.link_ref]" in sphinx  # the :need: role
+    assert re.search(r"sop-005-local-purchasing-at-leeds\.rst:6: WARNING: SOP-005 links to "
+                     r"CORP-SOP-005, which the export of upstream 'corp' holds as obsolete, "
+                     r"not in force .*\[qms\.upstream_not_in_force\]", sphinx)
+
+
 # --- scaffold, fetch, bad input -----------------------------------------------------------------
+
+def test_init_takes_the_base_url_the_export_declares(runner, tmp_path, corporate_export):
+    data = json.loads(corporate_export.read_text(encoding="utf-8"))
+    data["qms"]["base_url"] = "https://group.example/qms/"
+    declared = tmp_path / "declared.json"
+    declared.write_text(json.dumps(data), encoding="utf-8")
+    _init(runner, tmp_path / "site", "Acme Plant", *SITE, "--upstream", str(declared))
+    config = (tmp_path / "site" / "qms.toml").read_text(encoding="utf-8")
+    assert 'name = "acme-group"' in config and 'id_prefix = "ACMEGROUP-"' in config
+    assert 'base_url = "https://group.example/qms"' in config
+    refused = _init(runner, tmp_path / "other", "Acme Plant", *SITE, "--upstream",
+                    str(corporate_export), code=2)  # its export names no site
+    assert "the export names no base URL of its site" in refused.output
+    assert "--upstream-base-url" in refused.output and not (tmp_path / "other").exists()
+
 
 def test_fetch_keeps_the_export_and_records_its_sha256_in_a_policy_change(site, tmp_path,
                                                                           corporate_export):

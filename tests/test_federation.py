@@ -278,6 +278,12 @@ def test_fetch_keeps_the_export_and_records_its_sha256_in_a_policy_change(site, 
     assert digest in fetched.output
     records = sorted((site.root / "records" / "QMS-POLICY").glob("*-change-*.yaml"))
     assert digest in records[-1].read_text(encoding="utf-8")
+    kept = (site.root / "upstream" / "corp.json").read_bytes()
+    assert kept == served.read_bytes()
+    served.write_bytes(served.read_bytes().replace(b"Acme Group", b"Acme Group plc"))
+    again = site(QUINN, "federation", "fetch", "corp", code=1)  # revision 2 is still open
+    assert "policy revision 2 is already open" in again.output
+    assert (site.root / "upstream" / "corp.json").read_bytes() == kept  # nothing written
     unknown = site(QUINN, "federation", "fetch", "nobody", code=2)
     assert "no upstream named nobody in qms.toml" in unknown.output
     assert "Traceback" not in unknown.output

@@ -88,11 +88,12 @@ def fetch(project: Project, names: tuple[str, ...], reason: str | None, commit: 
             "none names an https:// export"),
             hint="an upstream given as a file is refreshed by copying its new export there")
     fetched = [library.fetch(u, ws.root) for u in remote]  # every download before any write
-    for upstream, raw in fetched:
-        library.keep_fetched(upstream, raw, ws.root)
     what = "; ".join(f"{u.name} from {u.url} (sha256 {library.sha256(raw)})" for u, raw in fetched)
+    # the change record first: a policy revision already open refuses it, nothing written
     _revision, record = actions.revise_policy(
         ws, f"{reason.strip() + ': ' if reason else ''}upstream export fetched: {what}")
+    for upstream, raw in fetched:
+        library.keep_fetched(upstream, raw, ws.root)
     for upstream, raw in fetched:
         click.echo(f"{upstream.name}: {upstream.path} ({len(raw)} bytes, sha256 "
                    f"{library.sha256(raw)})", err=True)

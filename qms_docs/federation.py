@@ -94,6 +94,8 @@ def export_data(ws: Workspace, exported: dt.datetime | None = None) -> dict[str,
                 "satisfies": sorted(current.satisfies), "links": sorted(current.links),
                 "status": "effective", "content": "",
             }
+    for need in needs.values():  # a link to a document not in force names no need here
+        need["links"] = [ref for ref in need["links"] if ref in needs]
     stamp = exported.isoformat().replace("+00:00", "Z")
     return {
         "created": stamp,

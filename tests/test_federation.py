@@ -138,6 +138,23 @@ def test_export_is_the_needs_json_of_the_documents_in_force_and_stable(corporate
                               ensure_ascii=False) + "\n"
 
 
+def test_export_holds_the_revision_in_force_behind_an_open_draft(corporate, tmp_path, runner):
+    corp = QmsRepo(copy_repo(corporate, tmp_path / "corp"), runner)
+    corp(ANN, "revise", "SOP-005", "--reason", "add supplier information")
+    page = corp.root / "procedures" / "sop-005-group-purchasing.rst"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "ISO9001-8-4-2", "ISO9001-8-4-2, ISO9001-8-4-3").replace("Group Purchasing",
+                                                                 "Purchasing"),
+        encoding="utf-8")
+    corp.commit("SOP-005 rev 2 draft", who=ANN)
+    data = _export(corp, tmp_path / "export.json")
+    need = data["versions"][""]["needs"]["SOP-005"]
+    assert (need["revision"], need["title"]) == ("1", "Group Purchasing")
+    assert need["satisfies"] == ["ISO9001-8-4-1", "ISO9001-8-4-2"]  # not 8.4.3: a draft's
+    state = data["qms"]["documents"]["SOP-005"]
+    assert (state["status"], state["revision"], state["in_force"]) == ("draft", 1, True)
+
+
 # --- a site federated with it -------------------------------------------------------------------
 
 def test_site_counts_corporate_clauses_in_force_and_says_which(site, corporate_export):

@@ -171,6 +171,8 @@ def parse_export(raw: bytes, upstream: Upstream) -> UpstreamExport:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad(upstream, f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _bad(upstream, "is nested too deeply to be an export") from None
     qms = data.get("qms") if isinstance(data, dict) else None
     if not isinstance(qms, dict) or not isinstance(qms.get("documents"), dict):
         raise _bad(upstream, "has no 'qms' section with its documents: it is not an "
@@ -197,6 +199,11 @@ def _document(upstream: Upstream, doc_id: str, item: Mapping[str, Any],
     """One document of an export, its id (and its links to the export's other documents)
     with the upstream's ``id_prefix``, as sphinx-needs names its external need."""
     prefix = upstream.id_prefix
+    for key, kind in (("satisfies", list), ("links", list), ("next_review", str),
+                      ("effective", str), ("revision", int), ("page", str)):
+        value = item.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise ValueError(f"{doc_id}: {key} is not a {kind.__name__}")
     return UpstreamDocument(
         source=upstream.name, id=prefix + doc_id, type=str(item["type"]),
         title=str(item["title"]), status=str(item["status"]),

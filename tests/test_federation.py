@@ -311,6 +311,11 @@ def test_fetch_keeps_the_export_and_records_its_sha256_in_a_policy_change(site, 
     (b"{not json", "the export of upstream 'corp' is not valid JSON"),
     (b'{"current_version": "", "versions": {"": {"needs": {}}}}',
      "the export of upstream 'corp' has no 'qms' section with its documents"),
+    (b'{"qms": {"format": 1, "exported": "2026-11-30T10:00:00Z", "documents": {"SOP-001": '
+     b'{"type": "sop", "title": "T", "status": "effective", "in_force": true, '
+     b'"satisfies": "ISO9001-8-4-1"}}}}',
+     "the export of upstream 'corp' is malformed (ValueError: SOP-001: satisfies is not a "
+     "list)"),
 ])
 def test_a_missing_or_broken_export_is_named_with_the_fix(site, content, words):
     export = site.root / "upstream" / "corp.json"

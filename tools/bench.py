@@ -415,21 +415,22 @@ def report(results: dict[int, dict], repeat: int) -> str:
     for name, n, value, target in ratios(results):
         shown = "n/a" if value is None else f"{value:.2f}"
         lines.append(f"| {name} | {n} | {shown} | {target} |")
-    lines += ["", "| N | qms build | qms build without cache | bare needs | plain | "
-              "incremental | verify | verify floor | check | check floor | "
-              "verify, check without cache | peak RSS MiB (build / verify / check) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for n, r in results.items():
-        if n <= 0:
-            continue
-        lines.append(
-            f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
-            f"{r['build_needs'][0]:.1f} s | "
-            f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | {r['verify'][0]:.2f} s"
-            f" | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
-            f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
-            f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
-            f"{r['check'][1]} |")
+    if any(n > 0 for n in results):
+        lines += ["", "| N | qms build | qms build without cache | bare needs | plain | "
+                  "incremental | verify | verify floor | check | check floor | "
+                  "verify, check without cache | peak RSS MiB (build / verify / check) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for n, r in results.items():
+            if n <= 0:
+                continue
+            lines.append(
+                f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
+                f"{r['build_needs'][0]:.1f} s | "
+                f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | "
+                f"{r['verify'][0]:.2f} s | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
+                f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
+                f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
+                f"{r['check'][1]} |")
     if 0 in results:
         r = results[0]
         lines += ["", "| Word SOPs (about 5 pages) | qms import | pandoc alone | per file | "

@@ -8,19 +8,23 @@ problem reads the same in a terminal and in a build log (there as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from .catalog import heading_message, nearest_clauses
 from .config import OWNER
 from .documents import DERIVED_OPTIONS, KNOWN_OPTIONS, Header, Scan
+from .federation import UpstreamExport, link_findings, upstream_index
 from .model import Catalog, Config, Document, Finding
 
 
 def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
-                    taken: Iterable[str] = ()) -> list[Finding]:
+                    taken: Iterable[str] = (),
+                    upstreams: Sequence[UpstreamExport] | None = None) -> list[Finding]:
     """Every finding about the documents of ``scan``, in file order. ``taken``: ids that
     are not free though no document holds them (their records remain), as ``qms new``
-    skips them."""
+    skips them. ``upstreams``: the exports of a federated QMS (federation.py): a link to
+    an id of none of its documents is then ``upstream-not-in-force`` unless an upstream
+    export holds it in force."""
     findings = [*scan.findings, *scan.content_findings]
     clauses = {c.need_id: (catalog, c) for catalog in catalogs for c in catalog.clauses}
     first_seen: dict[str, Document] = {}
@@ -54,6 +58,15 @@ def check_documents(scan: Scan, config: Config, catalogs: list[Catalog],
                     "a document satisfies requirement clauses: name each one it meets "
                     "(the gap report never counts a heading as covered)"))
     ids = set(first_seen)
+    if upstreams is not None and config.upstreams:
+        index = upstream_index(upstreams)
+        findings += [_finding(doc, "duplicate-id", "id", f"{doc.id} is also the id of a "
+                              f"document of upstream {index[doc.id].source!r}",
+                              "give the upstream an id_prefix in [[federation.upstream]] "
+                              "(qms.toml), or this document another id")
+                     for doc in first_seen.values() if doc.id in index]
+        return findings + link_findings(scan.documents, ids, index,
+                                        [u.name for u in config.upstreams])
     for doc in scan.documents:
         for ref in doc.links:
             if ref not in ids:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import schemas
 from .errors import ConfigError
-from .model import Config, Person, TypePolicy
+from .model import Config, Person, TypePolicy, Upstream
 from .text import decode_utf8
 
 CONFIG_NAME = "qms.toml"
@@ -189,7 +189,41 @@ def _build(root: Path, data: dict[str, Any], text: str) -> Config:
         policy_files=tuple(policy.get("files", ())),
         identity=policy.get("identity", "gate"),
         self_approval=policy.get("self_approval", "forbidden"),
+        upstreams=_upstreams(data.get("federation", {}), text),
+        site_url=data.get("federation", {}).get("base_url", ""),
     )
+
+
+#: Where ``qms federation fetch`` keeps the export of an upstream given by URL.
+UPSTREAM_FOLDER = "upstream"
+
+
+def _upstreams(federation: dict[str, Any], text: str) -> tuple[Upstream, ...]:
+    """``[[federation.upstream]]``: each with a name of its own; ``export`` is a path of
+    the repository, or a URL whose copy is kept at ``path`` (default
+    ``upstream/<name>.json``)."""
+    out: list[Upstream] = []
+    for index, item in enumerate(federation.get("upstream", [])):
+        name, export = item["name"], item["export"].strip()
+        where = f"federation.upstream[{index}]"
+        if any(u.name == name for u in out):
+            raise ConfigError(f"{where}: the upstream name {name!r} is used twice",
+                              path=CONFIG_NAME, line=_line_of_value(text, name, 2),
+                              hint="give each [[federation.upstream]] a name of its own")
+        remote = re.match(r"^(https?|file)://", export) is not None
+        path = item.get("path") or (f"{UPSTREAM_FOLDER}/{name}.json" if remote else export)
+        if path.startswith("/") or ".." in path.split("/"):
+            raise ConfigError(f"{where}: the export {path!r} must be a path inside the "
+                              "repository", path=CONFIG_NAME,
+                              line=_line_of_value(text, path),
+                              hint="keep the upstream's export in this repository, e.g. "
+                                   f"export = \"{UPSTREAM_FOLDER}/{name}.json\" (a URL is "
+                                   "fetched into it with qms federation fetch)")
+        out.append(Upstream(name=name, path=path, base_url=item["base_url"].rstrip("/"),
+                            url=export if remote else None,
+                            max_age_days=item.get("max_age_days"),
+                            id_prefix=item.get("id_prefix", "")))
+    return tuple(out)
 
 
 def _unknown_role(text: str, where: str, role: str, roles: dict[str, str]) -> ConfigError:

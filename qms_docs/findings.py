@@ -126,6 +126,18 @@ GROUPS: tuple[Group, ...] = (
           "refers (`:need:`, `:links:`) to one retired or never effective",
           "revise the referring document",
           severity="warning"),
+    Group(("upstream-not-in-force",),
+          "`:links:` names an id that is no document of this QMS and that no upstream "
+          "export (`[[federation.upstream]]`) holds in force: retired or never effective "
+          "upstream, or not in the export at all",
+          "link a document the upstream holds in force, or refresh the export "
+          "(`qms federation fetch`, or copy the upstream's `qms export`)"),
+    Group(("stale-upstream",),
+          "warning: an upstream export older than a review date it declares (passed "
+          "since), or than its `max_age_days`",
+          "refresh the export: `qms federation fetch`, or the upstream's `qms export` "
+          "copied in",
+          severity="warning"),
     Group(("non-preferred-term",),
           "warning of `qms check`: a document's text uses a wording ISO 9000 or the "
           "company glossary does not prefer (\"supplier\", \"preventive action\")",

@@ -105,6 +105,41 @@ class TypePolicy:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """An upstream QMS this one federates with (``[[federation.upstream]]``): its name, the
+    export file kept in this repository (``path``, relative to the QMS root), where it was
+    fetched from (``url``: only ``qms federation fetch`` reads it), the base URL of its
+    published site (links to its pages) and the age after which its export is stale."""
+
+    name: str
+    path: str
+    base_url: str
+    url: str | None = None
+    max_age_days: int | None = None
+    id_prefix: str = ""  # put before each id of its export (CORP- : CORP-SOP-005)
+
+
+@dataclass(frozen=True)
+class UpstreamDocument:
+    """A document of an upstream QMS as its export states it: status and revision in
+    force were derived upstream (by its own status.py) and are taken as given."""
+
+    source: str  # the upstream's name
+    id: str
+    type: str
+    title: str
+    status: str
+    in_force: bool
+    revision: int | None = None  # the revision in force
+    effective: str | None = None  # its effective date, YYYY-MM-DD
+    satisfies: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    page: str = ""  # its page on the upstream's site (relative to base_url, with #anchor)
+    next_review: str | None = None  # YYYY-MM-DD: the review the upstream declares due
+    approvals: tuple[dict[str, str], ...] = field(default=(), compare=False, hash=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole of qms.toml, validated and with defaults filled in."""
 
@@ -127,6 +162,10 @@ class Config:
     #: "forbidden": nobody approves what they wrote or committed; "recorded": they may
     #: (a one-person company), and the approval is marked self-approved wherever shown
     self_approval: str = "forbidden"
+    #: ``[[federation.upstream]]``: the QMSs whose documents this one may link to and
+    #: count for coverage; ``[federation] base_url``: where this QMS's own site is published
+    upstreams: tuple[Upstream, ...] = ()
+    site_url: str = ""
 
     def type_for_prefix(self, prefix: str) -> TypePolicy | None:
         for policy in self.types.values():

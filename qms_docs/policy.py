@@ -123,9 +123,12 @@ def covered(paths: list[str], config: Config, conf_text: str | None) -> list[str
     exclude = [_pattern(g) for g in frame.exclude]
     extra = [_pattern(g) for g in config.policy_files]
     folders = tuple(f"{folder}/" for folder in config.folders)
+    # the exports of upstream QMSs: what the site's coverage and links rely on
+    upstreams = {upstream.path for upstream in config.upstreams}
     out = []
     for path in paths:
-        if path in (CONFIG_NAME, config.signers_file, CONF_NAME, GLOSSARY_NAME):
+        if path in (CONFIG_NAME, config.signers_file, CONF_NAME, GLOSSARY_NAME) or (
+                path in upstreams):
             out.append(path)
             continue
         if path.startswith(f"{RECORDS_DIR}/") or path.startswith(("_build/", ".")):

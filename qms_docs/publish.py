@@ -299,12 +299,17 @@ def build_site(ws: Workspace, out: Path, *, controlled: bool = False, strict: bo
     """Build the HTML site (preview: the working tree; controlled: what is in force).
 
     ``on_tree`` sees the tree before Sphinx runs (to say what will be published, even if
-    the build then fails)."""
+    the build then fails). A controlled build also writes the QMS's export
+    (``qms-export.json``, as ``qms export`` writes it) next to the site."""
     with source_tree(ws, controlled) as tree:
         if on_tree is not None:
             on_tree(tree)
         run_sphinx(tree.root, out, strict=strict, jobs=jobs, controlled=controlled)
-        return tree
+    if controlled:  # what sites federating with this QMS read (federation.py)
+        from . import federation
+
+        federation.write_export(out / federation.EXPORT_NAME, federation.export_data(ws))
+    return tree
 
 
 # --- PDF ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import jinja2
 
 from . import __version__, gitrepo
 from .catalog import load_catalog
+from .config import UPSTREAM_FOLDER
 from .errors import UsageError
 from .text import checked_input, quoted, rst_text
 
@@ -228,11 +229,78 @@ def render_files(org: str, standard: str, ci: str, branch: str = "main",
     return files
 
 
+@dataclass(frozen=True)
+class NewUpstream:
+    """``qms init --upstream``: the upstream QMS a new site federates with, its export
+    checked and kept in the new repository."""
+
+    name: str
+    base_url: str
+    export: bytes
+
+    @property
+    def id_prefix(self) -> str:
+        """Before each upstream id (``corp``: CORP-SOP-005): both QMSs number from SOP-001."""
+        return re.sub(r"[^A-Z0-9]", "", self.name.upper()) + "-"
+
+    @property
+    def path(self) -> str:
+        return f"{UPSTREAM_FOLDER}/{self.name}.json"
+
+    def toml(self) -> str:
+        return (f"\n# Federation: the upstream QMS whose documents this one links to (:links:,"
+                f"\n# :need:) and counts for coverage while its export holds them in force."
+                f"\n# Refresh the export by copying a new `qms export` of it to {self.path}."
+                f"\n# Its ids carry id_prefix here: {self.id_prefix}SOP-001 is its SOP-001."
+                f"\n[[federation.upstream]]\nname = {_toml_string(self.name)}\n"
+                f"export = {_toml_string(self.path)}\n"
+                f"base_url = {_toml_string(self.base_url)}\n"
+                f"id_prefix = {_toml_string(self.id_prefix)}\n")
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string of printable text is a TOML basic string
+
+
+def read_upstream(path: Path, name: str | None, base_url: str | None) -> NewUpstream:
+    """The upstream of ``qms init --upstream PATH``: the export at ``path`` (checked), named
+    ``name`` (default: from its organization), its site at ``base_url`` (default: the one
+    its export declares)."""
+    from .federation import parse_export
+    from .model import Upstream
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--upstream {path}: cannot be read ({exc.strerror})",
+                         hint="give the file `qms export --out FILE.json` wrote in the "
+                              "upstream repository; nothing was written") from None
+    probe = Upstream(name=name or "upstream", path=str(path), base_url=base_url or "")
+    export = parse_export(raw, probe)
+    if name is None:
+        name = re.sub(r"[^a-z0-9]+", "-", export.organization.lower()).strip("-")[:40]
+        if not re.match(r"^[a-z]", name):
+            name = "upstream"
+    elif not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name):
+        raise UsageError(f"--upstream-name {name!r}: use lower-case letters, digits, - and _",
+                         hint="e.g. --upstream-name corporate")
+    declared = json.loads(raw.decode("utf-8"))["qms"].get("base_url") or ""
+    base_url = (base_url or declared).rstrip("/")
+    if not re.fullmatch(r"(https?|file)://\S+", base_url):
+        raise UsageError(f"--upstream {path}: the export names no base URL of its site",
+                         hint="give the address of the upstream's published site: "
+                              "--upstream-base-url https://qms.example.com/; nothing was "
+                              "written")
+    return NewUpstream(name, base_url, raw)
+
+
 def init_repository(target: Path, org: str, ci: str = "github",
                     standard: str = "iso9001-2015", source: str | None = None,
-                    people: Sequence[NewPerson] = ()) -> list[str]:
+                    people: Sequence[NewPerson] = (),
+                    upstream: NewUpstream | None = None) -> list[str]:
     """Create the QMS in ``target`` (and ``git init`` it if needed, with the baseline
-    commit); returns the files."""
+    commit); returns the files. With ``upstream``, the site federates with it: its export
+    is kept under ``upstream/`` and named in qms.toml (part of the baseline policy)."""
     org = " ".join(checked_input(org, "--org").split())
     if not org:
         raise UsageError("--org must name the organization")
@@ -244,6 +312,9 @@ def init_repository(target: Path, org: str, ci: str = "github",
             raise UsageError("--qms-source is empty",
                              hint="give a requirement, a URL or a folder of qms-docs")
     files = render_files(org, standard, ci, source=source, people=people)
+    if upstream is not None:
+        files["qms.toml"] += upstream.toml()
+        files[upstream.path] = upstream.export.decode("utf-8")
     existing = [rel for rel in files if (target / rel).exists()]
     if existing:
         raise UsageError(f"{target} already holds {', '.join(existing[:3])}"

@@ -20,9 +20,20 @@ from .workspace import Workspace
 
 def verify(ws: Workspace, strict: bool = False) -> list[Finding]:
     """Every finding about the QMS: static checks, records, approvals, history."""
+    from . import federation
+
     repo = ws.repo
     require_history(repo)
-    findings = check_documents(ws.scan, ws.working_config, ws.catalogs)
+    exports = (federation.load_upstreams(ws.working_config, ws.root)
+               if ws.working_config.upstreams else None)
+    findings = check_documents(ws.scan, ws.working_config, ws.catalogs, upstreams=exports)
+    findings += federation.stale_findings(exports or [], ws.today)
+    if exports:
+        index_of = federation.upstream_index(exports)
+        for doc in ws.scan.documents:
+            text = (ws.root / doc.path).read_text(encoding="utf-8", errors="replace")
+            findings += federation.reference_findings(doc, text, index_of,
+                                                      ws.working_config.upstreams)
     findings += ws.records.findings
     index = ws.history_index
     assert index is not None  # require_history passed: there is one
@@ -248,7 +259,12 @@ def verify_branch(ws: Workspace, base: str) -> list[Finding]:
     lead = f"{ws.prefix}/" if ws.prefix else ""
     changed = [(status, path[len(lead):]) for status, path in changed if path.startswith(lead)]
     changed_set = {path for _, path in changed}
-    findings = [f for f in check_documents(ws.scan, ws.working_config, ws.catalogs)
+    from . import federation
+
+    exports = (federation.load_upstreams(ws.working_config, ws.root)
+               if ws.working_config.upstreams else None)
+    findings = [f for f in check_documents(ws.scan, ws.working_config, ws.catalogs,
+                                           upstreams=exports)
                 if f.path in changed_set]
     findings += [f for f in ws.records.findings if f.path in changed_set]
     prefix = f"{RECORDS_DIR}/"

@@ -17,14 +17,19 @@ RATIOS = ["build: qms / bare sphinx-needs", "build: qms / bare sphinx-needs, no 
           "verify / floor", "check / floor", "verify / floor, no record cache",
           "check / floor, no record cache", "incremental / full build",
           "scaling build: per document", "scaling check: per document",
-          "scaling verify: per document", "import 2 Word SOPs: qms import / pandoc alone"]
+          "scaling verify: per document", "import 2 Word SOPs: qms import / pandoc alone",
+          "federation: build of a site with a corporate export of 40 needs / without",
+          "controlled PDF build / WeasyPrint alone (one process)",
+          "PDF rebuild after editing one SOP / full PDF build (preview)",
+          "audit pack right after a controlled PDF build / that build"]
 
 
-@pytest.mark.slow  # builds six small sites (~20 s): run it with -m slow after changing
+@pytest.mark.slow  # builds eight small sites (~25 s): run it with -m slow after changing
 # tools/bench.py
 def test_benchmark_smoke_run_prints_every_ratio():
     done = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--sizes", "10,20",
-                           "--repeat", "1", "--no-write", "--word-files", "2"],
+                           "--repeat", "1", "--no-write", "--word-files", "2",
+                           "--federation", "10,40", "--pdf-sizes", "4"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]

@@ -19,7 +19,8 @@ def all_commands():
 
 def test_every_listed_command_is_found_under_its_own_name():
     names = all_commands()
-    assert len(names) == 24 and "check" in names and "audit-pack" in names and "diff" in names
+    assert len(names) == 26 and "check" in names and "audit-pack" in names and "diff" in names
+    assert "export" in names and "federation" in names
     for name in names:
         assert cli.get_command(None, name).name == name
     assert cli.get_command(None, "no-such-command") is None

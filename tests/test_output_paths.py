@@ -25,6 +25,7 @@ OUTPUTS: dict[tuple[str, ...], tuple[list[str], str, str]] = {
     ("diff",): (["diff", "SOP-001", "--format", "html"], "-o", "file"),
     ("build",): (["build", "html"], "--out", "folder"),
     ("init",): (["init", "--org", "Acme"], "", "folder"),
+    ("export",): (["export"], "--out", "file"),
 }
 
 

@@ -19,14 +19,17 @@ tools/gen_synthetic_qms.py and measures, each several times (medians):
    the peak RSS of the PDF build (its whole process tree: the pool's workers summed).
 
 and ``qms import`` of 100 Word SOPs of about five pages (made with python-docx) against
-pandoc converting the same files alone (results key 0).
+pandoc converting the same files alone (results key 0), and federation: ``qms build html``
+of a site of 200 documents against a corporate export of 2000 needs, against the same
+site without the upstream (results key -1).
 
 Usage::
 
     .venv/bin/python tools/bench.py       # N = 100, 1000, 5000; writes BENCHMARKS.md
     .venv/bin/python tools/bench.py --sizes 10,20 --repeat 1 --no-write   # a smoke run
-    .venv/bin/python tools/bench.py --sizes 0 --no-pdf --no-write  # the Word import only
+    .venv/bin/python tools/bench.py --sizes 0 --no-pdf --federation 0 --no-write  # Word import
     .venv/bin/python tools/bench.py --pdf --pdf-sizes 100 --repeat 1   # the PDF rows only
+    .venv/bin/python tools/bench.py --sizes 0 --no-pdf --word-files 0 --no-write  # federation
 """
 
 from __future__ import annotations
@@ -452,10 +455,94 @@ def pdf_report(results: dict[int, dict], repeat: int, jobs: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def corporate_export(needs: int, seed: int = 7) -> dict:
+    """A corporate QMS's export (federation.py's shape) of ``needs`` documents in force, each
+    satisfying 1-4 requirement clauses of ISO 9001:2015, some linking to another."""
+    import random
+
+    sys.path.insert(0, str(ROOT))
+    from qms_docs.catalog import load_catalog
+
+    leaves = [c.need_id for c in load_catalog("iso9001-2015").leaves]
+    pick = random.Random(seed)
+    kinds = [("sop", "SOP", "procedures"), ("wi", "WI", "procedures"),
+             ("form", "FRM", "procedures"), ("policy", "POL", "manual")]
+    documents, records = {}, {}
+    for n in range(needs):
+        kind, prefix, folder = kinds[n % len(kinds)]
+        doc_id = f"{prefix}-{n // len(kinds) + 1:04d}"
+        satisfies = sorted(pick.sample(leaves, pick.randint(1, 4)))
+        docname = f"{folder}/{doc_id.lower()}"
+        title = f"Group {kind} {n + 1}"
+        documents[doc_id] = {
+            "title": title, "type": kind, "status": "effective", "in_force": True,
+            "page": f"{docname}.html", "revision": 1, "effective": "2026-01-05",
+            "approvals": [{"name": "Quinn Harlow", "role": "quality-manager",
+                           "meaning": "approval", "date": "2026-01-05T09:00:00Z"}],
+            "next_review": "2028-01-05", "satisfies": satisfies, "links": []}
+        records[doc_id] = {"id": doc_id, "type": kind, "title": title, "docname": docname,
+                           "doctype": ".rst", "revision": "1", "owner": "quality-manager",
+                           "satisfies": satisfies, "links": [], "status": "effective",
+                           "content": ""}
+    return {"created": "2026-11-30T12:00:00Z", "current_version": "", "project": "Group",
+            "versions": {"": {"needs": records, "needs_amount": needs}},
+            "qms": {"format": 1, "organization": "Kestrel Group", "base_url":
+                    "https://qms.group.example", "commit": "0" * 40,
+                    "commit_date": "2026-11-30T12:00:00Z", "exported": "2026-11-30T12:00:00Z",
+                    "documents": documents}}
+
+
+UPSTREAM = ('\n[[federation.upstream]]\nname = "group"\nexport = "upstream/group.json"\n'
+            'base_url = "https://qms.group.example"\nid_prefix = "GRP-"\n')
+
+
+def federated_tree(site: Path, target: Path, needs: int) -> None:
+    """A copy of the site repository (its history too) federated with a corporate export
+    of ``needs`` needs: qms.toml names it, the export committed beside it."""
+    shutil.copytree(site, target, symlinks=True)
+    (target / "upstream").mkdir()
+    (target / "upstream" / "group.json").write_text(json.dumps(corporate_export(needs)))
+    with open(target / "qms.toml", "a", encoding="utf-8") as handle:
+        handle.write(UPSTREAM)
+    who = ["-c", "user.email=bench@example.com", "-c", "user.name=Bench"]
+    for args in (["add", "-A"], [*who, "commit", "-q", "-m", "Federate with the group"]):
+        subprocess.run(["git", *args], cwd=target, check=True)
+
+
+def bench_federation(documents: int, needs: int, repeat: int, work: Path, jobs: str) -> dict:
+    """``qms build html`` of a site of ``documents`` documents federated with a corporate
+    export of ``needs`` needs, against the same site without the upstream, in turn."""
+    site = work / f"site-{documents}"
+    subprocess.run([PYTHON, str(HERE / "gen_synthetic_qms.py"), str(documents), "--commits",
+                    str(10 * documents), "--out", str(site)], check=True, capture_output=True)
+    federated = work / f"federated-{documents}"
+    federated_tree(site, federated, needs)
+    qms = str(Path(PYTHON).with_name("qms"))
+    build = [qms, "build", "html", "--jobs", jobs]
+    for repo in (site, federated):  # the record caches, as in the steady state above
+        subprocess.run([qms, "check"], cwd=repo, check=True, capture_output=True)
+
+    def clean(path: Path):
+        return lambda: shutil.rmtree(path, ignore_errors=True)
+
+    out = in_turn(repeat, {
+        "federated": (build, federated, clean(federated / "_build")),
+        "alone": (build, site, clean(site / "_build")),
+    })
+    out["sizes"] = (documents, needs)
+    return out
+
+
 def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]:
     """(ratio, size, value, target) rows."""
     rows = []
     for n, r in results.items():
+        if n == -1:  # federation
+            documents, needs = r["sizes"]
+            rows.append((f"federation: build of a site with a corporate export of {needs} "
+                         "needs / without", documents, r["federated"][0] / r["alone"][0],
+                         "<= 1.2"))
+            continue
         if n == 0:  # the Word import
             rows.append((f"import {r['import_files'][0]} Word SOPs: qms import / pandoc alone",
                          r["import_files"][0], r["import"][0] / r["import_floor"][0], ""))
@@ -473,7 +560,7 @@ def ratios(results: dict[int, dict]) -> list[tuple[str, str, float | None, str]]
             ("check / floor, no record cache", n, r["check_cold"][0] / r["check_floor"][0], ""),
             ("incremental / full build", n, r["incremental"][0] / r["build"][0], "<= 0.15"),
         ]
-    sizes = sorted(n for n in results if n)
+    sizes = sorted(n for n in results if n > 0)
     if len(sizes) >= 2:
         small, large = sizes[-2], sizes[-1]
         for key in ("build", "check", "verify"):
@@ -494,21 +581,22 @@ def report(results: dict[int, dict], repeat: int) -> str:
     for name, n, value, target in ratios(results):
         shown = "n/a" if value is None else f"{value:.2f}"
         lines.append(f"| {name} | {n} | {shown} | {target} |")
-    lines += ["", "| N | qms build | qms build without cache | bare needs | plain | "
-              "incremental | verify | verify floor | check | check floor | "
-              "verify, check without cache | peak RSS MiB (build / verify / check) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for n, r in results.items():
-        if n == 0:
-            continue
-        lines.append(
-            f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
-            f"{r['build_needs'][0]:.1f} s | "
-            f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | {r['verify'][0]:.2f} s"
-            f" | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
-            f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
-            f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
-            f"{r['check'][1]} |")
+    if any(n > 0 for n in results):
+        lines += ["", "| N | qms build | qms build without cache | bare needs | plain | "
+                  "incremental | verify | verify floor | check | check floor | "
+                  "verify, check without cache | peak RSS MiB (build / verify / check) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for n, r in results.items():
+            if n <= 0:
+                continue
+            lines.append(
+                f"| {n} | {r['build'][0]:.1f} s | {r['build_cold'][0]:.1f} s | "
+                f"{r['build_needs'][0]:.1f} s | "
+                f"{r['build_plain'][0]:.1f} s | {r['incremental'][0]:.1f} s | "
+                f"{r['verify'][0]:.2f} s | {r['verify_floor'][0]:.2f} s | {r['check'][0]:.2f} s | "
+                f"{r['check_floor'][0]:.2f} s | {r['verify_cold'][0]:.2f} s, "
+                f"{r['check_cold'][0]:.2f} s | {r['build'][1]} / {r['verify'][1]} / "
+                f"{r['check'][1]} |")
     if 0 in results:
         r = results[0]
         lines += ["", "| Word SOPs (about 5 pages) | qms import | pandoc alone | per file | "
@@ -516,6 +604,12 @@ def report(results: dict[int, dict], repeat: int) -> str:
                   f"| {r['import_files'][0]} | {r['import'][0]:.1f} s | "
                   f"{r['import_floor'][0]:.1f} s | {r['import'][0] / r['import_files'][0]:.2f} s"
                   f" | {r['import'][1]} |"]
+    if -1 in results:
+        r = results[-1]
+        lines += ["", "| site documents | upstream needs | qms build, federated | qms build, "
+                  "alone | peak RSS MiB (federated / alone) |", "|---|---|---|---|---|",
+                  f"| {r['sizes'][0]} | {r['sizes'][1]} | {r['federated'][0]:.1f} s | "
+                  f"{r['alone'][0]:.1f} s | {r['federated'][1]} / {r['alone'][1]} |"]
     return "\n".join(lines) + "\n"
 
 
@@ -530,11 +624,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the PDF rows (at --pdf-sizes)")
     parser.add_argument("--no-pdf", action="store_true", help="leave out the PDF rows")
     parser.add_argument("--pdf-sizes", default="100,1000", help="document counts of the PDF rows")
+    parser.add_argument("--federation", default="200,2000", metavar="DOCS,NEEDS",
+                        help="a site of DOCS documents built with and without a corporate "
+                             "export of NEEDS needs ('0': no federation row)")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write raw results as JSON")
     args = parser.parse_args(argv)
     sizes = [] if args.pdf else [int(s) for s in args.sizes.split(",") if int(s)]
     word_files = 0 if args.pdf else args.word_files
+    federation = "0" if args.pdf else args.federation
     pdf_sizes = [] if args.no_pdf else [int(s) for s in args.pdf_sizes.split(",")]
     results: dict[int, dict] = {}
     pdf_results: dict[int, dict] = {}
@@ -545,6 +643,12 @@ def main(argv: list[str] | None = None) -> int:
         if word_files:
             print(f"Word import of {word_files} files ...", file=sys.stderr, flush=True)
             results[0] = bench_import(word_files, args.repeat, Path(work))
+        if federation not in ("", "0"):
+            documents, needs = (int(v) for v in federation.split(","))
+            print(f"Federation: {documents} documents, {needs} upstream needs ...",
+                  file=sys.stderr, flush=True)
+            results[-1] = bench_federation(documents, needs, args.repeat, Path(work),
+                                           args.jobs)
         for n in pdf_sizes:
             print(f"PDFs, N = {n} ...", file=sys.stderr, flush=True)
             pdf_results[n] = bench_pdf(n, args.repeat, Path(work), args.jobs)

@@ -34,6 +34,7 @@ COMMANDS = {
     "deviation": ("acts", "deviation"), "import": ("importing", "import_documents"),
     "transition": ("transition", "transition"),
     "diff": ("history", "diff"),
+    "export": ("federation", "export"), "federation": ("federation", "federation_group"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,9 @@ from ..errors import UsageError
 from ..records import RECORDS_DIR
 from ..reports import registers
 from ..text import decode_utf8, plural
+
+if TYPE_CHECKING:
+    from ..federation import UpstreamExport as FederatedExport
 from ._common import Project, emit, format_option, output_option, pass_project, report_findings
 from .reports import as_of_option, qms_state
 
@@ -45,8 +49,13 @@ def check(project: Project, files: tuple[Path, ...], bodies_of_all: bool, fmt: s
     if bodies_of_all:
         files = (*files, *(project.root / p for p in sorted(result.pages)))
     bodies = _read_bodies(project, files)
+    exports = _upstreams(project)
     findings = check_documents(result, ws.working_config, ws.catalogs,
-                               _record_folders(ws.root)) + ws.raw_records.findings
+                               _record_folders(ws.root), exports) + ws.raw_records.findings
+    if exports:
+        from ..federation import stale_findings
+
+        findings += stale_findings(exports, ws.today)
     if bodies:
         from .markup import check_markup
 
@@ -68,6 +77,16 @@ def check(project: Project, files: tuple[Path, ...], bodies_of_all: bool, fmt: s
                    err=True)
     if errors:
         raise click.exceptions.Exit(1)
+
+
+def _upstreams(project: Project) -> list[FederatedExport] | None:
+    """The exports of the upstreams qms.toml names (None: it names none)."""
+    config = project.ws.working_config
+    if not config.upstreams:
+        return None
+    from ..federation import load_upstreams
+
+    return load_upstreams(config, project.root)
 
 
 def _read_bodies(project: Project, files: tuple[Path, ...]) -> list[tuple[str, str]]:
@@ -110,11 +129,14 @@ def _record_folders(root: Path) -> list[str]:
 
 
 @click.command("list")
+@click.option("--upstream", "upstream", is_flag=True,
+              help="The upstream documents this QMS depends on ([[federation.upstream]]): "
+                   "those their exports hold in force, and any other a document links to.")
 @as_of_option()
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
-def list_documents(project: Project, as_of: dt.datetime | None, fmt: str,
+def list_documents(project: Project, upstream: bool, as_of: dt.datetime | None, fmt: str,
                    output: Path | None) -> None:
     """The master document list: id, title, type, revision, status, effective date, owner,
     last review, next review due.
@@ -128,8 +150,14 @@ def list_documents(project: Project, as_of: dt.datetime | None, fmt: str,
       qms list --as-of 2026-06-12
       qms list --format csv > master-list.csv
       qms list --format xlsx -o master-list.xlsx
+      qms list --upstream               # the corporate documents a site depends on
     """
     ws = project.ws
+    if upstream:
+        if as_of is not None:
+            raise click.UsageError("give one of --upstream and --as-of")
+        _upstream_list(project, fmt, output)
+        return
     with qms_state(ws, as_of, coverage=False) as state:
         documents = (state.documents if as_of is not None
                      else [d for d in ws.scan.documents if d.id])
@@ -138,3 +166,19 @@ def list_documents(project: Project, as_of: dt.datetime | None, fmt: str,
              [r.to_dict() for r in rows], output, "Master list",
              empty=(f"No document was in force on {state.as_of}." if state.as_of else
                     "No documents yet: qms new TYPE \"Title\" creates one."))
+
+
+def _upstream_list(project: Project, fmt: str, output: Path | None) -> None:
+    from .. import federation
+
+    ws = project.ws
+    config = ws.working_config
+    if not config.upstreams:
+        raise UsageError("this QMS names no upstream",
+                         hint="add [[federation.upstream]] (name, export, base_url) to "
+                              "qms.toml, or qms init --upstream for a new site")
+    exports = federation.load_upstreams(config, ws.root)
+    rows = registers.upstream_list(exports, [d for d in ws.scan.documents if d.id])
+    emit(fmt, registers.UpstreamRow.HEADERS, [r.cells() for r in rows],
+         [r.to_dict() for r in rows], output, "Upstream documents",
+         empty="No upstream document is in force, and none is linked to.")

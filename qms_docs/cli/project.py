@@ -34,8 +34,19 @@ from ._common import (
               help="The roles of the person given before it (one --role per --person): "
                    "quality-manager, top-management, process-owner, internal-auditor or "
                    "your own.")
+@click.option("--upstream", "upstream",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, metavar="EXPORT.json",
+              help="Federate with an upstream QMS (a corporate one): the file its "
+                   "`qms export` wrote, kept in the new repository and named in qms.toml.")
+@click.option("--upstream-name", "upstream_name", default=None, metavar="NAME",
+              help="The upstream's name in qms.toml (default: from its organization).")
+@click.option("--upstream-base-url", "upstream_base_url", default=None, metavar="URL",
+              help="Where the upstream's site is published (default: the base URL its "
+                   "export names).")
 def init(directory: Path, org: str, ci: str, standard: str, source: str | None,
-         people: tuple[str, ...], roles: tuple[str, ...]) -> None:
+         people: tuple[str, ...], roles: tuple[str, ...], upstream: Path | None,
+         upstream_name: str | None, upstream_base_url: str | None) -> None:
     """Create a new QMS repository that checks and builds straight away.
 
     Writes conf.py, qms.toml (the policy: people, roles, approvals), a quality manual
@@ -47,13 +58,20 @@ def init(directory: Path, org: str, ci: str, standard: str, source: str | None,
       qms init acme-qms --org "Acme Widgets Ltd" \\
         --person "Quinn Harlow <quinn@acme.example>" --role quality-manager \\
         --person "Hans Weber <hans@acme.example>" --role top-management,process-owner
+      qms init acme-site --org "Acme Plant Leeds" --upstream corporate-export.json
     """
-    from ..scaffold import init_repository, parse_people
+    from ..scaffold import init_repository, parse_people, read_upstream
+
+    if (upstream_name or upstream_base_url) and upstream is None:
+        raise click.UsageError("--upstream-name and --upstream-base-url go with --upstream")
+    linked = (read_upstream(upstream, upstream_name, upstream_base_url)
+              if upstream is not None else None)
 
     if not people and not roles and _interactive():
         people, roles = _ask_people()
     found = parse_people(people, roles)
-    files = init_repository(directory, org, ci, standard, source, found)  # makes the folder
+    files = init_repository(directory, org, ci, standard, source, found,  # makes the folder
+                            linked)
     click.echo(f"Created {plural(len(files), 'file')} in {directory}.", err=True)
     config = directory / "qms.toml"
     if len(found) == 1 or not found:

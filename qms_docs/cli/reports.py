@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from ..catalog import catalog_note, find_catalog
-from ..model import Catalog, Clause, Config, Document
+from ..model import Catalog, Clause, Config, Document, UpstreamDocument
 from ..reports import clauses, registers, traceability
 from ..text import plural
 from ..workspace import Workspace
@@ -45,6 +45,18 @@ class State:
     basis: traceability.Basis | None  # None: each document is its revision in force
     root: Path  # where records/ is looked into (the mandatory report)
     as_of: dt.date | None
+    #: the documents upstream QMSs hold in force, as their exports kept here state them
+    upstream: tuple[UpstreamDocument, ...] = ()
+
+
+def upstream_in_force(config: Config, root: Path) -> tuple[UpstreamDocument, ...]:
+    """The upstream documents in force, from the exports the repository at ``root`` holds
+    (none without ``[[federation.upstream]]``)."""
+    if not config.upstreams:
+        return ()
+    from .. import federation
+
+    return tuple(federation.in_force_documents(federation.load_upstreams(config, root)))
 
 
 @contextmanager
@@ -62,7 +74,8 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
                                          catalogs=ws.catalogs) if coverage else None)
         for note in basis.notes if basis is not None else ():
             click.echo(f"note: {note}", err=True)
-        yield State(ws.config, documents, statuses, basis, ws.root, None)
+        yield State(ws.config, documents, statuses, basis, ws.root, None,
+                    upstream_in_force(ws.working_config, ws.root))
         return
     from ..publish import uncommitted_records
     from ..reports import asof
@@ -76,7 +89,8 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
                    "(the answer reads HEAD, as the audit pack does): "
                    + ", ".join(p.path for p in pending), err=True)
     with asof.state_on(ws, day) as then:
-        yield State(then.config, then.documents, then.statuses, None, then.root, day)
+        yield State(then.config, then.documents, then.statuses, None, then.root, day,
+                    upstream_in_force(then.config, then.root))
 
 
 @click.command()
@@ -93,12 +107,16 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
               "force names (with the revisions pending that do); exit 1 when there are any.")
 @click.option("--mandatory", is_flag=True, help="Mandatory documented information: maintained "
               "documents and retained records, met or missing; exit 1 when any is missing.")
+@click.option("--local-only", "local_only", is_flag=True,
+              help="Count only this QMS's own documents, not those of its upstreams "
+                   "([[federation.upstream]] in qms.toml): the site's own coverage.")
 @as_of_option()
 @format_option("table", "csv", "json", "md", "xlsx")
 @output_option()
 @pass_project
 def trace(project: Project, standard: str | None, status: str, clause: str | None, gaps: bool,
-          mandatory: bool, as_of: dt.datetime | None, fmt: str, output: Path | None) -> None:
+          mandatory: bool, local_only: bool, as_of: dt.datetime | None, fmt: str,
+          output: Path | None) -> None:
     """The clause traceability matrix: each clause with the documents that satisfy it.
 
     \b
@@ -106,6 +124,7 @@ def trace(project: Project, standard: str | None, status: str, clause: str | Non
       qms trace                         # clause -> documents, with status
       qms trace --clause 8.4 --as-of 2026-06-12   # who covered 8.4 then, approved by whom
       qms trace --gaps                  # CI gate: exit 1 if a clause has no effective document
+      qms trace --gaps --local-only     # a site: what it covers without its upstreams
       qms trace --mandatory --as-of 2026-06-12
       qms trace --format xlsx -o matrix.xlsx
     """
@@ -117,6 +136,8 @@ def trace(project: Project, standard: str | None, status: str, clause: str | Non
         click.echo(f"note: {note}", err=True)
     asked = clauses.asked_clause(clause, catalog) if clause else None
     with qms_state(ws, as_of) as state:
+        if local_only:
+            state = replace(state, upstream=())
         if asked is not None:
             _clause(state, catalog, asked, status == "effective", fmt, output)
         elif gaps:
@@ -126,7 +147,7 @@ def trace(project: Project, standard: str | None, status: str, clause: str | Non
         else:
             only = status == "effective" or state.as_of is not None
             matrix = traceability.trace_matrix(catalog, state.documents, state.statuses,
-                                               only, state.basis)
+                                               only, state.basis, state.upstream)
             emit(fmt, traceability.TraceRow.HEADERS, traceability.trace_lines(matrix),
                  {"standard": catalog.standard, "status": "effective" if only else status,
                   **_day(state),
@@ -145,7 +166,8 @@ def _when(state: State) -> str:
 def _clause(state: State, catalog: Catalog, asked: Clause, only_effective: bool, fmt: str,
             output: Path | None) -> None:
     rows = clauses.clause_rows(catalog, asked, state.documents, state.statuses,
-                               only_effective or state.as_of is not None, state.basis)
+                               only_effective or state.as_of is not None, state.basis,
+                               state.upstream)
     in_force = sorted({r.document.id for r in rows if r.document.effective})
     emit(fmt, clauses.ClauseRow.HEADERS, [r.cells() for r in rows],
          {"standard": catalog.standard, "clause": asked.number, "title": asked.title,
@@ -161,12 +183,25 @@ def _clause(state: State, catalog: Catalog, asked: Clause, only_effective: bool,
 
 
 def _gaps(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None:
-    gap_rows = traceability.gap_rows(catalog, state.documents, state.statuses, state.basis)
+    matrix = traceability.trace_matrix(catalog, state.documents, state.statuses, False,
+                                       state.basis, state.upstream)
+    gap_rows = [traceability.GapRow(r.clause, r.pending) for r in matrix
+                if r.clause.is_leaf and not r.covered]
+    through = traceability.upstream_covered(matrix)
     none = (f"No gaps: every requirement clause of {catalog.short_title} has an effective "
             f"document{_when(state)}.")
+    extra = {"upstream": [{"clause": r.clause.number, "title": r.clause.title,
+                           "documents": [d.to_dict() for d in r.documents if d.source]}
+                          for r in through]} if state.upstream else {}
     emit(fmt, traceability.GapRow.HEADERS, [r.cells() for r in gap_rows],
          {"standard": catalog.standard, **_day(state),
-          "gaps": [r.to_dict() for r in gap_rows]}, output, "Gaps", empty=none)
+          "gaps": [r.to_dict() for r in gap_rows], **extra}, output, "Gaps", empty=none)
+    if through:
+        click.echo(f"{plural(len(through), 'requirement clause')} covered only through "
+                   "upstream documents in force: " + "; ".join(
+                       f"{r.clause.number} by " + ", ".join(
+                           f"{d.id} ({d.source})" for d in r.documents if d.source)
+                       for r in through) + ".", err=True)
     if gap_rows:
         pending = sum(1 for r in gap_rows if r.pending)
         have = "has" if len(gap_rows) == 1 else "have"
@@ -181,7 +216,7 @@ def _gaps(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None
 
 def _mandatory(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None:
     rows = traceability.mandatory(catalog, state.documents, state.statuses, state.basis,
-                                  state.root)
+                                  state.root, state.upstream)
     emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
          {"standard": catalog.standard, **_day(state), "rows": [r.to_dict() for r in rows]},
          output, "Mandatory information")

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__, publish
+from .. import __version__, federation, publish
 from ..errors import UsageError
 from ..journal import write_atomic
 from ..pdfs import Progress
@@ -38,6 +38,8 @@ change-log.csv             changes, approvals, reviews, retirements {since} to {
 approvals.csv              every approval: who, role, meaning, date and time, signature
 training-matrix.csv        who was trained on which revision, what was due or overdue
 documents/                 each document in force on {as_of}, as PDF (with qms-manual.pdf)
+upstream/                  (a federated QMS) the export of each upstream QMS it was built
+                           with that day: its documents in force count in the reports above
 MANIFEST.sha256            SHA-256 of every file but manifest.json and the signature
 manifest.json              the same, with sizes, the commit, the date of the pack and the
                            versions of the tools that made it
@@ -110,13 +112,21 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         rows = registers.master_list(config, documents, statuses)
         _write(pack / "master-list.csv", export.to_csv(registers.MasterRow.HEADERS,
                                                       [r.cells() for r in rows]))
-        trace = traceability.trace_matrix(catalog, documents, statuses, only_effective=True)
+        # the upstream exports the QMS was built with that day (part of its policy then)
+        upstreams = federation.load_upstreams(config, tree.root)
+        for item in upstreams:
+            _write_bytes(pack / "upstream" / f"{item.name}.json",
+                         (tree.root / item.upstream.path).read_bytes())
+        upstream = federation.in_force_documents(upstreams)
+        trace = traceability.trace_matrix(catalog, documents, statuses, only_effective=True,
+                                          upstream=upstream)
         _write(pack / "traceability-matrix.csv", export.to_csv(
             traceability.TraceRow.HEADERS, traceability.trace_lines(trace)))
-        gaps = traceability.gap_rows(catalog, documents, statuses)
+        gaps = traceability.gap_rows(catalog, documents, statuses, upstream=upstream)
         _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
                                                 [r.cells() for r in gaps]))
-        mandatory = traceability.mandatory(catalog, documents, statuses, root=tree.root)
+        mandatory = traceability.mandatory(catalog, documents, statuses, root=tree.root,
+                                           upstream=upstream)
         _write(pack / "mandatory-information.csv", export.to_csv(
             traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
         log = registers.change_log(records.records, since, as_of)
@@ -172,6 +182,11 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
 
 def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _manifest(pack: Path, as_of: dt.date, commit: str) -> dict:

@@ -11,12 +11,12 @@ revisions pending that would name it). The rows come from the traceability matri
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .. import catalog as catalogs
 from ..errors import UsageError
-from ..model import Catalog, Clause, Document
+from ..model import Catalog, Clause, Document, UpstreamDocument
 from ..record_kinds import ApprovalRecord
 from ..signing import shown_time
 from .traceability import Basis, DocRef, Statuses, trace_matrix
@@ -77,15 +77,18 @@ class ClauseRow:
 
 def clause_rows(catalog: Catalog, clause: Clause, documents: Iterable[Document],
                 statuses: Statuses, only_effective: bool = False,
-                basis: Basis | None = None) -> list[ClauseRow]:
-    """The documents that name ``clause`` or a clause below it, clause by clause."""
+                basis: Basis | None = None,
+                upstream: Sequence[UpstreamDocument] = ()) -> list[ClauseRow]:
+    """The documents that name ``clause`` or a clause below it, clause by clause (an
+    ``upstream`` document in force with its status in the export: its approvals are the
+    upstream's, in its export)."""
     wanted = {c.need_id for c in below(clause, catalog)}
     rows = []
-    for row in trace_matrix(catalog, documents, statuses, only_effective, basis):
+    for row in trace_matrix(catalog, documents, statuses, only_effective, basis, upstream):
         if row.clause.need_id not in wanted:
             continue
         for ref in row.documents:
-            info = statuses.get(ref.id)
+            info = statuses.get(ref.id) if not ref.source else None
             current = info.in_force if info is not None and ref.effective else None
             rows.append(ClauseRow(row.clause, ref, current.effective if current else None,
                                   current.approvals if current else ()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model import Config, Document
 from ..record_kinds import (
@@ -20,6 +21,9 @@ from ..record_kinds import (
     TrainingRecord,
 )
 from ..status import StatusInfo
+
+if TYPE_CHECKING:
+    from ..federation import UpstreamExport
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,54 @@ def change_log(records: Iterable[Record], since: dt.date | None = None,
         out.append(ChangeEntry(record.stated, record.kind, record.document, revision,
                                f"{person.name} <{person.email}>", detail, record.path))
     return sorted(out, key=lambda e: (e.date, e.document, e.record))
+
+
+@dataclass(frozen=True)
+class UpstreamRow:
+    """An upstream document the QMS depends on (``qms list --upstream``): as its export
+    states it, with the local documents that link to it."""
+
+    source: str
+    id: str
+    title: str
+    type: str
+    revision: int | None
+    status: str
+    effective: str | None
+    satisfies: tuple[str, ...]
+    linked_from: tuple[str, ...]
+    url: str
+
+    HEADERS = ("Upstream", "Id", "Title", "Type", "Revision", "Status", "Effective",
+               "Clauses", "Linked from")
+
+    def cells(self) -> list[object]:
+        return [self.source, self.id, self.title, self.type, self.revision, self.status,
+                self.effective or "", len(self.satisfies), ", ".join(self.linked_from)]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"upstream": self.source, "id": self.id, "title": self.title, "type": self.type,
+                "revision": self.revision, "status": self.status, "effective": self.effective,
+                "satisfies": list(self.satisfies), "linked_from": list(self.linked_from),
+                "url": self.url}
+
+
+def upstream_list(exports: Iterable[UpstreamExport], documents: Iterable[Document]
+                  ) -> list[UpstreamRow]:
+    """The upstream documents a site depends on: every document an upstream export holds in
+    force (its clauses count for the site's coverage), and any other one a local document
+    links to (not in force: ``upstream-not-in-force``), by upstream and id."""
+    linked: dict[str, list[str]] = {}
+    for doc in documents:
+        for ref in doc.links:
+            linked.setdefault(ref, []).append(doc.id)
+    rows = []
+    for export in exports:
+        for up in export.documents.values():
+            if not up.in_force and up.id not in linked:
+                continue
+            rows.append(UpstreamRow(export.name, up.id, up.title, up.type, up.revision,
+                                    "effective" if up.in_force else up.status, up.effective,
+                                    up.satisfies, tuple(sorted(linked.get(up.id, ()))),
+                                    export.url_of(up)))
+    return sorted(rows, key=lambda r: (r.source, r.id))

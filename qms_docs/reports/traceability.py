@@ -28,7 +28,7 @@ from ..documents import (
     to_document,
 )
 from ..errors import QmsError
-from ..model import Catalog, Clause, Document
+from ..model import Catalog, Clause, Document, UpstreamDocument
 from ..status import InForce, StatusInfo
 
 if TYPE_CHECKING:  # GitPython loads only when a text must come from git
@@ -152,6 +152,7 @@ class DocRef:
     status: str | None = None
     effective: bool = False
     pending: bool = False
+    source: str = ""  # the upstream QMS it belongs to ("": this one)
 
     HEADERS = ("Document", "Document title", "Revision", "Status")
 
@@ -160,13 +161,17 @@ class DocRef:
 
     def label(self) -> str:
         """Title and status, as a cell that already shows the id beside it: ``Control of
-        Documented Information (effective)``."""
+        Documented Information (effective)``; an upstream's: ``Purchasing (effective,
+        upstream corporate)``."""
         return f"{self.title} ({self.status})"
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "title": self.title, "type": self.type,
-                "revision": self.revision, "status": self.status, "in_force": self.effective,
-                "pending": self.pending}
+        out: dict[str, object] = {
+            "id": self.id, "title": self.title, "type": self.type, "revision": self.revision,
+            "status": self.status, "in_force": self.effective, "pending": self.pending}
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 def doc_ref(doc: Document, statuses: Statuses | None) -> DocRef:
@@ -182,16 +187,28 @@ def _in_force_ref(doc: Document, current: Document, info: StatusInfo | None) -> 
     return DocRef(doc.id, current.title, doc.type, current.revision, status, True)
 
 
+def upstream_ref(doc: UpstreamDocument) -> DocRef:
+    """A cell of an upstream document in force, as its export states it."""
+    return DocRef(doc.id, doc.title, doc.type, doc.revision,
+                  f"effective, upstream {doc.source}", True, source=doc.source)
+
+
 def _pending_ref(doc: Document) -> DocRef:
     return DocRef(doc.id, doc.title, doc.type, doc.revision, pending_label(doc), False, True)
 
 
 def _cells(documents: Iterable[Document], statuses: Statuses | None, basis: Basis | None,
-           only_effective: bool) -> dict[str, list[DocRef]]:
+           only_effective: bool, upstream: Iterable[UpstreamDocument] = ()
+           ) -> dict[str, list[DocRef]]:
     """Clause need id -> the cells of the documents that name it: the revision in force
-    where its header names the clause, else a pending (or, retired, obsolete) one."""
+    where its header names the clause, else a pending (or, retired, obsolete) one; and
+    the ``upstream`` documents in force (federation.py) that name it."""
     statuses = statuses or {}
     by_clause: dict[str, list[DocRef]] = {}
+    for up in upstream:
+        if up.in_force:
+            for ref in up.satisfies:
+                by_clause.setdefault(ref, []).append(upstream_ref(up))
     for doc in documents:
         info = statuses.get(doc.id)
         current = (basis.in_force.get(doc.id) if basis is not None
@@ -255,13 +272,15 @@ def trace_lines(rows: Iterable[TraceRow]) -> list[list[object]]:
 
 def trace_matrix(catalog: Catalog, documents: Iterable[Document],
                  statuses: Statuses | None = None, only_effective: bool = False,
-                 basis: Basis | None = None) -> list[TraceRow]:
+                 basis: Basis | None = None,
+                 upstream: Sequence[UpstreamDocument] = ()) -> list[TraceRow]:
     """Every clause of ``catalog`` in order, with the documents whose :satisfies: name it:
     as in force (``basis``; without it, the working header of a document in force), and,
-    unless ``only_effective``, the revisions not yet in force that add it (pending)."""
-    by_clause = _cells(documents, statuses, basis, only_effective)
+    unless ``only_effective``, the revisions not yet in force that add it (pending); with
+    the ``upstream`` documents in force that name it (a federated QMS)."""
+    by_clause = _cells(documents, statuses, basis, only_effective, upstream)
     return [TraceRow(clause, tuple(sorted(by_clause.get(clause.need_id, []),
-                                          key=lambda d: (d.id, d.pending))))
+                                          key=lambda d: (bool(d.source), d.id, d.pending))))
             for clause in catalog.clauses]
 
 
@@ -301,15 +320,25 @@ def pending_text(refs: Iterable[DocRef]) -> str:
 
 
 def coverage(catalog: Catalog, documents: Iterable[Document], statuses: Statuses | None = None,
-             only_effective: bool = False, basis: Basis | None = None) -> Coverage:
-    """Requirement clauses (leaves) covered by a revision in force."""
-    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis)
+             only_effective: bool = False, basis: Basis | None = None,
+             upstream: Sequence[UpstreamDocument] = ()) -> Coverage:
+    """Requirement clauses (leaves) covered by a revision in force (of this QMS, or of an
+    ``upstream`` one)."""
+    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis,
+                                    upstream)
             if r.clause.is_leaf]
     uncovered = tuple(row.clause for row in rows if not row.covered)
     pending = {row.clause.number: row.pending for row in rows
                if not row.covered and row.pending}
     return Coverage(catalog.standard, len(rows), len(rows) - len(uncovered), uncovered,
                     pending)
+
+
+def upstream_covered(rows: Iterable[TraceRow]) -> list[TraceRow]:
+    """The requirement clauses that only upstream documents cover (no local one in force):
+    what a site owes to its upstreams."""
+    return [r for r in rows if r.clause.is_leaf and r.covered
+            and not any(d.effective and not d.source for d in r.documents)]
 
 
 @dataclass(frozen=True)
@@ -334,11 +363,12 @@ class GapRow:
 
 
 def gap_rows(catalog: Catalog, documents: Iterable[Document], statuses: Statuses,
-             basis: Basis | None = None) -> list[GapRow]:
-    """Requirement clauses with no revision in force naming them, each with the revisions
-    not yet in force that do (pending)."""
+             basis: Basis | None = None,
+             upstream: Sequence[UpstreamDocument] = ()) -> list[GapRow]:
+    """Requirement clauses with no revision in force naming them (of this QMS or of an
+    ``upstream`` one), each with the revisions not yet in force that do (pending)."""
     return [GapRow(row.clause, row.pending)
-            for row in trace_matrix(catalog, documents, statuses, False, basis)
+            for row in trace_matrix(catalog, documents, statuses, False, basis, upstream)
             if row.clause.is_leaf and not row.covered]
 
 
@@ -352,9 +382,11 @@ class ChapterCoverage:
 def coverage_by_chapter(catalog: Catalog, documents: Iterable[Document],
                         statuses: Statuses | None = None,
                         only_effective: bool = False,
-                        basis: Basis | None = None) -> list[ChapterCoverage]:
+                        basis: Basis | None = None,
+                        upstream: Sequence[UpstreamDocument] = ()) -> list[ChapterCoverage]:
     """Requirement clauses covered in force per top-level clause (the coverage chart)."""
-    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis)
+    rows = [r for r in trace_matrix(catalog, documents, statuses, only_effective, basis,
+                                    upstream)
             if r.clause.is_leaf]
     out = []
     for chapter in (c for c in catalog.clauses if c.parent is None):
@@ -467,7 +499,8 @@ class MandatoryRow:
 
 def mandatory(catalog: Catalog, documents: Iterable[Document],
               statuses: Statuses, basis: Basis | None = None,
-              root: Path | None = None) -> list[MandatoryRow]:
+              root: Path | None = None,
+              upstream: Sequence[UpstreamDocument] = ()) -> list[MandatoryRow]:
     """Mandatory documented information: maintained documents and retained records.
 
     Maintained: the revision in force of a document satisfies the clause. Retained: the
@@ -475,12 +508,14 @@ def mandatory(catalog: Catalog, documents: Iterable[Document],
     ``:records:`` option or a "Records" section listing them), and at least one of them
     exists in ``records/`` (under ``root``) or is named as kept elsewhere. What only a
     revision not yet in force would meet is missing, with that revision named as pending.
+    An ``upstream`` document in force meets a maintained clause; retained records are the
+    site's own to keep (an upstream's named records are not counted here).
     """
     documents = list(documents)
     basis = basis if basis is not None else coverage_basis(documents, statuses)
     keepers_all = _record_keepers(basis.in_force.values())
     rows = []
-    for row in trace_matrix(catalog, documents, statuses, False, basis):
+    for row in trace_matrix(catalog, documents, statuses, False, basis, upstream):
         clause = row.clause
         effective = tuple(d for d in row.documents if d.effective)
         pending = row.pending
@@ -492,7 +527,7 @@ def mandatory(catalog: Catalog, documents: Iterable[Document],
             rows.append(MandatoryRow(clause, MAINTAINED, met, effective, detail,
                                      () if met else pending))
         if clause.retain:
-            keepers = tuple(d for d in effective if d.id in keepers_all)
+            keepers = tuple(d for d in effective if d.id in keepers_all and not d.source)
             named = named_records_of((basis.in_force[d.id] for d in keepers), root)
             met = named.count > 0
             detail = (named.text() if met else

@@ -20,7 +20,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError as SphinxConfigError
 from sphinx.util import logging
 
-from .. import __version__
+from .. import __version__, federation
 from ..catalog import load_catalogs
 from ..checks import check_documents
 from ..config import load_config
@@ -41,14 +41,17 @@ def on_config_inited(app: Sphinx, sphinx_config: SphinxConfig) -> None:
     try:
         config = load_config(root)
         catalogs = load_catalogs(config.standards, root)
+        upstreams = federation.load_upstreams(config, root)
     except QmsError as exc:
         raise SphinxConfigError(f"qms-docs: {exc}") from None
     # A controlled build names the documents it left out (not in force): references to
     # them become plain text with their state, and warnings (see references.py).
     QmsDomain.loaded(app, ProjectState(root=root, config=config, catalogs=catalogs,
                                        not_in_force=references.states_of(sphinx_config),
-                                       pending=dict(sphinx_config.qms_pending or {})))
+                                       pending=dict(sphinx_config.qms_pending or {}),
+                                       upstreams=tuple(upstreams)))
     needs_config.apply(sphinx_config)
+    needs_config.add_upstreams(sphinx_config, config, root)
     sphinx_config.html_static_path = [*sphinx_config.html_static_path, str(STATIC)]
     sphinx_config.templates_path = [*sphinx_config.templates_path, str(TEMPLATES)]
 
@@ -162,7 +165,8 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     state = QmsDomain.of(env).project
     srcdir = Path(app.srcdir)
     scan = references.without_links_to(state.scan, state.not_in_force)
-    findings = check_documents(scan, state.config, state.catalogs)
+    findings = check_documents(scan, state.config, state.catalogs,
+                               upstreams=state.upstreams if state.config.upstreams else None)
     if not app.config.qms_as_of:  # an audit pack records the past as it was: no finding
         findings += references.findings(state, srcdir)
     for finding in [*findings, *state.records.findings]:

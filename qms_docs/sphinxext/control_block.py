@@ -13,6 +13,7 @@ from pathlib import Path
 
 from docutils import nodes
 
+from ..federation import UPSTREAM_CSS
 from ..model import Config, Document
 from ..record_kinds import RetirementRecord
 from ..reports.training import Cell
@@ -38,6 +39,7 @@ class Ref:
 
     need_id: str
     label: str
+    url: str = ""  # a page on another site: an upstream's document (federation.py)
 
 
 Line = str | Ref
@@ -48,6 +50,9 @@ NodeLink = Callable[[Ref], "nodes.Node | None"]
 
 
 def _line_nodes(line: Line, link: NodeLink | None) -> list[nodes.Node]:
+    if isinstance(line, Ref) and line.url:
+        return [nodes.reference("", "", *wrapping.text_nodes(line.label), refuri=line.url,
+                                classes=[UPSTREAM_CSS])]
     made = link(line) if link is not None and isinstance(line, Ref) else None
     if made is not None:
         return [made]
@@ -55,6 +60,9 @@ def _line_nodes(line: Line, link: NodeLink | None) -> list[nodes.Node]:
 
 
 def _line_html(line: Line, link: HtmlLink | None) -> str:
+    if isinstance(line, Ref) and line.url:
+        return (f'<a class="{UPSTREAM_CSS} reference external" '
+                f'href="{encode(line.url)}">{wrapping.html(line.label)}</a>')
     made = link(line) if link is not None and isinstance(line, Ref) else None
     if made is not None:
         return made

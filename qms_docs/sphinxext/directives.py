@@ -26,7 +26,7 @@ from sphinx_needs.utils import add_doc
 
 from ..catalog import catalog_note, find_catalog
 from ..errors import QmsError
-from ..model import Catalog, Clause, Document
+from ..model import Catalog, Clause, Document, UpstreamDocument
 from ..reports import registers, traceability
 from ..reports import transition as transition_report
 from ..reports.training import Cell
@@ -250,26 +250,30 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
         return transition_blocks(state, catalog, crosswalk)
     basis = state.basis()
     documents = state.coverage_documents()
+    upstream = state.upstream_documents()
     notes: list[tables.Block] = [(f"Note: {note}",) for note in basis.notes]
     if name == "coverage":
-        return notes + _coverage_blocks(catalog, documents, statuses, basis)
+        return notes + _coverage_blocks(catalog, documents, statuses, basis, upstream)
     if name == "gaps":
-        gaps = traceability.gap_rows(catalog, documents, statuses, basis)
+        gaps = traceability.gap_rows(catalog, documents, statuses, basis, upstream)
         return notes + _table_or(traceability.GapRow.HEADERS, [r.cells() for r in gaps],
                                  "qms-gaps", f"None: every requirement clause of "
                                  f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
-        mandatory = traceability.mandatory(catalog, documents, statuses, basis, state.root)
+        mandatory = traceability.mandatory(catalog, documents, statuses, basis, state.root,
+                                           upstream)
         intro: tables.Para = (tables.Strong(traceability.mandatory_summary(mandatory)),)
         return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
                                           [r.cells() for r in mandatory], "qms-mandatory", "")]
     rows: list[list[tables.Cell]] = []
     in_build = state.documents_by_id()
-    for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis):
+    for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis,
+                                         upstream=upstream):
         satisfied: tables.Cell = None
         if row.documents:  # a revision of a document not in this build: its id as text
-            satisfied = tables.Bullets(tuple(
-                (tables.Link(d.id) if d.id in in_build else d.id, f" {d.label()}")
+            satisfied = tables.Bullets(tuple(  # an upstream's: a link to its site
+                (tables.Link(d.id) if d.id in in_build or d.source else d.id,
+                 f" {d.label()}")
                 for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
@@ -309,11 +313,13 @@ def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
 
 
 def _coverage_blocks(catalog: Catalog, documents: list[Document],
-                     statuses: dict[str, StatusInfo], basis: traceability.Basis
-                     ) -> list[tables.Block]:
-    """Requirement clauses covered by a revision in force, those that are not (with the
-    revisions pending that name them), and the chart per chapter."""
-    result = traceability.coverage(catalog, documents, statuses, basis=basis)
+                     statuses: dict[str, StatusInfo], basis: traceability.Basis,
+                     upstream: Sequence[UpstreamDocument] = ()) -> list[tables.Block]:
+    """Requirement clauses covered by a revision in force (of this QMS or an upstream
+    one), those that are not (with the revisions pending that name them), and the chart
+    per chapter."""
+    result = traceability.coverage(catalog, documents, statuses, basis=basis,
+                                   upstream=upstream)
     blocks: list[tables.Block] = [
         (tables.Strong(f"{catalog.short_title}: {result.covered} of {result.total} "
                        f"requirement clauses covered ({result.percent:.0f}%)."),),
@@ -330,8 +336,16 @@ def _coverage_blocks(catalog: Catalog, documents: list[Document],
         blocks.append(tables.Bullets(tuple(items)))
     else:
         blocks.append(("Clauses with no document in force: none.",))
+    if upstream:
+        through = traceability.upstream_covered(traceability.trace_matrix(
+            catalog, documents, statuses, True, basis, upstream))
+        blocks.append((f"Covered only through upstream documents in force: {len(through)} "
+                       "requirement clauses" + (": " + "; ".join(
+                           f"{r.clause.number} by " + ", ".join(
+                               f"{d.id} ({d.source})" for d in r.documents if d.source)
+                           for r in through) if through else "") + ".",))
     chart = coverage_chart(traceability.coverage_by_chapter(catalog, documents, statuses,
-                                                       basis=basis))
+                                                       basis=basis, upstream=upstream))
     return blocks + [tables.Raw(chart)]
 
 

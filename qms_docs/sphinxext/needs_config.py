@@ -16,12 +16,14 @@ conf.py (or ``-D``) sets to something else than sphinx-needs' default wins.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config as SphinxConfig
 from sphinx_needs.api import add_field, add_need_type, get_need_types
 
+from ..federation import UPSTREAM_CSS
 from ..model import DOCUMENT_ID_REGEX as ID_REGEX
 from ..model import Config
 
@@ -101,3 +103,16 @@ def add_types_and_fields(app: Sphinx, config: Config) -> None:
     for name, description in FIELDS.items():
         if name not in own:
             add_field(name, description, schema={"type": "string"}, nullable=True)
+
+
+def add_upstreams(app_config: SphinxConfig, config: Config, root: Path) -> None:
+    """Each upstream of qms.toml as a source of sphinx-needs' external needs: its export
+    kept in the repository (never a URL: builds stay offline), its pages under its
+    ``base_url``. Local documents may then ``:links:`` and ``:need:`` them."""
+    if not config.upstreams:
+        return
+    app_config.needs_external_needs = [
+        *(app_config.needs_external_needs or []),
+        *({"base_url": upstream.base_url, "json_path": str((root / upstream.path).resolve()),
+           "id_prefix": upstream.id_prefix, "css_class": UPSTREAM_CSS}
+          for upstream in config.upstreams)]

@@ -220,10 +220,16 @@ def _related_lines(qms: ProjectState, document: Document) -> list[Line]:
     out: list[Line] = []
     for target in document.links:
         state = qms.not_in_force.get(target)
+        upstream = next(((e, e.documents[target]) for e in qms.upstreams
+                         if target in e.documents), None)
         if state is not None:
             out.append(references.shown(target, state))
         elif target in by_id:
             out.append(Ref(target, f"{target} {by_id[target].title}"))
+        elif upstream is not None and upstream[1].in_force:  # on the upstream's site
+            export, found = upstream
+            out.append(Ref(target, f"{target} {found.title} (upstream {export.name})",
+                           export.url_of(found)))
         else:
             out.append(target)
     return out

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..documents import Scan
+from ..federation import UpstreamExport, in_force_documents
 from ..glossary import GLOSSARY_NAME
 from ..journal import digest
-from ..model import Catalog, Clause, Config, Document
+from ..model import Catalog, Clause, Config, Document, UpstreamDocument
 from ..records import RecordSet, current_date
 from ..reports.traceability import Basis, load_basis
 from ..reports.training import Cell, matrix
@@ -45,6 +46,8 @@ class ProjectState:
     #: a controlled build: id -> HEAD's header of each revision not yet in force
     #: (``qms_pending``: type, title, revision, satisfies)
     pending: dict[str, dict] = field(default_factory=dict)
+    #: the exports of the upstream QMSs of qms.toml (federation.py), read at config-inited
+    upstreams: tuple[UpstreamExport, ...] = ()
     source: Path | None = None  # the folder this build reads (Sphinx's srcdir)
     controlled: bool = False
     _training: list[Cell] | None = None
@@ -76,6 +79,10 @@ class ProjectState:
             self._statuses = StatusCache(self.scan.documents, self.records, self.config,
                                          self.today)
         return self._statuses
+
+    def upstream_documents(self) -> tuple[UpstreamDocument, ...]:
+        """The documents the upstream exports hold in force (they count for coverage)."""
+        return tuple(in_force_documents(self.upstreams))
 
     def documents_by_id(self) -> dict[str, Document]:
         """The scanned documents by id (the first of a duplicate id), computed once."""
@@ -128,6 +135,7 @@ class ProjectState:
             keys = digest(signers.read_bytes())
         except OSError:
             keys = ""
+        keys += "".join(u.sha256 for u in self.upstreams)  # links to upstream documents
         statuses = self.statuses()
         training = self.training_by_document()
         out: dict[str, str] = {}
@@ -211,7 +219,8 @@ class ProjectState:
 
     def _input_digests(self) -> dict[str, str]:
         statuses = self.statuses()
-        settings = repr(self.config) + repr(self.catalogs)
+        settings = (repr(self.config) + repr(self.catalogs)
+                    + repr([u.sha256 for u in self.upstreams]))
         reports = [settings, self.today.isoformat(),
                    *(f"{key}:{value}" for key, value in sorted(self.record_digests().items()))]
         links = [settings]

@@ -303,8 +303,9 @@ def visit_deferred_report(translator: HTML5Translator, node: DeferredReport) -> 
 
 def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | None]:
     """Makes the ``<a>`` of a link to a need, as :func:`on_doctree_resolved` resolves it,
-    and the label it shows; ``None`` for anything else (an unknown or external need, one
-    without a page, a builder without URIs)."""
+    and the label it shows (an external need, an upstream QMS's document: a link to its
+    page there); ``None`` for anything else (an unknown need, one without a page, a
+    builder without URIs)."""
     needs = SphinxNeedsData(app.env).get_needs_view()
     max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
     builder = app.builder
@@ -312,7 +313,12 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
     def make(link: Link) -> tuple[str, str] | None:
         found = _page_need(needs, link.need_id)
         if found is None:
-            return None
+            external = _external_need(needs, link.need_id)
+            if external is None or link.clause:
+                return None
+            url, css = external  # an upstream's document: its page on the upstream's site
+            return (f'<a class="{encode(css)} reference external" href="{encode(url)}">'
+                    f'<em class="xref need">{encode(link.need_id)}</em></a>', link.need_id)
         need, page = found
         label = _label(need, link.need_id, "number" if link.clause else "id", max_length)
         if label is None:
@@ -336,6 +342,15 @@ def _page_need(needs: NeedsView, need_id: str) -> tuple[NeedItem, str] | None:
     if need is None or need["is_external"] or not need["docname"]:
         return None
     return need, need["docname"]
+
+
+def _external_need(needs: NeedsView, need_id: str) -> tuple[str, str] | None:
+    """The page and css class of an external need (an upstream QMS's document, loaded from
+    its export), else None."""
+    need = needs.get(need_id)
+    if need is None or not need["is_external"] or not need["external_url"]:
+        return None
+    return need["external_url"], need["external_css"] or "external_link"
 
 
 def _label(need: NeedItem, need_id: str, kind: str, max_length: int) -> str | None:
@@ -363,6 +378,13 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
     for ref in refs:
         found = _page_need(needs, ref["reftarget"])
+        external = _external_need(needs, ref["reftarget"]) if found is None else None
+        if external is not None and ref["qms_label"] == "id":  # on the upstream's site
+            url, css = external
+            ref.replace_self(nodes.reference(
+                "", "", nodes.emphasis(":need:", ref["reftarget"], classes=["xref", "need"]),
+                refuri=url, classes=[css]))
+            continue
         if found is None:
             continue
         need, page = found

@@ -24,12 +24,12 @@ RATIOS = ["build: qms / bare sphinx-needs", "build: qms / bare sphinx-needs, no 
           "audit pack right after a controlled PDF build / that build"]
 
 
-@pytest.mark.slow  # builds eight small sites (~25 s): run it with -m slow after changing
+@pytest.mark.slow  # builds about ten small sites and PDFs (~50 s): -m slow after changing
 # tools/bench.py
 def test_benchmark_smoke_run_prints_every_ratio():
     done = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--sizes", "10,20",
                            "--repeat", "1", "--no-write", "--word-files", "2",
-                           "--federation", "10,40", "--pdf-sizes", "4"],
+                           "--federation", "10,40", "--pdf-sizes", "10"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]

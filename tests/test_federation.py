@@ -182,6 +182,16 @@ def test_site_counts_corporate_clauses_in_force_and_says_which(site, corporate_e
                      matrix, re.M)
     asked = json.loads(qms(SAM, "trace", "--clause", "8.4.1", "--format", "json").stdout)
     assert [d["document"] for d in asked["documents"]] == ["CORP-SOP-005"]
+    # its effective date and approvers as the corporate export states them
+    stated = json.loads(corporate_export.read_text(encoding="utf-8"))["qms"]["documents"][
+        "SOP-005"]
+    (row,) = asked["documents"]
+    assert row["effective"] == stated["effective"] and row["effective"]
+    assert [(a["name"], a["role"]) for a in row["approvals"]] == [
+        (a["name"], a["role"]) for a in stated["approvals"]] and row["approvals"]
+    table = qms(SAM, "trace", "--clause", "8.4.1", "--wide").stdout
+    first = stated["approvals"][0]
+    assert f"{first['name']} ({first['role']}, " in table and stated["effective"] in table
     listed = json.loads(qms(SAM, "list", "--upstream", "--format", "json").stdout)
     row = next(r for r in listed if r["id"] == "CORP-SOP-005")
     assert row["linked_from"] == ["SOP-005"] and row["status"] == "effective"

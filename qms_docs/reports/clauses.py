@@ -54,25 +54,43 @@ class ClauseRow:
     document: DocRef
     effective: dt.date | None
     approvals: tuple[ApprovalRecord, ...]
+    # a document of an upstream QMS: its effective date and approvals as its export
+    # states them (derived upstream, never here)
+    upstream: UpstreamDocument | None = None
 
     HEADERS = ("Clause", "Clause title", "Document", "Document title", "Revision", "Status",
                "Effective", "Approved by")
 
+    @property
+    def effective_text(self) -> str:
+        if self.upstream is not None:
+            return self.upstream.effective or ""
+        return self.effective.isoformat() if self.effective else ""
+
+    def approval_dicts(self) -> list[dict[str, object]]:
+        """Who approved the revision in force: name, email, role, meaning, date."""
+        if self.upstream is not None:
+            return [{key: a.get(key) for key in ("name", "email", "role", "meaning", "date")}
+                    for a in self.upstream.approvals]
+        return [{"name": a.approver.name, "email": a.approver.email, "role": a.role,
+                 "meaning": a.meaning, "date": a.stated} for a in self.approvals]
+
     def cells(self) -> list[object]:
+        approved = "; ".join(approver_text(a) for a in self.approvals)
+        if self.upstream is not None:
+            approved = "; ".join(f"{a['name']} ({a['role']}, {shown_time(str(a['date']))})"
+                                 for a in self.approval_dicts())
         return [self.clause.number, self.clause.title, self.document.id,
                 self.document.title, self.document.revision, self.document.status,
-                self.effective.isoformat() if self.effective else "",
-                "; ".join(approver_text(a) for a in self.approvals)]
+                self.effective_text, approved]
 
     def to_dict(self) -> dict[str, object]:
         return {"clause": self.clause.number, "title": self.clause.title,
                 "document": self.document.id, "document_title": self.document.title,
                 "revision": self.document.revision, "status": self.document.status,
                 "in_force": self.document.effective, "pending": self.document.pending,
-                "effective": self.effective.isoformat() if self.effective else None,
-                "approvals": [{"name": a.approver.name, "email": a.approver.email,
-                               "role": a.role, "meaning": a.meaning, "date": a.stated}
-                              for a in self.approvals]}
+                "effective": self.effective_text or None,
+                "approvals": self.approval_dicts()}
 
 
 def clause_rows(catalog: Catalog, clause: Clause, documents: Iterable[Document],
@@ -83,12 +101,16 @@ def clause_rows(catalog: Catalog, clause: Clause, documents: Iterable[Document],
     ``upstream`` document in force with its status in the export: its approvals are the
     upstream's, in its export)."""
     wanted = {c.need_id for c in below(clause, catalog)}
+    upstream_by_id = {u.id: u for u in upstream}
     rows = []
     for row in trace_matrix(catalog, documents, statuses, only_effective, basis, upstream):
         if row.clause.need_id not in wanted:
             continue
         for ref in row.documents:
-            info = statuses.get(ref.id) if not ref.source else None
+            if ref.source:
+                rows.append(ClauseRow(row.clause, ref, None, (), upstream_by_id.get(ref.id)))
+                continue
+            info = statuses.get(ref.id)
             current = info.in_force if info is not None and ref.effective else None
             rows.append(ClauseRow(row.clause, ref, current.effective if current else None,
                                   current.approvals if current else ()))

@@ -23,8 +23,8 @@ PDF is rendered.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import logging
 import os
 import re
 import shutil
@@ -32,11 +32,11 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +44,7 @@ from . import cache as caches
 from .journal import write_atomic
 
 if TYPE_CHECKING:  # the pdf extra: imported where PDFs are joined
-    import pikepdf
+    pass
 
 #: Where the cache is kept, relative to the QMS root (the build folder).
 CACHE_FOLDER = Path("_build") / "pdf-cache"
@@ -113,6 +113,17 @@ def _portable_link(link: tuple, pdfs: dict[str, str]) -> tuple | None:
     if pdf is None:
         return None
     return kind, f"{pdf}#{url.fragment}" if url.fragment else pdf, rectangle, box
+
+
+def pdf_date(day: dt.date) -> str:
+    """The date written into the PDFs of a status as of ``day`` (midnight UTC): fixed for
+    the day, so the same sources give the same PDFs whenever and wherever they are built."""
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def print_fonts() -> str:
+    """The fonts of every PDF page, the manual's cover included (one family throughout)."""
+    return resources.files("qms_docs").joinpath("templates", "print-fonts.css").read_text("utf-8")
 
 
 # --- what a PDF shows --------------------------------------------------------------------
@@ -364,218 +375,3 @@ def _rendered(items: list[tuple[PdfJob, str]], processes: int
             for future in finished:
                 future.result()  # a failed rendering fails the build
                 yield pending.pop(future)
-
-
-# --- the manual ------------------------------------------------------------------------
-
-#: The font of the page-number line: the family of the PDFs' text (print-fonts.css).
-PAGE_NUMBER_FAMILY = "DejaVu Sans"
-PAGE_NUMBER_SIZE = 7.0
-PAGE_NUMBER_RISE = 14.0  # points above the page's bottom edge: below the running footer
-_NUMBER_CHARS = "Manual Contents page of 0123456789ivxlcdm"
-#: Widths of Helvetica's glyphs (1/1000 em): the line's font where the family is missing.
-_HELVETICA = {**dict.fromkeys("0123456789aegnou", 556), " ": 278, "f": 278, "l": 222,
-              "M": 833, "P": 667}
-
-
-@dataclass(frozen=True)
-class _NumberFont:
-    """The page-number line's font in the manual, and its glyphs' widths (1/1000 em)."""
-
-    font: pikepdf.Object
-    widths: dict[str, int]
-
-
-def _font_file(family: str) -> Path | None:
-    """The file fontconfig gives for ``family``, if it is that family (not a substitute)."""
-    command = shutil.which("fc-match")
-    if command is None:
-        return None
-    found = subprocess.run([command, "-f", "%{family}\t%{file}", family],
-                           capture_output=True, text=True, check=False).stdout
-    families, _, file = found.partition("\t")
-    if family not in families.split(",") or not file.endswith((".ttf", ".otf")):
-        return None
-    return Path(file)
-
-
-def _number_font(pdf: pikepdf.Pdf) -> _NumberFont:
-    """The family of the documents' text, embedded once in ``pdf`` as a TrueType subset of
-    the characters of "Manual page N of M" (a few kilobytes): the numbers are set in the
-    same family as every other line of the manual. Where fontconfig does not have it,
-    Helvetica, which every PDF reader has (nothing embedded)."""
-    import io
-
-    import pikepdf
-
-    path = _font_file(PAGE_NUMBER_FAMILY)
-    if path is None or path.suffix != ".ttf":
-        return _NumberFont(pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name.Helvetica, Encoding=pikepdf.Name.WinAnsiEncoding)),
-            _HELVETICA)
-    from fontTools import subset  # WeasyPrint's own dependency
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(path), recalcTimestamp=False)  # the same bytes on every build
-    subsetter = subset.Subsetter(subset.Options(notdef_outline=True, recalc_timestamp=False))
-    subsetter.populate(text=_NUMBER_CHARS)
-    quiet = logging.getLogger("fontTools")  # "FFTM NOT subset ... dropped": for nobody
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        subsetter.subset(font)
-    finally:
-        quiet.setLevel(level)
-    data = io.BytesIO()
-    font.save(data)
-    scale = 1000 / font["head"].unitsPerEm
-    cmap, metrics = font.getBestCmap(), font["hmtx"]
-    widths = {c: round(metrics[cmap[ord(c)]][0] * scale) for c in set(_NUMBER_CHARS)}
-    codes = range(ord(" "), ord("z") + 1)
-    head, os2 = font["head"], font["OS/2"]
-    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(data.getvalue()).digest()[:6])
-    name = pikepdf.Name("/" + tag + "+" + PAGE_NUMBER_FAMILY.replace(" ", "-"))
-    descriptor = pikepdf.Dictionary(
-        Type=pikepdf.Name.FontDescriptor, FontName=name, Flags=32, ItalicAngle=0,
-        FontBBox=[round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)],
-        Ascent=round(os2.sTypoAscender * scale), Descent=round(os2.sTypoDescender * scale),
-        CapHeight=round(getattr(os2, "sCapHeight", os2.sTypoAscender) * scale), StemV=80,
-        FontFile2=pdf.make_stream(data.getvalue()))
-    return _NumberFont(pdf.make_indirect(pikepdf.Dictionary(
-        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType, BaseFont=name,
-        FirstChar=codes[0], LastChar=codes[-1], Encoding=pikepdf.Name.WinAnsiEncoding,
-        Widths=[widths.get(chr(c), 0) for c in codes],
-        FontDescriptor=pdf.make_indirect(descriptor))), widths)
-
-
-def page_counts(paths: Iterable[Path]) -> list[int]:
-    with opened(paths) as pdfs:
-        return [len(pdf.pages) for pdf in pdfs]
-
-
-@contextmanager
-def opened(paths: Iterable[Path]) -> Iterator[list[pikepdf.Pdf]]:
-    """The PDFs at ``paths``, open (each is read once: counted, then joined)."""
-    import pikepdf
-
-    pdfs: list[pikepdf.Pdf] = []
-    try:
-        for path in paths:
-            pdfs.append(pikepdf.open(path))
-        yield pdfs
-    finally:
-        for pdf in pdfs:
-            pdf.close()
-
-
-def assemble(target: Path, parts: list[tuple[Path | pikepdf.Pdf, str | None]],
-             metadata: dict[str, str], front: int = 0) -> int:
-    """Join the PDFs ``parts`` (a path or an open PDF, and its outline entry or None) into
-    ``target`` and number its pages as a book does: the first ``front`` pages (the
-    contents) "Contents page i of iii", the rest "Manual page N of M" from 1, under each
-    page's own footer, with page labels to match (a viewer shows i, ii, iii, 1, 2 ...).
-    Returns M.
-
-    Each document keeps its running header, its own "Page X of Y" and its bookmarks (under
-    one entry per document); the manual's number is what a reader of the printed manual
-    looks up in the cover's table of contents. qpdf (through pikepdf) joins them: copying
-    pages between PDFs in pure Python (pypdf) took a third of a second per document, more
-    than rendering it. The file's /ID is a digest of its content (the same bytes again)."""
-    import pikepdf
-
-    manual = pikepdf.Pdf.new()
-    sources = []  # opened here; open until the manual is saved (its pages come from them)
-    bookmarks: list[pikepdf.OutlineItem] = []
-    for part, title in parts:
-        if isinstance(part, Path):
-            source = pikepdf.open(part)
-            sources.append(source)
-        else:
-            source = part
-        start = len(manual.pages)
-        manual.add_pages_from(source, outlines="ignore")  # with the named destinations
-        index = {page.obj.objgen: start + i for i, page in enumerate(source.pages)}
-        with source.open_outline() as outline:
-            children = [_outline_copy(item, index) for item in outline.root]
-        if title is None:
-            bookmarks += children
-        else:
-            bookmarks.append(pikepdf.OutlineItem(title, start))
-            bookmarks[-1].children.extend(children)
-    try:
-        total = number_pages(manual, front)
-        with manual.open_outline() as outline:
-            outline.root.extend(bookmarks)
-        for key, value in metadata.items():
-            manual.docinfo[pikepdf.Name(key)] = value
-        manual.save(target, deterministic_id=True, compress_streams=True,
-                    object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    finally:
-        for source in sources:
-            source.close()
-    return total
-
-
-def _outline_copy(item: pikepdf.OutlineItem, pages: dict[tuple[int, int], int]
-                  ) -> pikepdf.OutlineItem:
-    """A bookmark of a document's PDF, pointing to the same page in the manual."""
-    import pikepdf
-
-    destination = item.destination
-    page = None
-    if isinstance(destination, pikepdf.Array) and len(destination):
-        page = pages.get(destination[0].objgen)
-    elif item.action is not None and item.action.get("/D") is not None:
-        target = item.action.get("/D")
-        if isinstance(target, pikepdf.Array) and len(target):
-            page = pages.get(target[0].objgen)
-    copy = pikepdf.OutlineItem(item.title, page if page is not None else min(pages.values()))
-    copy.children.extend(_outline_copy(child, pages) for child in item.children)
-    return copy
-
-
-def roman(number: int) -> str:
-    """``number`` (1 and above) in lower-case Roman numerals: the contents' page numbers."""
-    out = []
-    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
-                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
-                           (4, "iv"), (1, "i")):
-        count, number = divmod(number, value)
-        out.append(letters * count)
-    return "".join(out)
-
-
-def number_pages(pdf: pikepdf.Pdf, front: int = 0) -> int:
-    """Number every page of ``pdf`` at its foot: the first ``front`` pages "Contents page
-    ii of iii", the others "Manual page N of M" (N from 1); returns M. The page labels of
-    the file say the same (i, ii, iii, then 1, 2, 3), as a viewer shows them.
-
-    Numbering the contents apart, as books number their front matter, makes where each
-    document starts independent of how long the contents are: the contents are made once.
-    The number is drawn by a content stream added after the page's own, between a "q"
-    before and a "Q" after them (whatever the page's streams leave changed, the number
-    is drawn in the page's own coordinates), in the family of the documents' text
-    (:func:`_number_font`): nothing is rendered again."""
-    import pikepdf
-
-    number_font = _number_font(pdf)
-    save = pdf.make_stream(b"q\n")
-    total = len(pdf.pages) - front
-    for index, page in enumerate(pdf.pages):
-        text = (f"Contents page {roman(index + 1)} of {roman(front)}" if index < front
-                else f"Manual page {index - front + 1} of {total}")
-        width = sum(number_font.widths.get(c, 556) for c in text) * PAGE_NUMBER_SIZE / 1000
-        left, bottom, right, _ = (float(v) for v in page.mediabox)
-        x = left + (right - left - width) / 2
-        y = bottom + PAGE_NUMBER_RISE
-        name = page.add_resource(number_font.font, pikepdf.Name.Font, pikepdf.Name("/QmsPageNo"))
-        page.contents_add(save, prepend=True)
-        page.contents_add(pdf.make_stream(
-            f"Q\nq BT {name} {PAGE_NUMBER_SIZE:g} Tf 0.25 g {x:.2f} {y:.2f} Td ({text}) Tj "
-            "ET Q\n".encode("ascii")))
-    labels = ([0, pikepdf.Dictionary(S=pikepdf.Name.r)] if front else [])
-    if total:
-        labels += [front, pikepdf.Dictionary(S=pikepdf.Name.D)]
-    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(labels))
-    return total

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import io
 import shutil
 import subprocess
@@ -26,14 +25,16 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, extras, gitrepo, history, pdfs
+from . import extras, gitrepo, history, pdfs
 from .config import Config
 from .documents import scan
 from .errors import QmsError, Refused
+from .manual import manual_pdf
 from .model import Document
+from .pdfs import pdf_date, print_fonts
 from .records import RecordSet, load_records
 from .references import STATE_OF_EXCLUDED
-from .status import StatusInfo, derive_status
+from .status import derive_status
 from .workspace import Workspace
 
 
@@ -321,17 +322,6 @@ BANNER_WORDS = {"draft": "DRAFT", "in-review": "IN REVIEW", "approved": "NOT YET
 PdfJob = pdfs.PdfJob  # one document's PDF: where its HTML is, where the PDF goes
 
 
-def pdf_date(day: dt.date) -> str:
-    """The date written into the PDFs of a status as of ``day`` (midnight UTC): fixed for
-    the day, so the same sources give the same PDFs whenever and wherever they are built."""
-    return f"{day.isoformat()}T00:00:00Z"
-
-
-def print_fonts() -> str:
-    """The fonts of every PDF page, the manual's cover included (one family throughout)."""
-    return resources.files("qms_docs").joinpath("templates", "print-fonts.css").read_text("utf-8")
-
-
 @functools.lru_cache(maxsize=32)
 def print_css(organization: str, watermark: str | None) -> str:
     """The print stylesheet of a document's PDF (one per watermark: made once per build,
@@ -394,7 +384,7 @@ def tree_pdfs(tree: Tree, config: Config, today: dt.date, out: Path, *, strict: 
                         pdfs.workers(jobs), progress)
         paths = [Path(job.pdf) for job in pdf_jobs]
     manual = out / "qms-manual.pdf"
-    _manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today,
+    manual_pdf(manual, config.organization, documents, statuses, paths, tree.controlled, today,
                 pdf_cache)
     pdf_cache.prune()
     return [*paths, manual]
@@ -421,85 +411,3 @@ def _tree_records(tree: Tree, config: Config) -> RecordSet:
 
     raw = load_records(tree.root, tree.cache_from)
     return judge_tree(tree.root, raw, scan(tree.root, config).documents, config).records
-
-
-#: Rows of the manual's contents made into one PDF: each part is cached on its own, so an
-#: edit renders again only the part that lists the document (about a second; the whole
-#: contents of 1000 documents took ten). A part begins on a new page: 100 rows, six to
-#: nine pages, leave one page of the contents part-filled in every few.
-CONTENTS_ROWS = 100
-
-
-def _manual_pdf(target: Path, organization: str, documents: list[Document],
-                statuses: dict[str, StatusInfo], paths: list[Path], controlled: bool,
-                today: dt.date, pdf_cache: pdfs.PdfCache | None = None) -> None:
-    """The whole QMS in one PDF: contents listing every document and the manual page it
-    starts on, then each document's own PDF; the contents numbered i, ii, iii and the
-    documents' pages 1 to M (pdfs.assemble), so where a document starts does not depend
-    on how long the contents are.
-
-    Nothing is rendered again but the parts of the contents whose rows changed: the
-    contents are made in parts of CONTENTS_ROWS rows, each cached under the digest of
-    what it shows."""
-    import pikepdf
-
-    by_id = {p.stem: p for p in paths}
-    shown = [d for d in documents if d.id in by_id]
-    pdf_cache = pdf_cache or pdfs.PdfCache(None, None)
-    date = pdf_date(today)
-    with (pdfs.opened(by_id[d.id] for d in shown) as sources,
-          tempfile.TemporaryDirectory(prefix="qms-pdf-cover-") as folder):
-        starts, page = {}, 1
-        for doc, source in zip(shown, sources, strict=True):
-            starts[doc.id], page = page, page + len(source.pages)
-        contents: list[Path] = []
-        for first in range(0, max(len(shown), 1), CONTENTS_ROWS):
-            part = Path(folder) / f"contents-{first}.pdf"
-            html_text = _cover_html(organization, shown[first:first + CONTENTS_ROWS],
-                                    statuses, starts, controlled, today, opening=first == 0)
-            digest = pdfs.string_digest(html_text, date)
-            if not pdf_cache.fetch(digest, part):
-                pdfs.render_string(html_text, part, date)
-                pdf_cache.store(digest, part)
-            contents.append(part)
-        stamp = "D:" + today.strftime("%Y%m%d") + "000000Z"
-        parts: list[tuple[Path | pikepdf.Pdf, str | None]] = [(c, None) for c in contents]
-        parts += [(source, d.id) for d, source in zip(shown, sources, strict=True)]
-        pdfs.assemble(target, parts, {
-            "/Producer": f"qms-docs {__version__} (pikepdf {pikepdf.__version__})",
-            "/Title": f"{organization}: Quality Management System",
-            "/CreationDate": stamp, "/ModDate": stamp}, front=sum(pdfs.page_counts(contents)))
-
-
-def _cover_html(organization: str, documents: list[Document], statuses: dict[str, StatusInfo],
-                starts: dict[str, int], controlled: bool, today: dt.date,
-                opening: bool = True) -> str:
-    """A part of the manual's contents: ``documents``' rows, under the manual's title and
-    what the contents are when ``opening`` (the first part), else under the table's head."""
-    rows = "".join(
-        f"<tr><td>{html.escape(d.id)}</td><td>{html.escape(d.title)}</td>"
-        f"<td>{d.revision}</td><td>{html.escape(statuses[d.id].label)}</td>"
-        f"<td>{statuses[d.id].effective or ''}</td><td>{starts[d.id]}</td></tr>"
-        for d in documents)
-    mode = "Controlled copy" if controlled else "Preview (working tree)"
-    title = f"""<h1>{html.escape(organization)}</h1><h2>Quality Management System</h2>
-      <p>{mode}, status as of {today.isoformat()}. The controlled copy is the published
-      site; check the revision of any printout against it. Page: where the document starts
-      in this manual (the number at the foot of each page).</p>""" if opening else ""
-    return f"""<html><head><style>
-      @page {{ size: A4; margin: 25mm 18mm; @bottom-left {{ content: "Uncontrolled when printed";
-        font-size: 8pt; color: #8a1c1c; }} }}
-      {print_fonts()}
-      body {{ font-size: 10pt; }}
-      h1 {{ font-size: 22pt; margin-bottom: 2mm; }}
-      table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
-      td, th {{ border: 1px solid #bbb; padding: 1.5mm 2mm; text-align: left;
-        overflow-wrap: break-word; }}
-      tr {{ page-break-inside: avoid; }}
-    </style></head><body>
-      {title}
-      <table><colgroup><col style="width: 12%"><col style="width: 39%"><col style="width: 8%">
-      <col style="width: 15%"><col style="width: 16%"><col style="width: 10%"></colgroup>
-      <tr><th>Id</th><th>Title</th><th>Rev.</th><th>Status</th><th>Effective</th>
-      <th>Page</th></tr>
-      {rows}</table></body></html>"""

@@ -160,9 +160,9 @@ def test_the_contents_are_made_in_parts_and_only_a_changed_part_again(tmp_path, 
 
     from pypdf import PdfReader
 
-    from qms_docs import pdfs, publish
+    from qms_docs import manual, pdfs
 
-    monkeypatch.setattr(publish, "CONTENTS_ROWS", 1)
+    monkeypatch.setattr(manual, "CONTENTS_ROWS", 1)
     made: list[str] = []
     render = pdfs.render_string
     monkeypatch.setattr(pdfs, "render_string",

@@ -50,30 +50,24 @@ def _quote(text: str, limit: int = 60) -> str:
     return f"'{text[:limit - 3]}...'" if len(text) > limit else f"'{text}'"
 
 
-def _heading_styles(archive: zipfile.ZipFile) -> set[str]:
-    """Style ids of headings and the title (by name, so any language's Word works)."""
+def _heading_styles(archive: zipfile.ZipFile) -> tuple[set[str], set[str]]:
+    """Style ids of headings and the title (by name, so any language's Word works), and of
+    those the ones Word numbers itself (``w:numPr`` in the style)."""
     try:
         root = ET.fromstring(archive.read("word/styles.xml"))
     except (KeyError, ET.ParseError):
-        return set()
-    out = set()
+        return set(), set()
+    out, numbered = set(), set()
     for style in root.iter(f"{W}style"):
         name = style.find(f"{W}name")
         label = (name.get(f"{W}val") if name is not None else "") or ""
         outline = style.find(f"{W}pPr/{W}outlineLvl")
         if re.fullmatch(r"(heading \d|title)", label.lower()) or outline is not None:
-            out.add(style.get(f"{W}styleId") or "")
-    return out
-
-
-def _numbered_styles(archive: zipfile.ZipFile) -> set[str]:
-    """Style ids whose paragraphs Word numbers itself (``w:numPr`` in the style)."""
-    try:
-        root = ET.fromstring(archive.read("word/styles.xml"))
-    except (KeyError, ET.ParseError):
-        return set()
-    return {style.get(f"{W}styleId") or "" for style in root.iter(f"{W}style")
-            if style.find(f"{W}pPr/{W}numPr") is not None}
+            ident = style.get(f"{W}styleId") or ""
+            out.add(ident)
+            if style.find(f"{W}pPr/{W}numPr") is not None:
+                numbered.add(ident)
+    return out, numbered
 
 
 def _comments(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
@@ -89,10 +83,9 @@ def _comments(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
 def scan(archive: zipfile.ZipFile) -> list[Problem]:
     """Every text box, tracked change, comment, embedded object and field of the body and
     the footnotes, in document order."""
-    headings = _heading_styles(archive)
+    headings, numbered = _heading_styles(archive)
     comments = _comments(archive)
     problems: list[Problem] = []
-    _numbered_headings(archive, headings, problems)
     for part, label in (("word/document.xml", "paragraph"), ("word/footnotes.xml", "footnote"),
                         ("word/endnotes.xml", "endnote")):
         try:
@@ -102,20 +95,17 @@ def scan(archive: zipfile.ZipFile) -> list[Problem]:
         except ET.ParseError as exc:
             problems.append(Problem("damaged part", part, f"cannot be read ({exc})"))
             continue
+        if label == "paragraph":
+            _numbered_headings(root, headings, numbered, problems)
         _scan_part(root, label, headings, comments, problems)
     return problems
 
 
-def _numbered_headings(archive: zipfile.ZipFile, headings: set[str],
+def _numbered_headings(root: ET.Element, headings: set[str], numbered: set[str],
                        problems: list[Problem]) -> None:
     """Headings that Word numbers itself (1, 1.1, 1.2 ...: a numbered heading style, or a
     heading paragraph with its own numbering): pandoc keeps their text, not the numbers, and
     a "see 3.2" in the text would point nowhere. Said once per file, at the first one."""
-    try:
-        root = ET.fromstring(archive.read("word/document.xml"))
-    except (KeyError, ET.ParseError):
-        return
-    numbered = _numbered_styles(archive) & headings
     found = [para for para in root.iter(f"{W}p")
              if (style := para.find(f"{W}pPr/{W}pStyle")) is not None
              and style.get(f"{W}val") in headings and text_of(para)

@@ -234,6 +234,7 @@ def test_pdfs_show_payloads_as_text(site, tmp_path):
     import weasyprint
 
     from qms_docs import publish
+    from qms_docs.manual import manual_pdf
     from qms_docs.workspace import Workspace
 
     ws = Workspace(site["root"])
@@ -246,7 +247,7 @@ def test_pdfs_show_payloads_as_text(site, tmp_path):
         str(pdf), stylesheets=[weasyprint.CSS(string=publish.print_css(ORG, "DRAFT"))])
     pdfs.append(pdf)
     manual = tmp_path / "manual.pdf"
-    publish._manual_pdf(manual, ORG, documents, statuses,
+    manual_pdf(manual, ORG, documents, statuses,
                         [tmp_path / f"{d.id}.pdf" for d in documents[:1]], False, ws.today)
     cover = pypdf.PdfReader(str(manual)).pages[0].extract_text()
     text = re.sub(r"\s+", " ", cover)

@@ -107,9 +107,9 @@ def contents_html(organization: str, documents: list[Document], statuses: dict[s
       {title}
       <table><colgroup><col style="width: 12%"><col style="width: 39%"><col style="width: 8%">
       <col style="width: 15%"><col style="width: 16%"><col style="width: 10%"></colgroup>
-      <tr><th>Id</th><th>Title</th><th>Rev.</th><th>Status</th><th>Effective</th>
-      <th>Page</th></tr>
-      {rows}</table></body></html>"""
+      <thead><tr><th>Id</th><th>Title</th><th>Rev.</th><th>Status</th><th>Effective</th>
+      <th>Page</th></tr></thead>
+      <tbody>{rows}</tbody></table></body></html>"""
 
 
 #: The font of the page-number line: the family of the PDFs' text (print-fonts.css).

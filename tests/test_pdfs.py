@@ -222,3 +222,26 @@ def test_progress_is_plain_lines_in_ci(monkeypatch, capsys):
     assert 5 <= len(lines) <= 11 and all("\r" not in line for line in lines)
     assert any(re.fullmatch(r"PDFs: 10/20 done \(3 unchanged, from the cache\), about \d+ s "
                             "left", line) for line in lines), lines
+
+
+def test_every_page_of_the_contents_repeats_the_table_head(tmp_path):
+    """A part of the contents longer than a page: each page opens with the column names."""
+    import datetime as dt
+    import io
+    from types import SimpleNamespace
+
+    from pypdf import PdfReader
+
+    from qms_docs import manual, pdfs
+
+    documents = [SimpleNamespace(id=f"SOP-{n:03d}", title=f"Procedure {n}", revision=1)
+                 for n in range(1, 81)]
+    statuses = {d.id: SimpleNamespace(label="effective", effective=DAY) for d in documents}
+    starts = {d.id: n for n, d in enumerate(documents, start=1)}
+    target = tmp_path / "contents.pdf"
+    pdfs.render_string(manual.contents_html("Scenario Ltd", documents, statuses, starts, False,
+                                            dt.date(2026, 3, 2)), target, "")
+    pages = [" ".join((p.extract_text() or "").split())
+             for p in PdfReader(io.BytesIO(target.read_bytes())).pages]
+    assert len(pages) >= 2
+    assert all("Id Title Rev. Status Effective Page" in page for page in pages), pages[1][:80]

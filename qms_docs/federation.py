@@ -185,8 +185,9 @@ def parse_export(raw: bytes, upstream: Upstream) -> UpstreamExport:
         exported = dt.datetime.fromisoformat(str(qms["exported"]).replace("Z", "+00:00"))
         if exported.tzinfo is None:
             exported = exported.replace(tzinfo=dt.UTC)
+        ids = set(qms["documents"])
         documents = {upstream.id_prefix + str(doc_id): _document(upstream, str(doc_id), item,
-                                                                 set(qms["documents"]))
+                                                                 ids)
                      for doc_id, item in qms["documents"].items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(upstream, f"is malformed ({type(exc).__name__}: {exc})") from None

@@ -275,6 +275,29 @@ def test_the_site_build_flags_a_link_to_a_retired_upstream_procedure(runner, tmp
                      r"not in force .*\[qms\.upstream_not_in_force\]", sphinx)
 
 
+@pytest.mark.sphinx
+def test_a_parallel_rebuild_takes_the_refreshed_export_not_the_last_builds(runner, tmp_path,
+                                                                          capfd, corporate,
+                                                                          corporate_export):
+    """The upstream documents are loaded once the pages are read (needs_config.py: not into
+    every reading process); a rebuild in the same folder, in parallel, keeps none of the
+    last build's."""
+    qms = make_site(runner, tmp_path / "site", corporate_export)
+    out = tmp_path / "html"
+    qms(SAM, "build", "html", "--out", str(out), "-j", "2")
+    sop = (out / SITE_SOP.replace(".rst", ".html")).read_text(encoding="utf-8")
+    assert sop.count(f'href="{BASE_URL}/procedures/sop-005-group-purchasing.html') == 2
+    corp = QmsRepo(copy_repo(corporate, tmp_path / "corp"), runner)
+    corp(QUINN, "retire", "SOP-005", "--reason", "merged", "--yes", "--commit")
+    _export(corp, qms.root / "upstream" / "corp.json")
+    capfd.readouterr()
+    qms(SAM, "build", "html", "--out", str(out), "-j", "2", code=1)
+    sphinx = capfd.readouterr().err
+    assert "linked need CORP-SOP-005 not found [needs.link_ref]" in sphinx
+    clauses = (out / "standards" / "iso9001-2015.html").read_text(encoding="utf-8")
+    assert "sop-005-group-purchasing.html" not in clauses  # gone from "satisfied by" too
+
+
 # --- scaffold, fetch, bad input -----------------------------------------------------------------
 
 def test_init_takes_the_base_url_the_export_declares(runner, tmp_path, corporate_export):

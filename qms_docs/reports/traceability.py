@@ -207,8 +207,9 @@ def _cells(documents: Iterable[Document], statuses: Statuses | None, basis: Basi
     by_clause: dict[str, list[DocRef]] = {}
     for up in upstream:
         if up.in_force:
+            cell = upstream_ref(up)  # one cell per document, in each of its clauses' rows
             for ref in up.satisfies:
-                by_clause.setdefault(ref, []).append(upstream_ref(up))
+                by_clause.setdefault(ref, []).append(cell)
     for doc in documents:
         info = statuses.get(doc.id)
         current = (basis.in_force.get(doc.id) if basis is not None

@@ -183,6 +183,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # sphinx-needs 9.1 passes a str path to sphinx.ext.graphviz; the deprecation is theirs.
     warnings.filterwarnings("ignore", message=".*representing paths as strings.*")
     app.setup_extension("sphinx_needs")
+    needs_config.external_needs_after_reading(app)
     app.setup_extension("sphinx.ext.graphviz")
     app.setup_extension("myst_parser")  # documents may be written in MyST Markdown
     app.add_config_value("qms_root", "", "env", types=[str])

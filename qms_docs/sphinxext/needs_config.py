@@ -21,7 +21,10 @@ from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config as SphinxConfig
-from sphinx_needs.api import add_field, add_need_type, get_need_types
+from sphinx.environment import BuildEnvironment
+from sphinx_needs.api import add_field, add_need_type, del_need, get_need_types
+from sphinx_needs.data import SphinxNeedsData
+from sphinx_needs.external_needs import load_external_needs
 
 from ..federation import UPSTREAM_CSS
 from ..model import DOCUMENT_ID_REGEX as ID_REGEX
@@ -116,3 +119,35 @@ def add_upstreams(app_config: SphinxConfig, config: Config, root: Path) -> None:
         *({"base_url": upstream.base_url, "json_path": str((root / upstream.path).resolve()),
            "id_prefix": upstream.id_prefix, "css_class": UPSTREAM_CSS}
           for upstream in config.upstreams)]
+
+
+def external_needs_after_reading(app: Sphinx) -> None:
+    """Load sphinx-needs' external needs (the upstreams' documents) once the pages are read,
+    not before.
+
+    sphinx-needs loads them at ``env-before-read-docs``. In a parallel read every worker
+    then carries them, and pickles the whole environment back to the main process, which
+    unpickles and merges each worker's copy of every external need: with an upstream of
+    2000 documents that was about a third of a site's build of 200 (BENCHMARKS.md,
+    federation). Nothing in a page's reading needs them: links to them are checked, and
+    ``:need:`` resolved, after the read (``write-started``, ``doctree-resolved``). So the
+    loader is moved to ``env-updated``, in the main process after the workers' merge, and
+    the previous build's external needs are dropped before the read, so an incremental
+    build's workers do not carry them either. sphinx-needs' own loader does the loading
+    (its warnings and rules unchanged); if a later sphinx-needs renames it, nothing moves.
+    """
+    for listener in list(app.events.listeners.get("env-before-read-docs", ())):
+        if listener.handler is load_external_needs:
+            app.disconnect(listener.id)
+            app.connect("env-before-read-docs", _drop_external_needs)
+            app.connect("env-updated", _load_external_needs)
+
+
+def _drop_external_needs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    for need_id, need in list(SphinxNeedsData(env).get_needs_mutable().items()):
+        if need["is_external"]:
+            del_need(app, need_id)
+
+
+def _load_external_needs(app: Sphinx, env: BuildEnvironment) -> None:
+    load_external_needs(app, env, [])

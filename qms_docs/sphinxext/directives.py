@@ -22,6 +22,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx_needs.api import InvalidNeedException, add_need
 from sphinx_needs.need_item import NeedItemSourceDirective
+from sphinx_needs.nodes import Need
 from sphinx_needs.utils import add_doc
 
 from ..catalog import catalog_note, find_catalog
@@ -35,7 +36,7 @@ from ..text import rst_text
 from . import tables
 from .charts import coverage_chart, trace_diagram
 from .domain import QmsDomain
-from .needs_config import CLAUSE_TYPE
+from .needs_config import CLAUSE_LAYOUT, CLAUSE_TYPE
 from .state import ProjectState
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class ClausesDirective(_QmsDirective):
     def run(self) -> list[nodes.Node]:
         catalog = self.catalog(self.arguments[0])
         self.remember_aggregate("clauses")
+        self.remember_aggregate("reports")  # what satisfies each clause: made when resolved
         out: list[nodes.Node] = []
         if (note := catalog_note(catalog)) is not None:  # provisional data says so
             out.append(nodes.note("", nodes.paragraph(text=note[:1].upper() + note[1:])))
@@ -88,7 +90,7 @@ class ClausesDirective(_QmsDirective):
             if clause.parent is None:
                 section = self._section(f"{clause.number} {rst_text(clause.title)}")
                 out.append(section)
-            made = self._need(clause)
+            made = self._need(clause, catalog.standard)
             if section is None:
                 out += made
             else:
@@ -105,9 +107,10 @@ class ClausesDirective(_QmsDirective):
         self.state.document.note_implicit_target(section, section)
         return section
 
-    def _need(self, clause: Clause) -> list[nodes.Node]:
+    def _need(self, clause: Clause, standard: str) -> list[nodes.Node]:
         """The ``clause`` need of ``clause``; its text names the documented information
-        the clause asks for."""
+        the clause asks for, then what satisfies it (made when the page is resolved: the
+        row of the traceability matrix)."""
         flags = [word for word, on in (("maintained", clause.maintain),
                                        ("retained", clause.retain)) if on]
         text = ""
@@ -124,12 +127,15 @@ class ClausesDirective(_QmsDirective):
             made: list[nodes.Node] = add_need(
                 self.env.app, self.state, need_source=source, need_type=CLAUSE_TYPE,
                 title=f"{clause.number} {' '.join(clause.title.split())}",
-                id=clause.need_id, content=text)
+                id=clause.need_id, content=text, layout=CLAUSE_LAYOUT)
         except InvalidNeedException as err:
             # the warning sphinx-needs' own directive gives (a second list of one standard)
             logger.warning(f"Need could not be created: {err.message}", type="needs",
                            subtype="create_need", location=self.get_location())
             return []
+        for need in (node for node in made if isinstance(node, Need)):
+            need += ReportPlaceholder(report=CLAUSE_ROW, standard=standard,
+                                      clause=clause.need_id)
         return made
 
 
@@ -140,6 +146,10 @@ RESOLVED_REPORTS = ("trace-matrix", "master-list", "due", "training", "change-lo
 
 class ReportPlaceholder(nodes.General, nodes.Element):
     """Where a report goes: made when the page is resolved (see :func:`resolve_reports`)."""
+
+
+#: The report of one clause need: what satisfies it (a row of the traceability matrix).
+CLAUSE_ROW = "clause"
 
 
 class ReportDirective(_QmsDirective):
@@ -267,20 +277,57 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
                                           [r.cells() for r in mandatory], "qms-mandatory", "")]
     rows: list[list[tables.Cell]] = []
     in_build = state.documents_by_id()
-    for row in traceability.trace_matrix(catalog, documents, statuses, basis=basis,
-                                         upstream=upstream):
+    items: dict[traceability.DocRef, tables.Para] = {}  # a document in each of its clauses
+
+    def item(doc: traceability.DocRef) -> tables.Para:
+        if doc not in items:  # a revision of a document not in this build: its id as text
+            items[doc] = (tables.Link(doc.id) if doc.id in in_build or doc.source else doc.id,
+                          f" {doc.label()}")  # an upstream's: a link to its site
+        return items[doc]
+
+    for row in trace_matrix(state, catalog):
         satisfied: tables.Cell = None
-        if row.documents:  # a revision of a document not in this build: its id as text
-            satisfied = tables.Bullets(tuple(  # an upstream's: a link to its site
-                (tables.Link(d.id) if d.id in in_build or d.source else d.id,
-                 f" {d.label()}")
-                for d in row.documents))
+        if row.documents:
+            satisfied = tables.Bullets(tuple(item(d) for d in row.documents))
         elif row.clause.is_leaf:
             satisfied = (tables.Strong("no document"),)
         title = row.clause.title if row.clause.is_leaf else (tables.Strong(row.clause.title),)
         rows.append([(tables.Link(row.clause.need_id, clause=True),), title, satisfied])
     return notes + [tables.Table(traceability.TraceRow.GROUPED_HEADERS, rows,
                                  "qms-trace-matrix", widths=(10, 40, 50))]
+
+
+def trace_matrix(state: ProjectState, catalog: Catalog) -> list[traceability.TraceRow]:
+    """The traceability matrix of ``catalog`` as the site shows it (the matrix report, and
+    what satisfies each clause on the standard's page): the documents of this build as
+    their revisions in force declare them, the pending ones, and the upstreams' in force."""
+    return traceability.trace_matrix(catalog, state.coverage_documents(), state.statuses(),
+                                     basis=state.basis(), upstream=state.upstream_documents())
+
+
+def clause_blocks(row: traceability.TraceRow | None, state: ProjectState
+                  ) -> list[tables.Block]:
+    """What a clause need says satisfies it: its row of the matrix on one line, each
+    document's id with its status where that is not plainly "effective" ("satisfied by:
+    SOP-004, SOP-009 (pending rev 2), CORP-SOP-005 (upstream corp)"), or "no document"
+    for a requirement clause none names."""
+    if row is None:
+        return []
+    if not row.documents:
+        return [("satisfied by: ", tables.Strong("no document"))] if row.clause.is_leaf else []
+    in_build = state.documents_by_id()
+    pieces: list[tables.Inline] = ["satisfied by: "]
+    for index, doc in enumerate(row.documents):
+        if index:
+            pieces.append(", ")
+        pieces.append(tables.Link(doc.id) if doc.id in in_build or doc.source else doc.id)
+        if doc.pending:
+            pieces.append(f" (pending rev {doc.revision if doc.revision is not None else '?'})")
+        elif doc.source:  # in force in its upstream's export
+            pieces.append(f" (upstream {doc.source})")
+        elif doc.status and doc.status != "effective":
+            pieces.append(f" ({doc.status})")
+    return [tuple(pieces)]
 
 
 def transition_blocks(state: ProjectState, new: Catalog, crosswalk: str | None
@@ -363,11 +410,17 @@ def resolve_reports(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     direct = (app.builder.format == "html" and app.builder.name != "singlehtml"
               and app.config.qms_direct_html)
     link = tables.html_link(app, docname) if direct else None
+    rows: dict[str, dict[str, traceability.TraceRow]] = {}  # the matrix, once per standard
     for placeholder in placeholders:
         name = placeholder["standard"]
-        blocks = report_blocks(placeholder["report"], state,
-                               find_catalog(name, state.catalogs, state.root) if name else None,
-                               placeholder.get("crosswalk") or None)
+        catalog = find_catalog(name, state.catalogs, state.root) if name else None
+        if placeholder["report"] == CLAUSE_ROW and catalog is not None:
+            if name not in rows:
+                rows[name] = {r.clause.need_id: r for r in trace_matrix(state, catalog)}
+            blocks = clause_blocks(rows[name].get(placeholder["clause"]), state)
+        else:
+            blocks = report_blocks(placeholder["report"], state, catalog,
+                                   placeholder.get("crosswalk") or None)
         made = tables.block_html(blocks, link) if link else None
         if made is not None:
             html, words = made

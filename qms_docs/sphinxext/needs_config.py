@@ -40,6 +40,12 @@ FIELDS = {
     "audience": "Roles the document concerns (for training)",
     "records": "Records the procedure produces and keeps",
 }
+#: The layout of a clause need: its type, title and id. The documents that satisfy the
+#: clause are not sphinx-needs' back-links but qms' own line (directives.py), the
+#: traceability matrix's row: in force, pending or an upstream's, as the matrix says.
+CLAUSE_LAYOUT = "qms_clause"
+LAYOUTS = {CLAUSE_LAYOUT: {"grid": "simple", "layout": {
+    "head": ['<<meta("type_name")>>: **<<meta("title")>>** <<meta_id()>>']}}}
 #: Priority of :func:`add_types_and_fields` at ``config-inited``: after sphinx-needs
 #: resolved ``needs_types`` (12), before it reads ``needs_fields`` (500).
 API_PRIORITY = 13
@@ -90,6 +96,8 @@ def apply(app_config: SphinxConfig) -> None:
         if app_config[name] != app_config.values[name].default:
             continue  # an explicit conf.py value wins (documented in the README)
         app_config[name] = value
+    # the layouts of conf.py, and qms' own (a conf.py layout of the same name wins)
+    app_config.needs_layouts = {**LAYOUTS, **(app_config.needs_layouts or {})}
 
 
 def add_types_and_fields(app: Sphinx, config: Config) -> None:

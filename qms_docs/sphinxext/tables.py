@@ -173,17 +173,20 @@ def _inline_nodes(piece: Inline, env: BuildEnvironment, docname: str) -> list[no
         return need_ref(env, piece.need_id, piece.clause, docname)
     if isinstance(piece, Strong):
         return [nodes.strong("", "", *text(piece.text))]
-    return text(piece, _lead(piece))
+    return wrapping.text_nodes(_spaced(piece))
 
 
 def _para_nodes(pieces: Para, env: BuildEnvironment, docname: str) -> list[nodes.Node]:
     return [node for piece in pieces for node in _inline_nodes(piece, env, docname)]
 
 
-def _lead(piece: str) -> str:
-    """The one space an inline piece of text keeps when it starts with one (it follows
-    a link); the rest of its whitespace is normalized."""
-    return " " if piece[:1].isspace() else ""
+def _spaced(piece: str) -> str:
+    """An inline piece of text as it shows: on one line, but keeping one space at either
+    end where it has one (it follows a link, or a link follows it)."""
+    shown = one_line(piece)
+    if not shown:
+        return " " if piece else ""
+    return (" " if piece[:1].isspace() else "") + shown + (" " if piece[-1:].isspace() else "")
 
 
 def _cell_nodes(cell: Cell, env: BuildEnvironment, docname: str) -> object:
@@ -221,8 +224,13 @@ def block_html(blocks: Iterable[Block],
                link: Callable[[Link], tuple[str, str] | None]) -> tuple[str, str] | None:
     """The report as the HTML writer writes :func:`block_nodes` once resolved, and the
     words the search index collects from those nodes; ``None`` when ``link`` (which
-    gives a link's HTML and the label it shows) cannot make one of its links."""
+    gives a link's HTML and the label it shows) cannot make one of its links.
+
+    A piece that recurs (an upstream document in each of its clauses' rows, "effective")
+    is made once, and its words are given once: the search index keeps which words a page
+    has, not how often."""
     words: list[str] = []
+    made_pieces: dict[Inline, str] = {}
 
     def shown(value: object, lead: str = "") -> str:  # what the writer shows of text()
         plain = lead + one_line(str(value))
@@ -230,6 +238,12 @@ def block_html(blocks: Iterable[Block],
         return wrapping.html(plain)
 
     def inline(piece: Inline) -> str:
+        made = made_pieces.get(piece)
+        if made is None:
+            made = made_pieces[piece] = _inline(piece)
+        return made
+
+    def _inline(piece: Inline) -> str:
         if isinstance(piece, Link):
             if not _NEED_ID.match(piece.need_id):
                 return shown(piece.need_id)
@@ -240,7 +254,9 @@ def block_html(blocks: Iterable[Block],
             return made[0]
         if isinstance(piece, Strong):
             return f"<strong>{shown(piece.text)}</strong>"
-        return shown(piece, _lead(piece))
+        plain = _spaced(piece)
+        words.append(plain)
+        return wrapping.html(plain)
 
     def para(pieces: Para) -> str:
         return f"<p>{''.join(inline(p) for p in pieces)}</p>"
@@ -297,7 +313,11 @@ class DeferredReport(nodes.General, nodes.Element):
 
 
 def visit_deferred_report(translator: HTML5Translator, node: DeferredReport) -> None:
-    translator.body.append(node["html"])
+    html = node["html"]
+    if (isinstance(node.parent, (nodes.entry, nodes.list_item)) and len(node.parent) == 1
+            and html.endswith("</p>\n") and html.count("<p>") == 1):
+        html = html[:-1]  # as the writer ends a cell's only paragraph: no line break
+    translator.body.append(html)
     raise nodes.SkipNode
 
 
@@ -309,8 +329,14 @@ def html_link(app: Sphinx, docname: str) -> Callable[[Link], tuple[str, str] | N
     needs = SphinxNeedsData(app.env).get_needs_view()
     max_length = NeedsSphinxConfig(app.config).role_need_max_title_length
     builder = app.builder
+    made: dict[Link, tuple[str, str] | None] = {}  # a page links many needs more than once
 
     def make(link: Link) -> tuple[str, str] | None:
+        if link not in made:
+            made[link] = _make(link)
+        return made[link]
+
+    def _make(link: Link) -> tuple[str, str] | None:
         found = _page_need(needs, link.need_id)
         if found is None:
             external = _external_need(needs, link.need_id)

@@ -237,7 +237,10 @@ def test_controlled_site_links_the_corporate_pages_and_publishes_its_own_export(
     matrix = (out / "reports" / "traceability.html").read_text(encoding="utf-8")
     assert corporate_page in matrix and "Group Purchasing (effective, upstream corp)" in matrix
     clauses = (out / "standards" / "iso9001-2015.html").read_text(encoding="utf-8")
+    clause = clauses[clauses.index('id="ISO9001-8-4-1"'):]
+    clause = re.sub(r"<[^>]+>", "", clause[: clause.index('id="ISO9001-8-4-2"')])
     assert corporate_page in clauses  # "satisfied by" on the clause 8.4.1
+    assert "satisfied by: CORP-SOP-005 (upstream corp)" in clause
     coverage = (out / "reports" / "coverage.html").read_text(encoding="utf-8")
     assert "Covered only through upstream documents in force: 8 requirement clauses" in coverage
     published = json.loads((out / federation.EXPORT_NAME).read_text(encoding="utf-8"))

@@ -51,6 +51,11 @@ def test_clause_shows_satisfied_by(basic):
     block = page[page.index('id="ISO9001-8-1"'):]
     block = block[: block.index('id="ISO9001-8-2"')]
     assert "satisfied by" in block and "SOP-002" in block
+    # as the traceability matrix's row says it: no record yet, so a revision pending
+    assert "satisfied by: SOP-002 (pending rev 1)" in re.sub(r"<[^>]+>", "", block)
+    matrix = (result.outdir / "reports.html").read_text(encoding="utf-8")
+    row = matrix[matrix.index(">8.1<"):]
+    assert "SOP-002" in row[: row.index("</tr>")] and "pending" in row[: row.index("</tr>")]
 
 
 def test_reports_render_the_same_rows_as_the_library(basic):

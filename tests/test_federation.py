@@ -138,6 +138,25 @@ def test_export_is_the_needs_json_of_the_documents_in_force_and_stable(corporate
                               ensure_ascii=False) + "\n"
 
 
+def test_export_states_the_base_url_of_the_policy_in_force(corporate, tmp_path, runner):
+    """An export says where its site is (``[federation] base_url``, part of the policy) as
+    the policy in force says it: a draft of qms.toml changes nothing until it is approved."""
+    corp = QmsRepo(copy_repo(corporate, tmp_path / "corp"), runner)
+    assert _export(corp, tmp_path / "before.json")["qms"]["base_url"] == ""
+    corp(ANN, "revise", "policy", "--reason", "Publish the group site at its address")
+    toml = corp.root / "qms.toml"
+    toml.write_text(toml.read_text(encoding="utf-8")
+                    + '\n[federation]\nbase_url = "https://qms.acme.example/group"\n',
+                    encoding="utf-8")
+    corp.commit("Publish the group site at its address", who=ANN)
+    assert _export(corp, tmp_path / "draft.json")["qms"]["base_url"] == ""
+    corp(QUINN, "approve", "policy", "--role", "quality-manager", "--commit")
+    assert _export(corp, tmp_path / "half.json")["qms"]["base_url"] == ""  # one of two
+    corp(QUINN, "approve", "policy", "--role", "top-management", "--commit")
+    after = _export(corp, tmp_path / "after.json")
+    assert after["qms"]["base_url"] == "https://qms.acme.example/group"
+
+
 def test_export_holds_the_revision_in_force_behind_an_open_draft(corporate, tmp_path, runner):
     corp = QmsRepo(copy_repo(corporate, tmp_path / "corp"), runner)
     corp(ANN, "revise", "SOP-005", "--reason", "add supplier information")

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .gitrepo import git_dir
 from .journal import write_atomic
 
 CACHE_NAME = "records-cache.json"
@@ -48,25 +49,6 @@ _MAGIC = b"qms-cache hmac-sha256 "
 BLOBS_NAME = "blob-fingerprints.json"
 HISTORY_NAME = "history.json"
 FORMAT = 2
-
-
-def git_dir(root: Path) -> Path | None:
-    """The git directory of the repository holding ``root`` (no git process started)."""
-    for folder in (root, *root.resolve().parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return dot_git
-        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
-            try:
-                line = dot_git.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError):
-                return None
-            if line.startswith("gitdir:"):
-                target = Path(line[len("gitdir:"):].strip())
-                target = target if target.is_absolute() else folder / target
-                return target if target.is_dir() else None
-            return None
-    return None
 
 
 #: What the package's cached results depend on besides its code: the schemas that say

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .errors import GitError
-from .records import RECORDS_DIR
+from .model import RECORDS_DIR
 
 if TYPE_CHECKING:
     import git
@@ -34,6 +34,25 @@ def _gitpython() -> ModuleType:
     except ImportError as exc:  # pragma: no cover - depends on the machine
         raise GitError(f"git is not available: {exc}", hint="install git") from None
     return git
+
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory of the repository holding ``root`` (no git process started)."""
+    for folder in (root, *root.resolve().parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            try:
+                line = dot_git.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if line.startswith("gitdir:"):
+                target = Path(line[len("gitdir:"):].strip())
+                target = target if target.is_absolute() else folder / target
+                return target if target.is_dir() else None
+            return None
+    return None
 
 
 def run(cwd: Path | None, *args: str, input: bytes | None = None,

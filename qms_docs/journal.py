@@ -250,7 +250,7 @@ def _git(root: Path, *args: str) -> tuple[int, str, str] | None:
 def _no_answer(root: Path, done: tuple[int, str, str] | None) -> str | None:
     """Outside a git repository nothing is tracked (None: not tracked); inside one, git's
     failure refuses."""
-    from .cache import git_dir
+    from .gitrepo import git_dir
 
     if git_dir(root) is None:
         return None

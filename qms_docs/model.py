@@ -13,6 +13,9 @@ from functools import cached_property
 
 from .findings import CODES
 
+#: The folder of a QMS that holds its records, one folder per document id.
+RECORDS_DIR = "records"
+
 # --- one pattern per kind of id (each used everywhere that kind is read) -------------------
 
 #: A document id: upper-case letters and digits, two or more parts joined by dashes

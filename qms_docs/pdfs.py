@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import cache as caches
+from .gitrepo import git_dir
 from .journal import write_atomic
 
 if TYPE_CHECKING:  # the pdf extra: imported where PDFs are joined
@@ -254,7 +255,7 @@ class PdfCache:
         or with ``QMS_NO_CACHE=1``)."""
         if root is None or os.environ.get("QMS_NO_CACHE"):
             return cls(None, None)
-        git = caches.git_dir(root)
+        git = git_dir(root)
         if git is None:
             return cls(None, None)
         return cls(root / CACHE_FOLDER, caches.cache_key(git / "qms", create=True))

@@ -24,11 +24,9 @@ from . import schemas, yamlio
 from .cache import ContentCache
 from .errors import InputError
 from .journal import Write, create_file, digest
-from .model import DOCUMENT_ID, Finding
+from .model import DOCUMENT_ID, RECORDS_DIR, Finding
 from .record_kinds import KINDS, Record, make_record, parse_datetime
 from .text import decode_utf8
-
-RECORDS_DIR = "records"
 
 
 @dataclass

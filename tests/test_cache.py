@@ -8,6 +8,7 @@ import re
 import pytest
 
 from qms_docs import cache
+from qms_docs.gitrepo import git_dir
 from qms_docs.records import load_records, new_record, write_record
 from tests.helpers import REPO, count_git_logs, git, sphinx_build
 
@@ -89,7 +90,7 @@ def test_a_worktree_finds_its_git_directory(repo, tmp_path):
     git(repo, "commit", "-q", "--allow-empty", "-m", "start")
     other = tmp_path.parent / f"{tmp_path.name}-worktree"
     git(repo, "worktree", "add", "-q", str(other))
-    found = cache.git_dir(other)
+    found = git_dir(other)
     assert found is not None and found.is_dir()
     assert found.resolve() != (repo / ".git").resolve()
 

@@ -1,4 +1,6 @@
-"""The acts of document control: new, revise, approve, review, retire.
+"""The acts of document control on documents that exist: revise, approve, review, retire,
+train, deviations, and the policy's own revision and approval (a new document:
+creation.py).
 
 Each act checks the policy first and writes nothing when it refuses (``Refused``,
 exit 1). Every act leaves a record under ``records/``. Acts run one at a time in a
@@ -9,19 +11,12 @@ crash leaves the repository as before or, once the next qms command recovered, a
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from . import authority, gitrepo, history, journal, signing, status
-from .catalog import resolve_clause
 from .config import OWNER
 from .errors import InputError, Refused, UsageError
 from .model import REVISION_LINE, Document, Person
@@ -34,192 +29,23 @@ from .record_kinds import (
     make_record,
     of_kind,
 )
-from .records import RECORDS_DIR, inside_repository, journaled_record, new_record
+from .records import RECORDS_DIR, journaled_record, new_record
 from .text import checked_input
 from .training import audience, training_revision
 from .workspace import Workspace
 
 
-def _person(person: Person) -> dict[str, str]:
+def person_fields(person: Person) -> dict[str, str]:
+    """A person as a record names them (its author, approver, trainee)."""
     return {"name": person.name, "email": person.email}
 
 
-def _slug(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"['\u2019]", "", title.lower())).strip("-")
-    return slug[:60].rstrip("-") or "document"
-
-
-def _write(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Path]:
+def write_act(ws: Workspace, command: str, writes: list[journal.Write]) -> list[Path]:
     """Write an act's files, all or nothing (the caller holds the lock); their paths. The
     workspace reads what they change afresh on next use."""
     journal.commit(ws.root, writes, command)
     ws.refresh(documents=any(not w.path.startswith(f"{RECORDS_DIR}/") for w in writes))
     return [ws.root / w.path for w in writes]
-
-
-@dataclass(frozen=True)
-class NewKind:
-    """What every document one act creates shares: its type, owner and clauses, checked
-    against the policy in force (``qms new`` makes one document of a kind, ``qms import``
-    many)."""
-
-    type_name: str
-    owner: str
-    clauses: tuple[str, ...]
-    prefix: str
-    digits: int
-    markup: str
-
-    def id_number(self, doc_id: str) -> int | None:
-        """The number of an id of this type (``SOP-012`` -> 12), None if it is none."""
-        match = re.match(rf"^{re.escape(self.prefix)}-([0-9]{{1,18}})$", doc_id)
-        return int(match.group(1)) if match else None
-
-    def make_id(self, number: int) -> str:
-        return f"{self.prefix}-{number:0{self.digits}d}"
-
-
-def checked_type(ws: Workspace, type_name: str) -> None:
-    """A type of the policy in force, in a readable repository (or why not)."""
-    config = ws.config
-    if type_name not in config.types:
-        if type_name in ws.working_config.types:
-            raise Refused(f"document type {type_name!r} is in qms.toml but not in the policy "
-                          "in force", hint="it can be used once the policy change is "
-                                           "approved: qms status policy")
-        raise UsageError(f"unknown document type {type_name!r}",
-                         hint=f"use one of: {', '.join(config.types)}")
-    ws.require_readable()
-
-
-def new_kind(ws: Workspace, type_name: str, owner: str | None, satisfies: tuple[str, ...],
-             markup: str) -> NewKind:
-    """Check the type, owner and clauses of new documents (usage error or refusal)."""
-    config = ws.config
-    checked_type(ws, type_name)
-    actor = ws.actor()
-    owner = owner or (actor.roles[0] if actor.roles else None)
-    if owner not in config.roles:
-        raise UsageError(f"unknown owner role {owner!r}",
-                         hint=f"use one of: {', '.join(sorted(config.roles))}")
-    clauses = tuple(resolve_clause(ref, ws.catalogs).need_id for ref in satisfies)
-    return NewKind(type_name, owner, clauses, config.types[type_name].prefix,
-                   config.id_digits, markup)
-
-
-def checked_title(title: str, markup: str) -> str:
-    """A new document's title on one line, or a usage error saying what is wrong."""
-    title = " ".join(checked_input(title, "the title").split())
-    if not title or len(title) > 200:
-        raise UsageError("the title must be 1 to 200 characters on one line")
-    if markup == "md" and "`" in title:
-        raise UsageError("a Markdown document's title cannot hold a backtick (`)",
-                         hint="the title opens a ``` fence, which a backtick would break")
-    return title
-
-
-def checked_id(ws: Workspace, kind: NewKind, doc_id: str) -> str:
-    """An id asked for (``--id``): it fits the type and is not used."""
-    doc_id = doc_id.strip().upper()
-    number = kind.id_number(doc_id)
-    if number is None or len(doc_id) - len(kind.prefix) - 1 < kind.digits:
-        raise UsageError(f"--id {doc_id} does not fit type {kind.type_name}",
-                         hint=f"use {kind.prefix}- and {kind.digits} digits")
-    if any(d.id == doc_id for d in ws.scan.documents):
-        raise UsageError(f"{doc_id} is already used", hint="leave out --id to get the next "
-                                                           "free id")
-    return doc_id
-
-
-def used_ids(ws: Workspace) -> set[str]:
-    """Ids a new document cannot take: those of documents, and those with records (a
-    document that was moved or deleted keeps its id)."""
-    records_dir = ws.root / RECORDS_DIR
-    try:
-        recorded = set(os.listdir(records_dir)) if records_dir.is_dir() else set()
-    except OSError:
-        recorded = set()
-    return {d.id for d in ws.scan.documents} | recorded
-
-
-def next_ids(kind: NewKind, used: set[str]) -> Iterator[str]:
-    """Free ids after the highest one used, in order."""
-    number = max((n for u in used if (n := kind.id_number(u)) is not None), default=0) + 1
-    while True:
-        candidate = kind.make_id(number)
-        if candidate not in used:
-            yield candidate
-        number += 1
-
-
-def document_path(ws: Workspace, kind: NewKind, doc_id: str, title: str) -> str:
-    """Where a new document goes (relative to the root, with /)."""
-    folder = inside_repository(ws.root, ws.root / ws.config.types[kind.type_name].folder)
-    return (folder / f"{doc_id.lower()}-{_slug(title)}.{kind.markup}").relative_to(
-        ws.root).as_posix()
-
-
-def document_writes(ws: Workspace, kind: NewKind, doc_id: str, title: str, actor: Person,
-                    reason: str, summary: str | None = None, body: str = "",
-                    files: dict[str, bytes] | None = None) -> list[journal.Write]:
-    """The files of one new document: the text (the type's template, or its header over
-    ``body``), its change record to revision 1, and ``files`` (path relative to the root ->
-    bytes: pictures it shows). Nothing is written here."""
-    config = ws.config
-    policy = config.types[kind.type_name]
-    inside_repository(ws.root, ws.root / RECORDS_DIR)
-    rel = document_path(ws, kind, doc_id, title)
-    template = jinja2.Template(
-        resources.files("qms_docs").joinpath("templates", f"document.{kind.markup}.j2")
-        .read_text("utf-8"),
-        keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    text = template.render(type=kind.type_name, title=title, id=doc_id, owner=kind.owner,
-                           satisfies=kind.clauses, type_title=policy.title,
-                           owner_title=config.roles[kind.owner], example_ref=doc_id,
-                           body=body.rstrip("\n"))
-    writes = [journal.new_file(ws.root, rel, text.encode("utf-8"))]
-    writes += [journal.new_file(ws.root, path, data) for path, data in (files or {}).items()]
-    writes.append(journaled_record(ws.root, new_record(
-        "change", doc_id, from_revision=0, to_revision=1, reason=reason,
-        summary=summary or f"Created {policy.title.lower()} {doc_id}", author=_person(actor),
-        training=True)))
-    return writes
-
-
-def create_documents(ws: Workspace, command: str, plans: list[tuple[str, list[journal.Write]]]
-                     ) -> list[Path]:
-    """Write the files of new documents (id -> writes), all or nothing, holding the lock;
-    refused when an id was taken meanwhile. The paths written."""
-    with _one_at_a_time(ws, rescan=True):
-        taken = used_ids(ws)
-        for doc_id, _ in plans:
-            if doc_id in taken:
-                raise UsageError(f"{doc_id} was taken by another act meanwhile",
-                                 hint="nothing was written: run the command again")
-        return _write(ws, command, [w for _, writes in plans for w in writes])
-
-
-def new_document(ws: Workspace, type_name: str, title: str, owner: str | None = None,
-                 satisfies: tuple[str, ...] = (), doc_id: str | None = None,
-                 reason: str = "New document", markup: str = "rst") -> tuple[Path, Path]:
-    """Create a document from its type's template at revision 1, with a change record."""
-    checked_type(ws, type_name)
-    title = checked_title(title, markup)
-    kind = new_kind(ws, type_name, owner, satisfies, markup)
-    actor = ws.actor()
-    if doc_id is not None:
-        doc_id = checked_id(ws, kind, doc_id)
-    with _one_at_a_time(ws):
-        used = used_ids(ws)
-        if doc_id is not None:
-            if doc_id in used:
-                raise UsageError(f"{doc_id} is already used (records/{doc_id} exists)",
-                                 hint="leave out --id to get the next free id")
-        else:
-            doc_id = next(next_ids(kind, used))
-        writes = document_writes(ws, kind, doc_id, title, actor, reason)
-        path, record_path = _write(ws, "new", writes)
-        return path, record_path
 
 
 def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
@@ -231,7 +57,7 @@ def revise(ws: Workspace, doc: Document, reason: str, summary: str = "",
     if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the document changes")
     checked_input(summary, "--summary")
-    with _one_at_a_time(ws, rescan=True):
+    with one_at_a_time(ws, rescan=True):
         return _revise(ws, ws.document(doc.id), reason, summary, training, edit)
 
 
@@ -277,12 +103,13 @@ def _revise(ws: Workspace, doc: Document, reason: str, summary: str,
                           "header was not changed (an interrupted qms revise)",
                           hint=f"{pending.author.name} runs qms revise {doc.id} "
                                "again to complete it")
-        _write(ws, "revise", [header])
+        write_act(ws, "revise", [header])
         return new_revision, ws.root / pending.path
     record = journaled_record(ws.root, new_record(
         "change", doc.id, from_revision=doc.revision, to_revision=new_revision,
-        reason=reason.strip(), summary=summary.strip(), author=_person(actor), training=training))
-    return new_revision, _write(ws, "revise", [record, header])[0]
+        reason=reason.strip(), summary=summary.strip(), author=person_fields(actor),
+        training=training))
+    return new_revision, write_act(ws, "revise", [record, header])[0]
 
 
 def authors_since_in_force(ws: Workspace, doc: Document,
@@ -305,7 +132,7 @@ def authors_since_in_force(ws: Workspace, doc: Document,
 
 
 @contextmanager
-def _one_at_a_time(ws: Workspace, rescan: bool = False) -> Iterator[None]:
+def one_at_a_time(ws: Workspace, rescan: bool = False) -> Iterator[None]:
     """Acts run one at a time in a repository (an exclusive lock on its folder), complete
     an interrupted act first, and read the records afresh once they hold the lock: two
     approvals at the same moment cannot both pass the 'already approved' check. The
@@ -363,7 +190,7 @@ def approve(ws: Workspace, doc: Document, role: str | None, meaning: str = "appr
     """Record the acting person's approval of the document's current revision and content,
     signed with their SSH key when ``sign`` (or when the type requires it). Without
     ``role``, the one required role the acting person holds."""
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         return _approve(ws, _current(ws, doc), role, meaning, effective, sign, key)
 
 
@@ -413,11 +240,11 @@ def _approve(ws: Workspace, doc: Document, role: str | None, meaning: str,
                       hint=f"qms approve {doc.id} --role {role} --sign [--key PATH]")
     record = new_record(
         "approval", doc.id, revision=doc.revision, fingerprint=doc.fingerprint,
-        approver=_person(actor), role=role, meaning=meaning,
+        approver=person_fields(actor), role=role, meaning=meaning,
         effective=(effective or ws.today).isoformat(), commit=gitrepo.head_commit(ws.repo))
     if sign:
         _sign(ws, record, key, actor)
-    return _write(ws, "approve", [journaled_record(ws.root, record)])[0]
+    return write_act(ws, "approve", [journaled_record(ws.root, record)])[0]
 
 
 def _sign(ws: Workspace, record: dict, key: str | None, actor: Person) -> None:
@@ -442,7 +269,7 @@ def _current(ws: Workspace, doc: Document) -> Document:
 
 def add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | None]:
     """Add a person's public key to allowed_signers, with a change record."""
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         return _add_key(ws, email, public_key)
 
 
@@ -467,14 +294,14 @@ def _add_key(ws: Workspace, email: str, public_key: str) -> tuple[bool, Path | N
     # approved. A policy revision already open covers it; otherwise this opens one.
     state = ws.judgement.policy
     if state is not None and state.open_revision > state.revision:
-        _write(ws, "keys add", [file])
+        write_act(ws, "keys add", [file])
         return True, ws.root / rel
     revision = state.revision if state is not None else 1
     record = journaled_record(ws.root, new_record(
         "change", POLICY_ID, from_revision=revision, to_revision=revision + 1,
         reason=f"Add the signing key of {person.name}", summary=f"{person.email}: {key[:60]}",
-        author=_person(actor), training=False))
-    return True, _write(ws, "keys add", [file, record])[1]
+        author=person_fields(actor), training=False))
+    return True, write_act(ws, "keys add", [file, record])[1]
 
 
 def _signature_in_force(ws: Workspace, record: dict[str, Any]) -> signing.Check:
@@ -503,7 +330,7 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
     if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say why the policy changes")
     checked_input(summary, "--summary")
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         actor = ws.actor()
         state = _policy_state(ws)
         if state.open_revision > state.revision:
@@ -513,9 +340,9 @@ def revise_policy(ws: Workspace, reason: str, summary: str = "") -> tuple[int, P
         new = state.revision + 1
         record = journaled_record(ws.root, new_record(
             "change", POLICY_ID, from_revision=state.revision, to_revision=new,
-            reason=reason.strip(), summary=summary.strip(), author=_person(actor),
+            reason=reason.strip(), summary=summary.strip(), author=person_fields(actor),
             training=False))
-        return new, _write(ws, "revise policy", [record])[0]
+        return new, write_act(ws, "revise policy", [record])[0]
 
 
 def policy_writers(ws: Workspace, until: str, paths: Iterable[str] = ()) -> set[str]:
@@ -534,7 +361,7 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
     """Approve the committed policy (qms.toml, signers file, the site's frame) as ``role``."""
     from . import policy as policy_item
 
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         actor = ws.actor()
         state = _policy_state(ws)
         config = ws.config
@@ -584,11 +411,11 @@ def approve_policy(ws: Workspace, role: str | None, meaning: str = "approval",
                           hint=f"qms approve policy --role {role} --sign [--key PATH]")
         record = new_record(
             "approval", POLICY_ID, revision=revision, fingerprint=committed.fingerprint,
-            approver=_person(actor), role=role, meaning=meaning,
+            approver=person_fields(actor), role=role, meaning=meaning,
             effective=(effective or ws.today).isoformat(), commit=head)
         if sign:
             _sign(ws, record, key, actor)
-        return _write(ws, "approve policy", [journaled_record(ws.root, record)])[0]
+        return write_act(ws, "approve policy", [journaled_record(ws.root, record)])[0]
 
 
 def _check_segregation(ws: Workspace, doc: Document, info: status.StatusInfo,
@@ -617,7 +444,7 @@ def review(ws: Workspace, doc: Document, outcome: str) -> Path:
     periodic review."""
     if not checked_input(outcome, "--outcome").strip():
         raise UsageError("--outcome must say what the review found")
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         return _review(ws, _current(ws, doc), outcome)
 
 
@@ -634,14 +461,14 @@ def _review(ws: Workspace, doc: Document, outcome: str) -> Path:
                       f"(its approvers, [types.{doc.type}] approvers in qms.toml, or its "
                       f"owner, :owner: in its header); {_holds(actor)}",
                       hint="one of them runs qms review")
-    return _write(ws, "review", [journaled_record(ws.root, new_record(
+    return write_act(ws, "review", [journaled_record(ws.root, new_record(
         "review", doc.id, revision=force.revision, fingerprint=force.fingerprint,
-        reviewer=_person(actor), outcome=outcome.strip()))])[0]
+        reviewer=person_fields(actor), outcome=outcome.strip()))])[0]
 
 
 def retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None = None) -> Path:
     """Make the document obsolete from now on."""
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         return _retire(ws, _current(ws, doc), reason, superseded_by)
 
 
@@ -658,13 +485,13 @@ def _retire(ws: Workspace, doc: Document, reason: str, superseded_by: str | None
                       f"(its approvers, [types.{doc.type}] approvers in qms.toml); "
                       f"{_holds(actor)}", hint="one of them runs qms retire")
     fields: dict[str, object] = {"revision": doc.revision or 1, "reason": reason.strip(),
-                                 "approver": _person(actor)}
+                                 "approver": person_fields(actor)}
     if superseded_by:
         successor = ws.document(superseded_by)
         if successor.id == doc.id:
             raise UsageError("a document cannot supersede itself")
         fields["superseded_by"] = successor.id
-    return _write(ws, "retire", [journaled_record(ws.root, new_record("retirement", doc.id,
+    return write_act(ws, "retire", [journaled_record(ws.root, new_record("retirement", doc.id,
                                                                     **fields))])[0]
 
 
@@ -675,7 +502,7 @@ def train(ws: Workspace, doc: Document, person_email: str | None = None, method:
     Without ``person_email`` the acting person records their own training; with it, the
     acting person signs as the trainer.
     """
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         return _train(ws, _current(ws, doc), person_email, method, note)
 
 
@@ -707,11 +534,11 @@ def _train(ws: Workspace, doc: Document, person_email: str | None, method: str,
             raise Refused(f"{trainee.name} is already trained on {doc.id} revision {revision} "
                           f"({record.path})")
     fields: dict[str, object] = {"revision": revision, "fingerprint": info.in_force.fingerprint,
-                                 "trainee": _person(trainee), "trainer": _person(actor),
+                                 "trainee": person_fields(trainee), "trainer": person_fields(actor),
                                  "method": method}
     if note.strip():
         fields["note"] = note.strip()
-    return _write(ws, "train", [journaled_record(ws.root, new_record("training", doc.id,
+    return write_act(ws, "train", [journaled_record(ws.root, new_record("training", doc.id,
                                                                    **fields))])[0]
 
 
@@ -725,7 +552,7 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
     if not checked_input(reason, "--reason").strip():
         raise UsageError("--reason must say what happened and why it is accepted")
     document = POLICY_ID if is_policy_ref(doc_ref) else ws.document(doc_ref).id
-    with _one_at_a_time(ws):
+    with one_at_a_time(ws):
         actor = ws.actor()
         approvers = ws.config.policy_approvers
         roles = [r for r in actor.roles if r in approvers]
@@ -750,8 +577,8 @@ def record_deviation(ws: Workspace, code: str, doc_ref: str, reason: str,
             raise Refused(f"{actor.name} already recorded this deviation as {role}")
         paths = sorted({f.path for f in findings if f.path})
         fields: dict[str, object] = {"code": code, "reason": reason.strip(),
-                                     "author": _person(actor), "role": role}
+                                     "author": person_fields(actor), "role": role}
         if paths:
             fields["record"] = ", ".join(paths)[:500]
-        return _write(ws, "deviation", [journaled_record(ws.root, new_record(
+        return write_act(ws, "deviation", [journaled_record(ws.root, new_record(
             "deviation", document, **fields))])[0]

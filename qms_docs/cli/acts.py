@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .. import actions
+from .. import actions, creation
 from ..policy import is_policy_ref
 from ._common import Project, commit_option, finish_act, pass_project
 from .status import print_policy
@@ -39,7 +39,7 @@ def new(project: Project, type_name: str, title: str, owner: str | None, satisfi
       qms new sop "Control of Monitoring Equipment" --owner quality-manager --satisfies 7.1.5.1
       qms new wi "Packing of Valves" --format md
     """
-    path, record = actions.new_document(project.ws, type_name, title, owner, satisfies, doc_id,
+    path, record = creation.new_document(project.ws, type_name, title, owner, satisfies, doc_id,
                                         markup=markup)
     click.echo(f"Change record: {project.relative(record)}", err=True)
     finish_act(project, [path, record], f"{record.parent.name} rev 1 created by "

@@ -2,7 +2,7 @@
 
 Every file is converted first (:mod:`convert`); then each gets its id (the number of its
 Word header when it fits the type's prefix and is free, else the next free one), and its
-files are planned the way ``qms new`` plans one document (actions.py: the text under a
+files are planned the way ``qms new`` plans one document (creation.py: the text under a
 header at revision 1, a change record, here also its pictures). Only when every file
 converted are they all written, through one journal: one bad file writes nothing.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from .. import actions, journal
+from .. import creation, journal
 from ..errors import InputError, Refused, UsageError
 from ..model import Person
 from ..text import plural
@@ -84,8 +84,8 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
                          hint="leave out --id: each file gets its Word number or the next "
                               "free id")
     pandoc()  # the import extra, before anything else
-    kind = actions.new_kind(ws, type_name, owner, satisfies, markup)
-    wanted = actions.checked_id(ws, kind, doc_id) if doc_id is not None else None
+    kind = creation.new_kind(ws, type_name, owner, satisfies, markup)
+    wanted = creation.checked_id(ws, kind, doc_id) if doc_id is not None else None
     actor = ws.actor()
     failed: list[str] = []
     read = _in_parallel(lambda source: read_docx(source, markup), files, progress)
@@ -94,7 +94,7 @@ def plan_import(ws: Workspace, files: list[Path], type_name: str, owner: str | N
     plans = [_first_plan(ws, kind, owner, item) for item in converted]
     _assign_ids(ws, kind, plans, converted, wanted)
     for plan in plans:
-        plan.path = actions.document_path(ws, dataclasses.replace(kind, owner=plan.owner),
+        plan.path = creation.document_path(ws, dataclasses.replace(kind, owner=plan.owner),
                                           plan.doc_id, plan.title)
     bodies = _in_parallel(lambda pair: write_body(pair[1], markup, Path(pair[0].path).stem),
                           list(zip(plans, converted, strict=True)), progress and (
@@ -132,7 +132,7 @@ def _in_parallel(work: Callable[[T], R], items: list[T],
     return out
 
 
-def _first_plan(ws: Workspace, kind: actions.NewKind, owner: str | None,
+def _first_plan(ws: Workspace, kind: creation.NewKind, owner: str | None,
                 item: Converted) -> Planned:
     """The title and owner of a converted file; its id comes later."""
     notes: list[str] = []
@@ -142,9 +142,9 @@ def _first_plan(ws: Workspace, kind: actions.NewKind, owner: str | None,
             item.source.stem
         notes.append(f"title from the file name: {title}")
     try:
-        title = actions.checked_title(title, kind.markup)
+        title = creation.checked_title(title, kind.markup)
     except UsageError:
-        title = actions.checked_title(title.replace("`", "'")[:200], kind.markup)
+        title = creation.checked_title(title.replace("`", "'")[:200], kind.markup)
     chosen = kind.owner
     word_owner = item.header.get("owner")
     if owner is None and word_owner:
@@ -167,11 +167,11 @@ def _role(ws: Workspace, text: str) -> str | None:
     return None
 
 
-def _assign_ids(ws: Workspace, kind: actions.NewKind, plans: list[Planned],
+def _assign_ids(ws: Workspace, kind: creation.NewKind, plans: list[Planned],
                 converted: list[Converted], wanted: str | None) -> None:
     """``--id``, else the Word number where it fits and is free, else the next free id;
     Word numbers first, so a file without one never takes another's number."""
-    used = actions.used_ids(ws)
+    used = creation.used_ids(ws)
     if wanted is not None:
         plans[0].doc_id = wanted
         return
@@ -193,14 +193,14 @@ def _assign_ids(ws: Workspace, kind: actions.NewKind, plans: list[Planned],
         plan.doc_id = candidate
         used.add(candidate)
         plan.notes.append(f"{candidate} from the Word number {number}")
-    free = actions.next_ids(kind, used)
+    free = creation.next_ids(kind, used)
     for plan in plans:
         if not plan.doc_id:
             plan.doc_id = next(free)
             used.add(plan.doc_id)
 
 
-def _plan_files(ws: Workspace, kind: actions.NewKind, plan: Planned, item: Converted,
+def _plan_files(ws: Workspace, kind: creation.NewKind, plan: Planned, item: Converted,
                 body: tuple[str, dict[str, bytes]], actor: Person) -> None:
     """The document's text, pictures and change record, as journal writes."""
     text, pictures = body
@@ -209,7 +209,7 @@ def _plan_files(ws: Workspace, kind: actions.NewKind, plan: Planned, item: Conve
     files = {f"{folder}/{stem}/{name}": data for name, data in pictures.items()}
     reason = f"Imported from {item.source.name} (sha256 {item.sha256})"
     plan.pictures = sorted(files)
-    plan.writes = actions.document_writes(ws, kind, plan.doc_id, plan.title, actor, reason,
+    plan.writes = creation.document_writes(ws, kind, plan.doc_id, plan.title, actor, reason,
                                           summary(item.header, item.history), text, files)
 
 
@@ -226,7 +226,7 @@ def refusal(plans: list[Planned]) -> Refused | None:
 
 def write(ws: Workspace, plans: list[Planned]) -> list[Path]:
     """Write every planned document, all or nothing."""
-    return actions.create_documents(ws, "import", [(p.doc_id, p.writes) for p in plans])
+    return creation.create_documents(ws, "import", [(p.doc_id, p.writes) for p in plans])
 
 
 def import_files(ws: Workspace, files: list[Path], type_name: str, owner: str | None = None,

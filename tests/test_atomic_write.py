@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qms_docs import cache, journal
-from qms_docs.reports import auditpack, export
+from qms_docs import auditpack, cache, journal
+from qms_docs.reports import export
 
 
 def _left(folder: Path) -> list[str]:

@@ -64,7 +64,7 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
               ) -> Iterator[State]:
     """The documents, their statuses, the basis of coverage and the root to read: today's
     (the working tree, texts in force from git), or, with ``as_of``, the QMS as it stood
-    that day (the audit pack's machinery: reports/asof.py). Without ``coverage``, no basis
+    that day (the audit pack's machinery: asof.py). Without ``coverage``, no basis
     is read (a report that does not count coverage)."""
     ws.require_readable()
     documents = [d for d in ws.scan.documents if d.id and d.type in ws.config.types]
@@ -77,8 +77,8 @@ def qms_state(ws: Workspace, as_of: dt.datetime | None, coverage: bool = True
         yield State(ws.config, documents, statuses, basis, ws.root, None,
                     upstream_in_force(ws.working_config, ws.root))
         return
+    from .. import asof
     from ..publish import uncommitted_records
-    from ..reports import asof
 
     day = as_of.date()
     asof.check_day(ws, day)
@@ -317,10 +317,9 @@ def audit_pack(project: Project, as_of: dt.datetime, output: Path, allow_uncommi
       qms audit-pack --as-of 2026-06-12 -o audit-2026-06-12.zip
       qms audit-pack --as-of 2026-06-12 -o audit.zip --sign --key ~/.ssh/id_ed25519
     """
-    from .. import gitrepo, signing
+    from .. import asof, gitrepo, signing
+    from ..auditpack import PackSigner, build_audit_pack
     from ..publish import uncommitted_records
-    from ..reports import asof
-    from ..reports.auditpack import PackSigner, build_audit_pack
     from .build import pdf_progress, refuse_uncommitted
 
     ws = project.ws

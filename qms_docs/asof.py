@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import publish
-from ..documents import scan
-from ..errors import UsageError
-from ..model import Config, Document
-from ..records import RecordSet
-from ..status import StatusInfo, derive_all
-from ..workspace import Workspace
+from . import publish
+from .documents import scan
+from .errors import UsageError
+from .model import Config, Document
+from .records import RecordSet
+from .status import StatusInfo, derive_all
+from .workspace import Workspace
 
 
 @dataclass(frozen=True)

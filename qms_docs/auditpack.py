@@ -18,13 +18,13 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__, federation, publish
-from ..errors import UsageError
-from ..journal import write_atomic
-from ..pdfs import Progress
-from ..signing import PACK_NAMESPACE
-from ..workspace import Workspace
-from . import asof, export, registers, traceability
+from . import __version__, asof, federation, publish
+from .errors import UsageError
+from .journal import write_atomic
+from .pdfs import Progress
+from .reports import export, registers, traceability
+from .signing import PACK_NAMESPACE
+from .workspace import Workspace
 
 README = """Audit pack of {organization}
 Quality management system as it stood on {as_of}.
@@ -132,9 +132,9 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))
-        from ..record_kinds import ApprovalRecord, of_kind
-        from ..signing import manifestation
-        from .training import Cell, matrix
+        from .record_kinds import ApprovalRecord, of_kind
+        from .reports.training import Cell, matrix
+        from .signing import manifestation
 
         signers = tree.root / config.signers_file
         approvals = of_kind(records.records, ApprovalRecord)
@@ -154,7 +154,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
             publish.tree_pdfs(tree, config, as_of, pack / "documents", jobs=jobs,
                               progress=progress)
         if signer is not None:
-            from ..signing import public_key
+            from .signing import public_key
 
             _write(pack / "signer.allowed_signers", f'{signer.email} namespaces='
                    f'"{PACK_NAMESPACE}" {public_key(signer.key)}\n')
@@ -172,7 +172,7 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         listing = "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"])
         _write(pack / "MANIFEST.sha256", listing)
         if signer is not None:
-            from ..signing import sign
+            from .signing import sign
 
             _write(pack / "MANIFEST.sha256.sig",
                    sign(listing.encode("utf-8"), signer.key, PACK_NAMESPACE))

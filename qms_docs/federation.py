@@ -23,12 +23,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .model import Config, Document, Finding, Upstream, UpstreamDocument
+from .model import Config, Document, Finding, Upstream, UpstreamDocument, UpstreamExport
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -131,29 +130,6 @@ def write_export(path: Path, data: Mapping[str, Any]) -> None:
 
 
 # --- reading the exports of upstreams ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class UpstreamExport:
-    """An upstream's export as this repository holds it."""
-
-    upstream: Upstream
-    organization: str
-    commit: str
-    exported: dt.datetime
-    documents: dict[str, UpstreamDocument]
-    sha256: str
-
-    @property
-    def name(self) -> str:
-        return self.upstream.name
-
-    def in_force(self) -> list[UpstreamDocument]:
-        return [d for d in self.documents.values() if d.in_force]
-
-    def url_of(self, doc: UpstreamDocument) -> str:
-        """The page of ``doc`` on the upstream's site (as sphinx-needs links it)."""
-        return f"{self.upstream.base_url}/{doc.page}"
-
 
 def _bad(upstream: Upstream, what: str) -> InputError:
     return InputError(

@@ -7,6 +7,7 @@ the Sphinx extension without defensive copies.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -140,6 +141,29 @@ class UpstreamDocument:
     page: str = ""  # its page on the upstream's site (relative to base_url, with #anchor)
     next_review: str | None = None  # YYYY-MM-DD: the review the upstream declares due
     approvals: tuple[dict[str, str], ...] = field(default=(), compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class UpstreamExport:
+    """An upstream's export as this repository holds it."""
+
+    upstream: Upstream
+    organization: str
+    commit: str
+    exported: dt.datetime
+    documents: dict[str, UpstreamDocument]
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.upstream.name
+
+    def in_force(self) -> list[UpstreamDocument]:
+        return [d for d in self.documents.values() if d.in_force]
+
+    def url_of(self, doc: UpstreamDocument) -> str:
+        """The page of ``doc`` on the upstream's site (as sphinx-needs links it)."""
+        return f"{self.upstream.base_url}/{doc.page}"
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from ..model import Config, Document
+from ..model import Config, Document, UpstreamExport
 from ..record_kinds import (
     ApprovalRecord,
     ChangeRecord,
@@ -21,9 +20,6 @@ from ..record_kinds import (
     TrainingRecord,
 )
 from ..status import StatusInfo
-
-if TYPE_CHECKING:
-    from ..federation import UpstreamExport
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from . import __version__, asof, federation, publish
 from .errors import UsageError
 from .journal import write_atomic
 from .pdfs import Progress
-from .reports import export, registers, traceability
+from .reports import export, mandatory, registers, traceability
 from .signing import PACK_NAMESPACE
 from .workspace import Workspace
 
@@ -125,10 +125,10 @@ def build_audit_pack(ws: Workspace, as_of: dt.date, target: Path, jobs: str = "a
         gaps = traceability.gap_rows(catalog, documents, statuses, upstream=upstream)
         _write(pack / "gaps.csv", export.to_csv(traceability.GapRow.HEADERS,
                                                 [r.cells() for r in gaps]))
-        mandatory = traceability.mandatory(catalog, documents, statuses, root=tree.root,
-                                           upstream=upstream)
+        needed = mandatory.mandatory(catalog, documents, statuses, root=tree.root,
+                                     upstream=upstream)
         _write(pack / "mandatory-information.csv", export.to_csv(
-            traceability.MandatoryRow.HEADERS, [r.cells() for r in mandatory]))
+            mandatory.MandatoryRow.HEADERS, [r.cells() for r in needed]))
         log = registers.change_log(records.records, since, as_of)
         _write(pack / "change-log.csv", export.to_csv(registers.ChangeEntry.HEADERS,
                                                      [e.cells() for e in log]))

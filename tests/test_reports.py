@@ -13,7 +13,8 @@ import zipfile
 
 import pytest
 
-from qms_docs.reports.traceability import GapRow, MandatoryRow, TraceRow
+from qms_docs.reports.mandatory import MandatoryRow
+from qms_docs.reports.traceability import GapRow, TraceRow
 from tests.helpers import ASH, REPO, ROOTS, QmsRepo, run_qms, sphinx_build
 
 

@@ -13,7 +13,7 @@ import click
 
 from ..catalog import catalog_note, find_catalog
 from ..model import Catalog, Clause, Config, Document, UpstreamDocument
-from ..reports import clauses, registers, traceability
+from ..reports import clauses, mandatory, registers, traceability
 from ..text import plural
 from ..workspace import Workspace
 from ._common import (
@@ -215,13 +215,13 @@ def _gaps(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None
 
 
 def _mandatory(state: State, catalog: Catalog, fmt: str, output: Path | None) -> None:
-    rows = traceability.mandatory(catalog, state.documents, state.statuses, state.basis,
-                                  state.root, state.upstream)
-    emit(fmt, traceability.MandatoryRow.HEADERS, [r.cells() for r in rows],
+    rows = mandatory.mandatory(catalog, state.documents, state.statuses, state.basis,
+                               state.root, state.upstream)
+    emit(fmt, mandatory.MandatoryRow.HEADERS, [r.cells() for r in rows],
          {"standard": catalog.standard, **_day(state), "rows": [r.to_dict() for r in rows]},
          output, "Mandatory information")
     missing = [r for r in rows if not r.met]
-    click.echo(traceability.mandatory_summary(rows, _when(state)), err=True)
+    click.echo(mandatory.mandatory_summary(rows, _when(state)), err=True)
     if missing:
         raise click.exceptions.Exit(1)
 

@@ -28,7 +28,7 @@ from sphinx_needs.utils import add_doc
 from ..catalog import catalog_note, find_catalog
 from ..errors import QmsError
 from ..model import Catalog, Clause, Document, UpstreamDocument
-from ..reports import registers, traceability
+from ..reports import mandatory, registers, traceability
 from ..reports import transition as transition_report
 from ..reports.training import Cell
 from ..status import StatusInfo
@@ -270,11 +270,10 @@ def report_blocks(name: str, state: ProjectState, catalog: Catalog | None,
                                  "qms-gaps", f"None: every requirement clause of "
                                  f"{catalog.short_title} has an effective document.")
     if name == "mandatory":
-        mandatory = traceability.mandatory(catalog, documents, statuses, basis, state.root,
-                                           upstream)
-        intro: tables.Para = (tables.Strong(traceability.mandatory_summary(mandatory)),)
-        return [*notes, intro, *_table_or(traceability.MandatoryRow.HEADERS,
-                                          [r.cells() for r in mandatory], "qms-mandatory", "")]
+        needed = mandatory.mandatory(catalog, documents, statuses, basis, state.root, upstream)
+        intro: tables.Para = (tables.Strong(mandatory.mandatory_summary(needed)),)
+        return [*notes, intro, *_table_or(mandatory.MandatoryRow.HEADERS,
+                                          [r.cells() for r in needed], "qms-mandatory", "")]
     rows: list[list[tables.Cell]] = []
     in_build = state.documents_by_id()
     items: dict[traceability.DocRef, tables.Para] = {}  # a document in each of its clauses

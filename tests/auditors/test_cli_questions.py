@@ -226,7 +226,7 @@ def test_retained_records_in_the_two_year_history(runner, history_qms):
 def test_retained_records_not_found_are_not_counted(tmp_path):
     from qms_docs.config import load_config
     from qms_docs.documents import scan
-    from qms_docs.reports.traceability import named_records_of
+    from qms_docs.reports.mandatory import named_records_of
     from tests.helpers import basic_copy
 
     root = basic_copy(tmp_path / "qms")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, asof, federation, publish
+from .atomic import write_atomic
 from .errors import UsageError
-from .journal import write_atomic
 from .pdfs import Progress
 from .reports import export, mandatory, registers, traceability
 from .signing import PACK_NAMESPACE

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import write_atomic
 from .gitrepo import git_dir
-from .journal import write_atomic
 
 CACHE_NAME = "records-cache.json"
 KEY_NAME = "key"

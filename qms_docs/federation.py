@@ -124,7 +124,7 @@ def export_bytes(data: Mapping[str, Any]) -> bytes:
 
 def write_export(path: Path, data: Mapping[str, Any]) -> None:
     """Write the export to ``path`` all or nothing."""
-    from .journal import write_atomic
+    from .atomic import write_atomic
 
     write_atomic(path, export_bytes(data))
 
@@ -319,7 +319,7 @@ def fetch(upstream: Upstream, root: Path, timeout: float = 60.0) -> tuple[Upstre
 
 def keep_fetched(upstream: Upstream, raw: bytes, root: Path) -> None:
     """Keep a fetched export at the upstream's path in the repository."""
-    from .journal import write_atomic
+    from .atomic import write_atomic
 
     target = root / upstream.path
     target.parent.mkdir(parents=True, exist_ok=True)

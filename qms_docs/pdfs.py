@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import cache as caches
+from .atomic import write_atomic
 from .gitrepo import git_dir
-from .journal import write_atomic
 
 if TYPE_CHECKING:  # the pdf extra: imported where PDFs are joined
     pass

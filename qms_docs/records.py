@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from . import schemas, yamlio
+from .atomic import create_file
 from .cache import ContentCache
 from .errors import InputError
-from .journal import Write, create_file, digest
+from .journal import Write, digest
 from .model import DOCUMENT_ID, RECORDS_DIR, Finding
 from .record_kinds import KINDS, Record, make_record, parse_datetime
 from .text import decode_utf8
@@ -242,7 +243,7 @@ def write_record(root: Path, data: dict[str, Any]) -> Path:
 
     Never overwrites: the final name is claimed with a hard link, which fails if the
     name exists. A crash leaves either no record or the complete record (see
-    :func:`~qms_docs.journal.create_file`). The acts do not use it: they make theirs with
+    :func:`~qms_docs.atomic.create_file`). The acts do not use it: they make theirs with
     :func:`journaled_record` and write it through the journal, with the other files they
     change, all or nothing.
     """

@@ -1,4 +1,4 @@
-"""One atomic-write helper (journal.write_atomic) for every file qms replaces whole: the
+"""One atomic-write helper (atomic.write_atomic) for every file qms replaces whole: the
 journal's writes, caches, spreadsheets and the audit pack. A write that fails leaves the
 old file as it was and no temporary file behind."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qms_docs import auditpack, cache, journal
+from qms_docs import atomic, auditpack, cache
 from qms_docs.reports import export
 
 
@@ -23,9 +23,9 @@ def test_write_atomic_replaces_and_keeps_the_mode(tmp_path):
     target = tmp_path / "file.txt"
     target.write_bytes(b"old")
     target.chmod(0o640)
-    journal.write_atomic(target, b"new")
+    atomic.write_atomic(target, b"new")
     assert target.read_bytes() == b"new" and target.stat().st_mode & 0o777 == 0o640
-    journal.write_atomic(tmp_path / "made.txt", lambda p: p.write_bytes(b"made"), sync=False)
+    atomic.write_atomic(tmp_path / "made.txt", lambda p: p.write_bytes(b"made"), sync=False)
     assert (tmp_path / "made.txt").read_bytes() == b"made"
     assert _left(tmp_path) == ["file.txt", "made.txt"]
 
@@ -39,7 +39,7 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path, monkeypa
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OSError):
-        journal.write_atomic(target, b"new")
+        atomic.write_atomic(target, b"new")
     assert target.read_bytes() == b"old" and _left(tmp_path) == ["file.txt"]
 
 
@@ -49,7 +49,7 @@ def test_a_writer_that_fails_halfway_leaves_no_temporary(tmp_path):
         raise ValueError("the writer failed")
 
     with pytest.raises(ValueError):
-        journal.write_atomic(tmp_path / "out.zip", half)
+        atomic.write_atomic(tmp_path / "out.zip", half)
     assert _left(tmp_path) == []
 
 

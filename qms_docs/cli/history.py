@@ -10,8 +10,8 @@ import click
 
 from .. import gitrepo
 from .. import history as git_history
+from ..atomic import write_atomic
 from ..errors import QmsError
-from ..journal import write_atomic
 from ..record_kinds import retirement_of
 from ..revisions import RevisionRow, in_force_on, revision_history, revision_row
 from ..status import retirement_dict, retirement_text

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import extras
-from ..journal import write_atomic
+from ..atomic import write_atomic
 
 Rows = Sequence[Sequence[Any]]
 

@@ -53,10 +53,10 @@ _LABELS = {"id": "[[ id ]]", "number": "[[ title.split()[0] ]]"}
 #: the page, the page itself never does.
 SCROLL = "qms-table-scroll"
 
-def text(value: object, lead: str = "") -> list[nodes.Node]:
-    """The nodes showing ``value`` literally (on one line, after ``lead``), ids and dates
-    kept whole (see wrapping.py)."""
-    return wrapping.text_nodes(lead + one_line(str(value)))
+def text(value: object) -> list[nodes.Node]:
+    """The nodes showing ``value`` literally (on one line), ids and dates kept whole (see
+    wrapping.py)."""
+    return wrapping.text_nodes(one_line(str(value)))
 
 
 def need_ref(env: BuildEnvironment, need_id: str, clause: bool = False,
@@ -232,10 +232,12 @@ def block_html(blocks: Iterable[Block],
     words: list[str] = []
     made_pieces: dict[Inline, str] = {}
 
-    def shown(value: object, lead: str = "") -> str:  # what the writer shows of text()
-        plain = lead + one_line(str(value))
+    def emit(plain: str) -> str:  # what the writer shows of the text nodes of ``plain``
         words.append(plain)
         return wrapping.html(plain)
+
+    def shown(value: object) -> str:  # of text(value)
+        return emit(one_line(str(value)))
 
     def inline(piece: Inline) -> str:
         made = made_pieces.get(piece)
@@ -254,9 +256,7 @@ def block_html(blocks: Iterable[Block],
             return made[0]
         if isinstance(piece, Strong):
             return f"<strong>{shown(piece.text)}</strong>"
-        plain = _spaced(piece)
-        words.append(plain)
-        return wrapping.html(plain)
+        return emit(_spaced(piece))
 
     def para(pieces: Para) -> str:
         return f"<p>{''.join(inline(p) for p in pieces)}</p>"
